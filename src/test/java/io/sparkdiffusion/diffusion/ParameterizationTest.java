@@ -187,6 +187,7 @@ class ParameterizationTest {
                 () -> ParameterizationKind.parse("ddpm"));
         assertEquals("parameterization must be one of [flow, ve, vp, edm], got 'ddpm'", e.getMessage());
         assertSame(TimeGrid.UNIFORM, TimeGrid.parse("uniform"));
+        assertSame(TimeGrid.IDDPM, TimeGrid.parse("iddpm"));
         assertThrows(IllegalArgumentException.class, () -> TimeGrid.parse("linear"));
     }
 

@@ -57,6 +57,8 @@ configs = {
                                                schedule='ve', scaling='none'),
     'vp-euler-vp-32': lambda: ablation_sampler(net, noise, num_steps=32, solver='euler', discretization='vp',
                                                schedule='vp', scaling='vp'),
+    'edm-heun-iddpm-20': lambda: ablation_sampler(net, noise, num_steps=20, solver='heun', discretization='iddpm',
+                                                  schedule='linear', scaling='none'),
     've-heun-edm-20': lambda: ablation_sampler(net, noise, num_steps=20, solver='heun', discretization='edm',
                                                schedule='ve', scaling='none'),
 }
