@@ -1,0 +1,300 @@
+package io.sparkdiffusion.autograd;
+
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * Reverse-mode automatic differentiation over the kernels of {@code tensor.kernels}, one tape per thread.
+ *
+ * <p>Each op computes its value at once (eager), and when a gradient can flow through it records a closure
+ * that calls the op's backward kernel. {@link #backward} seeds d loss / d loss = 1 and runs the closures in
+ * reverse creation order, which is a reverse topological order. Gradients accumulate: a Var used twice
+ * receives both contributions, and a {@link #parameter} adds into the caller's grad view.
+ *
+ * <p>Values, gradients and saved state come from a pool owned by the tape; {@link #reset()} forgets every
+ * node and returns the buffers, so steady-state steps allocate no large arrays. A tape made by
+ * {@link #inference()} records nothing and saves nothing for backward. Not thread-safe.
+ */
+public final class Tape {
+    private final boolean recording;
+    private final BufferPool pool = new BufferPool();
+    private final List<Var> nodes = new ArrayList<>();
+    private float[] scratch = new float[0];
+    private long generation;
+    private boolean backwardDone;
+
+    /** A recording tape (training). */
+    public Tape() {
+        this(true);
+    }
+
+    private Tape(boolean recording) {
+        this.recording = recording;
+    }
+
+    /** A tape for forward passes only (sampling): no gradients, no saved state, same pooling. */
+    public static Tape inference() {
+        return new Tape(false);
+    }
+
+    /** True for a training tape, false for {@link #inference()}. */
+    public boolean isRecording() {
+        return recording;
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    // ---------------------------------------------------------------- leaves
+
+    /** A value without gradient (data, targets, embeddings computed outside the graph). */
+    public Var constant(Tensor value) {
+        return new Var(this, value, null, false);
+    }
+
+    /** A leaf whose gradient is wanted; its zeroed grad is owned by the tape (read it after backward). */
+    public Var input(Tensor value) {
+        if (!recording) {
+            return constant(value);
+        }
+        return new Var(this, value, pooled(value.shape(), true), true);
+    }
+
+    /**
+     * A trainable leaf: backward ADDS d loss / d value into {@code grad} (a view into the caller's flat gradient
+     * buffer, zeroed by the caller when it wants a fresh gradient). {@code grad} may be null on an inference tape.
+     */
+    public Var parameter(Tensor value, Tensor grad) {
+        if (!recording) {
+            return constant(value);
+        }
+        if (grad == null) {
+            throw new IllegalArgumentException("parameter grad: a recording tape needs a grad view, got null");
+        }
+        grad.shape().require(value.shape(), "parameter grad shape (must equal the value's shape)");
+        return new Var(this, value, grad, true);
+    }
+
+    // ---------------------------------------------------------------- ops (bodies in LayerOps, PointwiseOps)
+
+    /**
+     * 2-D convolution. x [N, Cin, H, W], weight [Cout, Cin, kh, kw], bias [Cout] or null; returns
+     * [N, Cout, H', W'] with H' = (H + 2 padding - kh) / stride + 1 (W' likewise).
+     */
+    public Var conv2d(Var x, Var weight, Var bias, int stride, int padding) {
+        return LayerOps.conv2d(this, x, weight, bias, stride, padding);
+    }
+
+    /** Fully connected layer. x [N, in], weight [out, in] (PyTorch layout), bias [out] or null; returns [N, out]. */
+    public Var linear(Var x, Var weight, Var bias) {
+        return LayerOps.linear(this, x, weight, bias);
+    }
+
+    /** Group normalization of x [N, C, ...] over {@code groups} groups of channels; gamma, beta [C]. */
+    public Var groupNorm(Var x, Var gamma, Var beta, int groups, float eps) {
+        return LayerOps.groupNorm(this, x, gamma, beta, groups, eps);
+    }
+
+    /** SiLU, {@code x * sigmoid(x)}, elementwise. */
+    public Var silu(Var x) {
+        return PointwiseOps.silu(this, x);
+    }
+
+    /** a + b, same shape. */
+    public Var add(Var a, Var b) {
+        return PointwiseOps.add(this, a, b);
+    }
+
+    /** x [N, C, ...] plus e [N, C] broadcast over the remaining axes ({@code x + e[:, :, None, None]}). */
+    public Var addPerChannel(Var x, Var e) {
+        return PointwiseOps.addPerChannel(this, x, e);
+    }
+
+    /** s * x. */
+    public Var scale(Var x, float s) {
+        return PointwiseOps.scale(this, x, s);
+    }
+
+    /**
+     * Single-head self-attention. qkv [N, 3C, H, W] (q = channels [0, C), k = [C, 2C), v = [2C, 3C)) returns
+     * a [N, C, H, W] with a[:, c, q] = sum_k softmax_k(sum_c' q[c', q] k[c', k] / sqrt(C)) v[c, k].
+     */
+    public Var attention(Var qkv) {
+        return LayerOps.attention(this, qkv);
+    }
+
+    /** Nearest-neighbour upsampling x2: [N, C, H, W] -> [N, C, 2H, 2W]. */
+    public Var upsampleNearest2x(Var x) {
+        return PointwiseOps.upsampleNearest2x(this, x);
+    }
+
+    /** Channel concatenation [a, b]: a [N, Ca, H, W], b [N, Cb, H, W] -> [N, Ca + Cb, H, W]. */
+    public Var concatChannels(Var a, Var b) {
+        return PointwiseOps.concatChannels(this, a, b);
+    }
+
+    /** Inverted dropout with probability p in [0, 1) and a mask drawn from {@code seed}; p = 0 returns x. */
+    public Var dropout(Var x, float p, long seed) {
+        return PointwiseOps.dropout(this, x, p, seed);
+    }
+
+    /** Mean squared error against a constant target of the same shape, as F.mse_loss; returns shape [1]. */
+    public Var mse(Var y, Tensor target) {
+        return mse(y, target, null);
+    }
+
+    /**
+     * Per-sample weighted mean squared error: {@code (1/size) sum_n w[n] sum_m (y[n,m] - t[n,m])^2} for y, target
+     * [N, ...] and sampleWeight [N] (null = all ones, plain MSE); returns shape [1].
+     */
+    public Var mse(Var y, Tensor target, Tensor sampleWeight) {
+        return PointwiseOps.mse(this, y, target, sampleWeight);
+    }
+
+    /** The same values under another shape of equal size (no copy of the value). */
+    public Var reshape(Var x, Shape shape) {
+        return PointwiseOps.reshape(this, x, shape);
+    }
+
+    // ---------------------------------------------------------------- backward, reset, pooling
+
+    /** Seeds d loss / d loss = 1 and back-propagates through every recorded op, newest first. */
+    public void backward(Var scalarLoss) {
+        Checks.owned(this, scalarLoss, "backward loss");
+        if (!recording) {
+            throw new IllegalStateException("backward needs a recording tape; this one was made by Tape.inference()");
+        }
+        if (scalarLoss.shape().size() != 1) {
+            throw new IllegalArgumentException("backward loss: expected a single value ([1]), got "
+                    + scalarLoss.shape());
+        }
+        if (!scalarLoss.requiresGrad) {
+            throw new IllegalArgumentException("backward loss: does not depend on any input or parameter");
+        }
+        if (backwardDone) {
+            throw new IllegalStateException("backward already ran on this tape; call reset() before the next step");
+        }
+        backwardDone = true;
+        gradIfWanted(scalarLoss).set(0, 1f);
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            Var node = nodes.get(i);
+            if (node.grad != null) {
+                node.backward.run();
+                // Nothing reads an intermediate gradient once it has been pushed to the inputs.
+                pool.giveBack(node.grad.data());
+                node.grad = null;
+            }
+        }
+    }
+
+    /** Forgets every node; all pooled buffers (values, gradients, saved state) are reused by the next step. */
+    public void reset() {
+        nodes.clear();
+        pool.releaseAll();
+        generation++;
+        backwardDone = false;
+    }
+
+    /**
+     * Inference only: a mark for {@link #releaseSince}, so a forward pass can free a block's intermediates as
+     * soon as the block's output exists (sampling at large batch keeps memory to a few activations).
+     */
+    public int mark() {
+        if (recording) {
+            throw new IllegalStateException("mark/releaseSince is for inference tapes: backward needs every value");
+        }
+        return pool.mark();
+    }
+
+    /**
+     * Inference only: returns to the pool every buffer taken since {@code mark}, except the values of
+     * {@code keep}. Vars created since the mark (other than {@code keep}) must not be used afterwards.
+     */
+    public void releaseSince(int mark, Var... keep) {
+        mark();
+        IdentityHashMap<float[], Boolean> kept = new IdentityHashMap<>();
+        for (Var v : keep) {
+            kept.put(v.value().data(), Boolean.TRUE);
+        }
+        pool.releaseSince(mark, kept);
+    }
+
+    /** Fresh float arrays this tape has allocated so far; stays constant across identical steady-state steps. */
+    public long allocatedArrays() {
+        return pool.allocatedArrays();
+    }
+
+    /** Floats in the arrays counted by {@link #allocatedArrays()}. */
+    public long allocatedFloats() {
+        return pool.allocatedFloats();
+    }
+
+    Var output(Shape shape, Var... inputs) {
+        boolean wants = false;
+        for (Var in : inputs) {
+            if (in != null) {
+                Checks.owned(this, in, "op input");
+                wants |= in.requiresGrad;
+            }
+        }
+        return new Var(this, pooled(shape, false), null, wants && recording);
+    }
+
+    void record(Var y, Runnable backward) {
+        if (y.requiresGrad) {
+            y.backward = backward;
+            nodes.add(y);
+        }
+    }
+
+    private Tensor pooled(Shape shape, boolean zeroed) {
+        int size = shape.size();
+        return new Tensor(zeroed ? pool.takeZeroed(size) : pool.take(size), 0, shape);
+    }
+
+    /** v's gradient buffer (zeroed on first use), or null when no gradient flows to v. */
+    Tensor gradIfWanted(Var v) {
+        if (v == null || !v.requiresGrad) {
+            return null;
+        }
+        if (v.grad == null) {
+            // Only intermediate nodes get here: leaves receive their grad when created.
+            v.grad = new Tensor(pool.takeLooseZeroed(v.shape().size()), 0, v.shape());
+        }
+        return v.grad;
+    }
+
+    /** A pooled array for state an op saves for its backward (released by reset). */
+    float[] saved(int size) {
+        return pool.take(size);
+    }
+
+    /** One scratch array shared by all ops (single-threaded), grown on demand. */
+    float[] scratch(int size) {
+        if (scratch.length < size) {
+            scratch = new float[size];
+            pool.countAllocation(size);
+        }
+        return scratch;
+    }
+
+    static float[] data(Var v) {
+        return v == null ? null : v.value().data();
+    }
+
+    static int offset(Var v) {
+        return v == null ? 0 : v.value().offset();
+    }
+
+    static float[] data(Tensor t) {
+        return t == null ? null : t.data();
+    }
+
+    static int offset(Tensor t) {
+        return t == null ? 0 : t.offset();
+    }
+}
