@@ -150,6 +150,9 @@ public final class UNet {
         }
         emb = tape.silu(embMlp2.forward(tape, tape.silu(embMlp0.forward(tape, emb))));
 
+        // An inference tape frees every dead activation after each block, so a large sampling batch holds
+        // only h, the skips and one block's intermediates; a recording tape keeps all for backward.
+        int live = tape.isRecording() ? -1 : tape.mark();
         Var h = convIn.forward(tape, x);
         Deque<Var> skips = new ArrayDeque<>();
         skips.push(h);
@@ -158,17 +161,33 @@ public final class UNet {
             if (!(block instanceof AttentionBlock)) {
                 skips.push(h);
             }
+            releaseDead(tape, live, h, skips);
         }
         for (Block block : mid) {
             h = block.forward(tape, h, emb, draw);
+            releaseDead(tape, live, h, skips);
         }
         for (Block block : dec) {
             if (block instanceof ResBlock) {
                 h = tape.concatChannels(h, skips.pop());
             }
             h = block.forward(tape, h, emb, draw);
+            releaseDead(tape, live, h, skips);
         }
         return convOut.forward(tape, tape.silu(normOut.forward(tape, h)));
+    }
+
+    private static void releaseDead(Tape tape, int mark, Var h, Deque<Var> skips) {
+        if (mark < 0) {
+            return;
+        }
+        Var[] keep = new Var[skips.size() + 1];
+        keep[0] = h;
+        int i = 1;
+        for (Var s : skips) {
+            keep[i++] = s;
+        }
+        tape.releaseSince(mark, keep);
     }
 
     private int checkInputs(Shape xShape, float[] cNoise, int[] labels) {
