@@ -388,6 +388,9 @@ public final class Tape {
             Var node = nodes.get(i);
             if (node.grad != null) {
                 node.backward.run();
+                // Nothing reads an intermediate gradient once it has been pushed to the inputs.
+                pool.giveBack(node.grad.data());
+                node.grad = null;
             }
         }
     }
@@ -463,7 +466,8 @@ public final class Tape {
             return null;
         }
         if (v.grad == null) {
-            v.grad = pooled(v.shape(), true);
+            // Only intermediate nodes get here: leaves receive their grad when created.
+            v.grad = new Tensor(pool.takeLooseZeroed(v.shape().size()), 0, v.shape());
         }
         return v.grad;
     }
