@@ -18,7 +18,6 @@ import io.sparkdiffusion.tensor.Tensor;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 
@@ -69,7 +68,7 @@ public final class UNet {
         for (int level = 0; level < mults.length; level++) {
             int cout = mc * mults[level];
             for (int i = 0; i < config.numResBlocks(); i++) {
-                enc.add(new ResBlock(params, "enc." + enc.size(), cin, cout, embDim, site++));
+                enc.add(new ResBlock(params, "enc." + enc.size(), cin, cout, embDim, config.dropout(), site++));
                 cin = cout;
                 if (config.hasAttentionAt(res)) {
                     enc.add(new AttentionBlock(params, "enc." + enc.size(), cin));
@@ -83,14 +82,15 @@ public final class UNet {
             }
         }
 
-        mid.add(new ResBlock(params, "mid.0", cin, cin, embDim, site++));
+        mid.add(new ResBlock(params, "mid.0", cin, cin, embDim, config.dropout(), site++));
         mid.add(new AttentionBlock(params, "mid.1", cin));
-        mid.add(new ResBlock(params, "mid.2", cin, cin, embDim, site++));
+        mid.add(new ResBlock(params, "mid.2", cin, cin, embDim, config.dropout(), site++));
 
         for (int level = mults.length - 1; level >= 0; level--) {
             int cout = mc * mults[level];
             for (int i = 0; i < config.numResBlocks() + 1; i++) {
-                dec.add(new ResBlock(params, "dec." + dec.size(), cin + skips.pop(), cout, embDim, site++));
+                int skip = skips.pop();
+                dec.add(new ResBlock(params, "dec." + dec.size(), cin + skip, cout, embDim, config.dropout(), site++));
                 cin = cout;
                 if (config.hasAttentionAt(res)) {
                     dec.add(new AttentionBlock(params, "dec." + dec.size(), cin));
@@ -137,12 +137,12 @@ public final class UNet {
      * @param cNoise  the noise-level input {@code c_noise}, one per image ({@code [N]})
      * @param labels  class labels in {@code [0, numClasses)} or -1 for "no label", one per image; or {@code null}
      *                for no labels at all
-     * @param dropout this pass's dropout draw (training), or {@code null} for none (also when the config's dropout is 0)
+     * @param draw    this training pass's dropout masks, or {@code null} for none (evaluation); ignored when the
+     *                config's dropout is 0
      * @return the network output {@code [N, imgChannels, imgResolution, imgResolution]}
      */
-    public Var forward(Tape tape, Var x, float[] cNoise, int[] labels, DropoutDraw dropout) {
+    public Var forward(Tape tape, Var x, float[] cNoise, int[] labels, DropoutDraw draw) {
         int n = checkInputs(x.shape(), cNoise, labels);
-        DropoutDraw draw = dropout != null && config.dropout() > 0f ? new DropoutDraw(config.dropout(), dropout.seed()) : null;
 
         Var emb = tape.constant(posEmb.embed(cNoise));
         if (classEmb != null) {
@@ -230,6 +230,6 @@ public final class UNet {
 
     @Override
     public String toString() {
-        return "UNet" + Arrays.asList(config) + " with " + numParameters() + " parameters";
+        return "UNet(" + config + ") with " + numParameters() + " parameters";
     }
 }

@@ -21,13 +21,13 @@ class UNetDropoutTest {
         }
         float[] c = {0.1f, -0.4f};
         float[] eval = out(net, x, c, null);
-        float[] a = out(net, x, c, new DropoutDraw(0.3f, 11));
-        assertArrayEquals(a, out(net, x, c, new DropoutDraw(0.3f, 11)));
-        assertFalse(java.util.Arrays.equals(a, out(net, x, c, new DropoutDraw(0.3f, 12))));
+        float[] a = out(net, x, c, new DropoutDraw(11));
+        assertArrayEquals(a, out(net, x, c, new DropoutDraw(11)));
+        assertFalse(java.util.Arrays.equals(a, out(net, x, c, new DropoutDraw(12))));
         assertFalse(java.util.Arrays.equals(a, eval));
 
         UNet noDropout = new UNet(new UNetConfig(1, 8, 8, new int[] {1, 2}, 1, new int[] {4}, 0, 0f), 1);
-        assertArrayEquals(out(noDropout, x, c, null), out(noDropout, x, c, new DropoutDraw(0.3f, 11)),
+        assertArrayEquals(out(noDropout, x, c, null), out(noDropout, x, c, new DropoutDraw(11)),
                 "a config with dropout 0 ignores the draw");
     }
 
