@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link #TOLERANCE} relative error, defined per tensor as {@code max|java - torch| / max|torch|}.
  *
  * <p>The mc8 fixtures are committed (regenerate with src/test/python/make_fixtures.sh); the full unet-small
- * (32 channels) is dumped into target/ at test time when /usr/bin/python3 has torch.
+ * (32 channels) and a 3x32x32 network are dumped into target/ at test time when /usr/bin/python3 has torch.
  */
 class UNetParityTest {
     static final double TOLERANCE = 1e-4;
@@ -33,12 +33,12 @@ class UNetParityTest {
 
     @Test
     void matchesTwinWithClassesAt8Channels() throws Exception {
-        assertParity(resource("fixtures/unet-mc8-c10"), 8);
+        assertParity(resource("fixtures/unet-mc8-c10"));
     }
 
     @Test
     void matchesTwinWithoutClassesAt8Channels() throws Exception {
-        assertParity(resource("fixtures/unet-mc8-c0"), 8);
+        assertParity(resource("fixtures/unet-mc8-c0"));
     }
 
     @Test
@@ -47,17 +47,42 @@ class UNetParityTest {
         assumeTrue(twin != null, "torch_unet.py not found (set TORCH_UNET or -Dtorch.unet=PATH); skipping the 32-channel parity");
         assumeTrue(pythonHasTorch(), PYTHON + " cannot import torch; skipping the 32-channel parity");
         Path dir = Paths.get("target", "fixtures", "unet-mc32-c10");
-        Process p = new ProcessBuilder(PYTHON, twin.toString(), "--dump", dir.toString(), "--model-channels", "32",
-                "--num-classes", "10").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES) && p.exitValue() == 0, "twin dump failed: " + out);
-        assertParity(dir, 32);
+        run(PYTHON, twin.toString(), "--dump", dir.toString(), "--model-channels", "32", "--num-classes", "10");
+        assertParity(dir);
     }
 
-    private static void assertParity(Path dir, int modelChannels) throws IOException {
+    /**
+     * The CIFAR geometry (3x32x32, attention at 8x8) with one unlabelled image (an all-zero one-hot), dumped by
+     * src/test/python/dump_twin.py from the twin's own UNet class.
+     */
+    @Test
+    void matchesTwinOnRgb32WithAnUnlabelledImage() throws Exception {
+        Path twin = twinScript();
+        assumeTrue(twin != null, "torch_unet.py not found (set TORCH_UNET or -Dtorch.unet=PATH); skipping the 3x32x32 parity");
+        assumeTrue(pythonHasTorch(), PYTHON + " cannot import torch; skipping the 3x32x32 parity");
+        Path dir = Paths.get("target", "fixtures", "unet-mc8-rgb32-c10");
+        run(PYTHON, "src/test/python/dump_twin.py", "--twin", twin.toString(), "--dump", dir.toString(),
+                "--img-channels", "3", "--img-resolution", "32", "--attn-resolution", "8", "--model-channels", "8",
+                "--num-classes", "10", "--batch", "3");
+        TwinFixture fx = TwinFixture.load(dir);
+        assertEquals(-1, fx.labels()[2], "the fixture's last image is unlabelled");
+        assertParity(dir);
+    }
+
+    private static void run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES) && p.exitValue() == 0, "twin dump failed: " + out);
+    }
+
+    private static void assertParity(Path dir) throws IOException {
         TwinFixture fx = TwinFixture.load(dir);
         int numClasses = fx.manifest().get("num_classes").asInt();
-        UNet net = new UNet(UNetConfig.small(1, 28, numClasses).withModelChannels(modelChannels), 0);
+        int modelChannels = fx.manifest().get("model_channels").asInt();
+        int imgChannels = fx.manifest().get("img").get(0).asInt();
+        int imgResolution = fx.manifest().get("img").get(1).asInt();
+        // small() puts attention at imgResolution / 4: the twin's 7 for 28 and the fixture's 8 for 32
+        UNet net = new UNet(UNetConfig.small(imgChannels, imgResolution, numClasses).withModelChannels(modelChannels), 0);
         List<String> javaNames = net.parameters().parameters().stream().map(Parameter::name).toList();
         assertEquals(fx.parameterNames(), javaNames, "parameter names and order");
         assertEquals(fx.manifest().get("params").asInt(), net.numParameters());
