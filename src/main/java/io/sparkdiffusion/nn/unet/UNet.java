@@ -107,6 +107,16 @@ public final class UNet {
         params.seal();
     }
 
+    /**
+     * The network of {@code config} holding {@code values} (e.g. broadcast or checkpointed weights, in
+     * {@link ParameterStore#values()} order); {@code values} is copied.
+     */
+    public static UNet fromValues(UNetConfig config, float[] values) {
+        UNet net = new UNet(config, 0);
+        net.parameters().setValues(values);
+        return net;
+    }
+
     public UNetConfig config() {
         return config;
     }

@@ -9,6 +9,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The network's parameters: counts and names against the PyTorch twin, seeded initialisation. */
 class UNetStructureTest {
@@ -48,5 +49,16 @@ class UNetStructureTest {
         float[] a = new UNet(c, 42).parameters().values();
         assertArrayEquals(a, new UNet(c, 42).parameters().values());
         assertFalse(Arrays.equals(a, new UNet(c, 43).parameters().values()));
+    }
+
+    @Test
+    void fromValuesCopiesTheWeights() {
+        UNetConfig c = UNetConfig.small(1, 28, 0).withModelChannels(8);
+        float[] a = new UNet(c, 42).parameters().values();
+        UNet copy = UNet.fromValues(c, a);
+        assertArrayEquals(a, copy.parameters().values());
+        copy.parameters().values()[0] += 1;
+        assertFalse(Arrays.equals(a, copy.parameters().values()), "the copy does not share the caller's array");
+        assertThrows(IllegalArgumentException.class, () -> UNet.fromValues(c, new float[10]));
     }
 }
