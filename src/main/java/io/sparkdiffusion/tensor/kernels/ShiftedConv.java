@@ -63,20 +63,21 @@ final class ShiftedConv {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
             pad(g, x, xOff, n0, nb, scratch, xpOff, cs);
+            // The bias seeds the accumulator, so every tap adds (beta = 1) and the copy-out is plain row copies.
+            for (int o = 0; o < g.cout(); o++) {
+                Arrays.fill(scratch, ywOff + o * q, ywOff + (o + 1) * q, b == null ? 0f : b[bOff + o]);
+            }
             for (int t = 0; t < taps; t++) {
                 int shift = (t / g.kw()) * wp + t % g.kw();
                 Gemm.sgemm(false, false, g.cout(), q, g.cin(), 1f, scratch, wrOff + t * g.cout() * g.cin(), g.cin(),
-                        scratch, xpOff + shift, cs, t == 0 ? 0f : 1f, scratch, ywOff, q);
+                        scratch, xpOff + shift, cs, 1f, scratch, ywOff, q);
             }
             for (int i = 0; i < nb; i++) {
                 for (int o = 0; o < g.cout(); o++) {
-                    float bias = b == null ? 0f : b[bOff + o];
                     int dst = yOff + ((n0 + i) * g.cout() + o) * hw;
                     int src = ywOff + o * q + i * plane;
                     for (int r = 0; r < g.ho(); r++) {
-                        for (int j = 0; j < g.wo(); j++) {
-                            y[dst + r * g.wo() + j] = scratch[src + r * wp + j] + bias;
-                        }
+                        System.arraycopy(scratch, src + r * wp, y, dst + r * g.wo(), g.wo());
                     }
                 }
             }
