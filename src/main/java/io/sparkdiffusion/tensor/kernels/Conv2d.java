@@ -12,8 +12,9 @@ import io.sparkdiffusion.tensor.Gemm;
  * col [K, B*Ho*Wo]           im2col of B images side by side (B = imagesPerGemm), row (c,u,v)
  * </pre>
  *
- * <p>Stride-1 kernels larger than 1x1 (the 3x3 convolutions of a U-Net) run as one GEMM per kernel tap over a
- * padded copy of the input ({@link ShiftedConv}), which avoids im2col's kh*kw-fold copy. Otherwise forward is
+ * <p>Stride-1 kernels larger than 1x1 with padding below the kernel size (the 3x3 convolutions of a U-Net) run
+ * as one GEMM per kernel tap over a padded copy of the input ({@link ShiftedConv}), which avoids im2col's
+ * kh*kw-fold copy. Otherwise forward is
  * {@code Y = W col} per chunk of B images: small images are batched so each GEMM has at least
  * {@link #TARGET_COLUMNS} columns. Backward: {@code dW += dY col^T}, {@code dcol = W^T dY}, then col2im adds
  * {@code dcol} into dx; db gets the row sums of dY. A 1x1, stride-1, unpadded convolution uses x as its own col
@@ -55,9 +56,9 @@ public final class Conv2d {
             return cin * kh * kw;
         }
 
-        /** Stride-1 convolutions other than 1x1 run as shifted GEMMs ({@link ShiftedConv}). */
+        /** Stride-1 convolutions other than 1x1, padding at most kernel size - 1: shifted GEMMs ({@link ShiftedConv}). */
         boolean usesShiftedGemm() {
-            return stride == 1 && !isPointwise();
+            return stride == 1 && !isPointwise() && ShiftedConv.supports(this);
         }
 
         boolean isPointwise() {

@@ -35,6 +35,8 @@ class Conv2dTest {
     static Stream<Conv2d.Geometry> fastGeometries() {
         return Stream.concat(smallGeometries(), Stream.of(
                 new Conv2d.Geometry(5, 4, 7, 7, 6, 3, 3, 1, 1),   // 49 positions: 5 images per GEMM
+                new Conv2d.Geometry(3, 2, 6, 5, 3, 5, 5, 1, 2),   // 5x5 same: two shared padding rows/columns
+                new Conv2d.Geometry(3, 2, 5, 6, 2, 2, 3, 1, 1),   // even kernel: output one row taller than input
                 new Conv2d.Geometry(3, 8, 14, 14, 4, 3, 3, 2, 1), // downsample
                 new Conv2d.Geometry(3, 6, 7, 7, 9, 1, 1, 1, 0),   // batched 1x1
                 new Conv2d.Geometry(2, 3, 28, 28, 4, 3, 3, 1, 1), // one image per GEMM
