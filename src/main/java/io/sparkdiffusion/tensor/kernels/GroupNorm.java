@@ -27,19 +27,8 @@ public final class GroupNorm {
             for (int g = 0; g < groups; g++) {
                 int base = xOff + (i * c + g * cpg) * hw;
                 float mu = Reduce.sum(x, base, m) / m;
-                float v0 = 0f, v1 = 0f;
-                int p = 0;
-                for (; p + 1 < m; p += 2) {
-                    float d0 = x[base + p] - mu;
-                    float d1 = x[base + p + 1] - mu;
-                    v0 += d0 * d0;
-                    v1 += d1 * d1;
-                }
-                for (; p < m; p++) {
-                    float d = x[base + p] - mu;
-                    v0 += d * d;
-                }
-                float r = (float) (1.0 / Math.sqrt((v0 + v1) / m + (double) eps));
+                float var = Reduce.sumSquaresCentered(x, base, mu, m) / m;
+                float r = (float) (1.0 / Math.sqrt(var + (double) eps));
                 mean[meanOff + i * groups + g] = mu;
                 rstd[rstdOff + i * groups + g] = r;
                 for (int cc = 0; cc < cpg; cc++) {
@@ -63,6 +52,7 @@ public final class GroupNorm {
                                 int n, int c, int hw, int groups) {
         int cpg = c / groups;
         int m = cpg * hw;
+        float[] sums = new float[2];
         for (int i = 0; i < n; i++) {
             for (int g = 0; g < groups; g++) {
                 float mu = mean[meanOff + i * groups + g];
@@ -73,8 +63,9 @@ public final class GroupNorm {
                 for (int cc = 0; cc < cpg; cc++) {
                     int ch = g * cpg + cc;
                     int off = (i * c + ch) * hw;
-                    float sdy = Reduce.sum(dy, dyOff + off, hw);
-                    float sdyXhat = Reduce.dotCentered(dy, dyOff + off, x, xOff + off, mu, hw) * r;
+                    Reduce.sumAndDotCentered(dy, dyOff + off, x, xOff + off, mu, hw, sums);
+                    float sdy = sums[0];
+                    float sdyXhat = sums[1] * r;
                     if (dgamma != null) {
                         dgamma[dgOff + ch] += sdyXhat;
                     }
