@@ -38,33 +38,79 @@ public final class UNetBench {
 
     private Var gn(Var x) {
         int c = x.shape().dim(1);
-        return tape.groupNorm(x, param(c), param(c), Math.min(32, c / 4), 1e-5f);
+        Var gamma = param(c);
+        Var beta = param(c);
+        return t("groupNorm", () -> tape.groupNorm(x, gamma, beta, Math.min(32, c / 4), 1e-5f));
     }
 
     private Var conv(Var x, int cout, int k, int stride) {
         int cin = x.shape().dim(1);
-        return tape.conv2d(x, param(cout, cin, k, k), param(cout), stride, k / 2);
+        Var w = param(cout, cin, k, k);
+        Var b = param(cout);
+        String name = "conv" + k + "x" + k + " s" + stride + " " + cin + "->" + cout + " @" + x.shape().dim(2);
+        return t(name, () -> tape.conv2d(x, w, b, stride, k / 2));
     }
 
     private Var res(Var x, Var emb, int cout) {
         int cin = x.shape().dim(1);
-        Var h = conv(tape.silu(gn(x)), cout, 3, 1);
-        h = tape.addPerChannel(h, tape.linear(emb, param(cout, 128), param(cout)));
-        h = conv(tape.silu(gn(h)), cout, 3, 1);
+        Var h = conv(silu(gn(x)), cout, 3, 1);
+        h = apc(h, tape.linear(emb, param(cout, 128), param(cout)));
+        h = conv(silu(gn(h)), cout, 3, 1);
         Var skip = cin != cout ? conv(x, cout, 1, 1) : x;
-        return tape.scale(tape.add(h, skip), (float) (1 / Math.sqrt(2)));
+        return scale(add(h, skip), (float) (1 / Math.sqrt(2)));
     }
 
     private Var attn(Var x) {
         int c = x.shape().dim(1);
-        Var a = tape.attention(conv(gn(x), 3 * c, 1, 1));
-        return tape.scale(tape.add(x, conv(a, c, 1, 1)), (float) (1 / Math.sqrt(2)));
+        Var a = att(conv(gn(x), 3 * c, 1, 1));
+        return scale(add(x, conv(a, c, 1, 1)), (float) (1 / Math.sqrt(2)));
+    }
+
+    /** Forward thread CPU nanoseconds per op kind (and conv shape), summed over the timed steps. */
+    private static final java.util.Map<String, Long> FORWARD_NS = new java.util.TreeMap<>();
+    private static boolean timing;
+
+    private Var t(String name, java.util.function.Supplier<Var> op) {
+        long t0 = CPU.getCurrentThreadCpuTime();
+        Var v = op.get();
+        if (timing) {
+            FORWARD_NS.merge(name, CPU.getCurrentThreadCpuTime() - t0, Long::sum);
+        }
+        return v;
+    }
+
+    private Var silu(Var x) {
+        return t("silu", () -> tape.silu(x));
+    }
+
+    private Var add(Var a, Var b) {
+        return t("add", () -> tape.add(a, b));
+    }
+
+    private Var scale(Var a, float f) {
+        return t("scale", () -> tape.scale(a, f));
+    }
+
+    private Var apc(Var a, Var b) {
+        return t("addPerChannel", () -> tape.addPerChannel(a, b));
+    }
+
+    private Var cat(Var a, Var b) {
+        return t("concat", () -> tape.concatChannels(a, b));
+    }
+
+    private Var up(Var a) {
+        return t("upsample", () -> tape.upsampleNearest2x(a));
+    }
+
+    private Var att(Var a) {
+        return t("attention", () -> tape.attention(a));
     }
 
     Var forward(Var x, Tensor posEmb) {
         cursor = 0;
-        Var emb = tape.silu(tape.linear(tape.constant(posEmb), param(128, 32), param(128)));
-        emb = tape.silu(tape.linear(emb, param(128, 128), param(128)));
+        Var emb = silu(tape.linear(tape.constant(posEmb), param(128, 32), param(128)));
+        emb = silu(tape.linear(emb, param(128, 128), param(128)));
         Var h = conv(x, 32, 3, 1);
         List<Var> skips = new ArrayList<>();
         skips.add(h);
@@ -86,17 +132,17 @@ public final class UNetBench {
         h = res(h, emb, 64);
         for (int level = 2; level >= 0; level--) {
             for (int r = 0; r < 3; r++) {
-                h = res(tape.concatChannels(h, skips.remove(skips.size() - 1)), emb, 32 * mult[level]);
+                h = res(cat(h, skips.remove(skips.size() - 1)), emb, 32 * mult[level]);
                 if (level == 2) {
                     h = attn(h);
                 }
             }
             if (level != 0) {
-                h = conv(tape.upsampleNearest2x(h), h.shape().dim(1), 3, 1);
+                h = conv(up(h), h.shape().dim(1), 3, 1);
             }
         }
         building = false;
-        return conv(tape.silu(gn(h)), 1, 3, 1);
+        return conv(silu(gn(h)), 1, 3, 1);
     }
 
     public static void main(String[] args) {
@@ -123,6 +169,7 @@ public final class UNetBench {
             long c0 = CPU.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             b.tape.reset();
+            timing = s > 0; // step 0 includes JIT warm-up
             Var y = b.forward(b.tape.input(x), pos);
             long t1 = System.nanoTime();
             long c1 = CPU.getCurrentThreadCpuTime();
@@ -140,6 +187,7 @@ public final class UNetBench {
                     b.tape.allocatedFloats() * 4 / 1_000_000);
         }
         times.sort(null);
+        FORWARD_NS.forEach((k, v) -> System.out.printf("forward %-24s %7.1f ms/step (thread CPU)%n", k, v / 1e6 / (steps - 1)));
         System.out.printf("median %.3f s = %.1f img/s; best %.1f img/s%n", times.get(times.size() / 2),
                 batch / times.get(times.size() / 2), batch / best);
     }
