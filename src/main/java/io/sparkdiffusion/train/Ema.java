@@ -1,25 +1,29 @@
 package io.sparkdiffusion.train;
 
 /**
- * The exponential moving average of the weights with a half-life in images (Karras et al. 2022, Appendix F.3):
- * {@code ema <- beta ema + (1 - beta) w} with {@code beta = 0.5^(images / halfLifeImages)}.
+ * The EMA of the weights, updated once per round (Karras et al. 2022, Appendix F.3; the rule is
+ * {@link io.sparkdiffusion.nn.optim.Ema}'s): after a round of {@code images} images, with {@code imagesSeen}
+ * images trained so far,
+ * {@code halfLife = min(halfLifeImages, imagesSeen * rampupRatio)}, {@code beta = 0.5^(images / halfLife)},
+ * {@code ema <- beta ema + (1 - beta) w}. A half-life of 0 disables the average: the EMA is the weights.
  */
 public final class Ema {
 
     private Ema() {
     }
 
-    /** The decay after {@code images} trained images; a half-life of 0 forgets everything (beta = 0). */
-    public static double beta(long images, double halfLifeImages) {
-        return halfLifeImages == 0 ? 0 : Math.pow(0.5, images / halfLifeImages);
-    }
-
-    /** Moves {@code ema} towards {@code weights} after {@code images} trained images, in place. */
-    public static void updateInPlace(float[] ema, float[] weights, long images, double halfLifeImages) {
-        float beta = (float) beta(images, halfLifeImages);
-        float oneMinus = 1 - beta;
-        for (int i = 0; i < ema.length; i++) {
-            ema[i] = beta * ema[i] + oneMinus * weights[i];
+    /** Moves {@code ema} towards {@code weights} in place. */
+    public static void updateInPlace(float[] ema, float[] weights, long images, long imagesSeen, double halfLifeImages,
+                                     double rampupRatio) {
+        if (halfLifeImages == 0) {
+            System.arraycopy(weights, 0, ema, 0, ema.length);
+            return;
         }
+        if (images > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a round of " + images + " images is too large for one EMA update");
+        }
+        var average = new io.sparkdiffusion.nn.optim.Ema(ema, halfLifeImages, rampupRatio);
+        average.updateInPlace(weights, (int) images, imagesSeen);
+        System.arraycopy(average.weights(), 0, ema, 0, ema.length);
     }
 }

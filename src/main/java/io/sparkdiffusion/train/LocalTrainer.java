@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import io.sparkdiffusion.nn.optim.GradClipping;
+
 import java.util.SplittableRandom;
 
 /**
@@ -22,19 +24,19 @@ public final class LocalTrainer {
                                       float[] params, float[] optimizerState, long startStep, int numSteps) {
         long start = System.nanoTime();
         float[] w = params.clone();
-        float[] state = optimizerState.clone();
         if (shard.size() == 0) {
-            return new PartitionResult(partition, w, state, 0, 0, System.nanoTime() - start);
+            return new PartitionResult(partition, w, optimizerState.clone(), 0, 0, System.nanoTime() - start);
         }
+        Optimizer.Stepper stepper = config.optimizer().resume(optimizerState, startStep, w.length, config.learningRate());
         float[] grads = new float[w.length];
         double lossSum = 0;
         long images = 0;
         for (int k = 0; k < numSteps; k++) {
             int batch = Math.min(config.batchSize(), shard.size());
-            lossSum += step(objective, config, shard, partition, w, grads, state, startStep + k) * batch;
+            lossSum += step(objective, config, shard, partition, w, grads, stepper, startStep + k) * batch;
             images += batch;
         }
-        return new PartitionResult(partition, w, state, images, lossSum, System.nanoTime() - start);
+        return new PartitionResult(partition, w, stepper.state(), images, lossSum, System.nanoTime() - start);
     }
 
     /**
@@ -44,7 +46,7 @@ public final class LocalTrainer {
      * @return the batch-mean loss before the update
      */
     public static double step(Objective objective, TrainingConfig config, Shard shard, int partition, float[] params,
-                              float[] grads, float[] optimizerState, long globalStep) {
+                              float[] grads, Optimizer.Stepper optimizer, long globalStep) {
         SplittableRandom random = new SplittableRandom(Seeds.step(config.seed(), globalStep, partition));
         Batch batch = shard.select(batchIndices(shard.size(), config.batchSize(), random));
         double loss = objective.lossAndGradient(params, grads, batch, random);
@@ -52,9 +54,10 @@ public final class LocalTrainer {
             throw new IllegalStateException("training diverged: loss is " + loss + " at step " + globalStep
                     + " on partition " + partition + " (try a lower learningRate or set gradClip)");
         }
-        clipInPlace(grads, config.gradClip());
-        long stepNumber = globalStep + 1;
-        config.optimizer().step(params, grads, optimizerState, stepNumber, config.learningRateAt(stepNumber));
+        if (config.gradClip() > 0) {
+            GradClipping.clipGradNormInPlace(grads, config.gradClip());
+        }
+        optimizer.stepInPlace(params, grads, config.learningRateAt(globalStep + 1));
         return loss;
     }
 
@@ -77,23 +80,5 @@ public final class LocalTrainer {
             all[j] = t;
         }
         return java.util.Arrays.copyOf(all, batchSize);
-    }
-
-    /** Scales {@code grads} in place so that its L2 norm is at most {@code maxNorm}; 0 disables clipping. */
-    static void clipInPlace(float[] grads, double maxNorm) {
-        if (maxNorm == 0) {
-            return;
-        }
-        double sq = 0;
-        for (float g : grads) {
-            sq += (double) g * g;
-        }
-        double norm = Math.sqrt(sq);
-        if (norm > maxNorm) {
-            float scale = (float) (maxNorm / norm);
-            for (int i = 0; i < grads.length; i++) {
-                grads[i] *= scale;
-            }
-        }
     }
 }

@@ -34,18 +34,22 @@ public final class LocalTrainingLoop {
         float[] params = new float[objective.numParameters()];
         objective.initialize(params, Seeds.init(config.seed()));
         float[] ema = params.clone();
-        float[] state = new float[config.optimizer().stateSize(params.length)];
+        Optimizer.Stepper optimizer = config.optimizer().resume(new float[config.optimizer().stateSize(params.length)], 0,
+                params.length, config.learningRate());
         float[] grads = new float[params.length];
         double[] losses = new double[numSteps];
         long imagesSinceEma = 0;
+        long imagesSeen = 0;
         for (int k = 0; k < numSteps; k++) {
-            losses[k] = LocalTrainer.step(objective, config, data, 0, params, grads, state, k);
+            losses[k] = LocalTrainer.step(objective, config, data, 0, params, grads, optimizer, k);
             imagesSinceEma += Math.min(config.batchSize(), data.size());
+            imagesSeen += Math.min(config.batchSize(), data.size());
             if ((k + 1) % config.localSteps() == 0) {
-                Ema.updateInPlace(ema, params, imagesSinceEma, config.emaHalfLifeImages());
+                Ema.updateInPlace(ema, params, imagesSinceEma, imagesSeen, config.emaHalfLifeImages(),
+                        config.emaRampupRatio());
                 imagesSinceEma = 0;
             }
         }
-        return new Result(params, ema, state, losses);
+        return new Result(params, ema, optimizer.state(), losses);
     }
 }

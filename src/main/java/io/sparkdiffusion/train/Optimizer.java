@@ -1,30 +1,36 @@
 package io.sparkdiffusion.train;
 
+import io.sparkdiffusion.nn.optim.AdamConfig;
+
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * An update rule on a flat parameter vector whose state is a flat float array, so that the state can be
+ * An update rule on a flat parameter vector whose state is one flat float array, so that the state can be
  * broadcast, averaged across partitions and saved like the weights.
  */
 public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Optimizer.Adam {
-
-    /** The names {@link #parse} accepts. */
-    String[] NAMES = {"adam", "sgd"};
 
     /** The number of state floats for {@code numParameters} parameters. */
     int stateSize(int numParameters);
 
     /**
-     * Applies one update in place.
+     * A stepper that continues from {@code state} after {@code stepsDone} steps.
      *
-     * @param params       {@code [n]}, updated in place
-     * @param grads        {@code [n]}, the gradient of this step (already clipped)
-     * @param state        {@code [stateSize(n)]}, updated in place
-     * @param step         the number of this step, counting from 1 (Adam's bias correction)
-     * @param learningRate this step's learning rate
+     * @param state        {@code [stateSize(numParameters)]}; copied
+     * @param learningRate the peak learning rate (each step passes its own scheduled rate)
      */
-    void step(float[] params, float[] grads, float[] state, long step, double learningRate);
+    Stepper resume(float[] state, long stepsDone, int numParameters, double learningRate);
+
+    /** A running optimizer. */
+    interface Stepper {
+        /** Updates {@code params} in place from this step's (already clipped) gradient. */
+        void stepInPlace(float[] params, float[] grads, double learningRate);
+
+        /** A copy of the current state, {@code [stateSize]}. */
+        float[] state();
+    }
 
     /** Plain gradient descent, {@code p <- p - lr g}; no state. */
     record Sgd() implements Optimizer {
@@ -34,16 +40,27 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
         }
 
         @Override
-        public void step(float[] params, float[] grads, float[] state, long step, double learningRate) {
-            float lr = (float) learningRate;
-            for (int i = 0; i < params.length; i++) {
-                params[i] -= lr * grads[i];
-            }
+        public Stepper resume(float[] state, long stepsDone, int numParameters, double learningRate) {
+            return new Stepper() {
+                @Override
+                public void stepInPlace(float[] params, float[] grads, double lr) {
+                    float r = (float) lr;
+                    for (int i = 0; i < params.length; i++) {
+                        params[i] -= r * grads[i];
+                    }
+                }
+
+                @Override
+                public float[] state() {
+                    return new float[0];
+                }
+            };
         }
     }
 
     /**
-     * Adam (Kingma and Ba 2015, Algorithm 1) with bias correction. State layout: {@code [m (n floats), v (n floats)]}.
+     * Adam as {@link io.sparkdiffusion.nn.optim.Adam} (torch.optim.Adam's update, no weight decay). State layout:
+     * {@code [m (n floats), v (n floats)]}; the step count is the trainer's global step.
      */
     record Adam(double beta1, double beta2, double epsilon) implements Optimizer {
         public Adam {
@@ -61,23 +78,29 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
         }
 
         @Override
-        public void step(float[] params, float[] grads, float[] state, long step, double learningRate) {
-            int n = params.length;
-            float b1 = (float) beta1;
-            float b2 = (float) beta2;
-            // Bias corrections folded into the step size, as in the paper's final paragraph of Section 2.
-            double c1 = 1 - Math.pow(beta1, step);
-            double c2 = 1 - Math.pow(beta2, step);
-            float stepSize = (float) (learningRate * Math.sqrt(c2) / c1);
-            float eps = (float) (epsilon * Math.sqrt(c2));
-            for (int i = 0; i < n; i++) {
-                float g = grads[i];
-                float m = b1 * state[i] + (1 - b1) * g;
-                float v = b2 * state[n + i] + (1 - b2) * g * g;
-                state[i] = m;
-                state[n + i] = v;
-                params[i] -= stepSize * m / ((float) Math.sqrt(v) + eps);
+        public Stepper resume(float[] state, long stepsDone, int numParameters, double learningRate) {
+            if (state.length != 2 * numParameters) {
+                throw new IllegalArgumentException("Adam state: expected " + 2 * numParameters + " floats, got "
+                        + state.length);
             }
+            var adam = new io.sparkdiffusion.nn.optim.Adam(new AdamConfig(learningRate, beta1, beta2, epsilon, 0),
+                    numParameters);
+            adam.restore(Arrays.copyOfRange(state, 0, numParameters),
+                    Arrays.copyOfRange(state, numParameters, 2 * numParameters), stepsDone);
+            return new Stepper() {
+                @Override
+                public void stepInPlace(float[] params, float[] grads, double lr) {
+                    adam.stepInPlace(params, grads, lr);
+                }
+
+                @Override
+                public float[] state() {
+                    float[] s = new float[2 * numParameters];
+                    System.arraycopy(adam.firstMoment(), 0, s, 0, numParameters);
+                    System.arraycopy(adam.secondMoment(), 0, s, numParameters, numParameters);
+                    return s;
+                }
+            };
         }
     }
 

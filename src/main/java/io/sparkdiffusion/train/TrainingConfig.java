@@ -17,12 +17,15 @@ import java.io.Serializable;
  * @param emaHalfLifeImages     the EMA of the weights halves its memory every this many trained images:
  *                              {@code ema <- beta ema + (1 - beta) w} with {@code beta = 0.5^(images / halfLife)}
  *                              after each round; 0 makes the EMA equal the weights
+ * @param emaRampupRatio        EDM's EMA ramp-up: the half-life is at most this fraction of the images trained so
+ *                              far (so short runs still average recent weights); 0 disables the ramp-up
  * @param averageOptimizerState whether the optimizer state is averaged across partitions like the weights;
  *                              if not, each partition keeps its own state from round to round
  * @param seed                  the run's seed (see {@link Seeds})
  */
 public record TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
-                             Optimizer optimizer, double emaHalfLifeImages, boolean averageOptimizerState, long seed)
+                             Optimizer optimizer, double emaHalfLifeImages,
+                             double emaRampupRatio, boolean averageOptimizerState, long seed)
         implements Serializable {
 
     public TrainingConfig {
@@ -44,6 +47,10 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
         if (!(emaHalfLifeImages >= 0)) {
             throw new IllegalArgumentException("emaHalfLifeImages must be >= 0 (0 disables the EMA), got "
                     + emaHalfLifeImages);
+        }
+        if (!(emaRampupRatio >= 0) || Double.isInfinite(emaRampupRatio)) {
+            throw new IllegalArgumentException("emaRampupRatio must be >= 0 and finite (0 disables the ramp-up), got "
+                    + emaRampupRatio);
         }
         if (optimizer == null) {
             throw new IllegalArgumentException("optimizer must be set");

@@ -68,10 +68,10 @@ public final class TrainingState {
         } else {
             partitionStates.putAll(sum.partitionStates());
         }
-        Ema.updateInPlace(ema, params, sum.images(), config.emaHalfLifeImages());
+        imagesSeen += sum.images();
+        Ema.updateInPlace(ema, params, sum.images(), imagesSeen, config.emaHalfLifeImages(), config.emaRampupRatio());
         step += config.localSteps();
         round++;
-        imagesSeen += sum.images();
     }
 
     public float[] params() {
