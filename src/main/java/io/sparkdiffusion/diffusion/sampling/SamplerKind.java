@@ -1,0 +1,85 @@
+package io.sparkdiffusion.diffusion.sampling;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The samplers, with their names at the edges and the number of denoiser evaluations per batch for {@code N =
+ * numSteps} (with classifier-free guidance each evaluation is two network calls).
+ */
+public enum SamplerKind {
+    /**
+     * Deterministic 2nd-order Heun ODE solver in the parameterization's own {@code t} and {@code s(t)}
+     * (NVlabs/edm {@code ablation_sampler}, solver heun); with EDM this is Algorithm 1. {@code 2N - 1} evaluations
+     * (the last step, to {@code sigma = 0}, is Euler).
+     */
+    HEUN("heun"),
+    /** 1st-order Euler ODE solver in the parameterization's own {@code t} and {@code s(t)}. {@code N} evaluations. */
+    EULER("euler"),
+    /**
+     * Stochastic Heun with churn ({@code sChurn, sMin, sMax, sNoise}): Algorithm 2 with EDM, its generalization in
+     * {@code ablation_sampler} otherwise. {@code 2N - 1} evaluations.
+     */
+    EDM_STOCHASTIC("edm-stochastic"),
+    /** DDIM (Song et al. 2021) with {@code eta} ({@code eta = 0}: deterministic). {@code N} evaluations. */
+    DDIM("ddim"),
+    /** DDPM ancestral sampling (DDIM with {@code eta = 1}; the setting {@code eta} is not used). {@code N} evaluations. */
+    DDPM("ddpm"),
+    /** DPM-Solver++(2M) (Lu et al. 2022), multistep 2nd order in {@code lambda = -ln sigma}. {@code N} evaluations. */
+    DPMPP_2M("dpmpp-2m"),
+    /**
+     * Euler-Maruyama on the reverse-time SDE (Song et al. 2021, Eq. 6), last step a Tweedie denoising step.
+     * {@code N} evaluations.
+     */
+    SDE("sde"),
+    /**
+     * Predictor-corrector (Song et al. 2021, Algorithm 1-3): {@code numCorrectorSteps} Langevin steps with signal-to-
+     * noise ratio {@code snr} at each level, then the {@link #SDE} predictor. {@code N (1 + numCorrectorSteps)}
+     * evaluations.
+     */
+    PC("pc"),
+    /** Euler in {@code t} on the flow velocity {@code v = (x_t - D) / t}; flow parameterization only. {@code N}. */
+    FLOW_EULER("flow-euler"),
+    /** Heun in {@code t} on the flow velocity, last step Euler; flow parameterization only. {@code 2N - 1}. */
+    FLOW_HEUN("flow-heun");
+
+    private final String id;
+
+    SamplerKind(String id) {
+        this.id = id;
+    }
+
+    /** The name used at the edges (Spark Params, CLI, config). */
+    public String id() {
+        return id;
+    }
+
+    /** Denoiser evaluations for one batch with these settings (see each constant). */
+    public int evaluations(int numSteps, int numCorrectorSteps) {
+        return switch (this) {
+            case HEUN, EDM_STOCHASTIC, FLOW_HEUN -> 2 * numSteps - 1;
+            case EULER, DDIM, DDPM, DPMPP_2M, SDE, FLOW_EULER -> numSteps;
+            case PC -> numSteps * (1 + numCorrectorSteps);
+        };
+    }
+
+    /**
+     * Parses a name such as {@code "heun"} (case-insensitive).
+     *
+     * @throws IllegalArgumentException naming the bad value and the allowed ones
+     */
+    public static SamplerKind parse(String name) {
+        if (name != null) {
+            String key = name.trim().toLowerCase(Locale.ROOT);
+            for (SamplerKind kind : values()) {
+                if (kind.id.equals(key)) {
+                    return kind;
+                }
+            }
+        }
+        throw new IllegalArgumentException("sampler must be one of "
+                + Arrays.stream(values()).map(SamplerKind::id).collect(Collectors.joining(", ", "[", "]"))
+                + ", got '" + name + "'");
+    }
+}
