@@ -12,6 +12,9 @@ import java.util.Locale;
  */
 public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Optimizer.Adam {
 
+    /** The names {@link #parse} accepts. */
+    String[] NAMES = {"adam", "sgd"};
+
     /** The number of state floats for {@code numParameters} parameters. */
     int stateSize(int numParameters);
 

@@ -14,6 +14,11 @@ import io.sparkdiffusion.tensor.Tensor;
  * (Karras et al. 2022, Eq. 7): {@code D(x; sigma) = cSkip x + cOut F(cIn x; cNoise)}. The network runs in
  * float32 on an inference tape; the sampler's state and the skip connection stay in double.
  *
+ * <p>Rows go through the network one at a time: BLAS products give bitwise different results for different
+ * matrix shapes, so a row evaluated inside a larger batch could differ in the last bits from the same row alone,
+ * and a sample would then depend on the batch (and partition) it was drawn in. One row per forward pass keeps
+ * every sample a function of its seed and label only.
+ *
  * <p>Not thread-safe (one network per thread via a thread-local cache); create one per task.
  */
 public final class UNetDenoiser implements Denoiser {
@@ -39,26 +44,23 @@ public final class UNetDenoiser implements Denoiser {
             throw new IllegalArgumentException("rows hold " + dim + " values, the network expects images of "
                     + network.imageSize());
         }
-        Preconditioning[] pre = new Preconditioning[n];
-        float[] input = new float[n * dim];
-        float[] cNoise = new float[n];
-        for (int i = 0; i < n; i++) {
-            pre[i] = parameterization.precondition(sigma[i]);
-            cNoise[i] = (float) pre[i].cNoise();
-            for (int j = i * dim, end = j + dim; j < end; j++) {
-                input[j] = (float) (pre[i].cIn() * x[j]);
-            }
-        }
         UNet net = NetworkCache.inferenceNet(network);
         Tape tape = NetworkCache.inferenceTape(network);
         net.parameters().setValues(weights);
-        tape.reset();
-        Shape shape = Shape.of(n, network.imgChannels(), network.imgResolution(), network.imgResolution());
-        Var f = net.forward(tape, new Tensor(input, shape), cNoise, labels);
-        Tensor v = f.value();
+        Shape shape = Shape.of(1, network.imgChannels(), network.imgResolution(), network.imgResolution());
+        float[] input = new float[dim];
         for (int i = 0; i < n; i++) {
-            for (int j = i * dim, end = j + dim; j < end; j++) {
-                out[j] = pre[i].cSkip() * x[j] + pre[i].cOut() * v.get(j);
+            Preconditioning pre = parameterization.precondition(sigma[i]);
+            int row = i * dim;
+            for (int j = 0; j < dim; j++) {
+                input[j] = (float) (pre.cIn() * x[row + j]);
+            }
+            tape.reset();
+            Var f = net.forward(tape, new Tensor(input, shape), new float[] {(float) pre.cNoise()},
+                    labels == null ? null : new int[] {labels[i]});
+            Tensor v = f.value();
+            for (int j = 0; j < dim; j++) {
+                out[row + j] = pre.cSkip() * x[row + j] + pre.cOut() * v.get(j);
             }
         }
         tape.reset();
