@@ -34,6 +34,13 @@ public final class ConfigSchema {
     }
 
     public ConfigSchema(List<Setting> settings, List<? extends Params> stages) {
+        this(settings, stages, java.util.Set.of());
+    }
+
+    /**
+     * @param managed Param names the command line sets itself (e.g. column names it chooses); they are not keys
+     */
+    public ConfigSchema(List<Setting> settings, List<? extends Params> stages, java.util.Set<String> managed) {
         this.settings = List.copyOf(settings);
         this.stages = List.copyOf(stages);
         for (Setting s : settings) {
@@ -42,6 +49,9 @@ public final class ConfigSchema {
         for (Params stage : stages) {
             for (Param<?> param : stage.params()) {
                 String name = param.name();
+                if (managed.contains(name)) {
+                    continue;
+                }
                 if (settingsByName.containsKey(name)) {
                     throw new IllegalStateException("config key " + name + " is both a setting and a Param of " + stage.uid());
                 }

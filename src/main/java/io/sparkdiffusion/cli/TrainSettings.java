@@ -13,9 +13,11 @@ import java.util.Map;
  * @param overwrite   whether an existing output directory may be replaced
  * @param gridColumns samples per row of {@code samples.png} (per class for a class-conditional model)
  * @param gridRows    rows of {@code samples.png} for an unconditional model
+ * @param numPartitions partitions of the training data (one shard, one task per round each); 0 means Spark's
+ *                    default parallelism (the number of cores in an embedded run)
  */
 public record TrainSettings(String data, DataFormat dataFormat, int maxImages, String output, boolean overwrite,
-                            int gridColumns, int gridRows) {
+                            int gridColumns, int gridRows, int numPartitions) {
 
     /** The keys, their types, defaults and meaning. */
     public static final List<Setting> KEYS = List.of(
@@ -30,17 +32,22 @@ public record TrainSettings(String data, DataFormat dataFormat, int maxImages, S
             new Setting("output", ValueType.STRING, null,
                     "output directory or URI: model/, metrics.jsonl, loss.png, samples.png",
                     v -> !((String) v).isBlank(), "a path"),
-            Setting.of("overwrite", ValueType.BOOLEAN, false, "replace an existing output directory"),
+            Setting.of("overwrite", ValueType.BOOLEAN, false, "replace a model already saved in output/model"),
             new Setting("gridColumns", ValueType.INTEGER, 8,
                     "samples per row of samples.png (one row per class for a class-conditional model)",
                     v -> (Integer) v >= 1 && (Integer) v <= 64, "an integer in 1..64"),
             new Setting("gridRows", ValueType.INTEGER, 4, "rows of samples.png for an unconditional model",
-                    v -> (Integer) v >= 1 && (Integer) v <= 64, "an integer in 1..64"));
+                    v -> (Integer) v >= 1 && (Integer) v <= 64, "an integer in 1..64"),
+            new Setting("numPartitions", ValueType.INTEGER, 0,
+                    "partitions of the training data, each one shard trained by one task per round; 0: Spark's "
+                            + "default parallelism (the cores of an embedded run)",
+                    v -> (Integer) v >= 0, "an integer >= 0"));
 
     /** The settings out of {@link ConfigSchema#bind}'s result (already type-checked and validated). */
     public static TrainSettings from(Map<String, Object> values) {
         return new TrainSettings((String) values.get("data"), DataFormat.fromKey((String) values.get("dataFormat")),
                 (Integer) values.get("maxImages"), (String) values.get("output"), (Boolean) values.get("overwrite"),
-                (Integer) values.get("gridColumns"), (Integer) values.get("gridRows"));
+                (Integer) values.get("gridColumns"), (Integer) values.get("gridRows"),
+                (Integer) values.get("numPartitions"));
     }
 }

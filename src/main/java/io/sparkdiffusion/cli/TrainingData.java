@@ -6,6 +6,8 @@ import io.sparkdiffusion.io.Idx;
 import io.sparkdiffusion.io.LabeledImages;
 import io.sparkdiffusion.spark.ImageTensorizer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -13,12 +15,15 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
+import java.util.stream.IntStream;
 
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_position;
@@ -50,13 +55,16 @@ final class TrainingData {
     private TrainingData() {
     }
 
-    /** Loads the data and points {@code tensorizer}'s input settings at it. */
-    static Loaded load(SparkSession spark, TrainSettings settings, Configuration hadoop, ImageTensorizer tensorizer)
-            throws IOException {
+    /**
+     * Loads the data in {@code partitions} partitions (each one training shard) and points {@code tensorizer}'s
+     * input settings at it.
+     */
+    static Loaded load(SparkSession spark, TrainSettings settings, Configuration hadoop, ImageTensorizer tensorizer,
+                       int partitions) throws IOException {
         return switch (settings.dataFormat()) {
-            case IDX -> idx(spark, settings, hadoop, tensorizer);
-            case IMAGES -> folders(spark, settings, tensorizer, "image", "image", col("image.origin"));
-            case BINARY_FILE -> folders(spark, settings, tensorizer, "binaryFile", "content", col("path"));
+            case IDX -> idx(spark, settings, hadoop, tensorizer, partitions);
+            case IMAGES -> folders(spark, settings, tensorizer, "image", "image", col("image.origin"), partitions);
+            case BINARY_FILE -> folders(spark, settings, tensorizer, "binaryFile", "content", col("path"), partitions);
         };
     }
 
@@ -72,45 +80,68 @@ final class TrainingData {
                 + " (dataFormat idx expects the MNIST file names)");
     }
 
-    /** IDX files are read on the driver (10,000 images are 8 MB) and distributed as raw 0..255 values. */
+    /**
+     * IDX files are checked on the driver (header, sizes, labels), then each task reads them again itself and keeps
+     * its contiguous slice of images, so no image travels inside a task and the shards do not depend on the
+     * cluster. Pixels are the raw 0..255 values; the tensorizer maps them to [-1, 1].
+     */
     private static Loaded idx(SparkSession spark, TrainSettings settings, Configuration hadoop,
-                              ImageTensorizer tensorizer) throws IOException {
+                              ImageTensorizer tensorizer, int partitions) throws IOException {
         HadoopPath dir = HadoopPaths.resolve(settings.data(), hadoop);
-        HadoopPath imagesPath = find(dir, IDX_IMAGES);
-        HadoopPath labelsPath = find(dir, IDX_LABELS);
-        LabeledImages data;
-        try (InputStream images = imagesPath.open(); InputStream labels = labelsPath.open()) {
-            data = Idx.readLabeled(images, imagesPath.toString(), labels, labelsPath.toString());
-        }
-        if (settings.maxImages() > 0) {
-            data = data.head(settings.maxImages());
-        }
-        int pixels = data.height() * data.width();
-        byte[] bytes = data.images().data();
-        int[] labels = data.labels().labels();
-        List<Row> rows = new ArrayList<>(data.count());
-        for (int i = 0; i < data.count(); i++) {
-            float[] values = new float[pixels];
-            for (int k = 0; k < pixels; k++) {
-                values[k] = bytes[i * pixels + k] & 0xFF;
-            }
-            rows.add(RowFactory.create(values, labels[i]));
-        }
+        String imagesUri = find(dir, IDX_IMAGES).toString();
+        String labelsUri = find(dir, IDX_LABELS).toString();
+        LabeledImages data = readIdx(imagesUri, labelsUri, settings.maxImages(), hadoop);
+        int n = data.count();
+        int height = data.height();
+        int width = data.width();
+        int maxImages = settings.maxImages();
+        SerializableConfiguration conf = new SerializableConfiguration(hadoop);
+        JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(IntStream.range(0, partitions).boxed().toList(), partitions)
+                .flatMap(p -> {
+                    LabeledImages all = readIdx(imagesUri, labelsUri, maxImages, conf.value());
+                    return slice(all, (int) ((long) p * n / partitions), (int) ((long) (p + 1) * n / partitions));
+                });
         StructType schema = new StructType()
                 .add(PIXELS, DataTypes.createArrayType(DataTypes.FloatType, false), false)
                 .add(LABEL, DataTypes.IntegerType, false);
-        tensorizer.setInputCol(PIXELS).setInputShape(new int[]{1, data.height(), data.width()})
-                .setInputMin(0).setInputMax(255);
+        tensorizer.setInputCol(PIXELS).setInputShape(new int[]{1, height, width}).setInputMin(0).setInputMax(255);
         List<String> names = new ArrayList<>();
-        for (int k = 0; k <= Arrays.stream(labels).max().orElse(0); k++) {
+        for (int k = 0; k <= Arrays.stream(data.labels().labels()).max().orElse(0); k++) {
             names.add(String.valueOf(k));
         }
         return new Loaded(spark.createDataFrame(rows, schema), names);
     }
 
+    private static LabeledImages readIdx(String imagesUri, String labelsUri, int maxImages, Configuration hadoop)
+            throws IOException {
+        HadoopPath imagesPath = HadoopPaths.resolve(imagesUri, hadoop);
+        HadoopPath labelsPath = HadoopPaths.resolve(labelsUri, hadoop);
+        LabeledImages data;
+        try (InputStream images = imagesPath.open(); InputStream labels = labelsPath.open()) {
+            data = Idx.readLabeled(images, imagesUri, labels, labelsUri);
+        }
+        return maxImages > 0 ? data.head(maxImages) : data;
+    }
+
+    /** Rows {@code (pixels, label)} of images {@code [from, to)}. */
+    private static Iterator<Row> slice(LabeledImages data, int from, int to) {
+        int pixels = data.height() * data.width();
+        byte[] bytes = data.images().data();
+        List<Row> rows = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+            float[] values = new float[pixels];
+            for (int k = 0; k < pixels; k++) {
+                values[k] = bytes[i * pixels + k] & 0xFF;
+            }
+            rows.add(RowFactory.create(values, data.labels().label(i)));
+        }
+        return rows.iterator();
+    }
+
     /** One subfolder per class; the label is the index of the subfolder's name among all of them, sorted. */
     private static Loaded folders(SparkSession spark, TrainSettings settings, ImageTensorizer tensorizer,
-                                  String format, String inputCol, Column path) {
+                                  String format, String inputCol, Column path, int partitions) {
         Dataset<Row> files = spark.read().format(format).option("recursiveFileLookup", "true")
                 .load(settings.data());
         if (format.equals("image")) {
@@ -130,6 +161,6 @@ final class TrainingData {
             labelled = labelled.limit(settings.maxImages());
         }
         tensorizer.setInputCol(inputCol);
-        return new Loaded(labelled.select(inputCol, LABEL), names);
+        return new Loaded(labelled.select(inputCol, LABEL).repartition(partitions), names);
     }
 }

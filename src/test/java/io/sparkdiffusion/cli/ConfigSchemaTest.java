@@ -48,7 +48,7 @@ class ConfigSchemaTest {
             assertArrayEquals(new int[]{1, 2, 2}, (int[]) s.getOrDefault(s.channelMult));
         }
         TrainSettings settings = TrainSettings.from(values);
-        assertEquals(new TrainSettings("data/x", DataFormat.IDX, 0, "runs/x", false, 8, 4), settings);
+        assertEquals(new TrainSettings("data/x", DataFormat.IDX, 0, "runs/x", false, 8, 4, 0), settings);
     }
 
     @Test
