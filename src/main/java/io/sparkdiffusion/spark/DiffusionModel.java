@@ -325,11 +325,27 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         return dataset.toDF().mapPartitions(g, Encoders.row(outSchema));
     }
 
+    /** {@link SamplerSettings} as plain serializable values, to ship to executors. */
+    private record ShippedSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid, double sigmaMin, double sigmaMax,
+                                   double rho, double sChurn, double sMin, double sMax, double sNoise, double eta,
+                                   double snr, int numCorrectorSteps, double guidanceWeight)
+            implements java.io.Serializable {
+        static ShippedSettings of(SamplerSettings s) {
+            return new ShippedSettings(s.kind(), s.numSteps(), s.timeGrid(), s.sigmaMin(), s.sigmaMax(), s.rho(),
+                    s.sChurn(), s.sMin(), s.sMax(), s.sNoise(), s.eta(), s.snr(), s.numCorrectorSteps(), s.guidanceWeight());
+        }
+
+        SamplerSettings toSettings() {
+            return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise,
+                    eta, snr, numCorrectorSteps, guidanceWeight);
+        }
+    }
+
     /** Sampling for one partition: batches of rows in, rows with their samples out. */
     private static final class Generate implements MapPartitionsFunction<Row, Row> {
         private final NetworkSpec spec;
         private final ParameterizationKind kind;
-        private final SamplerSettings settings;
+        private final ShippedSettings settings;
         private final Broadcast<float[]> weights;
         private final int seedField;
         private final int labelField;
@@ -341,7 +357,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
                  int seedField, int labelField, int numClasses, int batchSize, boolean withImage) {
             this.spec = spec;
             this.kind = kind;
-            this.settings = settings;
+            this.settings = ShippedSettings.of(settings);
             this.weights = weights;
             this.seedField = seedField;
             this.labelField = labelField;
@@ -353,7 +369,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         @Override
         public Iterator<Row> call(Iterator<Row> rows) {
             Parameterization p = kind.defaults();
-            Sampler s = new Sampler(p, settings);
+            Sampler s = new Sampler(p, settings.toSettings());
             Denoiser d = new UNetDenoiser(spec, p, weights.value());
             int dim = spec.imageSize();
             return new Iterator<>() {
