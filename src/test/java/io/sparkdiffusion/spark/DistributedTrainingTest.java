@@ -229,6 +229,15 @@ class DistributedTrainingTest extends SparkTestBase {
     }
 
     @Test
+    void aggregationDepthBoundsTheDriverFanIn() {
+        assertEquals(2, DistributedTraining.aggregationDepth(1));
+        assertEquals(2, DistributedTraining.aggregationDepth(64));
+        assertEquals(3, DistributedTraining.aggregationDepth(65));
+        assertEquals(3, DistributedTraining.aggregationDepth(512));
+        assertEquals(4, DistributedTraining.aggregationDepth(513));
+    }
+
+    @Test
     void timeSplitAddsUp() {
         Objective obj = new ToyDenoisingObjective(D);
         TrainingConfig c = config(new Optimizer.Sgd(), 2, 0);
