@@ -23,6 +23,13 @@ public enum TimeGrid {
     /** VE: geometric, {@code sigma_i^2 = sigmaMax^2 (sigmaMin^2 / sigmaMax^2)^(i/(N-1))}. */
     VE("ve"),
     /**
+     * iDDPM (Nichol and Dhariwal 2021, cosine schedule, as in Karras et al. 2022 Table 1): the {@code M + 1 = 1001}
+     * levels {@code u_M = 0}, {@code u_{j-1} = sqrt((u_j^2 + 1) / max(abar(j-1) / abar(j), C1) - 1)} with
+     * {@code abar(j) = sin(pi/2 j / (M (C2 + 1)))^2}, {@code C1 = 0.001}, {@code C2 = 0.008}, kept where
+     * {@code sigmaMin <= u_j <= sigmaMax}, then {@code N} of them at indices {@code round(i (K - 1) / (N - 1))}.
+     */
+    IDDPM("iddpm"),
+    /**
      * Uniform in {@code t}: {@code t_i = tMax (1 - i/N)}, {@code i = 0..N}, {@code tMax = sigmaInv(sigmaMax)}, reaching
      * 0 by itself; {@code sigmaMin} is not used. The rectified-flow grid.
      */
@@ -64,11 +71,43 @@ public enum TimeGrid {
         if (this == DEFAULT) {
             return p.defaultTimeGrid().timeSteps(p, numSteps, sigmaMin, sigmaMax, rho);
         }
+        if (this == IDDPM) {
+            double[] u = iddpmLevels(sigmaMin, sigmaMax);
+            for (int i = 0; i < numSteps; i++) {
+                int index = numSteps == 1 ? 0 : (int) Math.rint((double) (u.length - 1) / (numSteps - 1) * i);
+                t[i] = p.sigmaInv(u[index]);
+            }
+            return t;
+        }
         for (int i = 0; i < numSteps; i++) {
             double frac = numSteps == 1 ? 0.0 : (double) i / (numSteps - 1);
             t[i] = p.sigmaInv(sigmaAt(frac, sigmaMin, sigmaMax, rho));
         }
         return t;
+    }
+
+    private static final int IDDPM_M = 1000;
+    private static final double IDDPM_C1 = 0.001;
+    private static final double IDDPM_C2 = 0.008;
+
+    /** The iDDPM levels within [sigmaMin, sigmaMax], decreasing. */
+    private static double[] iddpmLevels(double sigmaMin, double sigmaMax) {
+        double[] u = new double[IDDPM_M + 1];
+        for (int j = IDDPM_M; j > 0; j--) {
+            double ratio = Math.max(alphaBar(j - 1) / alphaBar(j), IDDPM_C1);
+            u[j - 1] = Math.sqrt((u[j] * u[j] + 1.0) / ratio - 1.0);
+        }
+        double[] kept = java.util.Arrays.stream(u).filter(v -> v >= sigmaMin && v <= sigmaMax).toArray();
+        if (kept.length == 0) {
+            throw new IllegalArgumentException("no iDDPM noise level lies in [sigmaMin = " + sigmaMin
+                    + ", sigmaMax = " + sigmaMax + "]; the levels span [" + u[IDDPM_M - 1] + ", " + u[0] + "]");
+        }
+        return kept;
+    }
+
+    private static double alphaBar(int j) {
+        double s = Math.sin(0.5 * Math.PI * j / IDDPM_M / (IDDPM_C2 + 1.0));
+        return s * s;
     }
 
     private double sigmaAt(double frac, double sigmaMin, double sigmaMax, double rho) {
@@ -87,12 +126,12 @@ public enum TimeGrid {
                 double tv = 1.0 + frac * (eps - 1.0);
                 yield Math.sqrt(Math.expm1(0.5 * betaD * tv * tv + betaMin * tv));
             }
-            case DEFAULT, UNIFORM -> throw new IllegalStateException("no sigma formula for " + this);
+            case DEFAULT, UNIFORM, IDDPM -> throw new IllegalStateException("no sigma formula for " + this);
         };
     }
 
     /**
-     * Parses {@code "default", "edm", "vp", "ve", "uniform"} (case-insensitive).
+     * Parses {@code "default", "edm", "vp", "ve", "iddpm", "uniform"} (case-insensitive).
      *
      * @throws IllegalArgumentException naming the bad value and the allowed ones
      */

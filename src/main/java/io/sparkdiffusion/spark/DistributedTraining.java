@@ -36,8 +36,8 @@ import java.util.List;
  */
 final class DistributedTraining {
 
-    /** Tree depth of the aggregation: partial sums meet on executors before the driver gets them. */
-    static final int AGGREGATION_DEPTH = 2;
+    /** The most partial sums the driver receives per round; deeper trees keep it there as partitions grow. */
+    static final int MAX_DRIVER_FAN_IN = 8;
 
     record Result(TrainingState state, TrainingSummary summary) {
     }
@@ -105,6 +105,20 @@ final class DistributedTraining {
     }
 
     /**
+     * The {@code treeAggregate} depth for {@code partitions} partial sums: at least 2, and enough that the driver
+     * merges at most about {@link #MAX_DRIVER_FAN_IN} sums (Spark's fan-in per level is
+     * {@code ceil(partitions^(1/depth))}); each sum is a few copies of the weights, so the driver's share of the
+     * result bytes stays bounded however many partitions train.
+     */
+    static int aggregationDepth(int partitions) {
+        int depth = 2;
+        while (Math.ceil(Math.pow(partitions, 1.0 / depth)) > MAX_DRIVER_FAN_IN) {
+            depth++;
+        }
+        return depth;
+    }
+
+    /**
      * Runs rounds until {@code state.round() == plannedRounds}, updating {@code state} in place.
      *
      * @param listener    called after each round, or null
@@ -115,6 +129,7 @@ final class DistributedTraining {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(shards.context());
         List<RoundRecord> records = new ArrayList<>();
         boolean averageState = config.averageOptimizerState();
+        int depth = aggregationDepth(shards.getNumPartitions());
         while (state.round() < plannedRounds) {
             long t0 = System.nanoTime();
             Broadcast<RoundStart> start = jsc.broadcast(state.roundStart());
@@ -129,7 +144,7 @@ final class DistributedTraining {
                         config.localSteps());
                 return List.of(r).iterator();
             }, true).treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge,
-                    AGGREGATION_DEPTH);
+                    depth);
 
             state.finishRound(sum, config);
             long t1 = System.nanoTime();

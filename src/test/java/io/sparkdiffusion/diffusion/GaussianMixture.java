@@ -116,11 +116,18 @@ public final class GaussianMixture implements Denoiser {
                 total += logw[c];
             }
             for (int j = 0; j < dim; j++) {
-                double acc = 0;
-                for (int c = 0; c < k; c++) {
-                    acc += logw[c] * (means[c][j] + shrink[c][j] * (x[off + j] - means[c][j]));
+                out[off + j] = 0;
+            }
+            for (int c = 0; c < k; c++) {
+                double w = logw[c] / total;
+                if (w == 0) {
+                    continue; // exp underflowed: the term is exactly zero
                 }
-                out[off + j] = acc / total;
+                double[] mu = means[c];
+                double[] sh = shrink[c];
+                for (int j = 0; j < dim; j++) {
+                    out[off + j] += w * (mu[j] + sh[j] * (x[off + j] - mu[j]));
+                }
             }
         }
     }
