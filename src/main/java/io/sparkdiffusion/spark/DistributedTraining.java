@@ -11,6 +11,7 @@ import io.sparkdiffusion.train.TrainingConfig;
 import io.sparkdiffusion.train.TrainingState;
 import io.sparkdiffusion.train.TrainingSummary;
 import io.sparkdiffusion.train.WeightedSum;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Parameter-averaging training as a sequence of ordinary Spark jobs, one per round:
@@ -132,19 +134,30 @@ final class DistributedTraining {
         int depth = aggregationDepth(shards.getNumPartitions());
         while (state.round() < plannedRounds) {
             long t0 = System.nanoTime();
-            Broadcast<RoundStart> start = jsc.broadcast(state.roundStart());
+            RoundStart round = state.roundStart();
+            // Own optimizer states (averageOptimizerState = false) travel inside their partition's task only,
+            // not in the broadcast every partition fetches.
+            Broadcast<RoundStart> start = jsc.broadcast(averageState ? round
+                    : new RoundStart(round.round(), round.startStep(), round.params(), null, Map.of(), round.stateSize()));
             long broadcastNanos = System.nanoTime() - t0;
 
-            WeightedSum sum = shards.mapPartitionsWithIndex((Integer p, Iterator<Shard> it) -> {
+            int numPartitions = shards.getNumPartitions();
+            List<float[]> ownStates = new ArrayList<>();
+            for (int p = 0; p < numPartitions; p++) {
+                ownStates.add(averageState ? null : round.stateFor(p));
+            }
+            JavaRDD<float[]> states = jsc.parallelize(ownStates, numPartitions);
+            WeightedSum sum = shards.zipPartitions(states, (Iterator<Shard> it, Iterator<float[]> own) -> {
+                int p = TaskContext.getPartitionId();
                 Shard shard = it.hasNext() ? it.next() : null;
                 RoundStart s = start.value();
+                float[] optimizerState = averageState ? s.sharedState() : own.next();
                 PartitionResult r = shard == null
-                        ? new PartitionResult(p, s.params(), s.stateFor(p), 0, 0, 0)
-                        : LocalTrainer.run(objective, config, shard, p, s.params(), s.stateFor(p), s.startStep(),
+                        ? new PartitionResult(p, s.params(), optimizerState, 0, 0, 0)
+                        : LocalTrainer.run(objective, config, shard, p, s.params(), optimizerState, s.startStep(),
                         config.localSteps());
                 return List.of(r).iterator();
-            }, true).treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge,
-                    depth);
+            }).treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge, depth);
 
             state.finishRound(sum, config);
             long t1 = System.nanoTime();

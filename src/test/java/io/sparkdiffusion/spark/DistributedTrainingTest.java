@@ -176,12 +176,25 @@ class DistributedTrainingTest extends SparkTestBase {
         Objective obj = new ToyDenoisingObjective(D);
         TrainingConfig c = new TrainingConfig(4, 2, 0.05, 0, 0, new Optimizer.Adam(0.9, 0.99, 1e-8), 0, 0, false, 7);
         List<Shard> parts = List.of(ToyData.shard(6, D, 0, 1), ToyData.shard(5, D, 0, 2));
-        var result = DistributedTraining.run(rddOf(parts), obj, c, TrainingState.initial(obj, c), 1, null, null);
+        var result = DistributedTraining.run(rddOf(parts), obj, c, TrainingState.initial(obj, c), 2, null, null);
         float[] w0 = new float[obj.numParameters()];
         obj.initialize(w0, Seeds.init(7));
+        PartitionResult[] first = new PartitionResult[2];
+        double[] sum = new double[w0.length];
         for (int p = 0; p < 2; p++) {
-            PartitionResult r = LocalTrainer.run(obj, c, parts.get(p), p, w0, new float[2 * w0.length], 0, 2);
-            assertArrayEquals(r.optimizerState(), result.state().partitionStates().get(p), "partition " + p);
+            first[p] = LocalTrainer.run(obj, c, parts.get(p), p, w0, new float[2 * w0.length], 0, 2);
+            for (int i = 0; i < w0.length; i++) {
+                sum[i] += 8.0 * first[p].params()[i];
+            }
+        }
+        float[] w1 = new float[w0.length];
+        for (int i = 0; i < w0.length; i++) {
+            w1[i] = (float) (sum[i] / 16);
+        }
+        for (int p = 0; p < 2; p++) {
+            // Round 2 starts from the averaged weights and the partition's own state after round 1.
+            PartitionResult second = LocalTrainer.run(obj, c, parts.get(p), p, w1, first[p].optimizerState(), 2, 2);
+            assertArrayEquals(second.optimizerState(), result.state().partitionStates().get(p), "partition " + p);
         }
     }
 
