@@ -1,0 +1,176 @@
+package io.sparkdiffusion.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkdiffusion.io.HadoopPath;
+import io.sparkdiffusion.io.HadoopPaths;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * {@code info --model PATH}: what a saved model is, read from Spark's {@code metadata/} JSON directly (no
+ * SparkSession, so it answers in a second).
+ */
+public final class InfoCommand implements Command {
+    /** Fields of Spark's metadata that are not Params and not ours. */
+    private static final Set<String> SPARK_FIELDS = Set.of("class", "timestamp", "sparkVersion", "uid", "paramMap",
+            "defaultParamMap");
+
+    @Override
+    public String name() {
+        return "info";
+    }
+
+    @Override
+    public String summary() {
+        return "print what a saved model is: parameterization, network, images seen, settings";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: ./submit.sh info --model PATH
+
+                Prints what a saved model is: its class and Spark version, the parameterization, the network and
+                its parameter count, the classes, the images it was trained on (from metrics.jsonl beside model/),
+                and every setting with its value. Reads the model's files directly; no Spark job.
+
+                Examples:
+                  ./submit.sh info --model runs/quick/model
+                  ./submit.sh info --model hdfs:///runs/fashion-mnist/model
+                """;
+    }
+
+    @Override
+    public int run(Args args) throws IOException {
+        args.requireOnly(Set.of("model"), name());
+        if (!args.positional().isEmpty()) {
+            throw new UsageException("info takes no positional arguments, got " + args.positional()
+                    + " (use --model PATH)");
+        }
+        Configuration hadoop = new Configuration();
+        HadoopPath model = HadoopPaths.resolve(args.required("model", name()), hadoop);
+        ObjectNode metadata = readMetadata(model.toString(), hadoop);
+        print(metadata, readProperties(model.child("data").child("network.properties")),
+                readText(model.child("data").child("manifest.txt")), readText(siblingMetrics(model)), System.out);
+        return 0;
+    }
+
+    /** {@code metrics.jsonl} beside the model directory, where train writes it. */
+    static HadoopPath siblingMetrics(HadoopPath model) {
+        org.apache.hadoop.fs.Path parent = model.path().getParent();
+        return new HadoopPath(model.fs(), new org.apache.hadoop.fs.Path(parent == null ? model.path() : parent,
+                "metrics.jsonl"));
+    }
+
+    /** The JSON object of {@code model}/metadata/part-*, as Spark's DefaultParamsWriter saves it. */
+    static ObjectNode readMetadata(String model, Configuration hadoop) throws IOException {
+        HadoopPath dir = HadoopPaths.resolve(model, hadoop).child("metadata");
+        if (!dir.exists()) {
+            throw new UsageException("model " + model + " has no metadata/ directory: not a saved Spark ML model");
+        }
+        FileStatus[] parts = dir.fs().listStatus(dir.path(), p -> p.getName().startsWith("part-"));
+        Arrays.sort(parts);
+        for (FileStatus part : parts) {
+            if (part.getLen() > 0) {
+                byte[] bytes = dir.child(part.getPath().getName()).readAllBytes();
+                return ConfigFile.parse(bytes, part.getPath().toString());
+            }
+        }
+        throw new UsageException("model " + model + ": metadata/ holds no non-empty part file");
+    }
+
+    private static String readText(HadoopPath file) throws IOException {
+        return file.exists() ? new String(file.readAllBytes(), StandardCharsets.UTF_8) : null;
+    }
+
+    private static Properties readProperties(HadoopPath file) throws IOException {
+        String text = readText(file);
+        if (text == null) {
+            return null;
+        }
+        Properties p = new Properties();
+        p.load(new StringReader(text));
+        return p;
+    }
+
+    /**
+     * Prints what the model is (class, parameterization, network, parameter count, images seen), then every
+     * setting with its effective value, {@code *} marking the ones set explicitly.
+     *
+     * @param network  {@code data/network.properties} (the resolved network), or null
+     * @param manifest {@code data/manifest.txt} of the weights, or null
+     * @param metrics  the run's {@code metrics.jsonl}, or null
+     */
+    static void print(ObjectNode metadata, Properties network, String manifest, String metrics, PrintStream out) {
+        JsonNode set = metadata.path("paramMap");
+        JsonNode defaults = metadata.path("defaultParamMap");
+        Map<String, JsonNode> effective = new TreeMap<>();
+        defaults.fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        set.fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        String cls = metadata.path("class").asText("?");
+        String saved = metadata.has("timestamp")
+                ? ", saved " + java.time.Instant.ofEpochMilli(metadata.get("timestamp").asLong()) : "";
+        row(out, "model", cls.substring(cls.lastIndexOf('.') + 1) + " (uid " + metadata.path("uid").asText("?")
+                + ", Spark " + metadata.path("sparkVersion").asText("?") + saved + ")");
+        row(out, "parameterization", text(effective.get("parameterization")));
+        if (network != null) {
+            row(out, "network", text(effective.get("network")) + ": " + network.getProperty("imgChannels") + "x"
+                    + network.getProperty("imgResolution") + "x" + network.getProperty("imgResolution")
+                    + " images, model channels " + network.getProperty("modelChannels") + ", channel multipliers ["
+                    + network.getProperty("channelMult") + "], " + network.getProperty("numResBlocks")
+                    + " residual blocks per level, attention at [" + network.getProperty("attnResolutions")
+                    + "], dropout " + network.getProperty("dropout"));
+        } else {
+            row(out, "network", text(effective.get("network")));
+        }
+        if (manifest != null) {
+            manifest.lines().filter(l -> l.startsWith("array weights ")).findFirst().ifPresent(l ->
+                    row(out, "parameters", String.format(Locale.ROOT, "%,d", Long.parseLong(l.split(" ")[2]))));
+        }
+        int classes = effective.containsKey("numClasses") ? effective.get("numClasses").asInt() : 0;
+        row(out, "classes", classes == 0 ? "none (unconditional)" : classes + " (class-conditional)");
+        row(out, "images seen", imagesSeen(metrics));
+        Iterator<Map.Entry<String, JsonNode>> fields = metadata.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            if (!SPARK_FIELDS.contains(f.getKey())) {
+                row(out, f.getKey(), text(f.getValue()));
+            }
+        }
+        out.println();
+        out.println("settings (* set explicitly, the rest are defaults; sample's flags override sampler settings):");
+        effective.forEach((k, v) -> out.printf(Locale.ROOT, "  %s %-22s %s%n", set.has(k) ? "*" : " ", k, text(v)));
+    }
+
+    private static String imagesSeen(String metrics) {
+        if (metrics == null || metrics.isBlank()) {
+            return "unknown (the saved model does not record it; train writes metrics.jsonl beside model/)";
+        }
+        List<String> lines = metrics.lines().filter(l -> !l.isBlank()).toList();
+        ObjectNode last = ConfigFile.parse(lines.get(lines.size() - 1).getBytes(StandardCharsets.UTF_8), "metrics.jsonl");
+        return String.format(Locale.ROOT, "%,d in %d rounds, last round's loss %.4f (from metrics.jsonl beside model/)",
+                last.path("imagesSeen").asLong(), last.path("round").asInt(), last.path("loss").asDouble());
+    }
+
+    private static void row(PrintStream out, String key, String value) {
+        out.printf(Locale.ROOT, "%-17s %s%n", key, value);
+    }
+
+    private static String text(JsonNode v) {
+        return v == null ? "?" : v.isTextual() ? v.asText() : v.toString();
+    }
+}
