@@ -1,0 +1,17 @@
+package io.sparkdiffusion.cli;
+
+/** A subcommand of {@link Main}. */
+public sealed interface Command permits TrainCommand, SampleCommand, InfoCommand, BenchCommand {
+
+    /** The word after {@code ./submit.sh}: {@code train}. */
+    String name();
+
+    /** One line for the overview. */
+    String summary();
+
+    /** The full --help text, with copy-pasteable examples. */
+    String help();
+
+    /** Runs the command; returns the process exit code. */
+    int run(Args args) throws Exception;
+}

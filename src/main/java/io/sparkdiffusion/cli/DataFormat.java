@@ -1,0 +1,43 @@
+package io.sparkdiffusion.cli;
+
+import java.util.Arrays;
+
+/** How the training data named by the config key {@code data} is stored. */
+public enum DataFormat {
+    /**
+     * A directory with {@code train-images-idx3-ubyte[.gz]} and {@code train-labels-idx1-ubyte[.gz]} (the MNIST
+     * layout), read on the driver and distributed as a DataFrame.
+     */
+    IDX("idx"),
+    /**
+     * A folder for Spark's {@code image} data source (PNG, JPEG, ...), one subfolder per class; labels are the
+     * subfolder names' indices in sorted order.
+     */
+    IMAGES("images"),
+    /** Like {@code images}, but read with Spark's {@code binaryFile} source and decoded by this project (PNG only). */
+    BINARY_FILE("binaryFile");
+
+    private final String key;
+
+    DataFormat(String key) {
+        this.key = key;
+    }
+
+    /** The config value: {@code idx}, {@code images}, {@code binaryFile}. */
+    public String key() {
+        return key;
+    }
+
+    public static boolean isKey(String value) {
+        return Arrays.stream(values()).anyMatch(f -> f.key.equals(value));
+    }
+
+    public static DataFormat fromKey(String value) {
+        return Arrays.stream(values()).filter(f -> f.key.equals(value)).findFirst()
+                .orElseThrow(() -> new UsageException("dataFormat must be one of " + allowed() + ", got \"" + value + "\""));
+    }
+
+    public static String allowed() {
+        return Arrays.stream(values()).map(DataFormat::key).toList().toString();
+    }
+}

@@ -1,0 +1,185 @@
+package io.sparkdiffusion.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkdiffusion.io.HadoopPath;
+import io.sparkdiffusion.io.HadoopPaths;
+import org.apache.hadoop.conf.Configuration;
+import io.sparkdiffusion.spark.DiffusionModel;
+import io.sparkdiffusion.spark.DiffusionTrainer;
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.train.RoundRecord;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code train CONFIG.json [--key value ...]}: fit a model and write it with its metrics and pictures. */
+public final class TrainCommand implements Command {
+
+    @Override
+    public String name() {
+        return "train";
+    }
+
+    @Override
+    public String summary() {
+        return "train a model from a JSON config; writes model/, metrics.jsonl, loss.png, samples.png";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: ./submit.sh [--master URL] train CONFIG.json [--key value ...]
+
+                Trains a diffusion model as a Spark job. CONFIG.json holds the settings; its keys are the Spark Param
+                names of the stages, and any key can be overridden on the command line by its kebab case
+                (numRounds -> --num-rounds). The whole config is checked before Spark starts.
+
+                Prints one line per round (round, images seen, loss, images/s, time left). Writes to "output":
+                  model/          the saved DiffusionModel (load it with DiffusionModel.load, or use sample/info)
+                  metrics.jsonl   one JSON object per round
+                  loss.png        the loss curve (log scale) against images seen
+                  samples.png     a grid of samples, one row per class for a class-conditional model
+
+                Examples:
+                  ./submit.sh train conf/quick.json
+                  ./submit.sh train conf/fashion-mnist.json
+                  ./submit.sh train conf/quick.json --num-rounds 2 --output runs/try --overwrite true
+                  JAVA_OPTS=-Xmx12g ./submit.sh train conf/fashion-mnist.json
+                  ./submit.sh --master spark://host:7077 train conf/fashion-mnist.json \\
+                      --data hdfs:///data/fashion-mnist --output hdfs:///runs/fashion-mnist
+
+                Config keys (key, type, default, meaning):
+                """ + schema().referenceText();
+    }
+
+    /** The keys of a training config: {@link TrainSettings#KEYS} plus the Params of {@code stages}. */
+    static ConfigSchema schema(TrainStages stages) {
+        return new ConfigSchema(TrainSettings.KEYS, stages.all(), TrainStages.MANAGED);
+    }
+
+    static ConfigSchema schema() {
+        return schema(TrainStages.fresh());
+    }
+
+    /**
+     * Reads, checks and binds a config and its overrides; no Spark. The stages in {@code schema} carry the
+     * Param values afterwards.
+     */
+    static TrainSettings load(String configPath, Map<String, String> overrides, ConfigSchema schema) {
+        ObjectNode json = ConfigFile.read(configPath);
+        return TrainSettings.from(schema.bind(json, configPath, overrides));
+    }
+
+    @Override
+    public int run(Args args) throws IOException {
+        if (args.positional().size() != 1) {
+            throw new UsageException("train needs exactly one config file, got " + args.positional()
+                    + " (e.g. ./submit.sh train conf/quick.json; see --help)");
+        }
+        String configPath = args.positional().get(0);
+        TrainStages stages = TrainStages.fresh();
+        TrainSettings settings = load(configPath, args.options(), schema(stages));
+        checkSettings(stages);
+        HadoopPath output = checkPaths(settings, new Configuration());
+
+        SparkSession spark = Sessions.start("spark-diffusion train " + configPath);
+        try {
+            return train(spark, settings, stages, output);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** Whatever the stages can check without data: the network and the training and sampler settings. */
+    static void checkSettings(TrainStages stages) {
+        try {
+            stages.trainer().networkSpec();
+            stages.trainer().trainingConfig();
+            stages.sampling().samplerSettings();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("config: " + e.getMessage(), e);
+        }
+        if (stages.tensorizer().getImageSize() != stages.trainer().getImageSize()
+                || stages.tensorizer().getImageChannels() != stages.trainer().getImageChannels()) {
+            throw new IllegalStateException("tensorizer and trainer disagree on the image shape");
+        }
+    }
+
+    private static int train(SparkSession spark, TrainSettings settings, TrainStages stages, HadoopPath output)
+            throws IOException {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        int partitions = settings.numPartitions() > 0 ? settings.numPartitions() : spark.sparkContext().defaultParallelism();
+        TrainingData.Loaded data = TrainingData.load(spark, settings, hadoop, stages.tensorizer(), partitions);
+        DiffusionTrainer trainer = stages.trainer();
+        boolean conditional = trainer.getNumClasses() > 0;
+        if (conditional && data.classNames().size() > trainer.getNumClasses()) {
+            throw new UsageException("the data has " + data.classNames().size() + " classes " + data.classNames()
+                    + " but numClasses is " + trainer.getNumClasses());
+        }
+        trainer.setInputCol(stages.tensorizer().getOutputCol()).setLabelCol(conditional ? TrainingData.LABEL : "");
+        Dataset<Row> tensors = stages.tensorizer().transform(data.frame());
+
+        long count = data.frame().count();
+        System.out.printf(Locale.ROOT, "training %s %s on %,d images (%s) in %d partitions: %s%n",
+                trainer.getParameterization(), trainer.getNetwork(), count, settings.data(), partitions,
+                trainer.getNumImages() > 0 ? String.format(Locale.ROOT, "%,d images", trainer.getNumImages())
+                        : trainer.getNumRounds() + " rounds of " + trainer.getLocalSteps() + " steps x "
+                        + trainer.getBatchSize() + " images per partition");
+        Progress progress = new Progress(System.out);
+        trainer.setRoundListener(progress);
+        DiffusionModel model = trainer.fit(tensors);
+        stages.applySampling(model);
+
+        HadoopPath modelDir = output.child("model");
+        model.write().overwrite().save(modelDir.toString());
+        List<RoundRecord> rounds = model.summary().rounds();
+        SampleFiles.writeFile(output, "metrics.jsonl", Metrics.jsonLines(rounds).getBytes(StandardCharsets.UTF_8));
+        SampleFiles.writeFile(output, "loss.png", Metrics.lossCurve(rounds, "training loss: "
+                + trainer.getParameterization() + ", " + trainer.getNetwork()));
+        SampleFiles.writeFile(output, "samples.png", sampleGrid(spark, model, settings));
+        System.out.printf(Locale.ROOT, "done: %,d images in %s (%.1f images/s); wrote %s/{model/, metrics.jsonl, "
+                        + "loss.png, samples.png}%n", model.summary().totalImages(),
+                Progress.duration(model.summary().totalNanos()), model.summary().imagesPerSecond(), output);
+        return 0;
+    }
+
+    /** One row per class (seeds k, k + K, ... for class k) or gridRows x gridColumns unconditional samples. */
+    static byte[] sampleGrid(SparkSession spark, DiffusionModel model, TrainSettings settings) {
+        int classes = model.getNumClasses();
+        int n = classes > 0 ? classes * settings.gridColumns() : settings.gridRows() * settings.gridColumns();
+        Dataset<Row> seeds = SampleCommand.seeds(spark, 0, n, classes, -1,
+                Math.min(n, spark.sparkContext().defaultParallelism()));
+        model.setLabelCol(classes > 0 ? SampleCommand.LABEL : "");
+        List<Row> rows = model.transform(seeds).select(SampleCommand.SEED, SampleCommand.LABEL, model.getOutputCol())
+                .collectAsList();
+        return SampleFiles.grid(rows, imageShape(model), classes, settings.gridColumns());
+    }
+
+    static Shape imageShape(DiffusionModel model) {
+        return Shape.of(model.getImageChannels(), model.getImageSize(), model.getImageSize());
+    }
+
+    /**
+     * The data must exist, and output/model must not unless overwrite is set; checked before Spark starts.
+     *
+     * @return the output directory
+     */
+    static HadoopPath checkPaths(TrainSettings settings, Configuration hadoop) throws IOException {
+        HadoopPath data = HadoopPaths.resolve(settings.data(), hadoop);
+        if (!data.exists()) {
+            throw new UsageException("data " + settings.data() + " does not exist (resolved to " + data + ")");
+        }
+        HadoopPath output = HadoopPaths.resolve(settings.output(), hadoop);
+        if (output.child("model").exists() && !settings.overwrite()) {
+            throw new UsageException("output " + output + " already holds a model; choose another output, or set "
+                    + "\"overwrite\": true (--overwrite true) to replace it");
+        }
+        return output;
+    }
+}

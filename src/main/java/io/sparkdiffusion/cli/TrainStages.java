@@ -1,0 +1,38 @@
+package io.sparkdiffusion.cli;
+
+import io.sparkdiffusion.spark.DiffusionModel;
+import io.sparkdiffusion.spark.DiffusionTrainer;
+import io.sparkdiffusion.spark.ImageTensorizer;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.Params;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The stages a training config sets: the {@link ImageTensorizer} (image size and channels), the
+ * {@link DiffusionTrainer} (network and training) and a weightless {@link DiffusionModel} that only holds the
+ * sampling settings for {@code samples.png}, copied onto the trained model.
+ */
+record TrainStages(ImageTensorizer tensorizer, DiffusionTrainer trainer, DiffusionModel sampling) {
+    /** Column names the command line chooses itself: not config keys. */
+    static final Set<String> MANAGED = Set.of("inputCol", "outputCol", "inputShape", "inputMin", "inputMax",
+            "labelCol", "seedCol", "imageCol");
+
+    static TrainStages fresh() {
+        return new TrainStages(new ImageTensorizer(), new DiffusionTrainer(), new DiffusionModel("sampling"));
+    }
+
+    List<Params> all() {
+        return List.of(tensorizer, trainer, sampling);
+    }
+
+    /** Copies every sampling Param set in the config onto {@code model} (network Params stay the trainer's). */
+    void applySampling(DiffusionModel model) {
+        for (Param<?> p : sampling.params()) {
+            if (sampling.isSet(p) && !trainer.hasParam(p.name())) {
+                StageParams.set(model, model.getParam(p.name()), sampling.getOrDefault(p));
+            }
+        }
+    }
+}

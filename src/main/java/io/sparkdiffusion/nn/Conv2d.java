@@ -1,0 +1,43 @@
+package io.sparkdiffusion.nn;
+
+import io.sparkdiffusion.autograd.Tape;
+import io.sparkdiffusion.autograd.Var;
+import io.sparkdiffusion.tensor.Shape;
+
+/**
+ * 2-D convolution with bias: x {@code [N, Cin, H, W]}, weight {@code [Cout, Cin, k, k]}, bias {@code [Cout]},
+ * y {@code [N, Cout, (H + 2p - k) / s + 1, (W + 2p - k) / s + 1]}. Weight and bias start uniform in
+ * {@code +-1/sqrt(Cin k k)} (PyTorch's default).
+ */
+public final class Conv2d {
+    private final Parameter weight; // [Cout, Cin, k, k]
+    private final Parameter bias;   // [Cout]
+    private final int stride;
+    private final int padding;
+
+    public Conv2d(ParameterStore store, String name, int cin, int cout, int kernel, int stride, int padding) {
+        if (cin <= 0 || cout <= 0 || kernel <= 0 || stride <= 0 || padding < 0) {
+            throw new IllegalArgumentException(name + ": expected cin, cout, kernel, stride >= 1 and padding >= 0, got cin="
+                    + cin + ", cout=" + cout + ", kernel=" + kernel + ", stride=" + stride + ", padding=" + padding);
+        }
+        Init init = Init.Uniform.fanIn(cin * kernel * kernel);
+        this.weight = store.add(name + ".weight", Shape.of(cout, cin, kernel, kernel), init);
+        this.bias = store.add(name + ".bias", Shape.of(cout), init);
+        this.stride = stride;
+        this.padding = padding;
+    }
+
+    /** A 3x3 convolution, padding 1, stride 1 (keeps H and W). */
+    public static Conv2d conv3x3(ParameterStore store, String name, int cin, int cout) {
+        return new Conv2d(store, name, cin, cout, 3, 1, 1);
+    }
+
+    /** A 1x1 convolution (a per-pixel linear map over channels). */
+    public static Conv2d conv1x1(ParameterStore store, String name, int cin, int cout) {
+        return new Conv2d(store, name, cin, cout, 1, 1, 0);
+    }
+
+    public Var forward(Tape tape, Var x) {
+        return tape.conv2d(x, weight.on(tape), bias.on(tape), stride, padding);
+    }
+}

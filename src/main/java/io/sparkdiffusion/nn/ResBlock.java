@@ -1,0 +1,51 @@
+package io.sparkdiffusion.nn;
+
+import io.sparkdiffusion.autograd.Tape;
+import io.sparkdiffusion.autograd.Var;
+
+/**
+ * The residual block of unet-small, conditioned on the embedding:
+ * <pre>
+ *   h    = Conv3x3(SiLU(GN(x)))                    [N, out, H, W]
+ *   h    = h + Linear(emb -> out)[:, :, None, None]
+ *   h    = Conv3x3(Dropout(SiLU(GN(h))))
+ *   skip = Conv1x1(x) if in != out else x
+ *   y    = (h + skip) / sqrt(2)
+ * </pre>
+ * Dropout sits where EDM's {@code UNetBlock} puts it; the PyTorch twin has none (dropout 0).
+ * Parameter names: {@code norm0, conv0, affine, norm1, conv1, skip} as in the twin.
+ */
+public final class ResBlock implements Block {
+    private static final float INV_SQRT2 = (float) (1 / Math.sqrt(2));
+
+    private final GroupNorm norm0;
+    private final Conv2d conv0;
+    private final Linear affine;
+    private final GroupNorm norm1;
+    private final Conv2d conv1;
+    private final Conv2d skip; // null when in == out
+    private final int site;    // this block's dropout site index within the network
+
+    public ResBlock(ParameterStore store, String name, int in, int out, int embDim, int dropoutSite) {
+        this.norm0 = new GroupNorm(store, name + ".norm0", in);
+        this.conv0 = Conv2d.conv3x3(store, name + ".conv0", in, out);
+        this.affine = new Linear(store, name + ".affine", embDim, out, true);
+        this.norm1 = new GroupNorm(store, name + ".norm1", out);
+        this.conv1 = Conv2d.conv3x3(store, name + ".conv1", out, out);
+        this.skip = in != out ? Conv2d.conv1x1(store, name + ".skip", in, out) : null;
+        this.site = dropoutSite;
+    }
+
+    @Override
+    public Var forward(Tape tape, Var x, Var emb, DropoutDraw dropout) {
+        Var h = conv0.forward(tape, tape.silu(norm0.forward(tape, x)));
+        h = tape.addPerChannel(h, affine.forward(tape, emb));
+        h = tape.silu(norm1.forward(tape, h));
+        if (dropout != null && dropout.p() > 0f) {
+            h = tape.dropout(h, dropout.p(), dropout.seedFor(site));
+        }
+        h = conv1.forward(tape, h);
+        Var s = skip != null ? skip.forward(tape, x) : x;
+        return tape.scale(tape.add(h, s), INV_SQRT2);
+    }
+}

@@ -1,0 +1,86 @@
+package io.sparkdiffusion.nn.optim;
+
+/**
+ * Exponential moving average of the weights, parameterized as in EDM's training loop (Karras et al. 2022,
+ * {@code ema_halflife_kimg}, {@code ema_rampup_ratio}): after each step of {@code batch} images,
+ * <pre>
+ *   halfLife = min(halfLifeImages, imagesSeen * rampupRatio)      (no ramp-up when rampupRatio = 0)
+ *   beta     = 0.5^(batch / max(halfLife, 1e-8))
+ *   ema      = beta ema + (1 - beta) w
+ * </pre>
+ * so the average forgets half of its past every {@code halfLifeImages} images, whatever the batch size.
+ */
+public final class Ema {
+    private final double halfLifeImages;
+    private final double rampupRatio;
+    private final float[] ema;
+
+    /**
+     * @param initialWeights the weights the average starts from (copied)
+     * @param halfLifeImages the half-life in images, {@code > 0} (EDM: 500k images)
+     * @param rampupRatio    EDM's ramp-up: the half-life is at most this fraction of the images seen; 0 disables it
+     */
+    public Ema(float[] initialWeights, double halfLifeImages, double rampupRatio) {
+        if (!(halfLifeImages > 0) || Double.isInfinite(halfLifeImages)) {
+            throw new IllegalArgumentException("halfLifeImages must be positive and finite, got " + halfLifeImages);
+        }
+        if (!(rampupRatio >= 0) || Double.isInfinite(rampupRatio)) {
+            throw new IllegalArgumentException("rampupRatio must be >= 0 and finite (0 = no ramp-up), got " + rampupRatio);
+        }
+        this.halfLifeImages = halfLifeImages;
+        this.rampupRatio = rampupRatio;
+        this.ema = initialWeights.clone();
+    }
+
+    /** The decay {@code beta} applied after a step of {@code batch} images with {@code imagesSeen} images seen so far. */
+    public double beta(int batch, long imagesSeen) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        }
+        double halfLife = halfLifeImages;
+        if (rampupRatio > 0) {
+            halfLife = Math.min(halfLife, imagesSeen * rampupRatio);
+        }
+        return Math.pow(0.5, batch / Math.max(halfLife, 1e-8));
+    }
+
+    /**
+     * Folds {@code weights} into the average after a step of {@code batch} images.
+     *
+     * @param imagesSeen images trained on so far, this step included (only used by the ramp-up)
+     * @return the beta used
+     */
+    public double updateInPlace(float[] weights, int batch, long imagesSeen) {
+        if (weights.length != ema.length) {
+            throw new IllegalArgumentException("weights: expected " + ema.length + " floats, got " + weights.length);
+        }
+        double beta = beta(batch, imagesSeen);
+        float b = (float) beta;
+        float a = (float) (1 - beta);
+        for (int i = 0; i < ema.length; i++) {
+            ema[i] = b * ema[i] + a * weights[i];
+        }
+        return beta;
+    }
+
+    /** The averaged weights (live array; copy before handing out for long). */
+    public float[] weights() {
+        return ema;
+    }
+
+    /** Replaces the average (e.g. loaded from a checkpoint or averaged across partitions); copied. */
+    public void restore(float[] weights) {
+        if (weights.length != ema.length) {
+            throw new IllegalArgumentException("weights: expected " + ema.length + " floats, got " + weights.length);
+        }
+        System.arraycopy(weights, 0, ema, 0, ema.length);
+    }
+
+    public double halfLifeImages() {
+        return halfLifeImages;
+    }
+
+    public double rampupRatio() {
+        return rampupRatio;
+    }
+}

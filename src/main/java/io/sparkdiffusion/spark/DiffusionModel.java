@@ -1,0 +1,461 @@
+package io.sparkdiffusion.spark;
+
+import io.sparkdiffusion.diffusion.Denoiser;
+import io.sparkdiffusion.diffusion.Parameterization;
+import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.diffusion.TimeGrid;
+import io.sparkdiffusion.diffusion.sampling.Sampler;
+import io.sparkdiffusion.diffusion.sampling.SamplerKind;
+import io.sparkdiffusion.diffusion.sampling.SamplerSettings;
+import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.train.TrainingSummary;
+import io.sparkdiffusion.train.UNetDenoiser;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.Model;
+import org.apache.spark.ml.image.ImageSchema;
+import org.apache.spark.ml.param.BooleanParam;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntArrayParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * A trained diffusion model that generates images: for each input row, one sample drawn from the row's seed
+ * ({@code seedCol}) and, for a class-conditional model, its label ({@code labelCol}; null = unconditional).
+ * Output: {@code outputCol}, {@code array<float>} CHW in [-1, 1], and, when {@code imageCol} is set, the same
+ * image as a Spark image struct (8-bit, OpenCV channel order).
+ *
+ * <p>Sampling: the sampler {@code sampler} of the model's parameterization ({@link Sampler}) with the settings
+ * below (0 means "the sampler's or parameterization's default" where the doc says so), the U-Net wrapped with its
+ * preconditioning ({@link UNetDenoiser}) in inference mode, {@code sampleBatchSize} rows at a time per partition.
+ * A sample depends only on its seed and label, never on the partitioning or the batch it is drawn in.
+ */
+public final class DiffusionModel extends Model<DiffusionModel> implements MLWritable {
+    private static final long serialVersionUID = 1L;
+
+    private final String uid;
+    private final NetworkParams net;
+    private final Param<String> seedCol;
+    private final Param<String> outputCol;
+    private final Param<String> imageCol;
+    private final Param<String> sampler;
+    private final IntParam numSteps;
+    private final Param<String> timeGrid;
+    private final DoubleParam sigmaMin;
+    private final DoubleParam sigmaMax;
+    private final DoubleParam rho;
+    private final DoubleParam sChurn;
+    private final DoubleParam sMin;
+    private final DoubleParam sMax;
+    private final DoubleParam sNoise;
+    private final DoubleParam eta;
+    private final DoubleParam snr;
+    private final IntParam numCorrectorSteps;
+    private final DoubleParam guidanceWeight;
+    private final IntParam sampleBatchSize;
+    private final BooleanParam useEma;
+
+    private final NetworkSpec spec;
+    private final float[] weights;
+    private final float[] emaWeights;
+    private final transient TrainingSummary summary;
+
+    /** A model without weights (Spark's reflection needs this constructor); {@link #transform} refuses to run. */
+    public DiffusionModel(String uid) {
+        this(uid, null, null, null, null);
+    }
+
+    /**
+     * @param weights    the trained weights, {@code [numParameters]}
+     * @param emaWeights their exponential moving average, {@code [numParameters]}
+     * @param summary    the training summary, or null (a loaded model has none)
+     */
+    public DiffusionModel(String uid, NetworkSpec spec, float[] weights, float[] emaWeights, TrainingSummary summary) {
+        this.uid = uid;
+        this.spec = spec;
+        this.weights = weights;
+        this.emaWeights = emaWeights;
+        this.summary = summary;
+        net = new NetworkParams(this);
+        seedCol = new Param<>(this, "seedCol", "integer column with each sample's seed");
+        outputCol = new Param<>(this, "outputCol", "output: the generated image, array<float>, CHW in [-1, 1]");
+        imageCol = new Param<>(this, "imageCol", "optional output: the generated image as a Spark image struct; empty for none");
+        sampler = new Param<>(this, "sampler", "sampler: heun, euler, edm-stochastic, ddim, ddpm, dpmpp-2m, sde, pc, "
+                + "flow-euler, flow-heun", Validators.of(v -> {
+                    SamplerKind.parse(v);
+                    return true;
+                }));
+        numSteps = new IntParam(this, "numSteps", "noise levels before 0; 0: the sampler's default", Validators.intAtLeast(0));
+        timeGrid = new Param<>(this, "timeGrid", "time-step grid: default (the parameterization's), edm, vp, ve, uniform",
+                Validators.oneOf("default", "edm", "vp", "ve", "uniform"));
+        sigmaMin = new DoubleParam(this, "sigmaMin", "smallest noise level of the grid; 0: the parameterization's",
+                Validators.doubleAtLeast(0));
+        sigmaMax = new DoubleParam(this, "sigmaMax", "largest noise level (sampling starts there); 0: the parameterization's",
+                Validators.doubleAtLeast(0));
+        rho = new DoubleParam(this, "rho", "exponent of the EDM grid; 0: the parameterization's", Validators.doubleAtLeast(0));
+        sChurn = new DoubleParam(this, "sChurn", "stochasticity of edm-stochastic (Algorithm 2); 0: the sampler's default",
+                Validators.doubleAtLeast(0));
+        sMin = new DoubleParam(this, "sMin", "churn only for sigma >= sMin", Validators.doubleAtLeast(0));
+        sMax = new DoubleParam(this, "sMax", "churn only for sigma <= sMax", Validators.of(v -> (Double) v >= 0));
+        sNoise = new DoubleParam(this, "sNoise", "scale of the churn noise, > 0", Validators.doubleAbove(0));
+        eta = new DoubleParam(this, "eta", "DDIM stochasticity in [0, 1]", Validators.doubleIn(0, 1));
+        snr = new DoubleParam(this, "snr", "Langevin corrector signal-to-noise ratio (pc), > 0", Validators.doubleAbove(0));
+        numCorrectorSteps = new IntParam(this, "numCorrectorSteps", "Langevin steps per level (pc), >= 1",
+                Validators.intAtLeast(1));
+        guidanceWeight = new DoubleParam(this, "guidanceWeight",
+                "classifier-free guidance weight w >= 0; 1 is the plain conditional model", Validators.doubleAtLeast(0));
+        sampleBatchSize = new IntParam(this, "sampleBatchSize", "samples drawn together in one batch per partition",
+                Validators.intAtLeast(1));
+        useEma = new BooleanParam(this, "useEma", "sample with the EMA of the weights (else the raw final weights)");
+
+        net.setDefaults(new NetworkParams.DefaultSetter() {
+            @Override
+            public <T> void set(Param<T> p, T v) {
+                setDefault(p, v);
+            }
+        });
+        setDefault(seedCol, "seed");
+        setDefault(outputCol, "sample");
+        setDefault(imageCol, "");
+        setDefault(sampler, "heun");
+        setDefault(numSteps, 0);
+        setDefault(timeGrid, "default");
+        setDefault(sigmaMin, 0.0);
+        setDefault(sigmaMax, 0.0);
+        setDefault(rho, 0.0);
+        setDefault(sChurn, 0.0);
+        setDefault(sMin, 0.0);
+        setDefault(sMax, Double.POSITIVE_INFINITY);
+        setDefault(sNoise, 1.0);
+        setDefault(eta, 0.0);
+        setDefault(snr, 0.16);
+        setDefault(numCorrectorSteps, 1);
+        setDefault(guidanceWeight, 1.0);
+        setDefault(sampleBatchSize, 16);
+        setDefault(useEma, true);
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    public Param<String> parameterization() { return net.parameterization; }
+    public Param<String> network() { return net.network; }
+    public IntParam imageChannels() { return net.imageChannels; }
+    public IntParam imageSize() { return net.imageSize; }
+    public IntParam numClasses() { return net.numClasses; }
+    public Param<String> labelCol() { return net.labelCol; }
+    public IntParam modelChannels() { return net.modelChannels; }
+    public IntArrayParam channelMult() { return net.channelMult; }
+    public IntParam numResBlocks() { return net.numResBlocks; }
+    public IntArrayParam attnResolutions() { return net.attnResolutions; }
+    public DoubleParam dropout() { return net.dropout; }
+    public Param<String> seedCol() { return seedCol; }
+    public Param<String> outputCol() { return outputCol; }
+    public Param<String> imageCol() { return imageCol; }
+    public Param<String> sampler() { return sampler; }
+    public IntParam numSteps() { return numSteps; }
+    public Param<String> timeGrid() { return timeGrid; }
+    public DoubleParam sigmaMin() { return sigmaMin; }
+    public DoubleParam sigmaMax() { return sigmaMax; }
+    public DoubleParam rho() { return rho; }
+    public DoubleParam sChurn() { return sChurn; }
+    public DoubleParam sMin() { return sMin; }
+    public DoubleParam sMax() { return sMax; }
+    public DoubleParam sNoise() { return sNoise; }
+    public DoubleParam eta() { return eta; }
+    public DoubleParam snr() { return snr; }
+    public IntParam numCorrectorSteps() { return numCorrectorSteps; }
+    public DoubleParam guidanceWeight() { return guidanceWeight; }
+    public IntParam sampleBatchSize() { return sampleBatchSize; }
+    public BooleanParam useEma() { return useEma; }
+
+    public String getParameterization() { return $(net.parameterization); }
+    public String getNetwork() { return $(net.network); }
+    public int getImageChannels() { return (Integer) $(net.imageChannels); }
+    public int getImageSize() { return (Integer) $(net.imageSize); }
+    public int getNumClasses() { return (Integer) $(net.numClasses); }
+    public String getLabelCol() { return $(net.labelCol); }
+    public int getModelChannels() { return (Integer) $(net.modelChannels); }
+    public int[] getChannelMult() { return $(net.channelMult); }
+    public int getNumResBlocks() { return (Integer) $(net.numResBlocks); }
+    public int[] getAttnResolutions() { return $(net.attnResolutions); }
+    public double getDropout() { return (Double) $(net.dropout); }
+    public String getSeedCol() { return $(seedCol); }
+    public String getOutputCol() { return $(outputCol); }
+    public String getImageCol() { return $(imageCol); }
+    public String getSampler() { return $(sampler); }
+    public int getNumSteps() { return (Integer) $(numSteps); }
+    public String getTimeGrid() { return $(timeGrid); }
+    public double getSigmaMin() { return (Double) $(sigmaMin); }
+    public double getSigmaMax() { return (Double) $(sigmaMax); }
+    public double getRho() { return (Double) $(rho); }
+    public double getSChurn() { return (Double) $(sChurn); }
+    public double getSMin() { return (Double) $(sMin); }
+    public double getSMax() { return (Double) $(sMax); }
+    public double getSNoise() { return (Double) $(sNoise); }
+    public double getEta() { return (Double) $(eta); }
+    public double getSnr() { return (Double) $(snr); }
+    public int getNumCorrectorSteps() { return (Integer) $(numCorrectorSteps); }
+    public double getGuidanceWeight() { return (Double) $(guidanceWeight); }
+    public int getSampleBatchSize() { return (Integer) $(sampleBatchSize); }
+    public boolean getUseEma() { return (Boolean) $(useEma); }
+
+    public DiffusionModel setLabelCol(String v) { set(net.labelCol, v); return this; }
+    public DiffusionModel setSeedCol(String v) { set(seedCol, v); return this; }
+    public DiffusionModel setOutputCol(String v) { set(outputCol, v); return this; }
+    public DiffusionModel setImageCol(String v) { set(imageCol, v); return this; }
+    public DiffusionModel setSampler(String v) { set(sampler, v); return this; }
+    public DiffusionModel setNumSteps(int v) { set(numSteps, v); return this; }
+    public DiffusionModel setTimeGrid(String v) { set(timeGrid, v); return this; }
+    public DiffusionModel setSigmaMin(double v) { set(sigmaMin, v); return this; }
+    public DiffusionModel setSigmaMax(double v) { set(sigmaMax, v); return this; }
+    public DiffusionModel setRho(double v) { set(rho, v); return this; }
+    public DiffusionModel setSChurn(double v) { set(sChurn, v); return this; }
+    public DiffusionModel setSMin(double v) { set(sMin, v); return this; }
+    public DiffusionModel setSMax(double v) { set(sMax, v); return this; }
+    public DiffusionModel setSNoise(double v) { set(sNoise, v); return this; }
+    public DiffusionModel setEta(double v) { set(eta, v); return this; }
+    public DiffusionModel setSnr(double v) { set(snr, v); return this; }
+    public DiffusionModel setNumCorrectorSteps(int v) { set(numCorrectorSteps, v); return this; }
+    public DiffusionModel setGuidanceWeight(double v) { set(guidanceWeight, v); return this; }
+    public DiffusionModel setSampleBatchSize(int v) { set(sampleBatchSize, v); return this; }
+    public DiffusionModel setUseEma(boolean v) { set(useEma, v); return this; }
+
+    /** The network the weights belong to. */
+    public NetworkSpec networkSpec() {
+        requireWeights();
+        return spec;
+    }
+
+    /** A copy of the raw final weights. */
+    public float[] weights() {
+        requireWeights();
+        return weights.clone();
+    }
+
+    /** A copy of the EMA weights. */
+    public float[] emaWeights() {
+        requireWeights();
+        return emaWeights.clone();
+    }
+
+    public boolean hasSummary() {
+        return summary != null;
+    }
+
+    /** The training summary: loss per round, throughput and the time split. Only on a freshly fitted model. */
+    public TrainingSummary summary() {
+        if (summary == null) {
+            throw new IllegalStateException("this DiffusionModel has no training summary (summaries are not saved; "
+                    + "only a model returned by DiffusionTrainer.fit has one)");
+        }
+        return summary;
+    }
+
+    private void requireWeights() {
+        if (weights == null) {
+            throw new IllegalStateException("DiffusionModel " + uid + " has no weights: create it with "
+                    + "DiffusionTrainer.fit or DiffusionModel.load");
+        }
+    }
+
+    /** The sampler settings the Params describe, validated. */
+    public SamplerSettings samplerSettings() {
+        Parameterization p = ParameterizationKind.parse(getParameterization()).defaults();
+        SamplerSettings s = SamplerSettings.defaults(SamplerKind.parse(getSampler()), p);
+        if (getNumSteps() > 0) {
+            s = s.withNumSteps(getNumSteps());
+        }
+        s = s.withTimeGrid(TimeGrid.parse(getTimeGrid()));
+        s = s.withSigmaRange(getSigmaMin() > 0 ? getSigmaMin() : s.sigmaMin(), getSigmaMax() > 0 ? getSigmaMax() : s.sigmaMax());
+        if (getRho() > 0) {
+            s = s.withRho(getRho());
+        }
+        s = s.withChurn(getSChurn() > 0 ? getSChurn() : s.sChurn(), getSMin(), getSMax(), getSNoise());
+        return s.withEta(getEta()).withCorrector(getSnr(), getNumCorrectorSteps()).withGuidanceWeight(getGuidanceWeight());
+    }
+
+    static StructType outputSchema(StructType schema, String outputCol, String imageCol) {
+        ImageColumns.requireAbsent(schema, outputCol, "outputCol");
+        StructType out = schema.add(outputCol, DataTypes.createArrayType(DataTypes.FloatType, false), false);
+        if (!imageCol.isEmpty()) {
+            ImageColumns.requireAbsent(schema, imageCol, "imageCol");
+            out = out.add(imageCol, ImageSchema.columnSchema(), false);
+        }
+        return out;
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        ImageColumns.requireIntColumn(schema, getSeedCol(), "seedCol");
+        NetworkParams.validateLabels(schema, getLabelCol(), getNumClasses());
+        samplerSettings();
+        return outputSchema(schema, getOutputCol(), getImageCol());
+    }
+
+    @Override
+    public Dataset<Row> transform(Dataset<?> dataset) {
+        requireWeights();
+        StructType outSchema = transformSchema(dataset.schema());
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
+        Broadcast<float[]> bc = jsc.broadcast(getUseEma() ? emaWeights : weights);
+        StructType in = dataset.schema();
+        Generate g = new Generate(spec, ParameterizationKind.parse(getParameterization()), samplerSettings(), bc,
+                in.fieldIndex(getSeedCol()), getLabelCol().isEmpty() ? -1 : in.fieldIndex(getLabelCol()),
+                getNumClasses(), getSampleBatchSize(), !getImageCol().isEmpty());
+        return dataset.toDF().mapPartitions(g, Encoders.row(outSchema));
+    }
+
+    /** {@link SamplerSettings} as plain serializable values, to ship to executors. */
+    private record ShippedSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid, double sigmaMin, double sigmaMax,
+                                   double rho, double sChurn, double sMin, double sMax, double sNoise, double eta,
+                                   double snr, int numCorrectorSteps, double guidanceWeight)
+            implements java.io.Serializable {
+        static ShippedSettings of(SamplerSettings s) {
+            return new ShippedSettings(s.kind(), s.numSteps(), s.timeGrid(), s.sigmaMin(), s.sigmaMax(), s.rho(),
+                    s.sChurn(), s.sMin(), s.sMax(), s.sNoise(), s.eta(), s.snr(), s.numCorrectorSteps(), s.guidanceWeight());
+        }
+
+        SamplerSettings toSettings() {
+            return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise,
+                    eta, snr, numCorrectorSteps, guidanceWeight);
+        }
+    }
+
+    /** Sampling for one partition: batches of rows in, rows with their samples out. */
+    private static final class Generate implements MapPartitionsFunction<Row, Row> {
+        private final NetworkSpec spec;
+        private final ParameterizationKind kind;
+        private final ShippedSettings settings;
+        private final Broadcast<float[]> weights;
+        private final int seedField;
+        private final int labelField;
+        private final int numClasses;
+        private final int batchSize;
+        private final boolean withImage;
+
+        Generate(NetworkSpec spec, ParameterizationKind kind, SamplerSettings settings, Broadcast<float[]> weights,
+                 int seedField, int labelField, int numClasses, int batchSize, boolean withImage) {
+            this.spec = spec;
+            this.kind = kind;
+            this.settings = ShippedSettings.of(settings);
+            this.weights = weights;
+            this.seedField = seedField;
+            this.labelField = labelField;
+            this.numClasses = numClasses;
+            this.batchSize = batchSize;
+            this.withImage = withImage;
+        }
+
+        @Override
+        public Iterator<Row> call(Iterator<Row> rows) {
+            Parameterization p = kind.defaults();
+            Sampler s = new Sampler(p, settings.toSettings());
+            Denoiser d = new UNetDenoiser(spec, p, weights.value());
+            int dim = spec.imageSize();
+            return new Iterator<>() {
+                private final List<Row> buffer = new ArrayList<>();
+                private int next;
+
+                @Override
+                public boolean hasNext() {
+                    if (next < buffer.size()) {
+                        return true;
+                    }
+                    buffer.clear();
+                    next = 0;
+                    List<Row> batch = new ArrayList<>();
+                    while (batch.size() < batchSize && rows.hasNext()) {
+                        batch.add(rows.next());
+                    }
+                    if (batch.isEmpty()) {
+                        return false;
+                    }
+                    int n = batch.size();
+                    long[] seeds = new long[n];
+                    int[] labels = labelField < 0 ? null : new int[n];
+                    for (int i = 0; i < n; i++) {
+                        Row r = batch.get(i);
+                        if (r.isNullAt(seedField)) {
+                            throw new IllegalArgumentException("seedCol holds a null seed: every row needs a seed");
+                        }
+                        seeds[i] = ((Number) r.get(seedField)).longValue();
+                        if (labels != null) {
+                            labels[i] = r.isNullAt(labelField) ? Denoiser.NO_LABEL
+                                    : (int) ((Number) r.get(labelField)).longValue();
+                            if (labels[i] < -1 || labels[i] >= numClasses) {
+                                throw new IllegalArgumentException("labelCol holds " + labels[i]
+                                        + ", expected a class in [0, " + numClasses + ") or null");
+                            }
+                        }
+                    }
+                    double[] x = s.sample(d, n, dim, seeds, labels);
+                    for (int i = 0; i < n; i++) {
+                        float[] img = new float[dim];
+                        for (int j = 0; j < dim; j++) {
+                            img[j] = (float) x[i * dim + j];
+                        }
+                        Row r = batch.get(i);
+                        Object[] values = new Object[r.length() + (withImage ? 2 : 1)];
+                        for (int k = 0; k < r.length(); k++) {
+                            values[k] = r.get(k);
+                        }
+                        values[r.length()] = img;
+                        if (withImage) {
+                            values[r.length() + 1] = ImageStructs.fromChw(img, spec.imgChannels(), spec.imgResolution());
+                        }
+                        buffer.add(RowFactory.create(values));
+                    }
+                    return true;
+                }
+
+                @Override
+                public Row next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    return buffer.get(next++);
+                }
+            };
+        }
+    }
+
+    @Override
+    public DiffusionModel copy(ParamMap extra) {
+        DiffusionModel c = new DiffusionModel(uid, spec, weights, emaWeights, summary);
+        copyValues(c, extra);
+        return c.setParent(parent());
+    }
+
+    @Override
+    public MLWriter write() {
+        return new ModelPersistence.Writer(this);
+    }
+
+    public static MLReader<DiffusionModel> read() {
+        return new ModelPersistence.Reader();
+    }
+
+    public static DiffusionModel load(String path) {
+        return read().load(path);
+    }
+}

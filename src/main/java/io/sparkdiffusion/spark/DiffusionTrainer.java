@@ -1,0 +1,318 @@
+package io.sparkdiffusion.spark;
+
+import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.train.DiffusionObjective;
+import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.train.Optimizer;
+import io.sparkdiffusion.train.RoundListener;
+import io.sparkdiffusion.train.Shard;
+import io.sparkdiffusion.train.TrainingConfig;
+import io.sparkdiffusion.train.TrainingState;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.BooleanParam;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntArrayParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+
+import java.util.Arrays;
+
+/**
+ * Trains a diffusion model by parameter averaging and returns a {@link DiffusionModel}.
+ *
+ * <p>Input: {@code inputCol} with CHW images in [-1, 1] ({@code array<float>}, e.g. from {@link ImageTensorizer}),
+ * and optionally {@code labelCol}. Each partition of the input is one worker's shard (repartition first to
+ * choose the parallelism); shards are cached for the whole fit. Each round is one Spark job: broadcast the
+ * weights, {@code localSteps} optimizer steps of {@code batchSize} images per partition, image-weighted average
+ * through {@code treeAggregate}, EMA update on the driver (see {@link DistributedTraining}).
+ *
+ * <p>The run lasts {@code numRounds} rounds, or, when {@code numImages > 0}, as many rounds as it takes to train on
+ * {@code numImages} images. With {@code checkpointDir} set, the state is saved every {@code checkpointInterval}
+ * rounds and a fit with the same directory resumes from the latest checkpoint.
+ */
+public final class DiffusionTrainer extends Estimator<DiffusionModel> implements DefaultParamsWritable {
+    private static final long serialVersionUID = 1L;
+
+    private final String uid;
+    private final NetworkParams net;
+    private final Param<String> inputCol;
+    private final DoubleParam labelDropout;
+    private final IntParam batchSize;
+    private final IntParam localSteps;
+    private final IntParam numRounds;
+    private final LongParam numImages;
+    private final Param<String> optimizer;
+    private final DoubleParam learningRate;
+    private final LongParam warmupSteps;
+    private final DoubleParam beta1;
+    private final DoubleParam beta2;
+    private final DoubleParam gradClip;
+    private final DoubleParam emaHalfLifeImages;
+    private final DoubleParam emaRampupRatio;
+    private final BooleanParam averageOptimizerState;
+    private final LongParam seed;
+    private final Param<String> checkpointDir;
+    private final IntParam checkpointInterval;
+    private transient RoundListener roundListener;
+
+    public DiffusionTrainer() {
+        this(Identifiable$.MODULE$.randomUID("diffusionTrainer"));
+    }
+
+    public DiffusionTrainer(String uid) {
+        this.uid = uid;
+        net = new NetworkParams(this);
+        inputCol = new Param<>(this, "inputCol", "training images: array<float>/array<double>/Vector, CHW in [-1, 1]");
+        labelDropout = new DoubleParam(this, "labelDropout",
+                "probability of training a labelled image as unlabelled (for classifier-free guidance), in [0, 1]",
+                Validators.doubleIn(0, 1));
+        batchSize = new IntParam(this, "batchSize", "images per optimizer step on each partition", Validators.intAtLeast(1));
+        localSteps = new IntParam(this, "localSteps",
+                "optimizer steps each partition runs between two averagings (one round)", Validators.intAtLeast(1));
+        numRounds = new IntParam(this, "numRounds", "rounds to train (used when numImages is 0)", Validators.intAtLeast(1));
+        numImages = new LongParam(this, "numImages",
+                "images to train on in total, over all partitions; 0 trains numRounds rounds instead",
+                Validators.longAtLeast(0));
+        optimizer = new Param<>(this, "optimizer", "update rule: adam or sgd", Validators.oneOf(Optimizer.NAMES));
+        learningRate = new DoubleParam(this, "learningRate", "peak learning rate, > 0", Validators.doubleAbove(0));
+        warmupSteps = new LongParam(this, "warmupSteps",
+                "steps over which the learning rate ramps up linearly from 0; 0 for none", Validators.longAtLeast(0));
+        beta1 = new DoubleParam(this, "beta1", "Adam's first-moment decay, in [0, 1)", Validators.doubleInHalfOpen(0, 1));
+        beta2 = new DoubleParam(this, "beta2", "Adam's second-moment decay, in [0, 1)", Validators.doubleInHalfOpen(0, 1));
+        gradClip = new DoubleParam(this, "gradClip", "largest global L2 norm of a step's gradient; 0 disables clipping",
+                Validators.doubleAtLeast(0));
+        emaHalfLifeImages = new DoubleParam(this, "emaHalfLifeImages",
+                "half-life of the weights' EMA in trained images; 0 makes the EMA the weights", Validators.doubleAtLeast(0));
+        emaRampupRatio = new DoubleParam(this, "emaRampupRatio",
+                "EMA half-life at most this fraction of the images trained so far (EDM); 0 disables", Validators.doubleAtLeast(0));
+        averageOptimizerState = new BooleanParam(this, "averageOptimizerState",
+                "average the optimizer state across partitions like the weights (else each partition keeps its own)");
+        seed = new LongParam(this, "seed", "seed of the initial weights and of every training draw");
+        checkpointDir = new Param<>(this, "checkpointDir",
+                "directory (any Hadoop path) for training checkpoints, resumed from when present; empty for none");
+        checkpointInterval = new IntParam(this, "checkpointInterval", "rounds between checkpoints", Validators.intAtLeast(1));
+
+        NetworkParams.DefaultSetter defaults = new NetworkParams.DefaultSetter() {
+            @Override
+            public <T> void set(Param<T> p, T v) {
+                setDefault(p, v);
+            }
+        };
+        net.setDefaults(defaults);
+        setDefault(inputCol, "tensor");
+        setDefault(labelDropout, 0.1);
+        setDefault(batchSize, 32);
+        setDefault(localSteps, 20);
+        setDefault(numRounds, 10);
+        setDefault(numImages, 0L);
+        setDefault(optimizer, "adam");
+        setDefault(learningRate, 1e-3);
+        setDefault(warmupSteps, 100L);
+        setDefault(beta1, 0.9);
+        setDefault(beta2, 0.999);
+        setDefault(gradClip, 1.0);
+        setDefault(emaHalfLifeImages, 50_000.0);
+        setDefault(emaRampupRatio, 0.05);
+        setDefault(averageOptimizerState, true);
+        setDefault(seed, 0L);
+        setDefault(checkpointDir, "");
+        setDefault(checkpointInterval, 10);
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    // Params shared with DiffusionModel.
+    public Param<String> parameterization() { return net.parameterization; }
+    public Param<String> network() { return net.network; }
+    public IntParam imageChannels() { return net.imageChannels; }
+    public IntParam imageSize() { return net.imageSize; }
+    public IntParam numClasses() { return net.numClasses; }
+    public Param<String> labelCol() { return net.labelCol; }
+    public IntParam modelChannels() { return net.modelChannels; }
+    public IntArrayParam channelMult() { return net.channelMult; }
+    public IntParam numResBlocks() { return net.numResBlocks; }
+    public IntArrayParam attnResolutions() { return net.attnResolutions; }
+    public DoubleParam dropout() { return net.dropout; }
+    // Training Params.
+    public Param<String> inputCol() { return inputCol; }
+    public DoubleParam labelDropout() { return labelDropout; }
+    public IntParam batchSize() { return batchSize; }
+    public IntParam localSteps() { return localSteps; }
+    public IntParam numRounds() { return numRounds; }
+    public LongParam numImages() { return numImages; }
+    public Param<String> optimizer() { return optimizer; }
+    public DoubleParam learningRate() { return learningRate; }
+    public LongParam warmupSteps() { return warmupSteps; }
+    public DoubleParam beta1() { return beta1; }
+    public DoubleParam beta2() { return beta2; }
+    public DoubleParam gradClip() { return gradClip; }
+    public DoubleParam emaHalfLifeImages() { return emaHalfLifeImages; }
+    public DoubleParam emaRampupRatio() { return emaRampupRatio; }
+    public BooleanParam averageOptimizerState() { return averageOptimizerState; }
+    public LongParam seed() { return seed; }
+    public Param<String> checkpointDir() { return checkpointDir; }
+    public IntParam checkpointInterval() { return checkpointInterval; }
+
+    public String getParameterization() { return $(net.parameterization); }
+    public String getNetwork() { return $(net.network); }
+    public int getImageChannels() { return (Integer) $(net.imageChannels); }
+    public int getImageSize() { return (Integer) $(net.imageSize); }
+    public int getNumClasses() { return (Integer) $(net.numClasses); }
+    public String getLabelCol() { return $(net.labelCol); }
+    public int getModelChannels() { return (Integer) $(net.modelChannels); }
+    public int[] getChannelMult() { return $(net.channelMult); }
+    public int getNumResBlocks() { return (Integer) $(net.numResBlocks); }
+    public int[] getAttnResolutions() { return $(net.attnResolutions); }
+    public double getDropout() { return (Double) $(net.dropout); }
+    public String getInputCol() { return $(inputCol); }
+    public double getLabelDropout() { return (Double) $(labelDropout); }
+    public int getBatchSize() { return (Integer) $(batchSize); }
+    public int getLocalSteps() { return (Integer) $(localSteps); }
+    public int getNumRounds() { return (Integer) $(numRounds); }
+    public long getNumImages() { return (Long) $(numImages); }
+    public String getOptimizer() { return $(optimizer); }
+    public double getLearningRate() { return (Double) $(learningRate); }
+    public long getWarmupSteps() { return (Long) $(warmupSteps); }
+    public double getBeta1() { return (Double) $(beta1); }
+    public double getBeta2() { return (Double) $(beta2); }
+    public double getGradClip() { return (Double) $(gradClip); }
+    public double getEmaHalfLifeImages() { return (Double) $(emaHalfLifeImages); }
+    public double getEmaRampupRatio() { return (Double) $(emaRampupRatio); }
+    public boolean getAverageOptimizerState() { return (Boolean) $(averageOptimizerState); }
+    public long getSeed() { return (Long) $(seed); }
+    public String getCheckpointDir() { return $(checkpointDir); }
+    public int getCheckpointInterval() { return (Integer) $(checkpointInterval); }
+
+    public DiffusionTrainer setParameterization(String v) { set(net.parameterization, v); return this; }
+    public DiffusionTrainer setNetwork(String v) { set(net.network, v); return this; }
+    public DiffusionTrainer setImageChannels(int v) { set(net.imageChannels, v); return this; }
+    public DiffusionTrainer setImageSize(int v) { set(net.imageSize, v); return this; }
+    public DiffusionTrainer setNumClasses(int v) { set(net.numClasses, v); return this; }
+    public DiffusionTrainer setLabelCol(String v) { set(net.labelCol, v); return this; }
+    public DiffusionTrainer setModelChannels(int v) { set(net.modelChannels, v); return this; }
+    public DiffusionTrainer setChannelMult(int[] v) { set(net.channelMult, v); return this; }
+    public DiffusionTrainer setNumResBlocks(int v) { set(net.numResBlocks, v); return this; }
+    public DiffusionTrainer setAttnResolutions(int[] v) { set(net.attnResolutions, v); return this; }
+    public DiffusionTrainer setDropout(double v) { set(net.dropout, v); return this; }
+    public DiffusionTrainer setInputCol(String v) { set(inputCol, v); return this; }
+    public DiffusionTrainer setLabelDropout(double v) { set(labelDropout, v); return this; }
+    public DiffusionTrainer setBatchSize(int v) { set(batchSize, v); return this; }
+    public DiffusionTrainer setLocalSteps(int v) { set(localSteps, v); return this; }
+    public DiffusionTrainer setNumRounds(int v) { set(numRounds, v); return this; }
+    public DiffusionTrainer setNumImages(long v) { set(numImages, v); return this; }
+    public DiffusionTrainer setOptimizer(String v) { set(optimizer, v); return this; }
+    public DiffusionTrainer setLearningRate(double v) { set(learningRate, v); return this; }
+    public DiffusionTrainer setWarmupSteps(long v) { set(warmupSteps, v); return this; }
+    public DiffusionTrainer setBeta1(double v) { set(beta1, v); return this; }
+    public DiffusionTrainer setBeta2(double v) { set(beta2, v); return this; }
+    public DiffusionTrainer setGradClip(double v) { set(gradClip, v); return this; }
+    public DiffusionTrainer setEmaHalfLifeImages(double v) { set(emaHalfLifeImages, v); return this; }
+    public DiffusionTrainer setEmaRampupRatio(double v) { set(emaRampupRatio, v); return this; }
+    public DiffusionTrainer setAverageOptimizerState(boolean v) { set(averageOptimizerState, v); return this; }
+    public DiffusionTrainer setSeed(long v) { set(seed, v); return this; }
+    public DiffusionTrainer setCheckpointDir(String v) { set(checkpointDir, v); return this; }
+    public DiffusionTrainer setCheckpointInterval(int v) { set(checkpointInterval, v); return this; }
+
+    /** Called on the driver after every round (not a Param: not saved, but kept by {@link #copy}). */
+    public DiffusionTrainer setRoundListener(RoundListener listener) {
+        this.roundListener = listener;
+        return this;
+    }
+
+    public RoundListener getRoundListener() {
+        return roundListener;
+    }
+
+    /** The network these settings describe. */
+    public NetworkSpec networkSpec() {
+        return NetworkParams.resolve(this, net);
+    }
+
+    /** The training settings as the plain-Java record the train package runs on. */
+    public TrainingConfig trainingConfig() {
+        return new TrainingConfig(getBatchSize(), getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
+                Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8), getEmaHalfLifeImages(),
+                getEmaRampupRatio(), getAverageOptimizerState(), getSeed());
+    }
+
+    /** The loss the partitions minimize. */
+    public DiffusionObjective objective() {
+        return new DiffusionObjective(networkSpec(), ParameterizationKind.parse(getParameterization()), getLabelDropout());
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        ImageColumns.requireTensorColumn(schema, getInputCol(), "inputCol");
+        NetworkParams.validateLabels(schema, getLabelCol(), getNumClasses());
+        if (getNumClasses() > 0 && getLabelCol().isEmpty()) {
+            throw new IllegalArgumentException("numClasses is " + getNumClasses()
+                    + " but labelCol is empty: set labelCol to the class-label column, or numClasses to 0");
+        }
+        networkSpec();
+        trainingConfig();
+        return DiffusionModel.outputSchema(schema, "sample", "");
+    }
+
+    @Override
+    public DiffusionModel fit(Dataset<?> dataset) {
+        transformSchema(dataset.schema());
+        NetworkSpec spec = networkSpec();
+        TrainingConfig config = trainingConfig();
+        DiffusionObjective objective = objective();
+        JavaRDD<Shard> shards = DistributedTraining.shards(dataset.toDF(), getInputCol(),
+                getLabelCol().isEmpty() ? null : getLabelCol(), spec.imageSize(), getNumClasses());
+        try {
+            int[] sizes = DistributedTraining.shardSizes(shards);
+            long perRound = DistributedTraining.imagesPerRound(sizes, config);
+            if (perRound == 0) {
+                throw new IllegalArgumentException("the training data has no rows (partitions: "
+                        + Arrays.toString(sizes) + ")");
+            }
+            int planned = getNumImages() > 0 ? (int) Math.min(Integer.MAX_VALUE, (getNumImages() + perRound - 1) / perRound)
+                    : getNumRounds();
+            Checkpoints checkpoints = getCheckpointDir().isEmpty() ? null : new Checkpoints(getCheckpointDir(),
+                    getCheckpointInterval(), dataset.sparkSession().sparkContext().hadoopConfiguration());
+            TrainingState state = checkpoints == null ? null
+                    : checkpoints.latest(objective.numParameters(), config.averageOptimizerState());
+            if (state == null) {
+                state = TrainingState.initial(objective, config);
+            }
+            var result = DistributedTraining.run(shards, objective, config, state, planned, roundListener, checkpoints);
+            DiffusionModel model = new DiffusionModel(uid, spec, result.state().params(), result.state().ema(),
+                    result.summary());
+            copyValues(model, ParamMap.empty());
+            model.setParent(this);
+            return model;
+        } finally {
+            shards.unpersist(false);
+        }
+    }
+
+    @Override
+    public DiffusionTrainer copy(ParamMap extra) {
+        DiffusionTrainer c = (DiffusionTrainer) defaultCopy(extra);
+        c.roundListener = roundListener;
+        return c;
+    }
+
+    public static MLReader<DiffusionTrainer> read() {
+        return new DefaultParamsReader<>();
+    }
+
+    public static DiffusionTrainer load(String path) {
+        return read().load(path);
+    }
+}

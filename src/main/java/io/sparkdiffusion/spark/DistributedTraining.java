@@ -1,0 +1,152 @@
+package io.sparkdiffusion.spark;
+
+import io.sparkdiffusion.train.Objective;
+import io.sparkdiffusion.train.LocalTrainer;
+import io.sparkdiffusion.train.PartitionResult;
+import io.sparkdiffusion.train.RoundListener;
+import io.sparkdiffusion.train.RoundRecord;
+import io.sparkdiffusion.train.RoundStart;
+import io.sparkdiffusion.train.Shard;
+import io.sparkdiffusion.train.TrainingConfig;
+import io.sparkdiffusion.train.TrainingState;
+import io.sparkdiffusion.train.TrainingSummary;
+import io.sparkdiffusion.train.WeightedSum;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Parameter-averaging training as a sequence of ordinary Spark jobs, one per round:
+ * <ol>
+ *   <li>broadcast the weights and optimizer state ({@link RoundStart});</li>
+ *   <li>each partition runs {@code localSteps} steps on its cached {@link Shard} ({@link LocalTrainer}), its
+ *       randomness seeded from (seed, global step, partition), so a retried task repeats itself exactly;</li>
+ *   <li>the results come back through {@code treeAggregate} as an image-weighted {@link WeightedSum};</li>
+ *   <li>the driver divides, updates the EMA, records the round and destroys the broadcast.</li>
+ * </ol>
+ * No barrier mode, no servers: a lost executor only costs the retry of its tasks.
+ */
+final class DistributedTraining {
+
+    /** Tree depth of the aggregation: partial sums meet on executors before the driver gets them. */
+    static final int AGGREGATION_DEPTH = 2;
+
+    record Result(TrainingState state, TrainingSummary summary) {
+    }
+
+    private DistributedTraining() {
+    }
+
+    /**
+     * One {@link Shard} per partition of {@code data}, cached. Rows keep their partition; nothing is shuffled.
+     *
+     * @param labelCol the label column, or {@code null} for unlabelled training; a null label means "no label" (-1)
+     */
+    static JavaRDD<Shard> shards(Dataset<Row> data, String imageCol, String labelCol, int imageSize, int numClasses) {
+        Dataset<Row> cols = labelCol == null ? data.select(imageCol) : data.select(imageCol, labelCol);
+        JavaRDD<Shard> shards = cols.javaRDD().mapPartitions(
+                (Iterator<Row> rows) -> List.of(toShard(rows, imageCol, labelCol, imageSize, numClasses)).iterator());
+        return shards.persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    private static Shard toShard(Iterator<Row> rows, String imageCol, String labelCol, int imageSize, int numClasses) {
+        float[] images = new float[16 * imageSize];
+        int[] labels = labelCol == null ? null : new int[16];
+        int n = 0;
+        while (rows.hasNext()) {
+            Row row = rows.next();
+            if ((long) (n + 1) * imageSize > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("a partition holds more than " + n + " images of " + imageSize
+                        + " floats, too many for one array: repartition the training data into more partitions");
+            }
+            if ((n + 1) * imageSize > images.length) {
+                images = Arrays.copyOf(images, (int) Math.min(Integer.MAX_VALUE - 8L, 2L * images.length));
+                if (labels != null) {
+                    labels = Arrays.copyOf(labels, 2 * labels.length);
+                }
+            }
+            if (!ImageColumns.readTensor(row, 0, images, n * imageSize, imageSize, imageCol)) {
+                throw new IllegalArgumentException("image column '" + imageCol + "' holds a null image: drop such rows"
+                        + " (e.g. ImageTensorizer with handleInvalid=skip)");
+            }
+            if (labels != null) {
+                labels[n] = row.isNullAt(1) ? -1 : (int) ((Number) row.get(1)).longValue();
+                if (labels[n] < -1 || labels[n] >= numClasses) {
+                    throw new IllegalArgumentException("label column '" + labelCol + "' holds " + labels[n]
+                            + ", expected a class in [0, " + numClasses + ") (numClasses = " + numClasses + ")");
+                }
+            }
+            n++;
+        }
+        return new Shard(Arrays.copyOf(images, n * imageSize), labels == null ? null : Arrays.copyOf(labels, n),
+                imageSize);
+    }
+
+    /** The number of images in each partition (and materializes the cache). */
+    static int[] shardSizes(JavaRDD<Shard> shards) {
+        return shards.map(Shard::size).collect().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Images one round trains on: each non-empty partition runs localSteps steps of min(batchSize, its size). */
+    static long imagesPerRound(int[] sizes, TrainingConfig config) {
+        long images = 0;
+        for (int s : sizes) {
+            images += (long) config.localSteps() * Math.min(s, config.batchSize());
+        }
+        return images;
+    }
+
+    /**
+     * Runs rounds until {@code state.round() == plannedRounds}, updating {@code state} in place.
+     *
+     * @param listener    called after each round, or null
+     * @param checkpoints where to save the state every few rounds, or null
+     */
+    static Result run(JavaRDD<Shard> shards, Objective objective, TrainingConfig config, TrainingState state,
+                      int plannedRounds, RoundListener listener, Checkpoints checkpoints) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(shards.context());
+        List<RoundRecord> records = new ArrayList<>();
+        boolean averageState = config.averageOptimizerState();
+        while (state.round() < plannedRounds) {
+            long t0 = System.nanoTime();
+            Broadcast<RoundStart> start = jsc.broadcast(state.roundStart());
+            long broadcastNanos = System.nanoTime() - t0;
+
+            WeightedSum sum = shards.mapPartitionsWithIndex((Integer p, Iterator<Shard> it) -> {
+                Shard shard = it.hasNext() ? it.next() : null;
+                RoundStart s = start.value();
+                PartitionResult r = shard == null
+                        ? new PartitionResult(p, s.params(), s.stateFor(p), 0, 0, 0)
+                        : LocalTrainer.run(objective, config, shard, p, s.params(), s.stateFor(p), s.startStep(),
+                        config.localSteps());
+                return List.of(r).iterator();
+            }, true).treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge,
+                    AGGREGATION_DEPTH);
+
+            state.finishRound(sum, config);
+            long t1 = System.nanoTime();
+            start.destroy();
+            broadcastNanos += System.nanoTime() - t1;
+            long total = System.nanoTime() - t0;
+            long compute = sum.maxComputeNanos();
+            RoundRecord record = new RoundRecord(state.round() - 1, sum.images(), state.imagesSeen(), sum.partitions(),
+                    sum.meanLoss(), broadcastNanos, compute, Math.max(0, total - broadcastNanos - compute), total);
+            records.add(record);
+            if (checkpoints != null) {
+                checkpoints.maybeSave(state);
+            }
+            if (listener != null) {
+                listener.onRound(record, plannedRounds);
+            }
+        }
+        return new Result(state, new TrainingSummary(records));
+    }
+}

@@ -1,0 +1,126 @@
+package io.sparkdiffusion.spark;
+
+import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.train.WeightsFormat;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsReader$;
+import org.apache.spark.ml.util.DefaultParamsWriter$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWriter;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Saving and loading a {@link DiffusionModel}: Spark's {@code metadata/} (class, uid, Params, as
+ * DefaultParamsWriter writes it) plus {@code data/}: the weights and their EMA in {@link WeightsFormat}
+ * (chunked raw little-endian floats with SHA-256 per chunk) and {@code network.properties}, the resolved network.
+ * Nothing is Java-deserialized on load.
+ */
+final class ModelPersistence {
+    static final int NETWORK_FORMAT_VERSION = 1;
+
+    private ModelPersistence() {
+    }
+
+    static final class Writer extends MLWriter {
+        private final DiffusionModel model;
+
+        Writer(DiffusionModel model) {
+            this.model = model;
+        }
+
+        @Override
+        public void saveImpl(String path) {
+            DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession());
+            HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
+            NetworkSpec s = model.networkSpec();
+            Properties p = new Properties();
+            p.setProperty("formatVersion", Integer.toString(NETWORK_FORMAT_VERSION));
+            p.setProperty("imgChannels", Integer.toString(s.imgChannels()));
+            p.setProperty("imgResolution", Integer.toString(s.imgResolution()));
+            p.setProperty("modelChannels", Integer.toString(s.modelChannels()));
+            p.setProperty("channelMult", join(s.channelMult()));
+            p.setProperty("numResBlocks", Integer.toString(s.numResBlocks()));
+            p.setProperty("attnResolutions", join(s.attnResolutions()));
+            p.setProperty("numClasses", Integer.toString(s.numClasses()));
+            p.setProperty("dropout", Float.toString(s.dropout()));
+            Map<String, float[]> arrays = new LinkedHashMap<>();
+            arrays.put("weights", model.weights());
+            arrays.put("ema", model.emaWeights());
+            try {
+                try (OutputStream out = data.create("network.properties")) {
+                    p.store(out, "spark-diffusion network");
+                }
+                WeightsFormat.write(data, arrays);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot save the DiffusionModel's data to " + path + "/data", e);
+            }
+        }
+    }
+
+    static final class Reader extends MLReader<DiffusionModel> {
+        @Override
+        public DiffusionModel load(String path) {
+            DefaultParamsReader.Metadata metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(),
+                    DiffusionModel.class.getName());
+            HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
+            try {
+                Properties p = new Properties();
+                try (InputStream in = data.open("network.properties")) {
+                    p.load(in);
+                }
+                int version = Integer.parseInt(p.getProperty("formatVersion", "-1"));
+                if (version > NETWORK_FORMAT_VERSION) {
+                    throw new IOException("the model in " + path + " was written by a newer format version " + version
+                            + "; this build of spark-diffusion reads versions up to " + NETWORK_FORMAT_VERSION
+                            + ": upgrade spark-diffusion");
+                }
+                if (version < 1) {
+                    throw new IOException(path + "/data/network.properties has no valid formatVersion");
+                }
+                NetworkSpec spec = new NetworkSpec(intProp(p, "imgChannels"), intProp(p, "imgResolution"),
+                        intProp(p, "modelChannels"), ints(p.getProperty("channelMult")), intProp(p, "numResBlocks"),
+                        ints(p.getProperty("attnResolutions")), intProp(p, "numClasses"),
+                        Float.parseFloat(p.getProperty("dropout")));
+                Map<String, float[]> arrays = WeightsFormat.read(data);
+                float[] weights = arrays.get("weights");
+                float[] ema = arrays.get("ema");
+                if (weights == null || ema == null || weights.length != ema.length) {
+                    throw new IOException(path + "/data must hold arrays 'weights' and 'ema' of equal length, got "
+                            + arrays.keySet());
+                }
+                DiffusionModel model = new DiffusionModel(metadata.uid(), spec, weights, ema, null);
+                metadata.getAndSetParams(model, scala.Option.empty());
+                return model;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot load a DiffusionModel from " + path + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static String join(int[] a) {
+        return String.join(",", Arrays.stream(a).mapToObj(Integer::toString).toArray(String[]::new));
+    }
+
+    private static int[] ints(String s) throws IOException {
+        if (s == null) {
+            throw new IOException("network.properties lacks a list entry");
+        }
+        return s.isEmpty() ? new int[0] : Arrays.stream(s.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    private static int intProp(Properties p, String key) throws IOException {
+        String v = p.getProperty(key);
+        if (v == null) {
+            throw new IOException("network.properties lacks '" + key + "'");
+        }
+        return Integer.parseInt(v.strip());
+    }
+}

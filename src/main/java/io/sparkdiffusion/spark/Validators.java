@@ -1,0 +1,73 @@
+package io.sparkdiffusion.spark;
+
+import scala.runtime.AbstractFunction1;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.Predicate;
+
+/** Param validators as serializable Scala functions (Spark's Params take {@code T => Boolean}). */
+final class Validators {
+    private Validators() {
+    }
+
+    private static final class Check<T> extends AbstractFunction1<T, Object> implements Serializable {
+        private final SerializablePredicate<T> test;
+
+        Check(SerializablePredicate<T> test) {
+            this.test = test;
+        }
+
+        @Override
+        public Object apply(T value) {
+            return test.test(value);
+        }
+    }
+
+    interface SerializablePredicate<T> extends Predicate<T>, Serializable {
+    }
+
+    static <T> scala.Function1<T, Object> of(SerializablePredicate<T> test) {
+        return new Check<>(test);
+    }
+
+    /** A string among {@code allowed}, compared case-insensitively. */
+    static scala.Function1<String, Object> oneOf(String... allowed) {
+        String[] lower = Arrays.stream(allowed).map(s -> s.toLowerCase(Locale.ROOT)).toArray(String[]::new);
+        return of(v -> v != null && Arrays.asList(lower).contains(v.toLowerCase(Locale.ROOT)));
+    }
+
+    static scala.Function1<Object, Object> intAtLeast(int min) {
+        return of(v -> ((Integer) v) >= min);
+    }
+
+    static scala.Function1<Object, Object> longAtLeast(long min) {
+        return of(v -> ((Long) v) >= min);
+    }
+
+    /** A finite double {@code >= min}. */
+    static scala.Function1<Object, Object> doubleAtLeast(double min) {
+        return of(v -> Double.isFinite((Double) v) && ((Double) v) >= min);
+    }
+
+    /** A finite double {@code > min}. */
+    static scala.Function1<Object, Object> doubleAbove(double min) {
+        return of(v -> Double.isFinite((Double) v) && ((Double) v) > min);
+    }
+
+    /** A double in {@code [lo, hi]}. */
+    static scala.Function1<Object, Object> doubleIn(double lo, double hi) {
+        return of(v -> ((Double) v) >= lo && ((Double) v) <= hi);
+    }
+
+    /** A double in {@code [lo, hi)}. */
+    static scala.Function1<Object, Object> doubleInHalfOpen(double lo, double hi) {
+        return of(v -> ((Double) v) >= lo && ((Double) v) < hi);
+    }
+
+    /** An int array whose entries are all {@code >= min}. */
+    static scala.Function1<int[], Object> allAtLeast(int min) {
+        return of(a -> a != null && Arrays.stream(a).allMatch(x -> x >= min));
+    }
+}

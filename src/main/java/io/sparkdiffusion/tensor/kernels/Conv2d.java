@@ -1,0 +1,285 @@
+package io.sparkdiffusion.tensor.kernels;
+
+import io.sparkdiffusion.tensor.Gemm;
+
+/**
+ * 2-D convolution (cross-correlation, as PyTorch), zero padding, same stride on both axes.
+ *
+ * <pre>
+ * x  [N, Cin, H, W]          w  [Cout, Cin, kh, kw] = [Cout, K], K = Cin*kh*kw     b [Cout]
+ * y  [N, Cout, Ho, Wo]       Ho = (H + 2 pad - kh) / stride + 1,  Wo likewise
+ * y[n,o,i,j] = b[o] + sum_{c,u,v} w[o,c,u,v] * x[n, c, i*stride - pad + u, j*stride - pad + v]
+ * col [K, B*Ho*Wo]           im2col of B images side by side (B = imagesPerGemm), row (c,u,v)
+ * </pre>
+ *
+ * <p>Forward is {@code Y = W col} per chunk of B images: small images are batched so each GEMM has at least
+ * {@link #TARGET_COLUMNS} columns. Backward: {@code dW += dY col^T}, {@code dcol = W^T dY}, then col2im adds
+ * {@code dcol} into dx; db gets the row sums of dY. A 1x1, stride-1, unpadded convolution uses x as its own col
+ * when one image fills a GEMM. All backward outputs accumulate ({@code +=}).
+ */
+public final class Conv2d {
+    /** Minimum GEMM width (output positions) before images are batched into one product. */
+    static final int TARGET_COLUMNS = 1024;
+
+    private Conv2d() {
+    }
+
+    /** Sizes of one convolution; {@link #ho()} and {@link #wo()} follow the PyTorch formula. */
+    public record Geometry(int n, int cin, int h, int w, int cout, int kh, int kw, int stride, int pad) {
+        public Geometry {
+            if (n <= 0 || cin <= 0 || h <= 0 || w <= 0 || cout <= 0 || kh <= 0 || kw <= 0) {
+                throw new IllegalArgumentException("conv2d sizes must be positive, got " + this);
+            }
+            if (stride <= 0 || pad < 0) {
+                throw new IllegalArgumentException("conv2d needs stride >= 1 and padding >= 0, got stride " + stride
+                        + ", padding " + pad);
+            }
+            if (h + 2 * pad < kh || w + 2 * pad < kw) {
+                throw new IllegalArgumentException("conv2d kernel " + kh + "x" + kw + " larger than the padded input "
+                        + (h + 2 * pad) + "x" + (w + 2 * pad));
+            }
+        }
+
+        public int ho() {
+            return (h + 2 * pad - kh) / stride + 1;
+        }
+
+        public int wo() {
+            return (w + 2 * pad - kw) / stride + 1;
+        }
+
+        /** Rows of the im2col matrix: {@code Cin*kh*kw}. */
+        public int k() {
+            return cin * kh * kw;
+        }
+
+        boolean isPointwise() {
+            return kh == 1 && kw == 1 && stride == 1 && pad == 0;
+        }
+
+        /** Images per GEMM. */
+        int chunk() {
+            int hw = ho() * wo();
+            return Math.min(n, Math.max(1, TARGET_COLUMNS / hw));
+        }
+    }
+
+    /** Floats of scratch {@link #forward} and {@link #backward} need. */
+    public static int scratchSize(Geometry g) {
+        long cols = (long) g.chunk() * g.ho() * g.wo();
+        long size = 2L * g.k() * cols + (long) g.cout() * cols;
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("conv2d scratch too large for " + g);
+        }
+        return (int) size;
+    }
+
+    /** y = conv(x, w) + b; y is overwritten. {@code b} may be null (no bias). */
+    public static void forward(Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff,
+                               float[] y, int yOff, float[] scratch) {
+        int k = g.k();
+        int hw = g.ho() * g.wo();
+        int inImage = g.cin() * g.h() * g.w();
+        int outImage = g.cout() * hw;
+        int chunk = g.chunk();
+        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
+            int nb = Math.min(chunk, g.n() - n0);
+            int cols = nb * hw;
+            if (nb == 1) {
+                float[] col = scratch;
+                int colOff = 0;
+                if (g.isPointwise()) {
+                    col = x;
+                    colOff = xOff + n0 * inImage;
+                } else {
+                    im2col(g, x, xOff + n0 * inImage, scratch, 0, cols);
+                }
+                Gemm.sgemm(false, false, g.cout(), hw, k, 1f, w, wOff, k, col, colOff, hw, 0f, y, yOff + n0 * outImage, hw);
+                addBias(b, bOff, y, yOff + n0 * outImage, g.cout(), hw);
+                continue;
+            }
+            for (int i = 0; i < nb; i++) {
+                im2col(g, x, xOff + (n0 + i) * inImage, scratch, i * hw, cols);
+            }
+            int tmpOff = k * cols;
+            Gemm.sgemm(false, false, g.cout(), cols, k, 1f, w, wOff, k, scratch, 0, cols, 0f, scratch, tmpOff, cols);
+            // [Cout, nb, hw] -> [nb, Cout, hw]
+            for (int i = 0; i < nb; i++) {
+                int dst = yOff + (n0 + i) * outImage;
+                for (int o = 0; o < g.cout(); o++) {
+                    System.arraycopy(scratch, tmpOff + o * cols + i * hw, y, dst + o * hw, hw);
+                }
+                addBias(b, bOff, y, dst, g.cout(), hw);
+            }
+        }
+    }
+
+    private static void addBias(float[] b, int bOff, float[] y, int yOff, int cout, int hw) {
+        if (b == null) {
+            return;
+        }
+        for (int o = 0; o < cout; o++) {
+            float bo = b[bOff + o];
+            int base = yOff + o * hw;
+            for (int p = 0; p < hw; p++) {
+                y[base + p] += bo;
+            }
+        }
+    }
+
+    /**
+     * Accumulates the gradients: {@code dx += dL/dx}, {@code dw += dL/dw}, {@code db += dL/db}; any of dx, dw,
+     * db may be null (not wanted).
+     */
+    public static void backward(Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] w, int wOff,
+                                float[] dx, int dxOff, float[] dw, int dwOff, float[] db, int dbOff, float[] scratch) {
+        int k = g.k();
+        int hw = g.ho() * g.wo();
+        int inImage = g.cin() * g.h() * g.w();
+        int outImage = g.cout() * hw;
+        int chunk = g.chunk();
+        if (db != null) {
+            for (int n = 0; n < g.n(); n++) {
+                for (int o = 0; o < g.cout(); o++) {
+                    db[dbOff + o] += Reduce.sum(dy, dyOff + n * outImage + o * hw, hw);
+                }
+            }
+        }
+        if (dx == null && dw == null) {
+            return;
+        }
+        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
+            int nb = Math.min(chunk, g.n() - n0);
+            int cols = nb * hw;
+            int colOff = 0;
+            int dyMatOff = k * cols;
+            int dcolOff = dyMatOff + g.cout() * cols;
+            float[] dyMat = scratch;
+            if (nb == 1) {
+                dyMat = dy;
+                dyMatOff = dyOff + n0 * outImage;
+            } else {
+                for (int i = 0; i < nb; i++) {
+                    int src = dyOff + (n0 + i) * outImage;
+                    for (int o = 0; o < g.cout(); o++) {
+                        System.arraycopy(dy, src + o * hw, scratch, dyMatOff + o * cols + i * hw, hw);
+                    }
+                }
+            }
+            if (dw != null) {
+                float[] col = scratch;
+                if (nb == 1 && g.isPointwise()) {
+                    col = x;
+                    colOff = xOff + n0 * inImage;
+                } else {
+                    for (int i = 0; i < nb; i++) {
+                        im2col(g, x, xOff + (n0 + i) * inImage, scratch, i * hw, cols);
+                    }
+                }
+                Gemm.sgemm(false, true, g.cout(), k, cols, 1f, dyMat, dyMatOff, cols, col, colOff, cols,
+                        1f, dw, dwOff, k);
+            }
+            if (dx != null) {
+                if (nb == 1 && g.isPointwise()) {
+                    // dx[n] += W^T dY directly: x is its own col.
+                    Gemm.sgemm(true, false, k, cols, g.cout(), 1f, w, wOff, k, dyMat, dyMatOff, cols,
+                            1f, dx, dxOff + n0 * inImage, hw);
+                    continue;
+                }
+                Gemm.sgemm(true, false, k, cols, g.cout(), 1f, w, wOff, k, dyMat, dyMatOff, cols,
+                        0f, scratch, dcolOff, cols);
+                for (int i = 0; i < nb; i++) {
+                    col2im(g, scratch, dcolOff + i * hw, cols, dx, dxOff + (n0 + i) * inImage);
+                }
+            }
+        }
+    }
+
+    /** Writes one image's columns: {@code col[colOff + r*ldCol + (i*Wo + j)]} for row r = (c, u, v). */
+    static void im2col(Geometry g, float[] x, int xOff, float[] col, int colOff, int ldCol) {
+        int h = g.h();
+        int w = g.w();
+        int ho = g.ho();
+        int wo = g.wo();
+        int s = g.stride();
+        int pad = g.pad();
+        int row = 0;
+        for (int c = 0; c < g.cin(); c++) {
+            int plane = xOff + c * h * w;
+            for (int u = 0; u < g.kh(); u++) {
+                for (int v = 0; v < g.kw(); v++, row++) {
+                    int dst = colOff + row * ldCol;
+                    // Output columns j whose input column j*s - pad + v lies inside [0, w).
+                    int jLo = Math.max(0, ceilDiv(pad - v, s));
+                    int jHi = Math.min(wo, floorDiv(w - 1 + pad - v, s) + 1);
+                    for (int i = 0; i < ho; i++, dst += wo) {
+                        int iy = i * s - pad + u;
+                        if (iy < 0 || iy >= h || jHi <= jLo) {
+                            java.util.Arrays.fill(col, dst, dst + wo, 0f);
+                            continue;
+                        }
+                        for (int j = 0; j < jLo; j++) {
+                            col[dst + j] = 0f;
+                        }
+                        int src = plane + iy * w - pad + v;
+                        if (s == 1) {
+                            System.arraycopy(x, src + jLo, col, dst + jLo, jHi - jLo);
+                        } else {
+                            for (int j = jLo; j < jHi; j++) {
+                                col[dst + j] = x[src + j * s];
+                            }
+                        }
+                        for (int j = jHi; j < wo; j++) {
+                            col[dst + j] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Adds one image's column gradients back onto the image: the adjoint of {@link #im2col}. */
+    static void col2im(Geometry g, float[] col, int colOff, int ldCol, float[] dx, int dxOff) {
+        int h = g.h();
+        int w = g.w();
+        int ho = g.ho();
+        int wo = g.wo();
+        int s = g.stride();
+        int pad = g.pad();
+        int row = 0;
+        for (int c = 0; c < g.cin(); c++) {
+            int plane = dxOff + c * h * w;
+            for (int u = 0; u < g.kh(); u++) {
+                for (int v = 0; v < g.kw(); v++, row++) {
+                    int src = colOff + row * ldCol;
+                    int jLo = Math.max(0, ceilDiv(pad - v, s));
+                    int jHi = Math.min(wo, floorDiv(w - 1 + pad - v, s) + 1);
+                    for (int i = 0; i < ho; i++, src += wo) {
+                        int iy = i * s - pad + u;
+                        if (iy < 0 || iy >= h) {
+                            continue;
+                        }
+                        int dst = plane + iy * w - pad + v;
+                        if (s == 1) {
+                            for (int j = jLo; j < jHi; j++) {
+                                dx[dst + j] += col[src + j];
+                            }
+                        } else {
+                            for (int j = jLo; j < jHi; j++) {
+                                dx[dst + j * s] += col[src + j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
+    }
+
+    private static int floorDiv(int a, int b) {
+        return Math.floorDiv(a, b);
+    }
+}

@@ -1,0 +1,107 @@
+package io.sparkdiffusion.train;
+
+import io.sparkdiffusion.autograd.Tape;
+import io.sparkdiffusion.autograd.Var;
+import io.sparkdiffusion.diffusion.Denoiser;
+import io.sparkdiffusion.diffusion.Parameterization;
+import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.nn.DropoutDraw;
+import io.sparkdiffusion.nn.unet.UNet;
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
+
+import java.util.SplittableRandom;
+
+/**
+ * The denoising loss of Karras et al. 2022 (Eq. 8) for a U-Net under a parameterization's preconditioning:
+ * for each image {@code y} of the batch, {@code sigma ~ p_train}, {@code n ~ N(0, I)}, and the raw network
+ * {@code F(cIn (y + sigma n); cNoise)} regresses {@code (y - cSkip (y + sigma n)) / cOut} with plain MSE
+ * ({@link Parameterization#trainingExample}; {@code lambda(sigma) cOut^2 = 1}, so this is the weighted denoiser
+ * loss). Labels are replaced by "no label" with probability {@code labelDropout}, which trains the
+ * unconditional model classifier-free guidance needs.
+ *
+ * <p>Draws from the step's stream, image by image: {@code sigma}, then (labelled data only) the dropout
+ * uniform, then {@code n} in index order; finally one long for the network's dropout mask.
+ */
+public final class DiffusionObjective implements Objective {
+    private final NetworkSpec network;
+    private final ParameterizationKind parameterization;
+    private final double labelDropout;
+    private transient Parameterization param;
+
+    public DiffusionObjective(NetworkSpec network, ParameterizationKind parameterization, double labelDropout) {
+        if (!(labelDropout >= 0 && labelDropout <= 1)) {
+            throw new IllegalArgumentException("labelDropout must be in [0, 1], got " + labelDropout);
+        }
+        this.network = network;
+        this.parameterization = parameterization;
+        this.labelDropout = labelDropout;
+    }
+
+    public NetworkSpec network() {
+        return network;
+    }
+
+    @Override
+    public int numParameters() {
+        return NetworkCache.trainingNet(network).numParameters();
+    }
+
+    /** The U-Net's own seeded initialization (PyTorch defaults, {@link io.sparkdiffusion.nn.ParameterStore}). */
+    @Override
+    public void initialize(float[] params, long seed) {
+        float[] init = new UNet(network.toConfig(), seed).parameters().values();
+        System.arraycopy(init, 0, params, 0, params.length);
+    }
+
+    @Override
+    public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom random) {
+        if (param == null) {
+            param = parameterization.defaults();
+        }
+        int n = batch.size();
+        int dim = network.imageSize();
+        if (batch.imageSize() != dim) {
+            throw new IllegalArgumentException("batch images hold " + batch.imageSize() + " floats, the network expects "
+                    + dim);
+        }
+        float[] netInput = new float[n * dim];
+        float[] target = new float[n * dim];
+        float[] cNoise = new float[n];
+        int[] labels = batch.labels() == null ? null : new int[n];
+        float[] y = new float[dim];
+        float[] noise = new float[dim];
+        float[] in = new float[dim];
+        float[] t = new float[dim];
+        for (int b = 0; b < n; b++) {
+            System.arraycopy(batch.images(), b * dim, y, 0, dim);
+            double sigma = param.sampleTrainingSigma(random);
+            if (labels != null) {
+                boolean drop = random.nextDouble() < labelDropout;
+                labels[b] = drop ? Denoiser.NO_LABEL : batch.labels()[b];
+            }
+            for (int j = 0; j < dim; j++) {
+                noise[j] = (float) random.nextGaussian();
+            }
+            cNoise[b] = (float) param.trainingExample(y, noise, sigma, in, t);
+            System.arraycopy(in, 0, netInput, b * dim, dim);
+            System.arraycopy(t, 0, target, b * dim, dim);
+        }
+        long dropoutSeed = random.nextLong();
+
+        UNet net = NetworkCache.trainingNet(network);
+        Tape tape = NetworkCache.trainingTape(network);
+        net.parameters().setValues(params);
+        net.parameters().zeroGrads();
+        tape.reset();
+        Shape shape = Shape.of(n, network.imgChannels(), network.imgResolution(), network.imgResolution());
+        Var out = net.forward(tape, tape.constant(new Tensor(netInput, shape)), cNoise, labels,
+                new DropoutDraw(network.dropout(), dropoutSeed));
+        Var loss = tape.mse(out, new Tensor(target, shape));
+        tape.backward(loss);
+        double value = loss.value().get(0);
+        System.arraycopy(net.parameters().grads(), 0, grads, 0, grads.length);
+        tape.reset();
+        return value;
+    }
+}

@@ -1,0 +1,84 @@
+package io.sparkdiffusion.train;
+
+import io.sparkdiffusion.nn.optim.GradClipping;
+
+import java.util.SplittableRandom;
+
+/**
+ * The optimizer steps one partition runs on its shard. Everything random about step {@code k} on partition
+ * {@code p} comes from {@code Seeds.step(seed, k, p)}, so the result is a pure function of the inputs.
+ */
+public final class LocalTrainer {
+
+    private LocalTrainer() {
+    }
+
+    /**
+     * Runs {@code numSteps} optimizer steps from global step {@code startStep} on a copy of the given weights
+     * and state. An empty shard trains on nothing and reports 0 images.
+     *
+     * @param params         the round's starting weights; not modified
+     * @param optimizerState the round's starting optimizer state; not modified
+     */
+    public static PartitionResult run(Objective objective, TrainingConfig config, Shard shard, int partition,
+                                      float[] params, float[] optimizerState, long startStep, int numSteps) {
+        long start = System.nanoTime();
+        float[] w = params.clone();
+        if (shard.size() == 0) {
+            return new PartitionResult(partition, w, optimizerState.clone(), 0, 0, System.nanoTime() - start);
+        }
+        Optimizer.Stepper stepper = config.optimizer().resume(optimizerState, startStep, w.length, config.learningRate());
+        float[] grads = new float[w.length];
+        double lossSum = 0;
+        long images = 0;
+        for (int k = 0; k < numSteps; k++) {
+            int batch = Math.min(config.batchSize(), shard.size());
+            lossSum += step(objective, config, shard, partition, w, grads, stepper, startStep + k) * batch;
+            images += batch;
+        }
+        return new PartitionResult(partition, w, stepper.state(), images, lossSum, System.nanoTime() - start);
+    }
+
+    /**
+     * One optimizer step: draw the batch, compute the loss and gradient, clip, update in place.
+     *
+     * @param globalStep the step's index over the whole run, from 0
+     * @return the batch-mean loss before the update
+     */
+    public static double step(Objective objective, TrainingConfig config, Shard shard, int partition, float[] params,
+                              float[] grads, Optimizer.Stepper optimizer, long globalStep) {
+        SplittableRandom random = new SplittableRandom(Seeds.step(config.seed(), globalStep, partition));
+        Batch batch = shard.select(batchIndices(shard.size(), config.batchSize(), random));
+        double loss = objective.lossAndGradient(params, grads, batch, random);
+        if (!Double.isFinite(loss)) {
+            throw new IllegalStateException("training diverged: loss is " + loss + " at step " + globalStep
+                    + " on partition " + partition + " (try a lower learningRate or set gradClip)");
+        }
+        if (config.gradClip() > 0) {
+            GradClipping.clipGradNormInPlace(grads, config.gradClip());
+        }
+        optimizer.stepInPlace(params, grads, config.learningRateAt(globalStep + 1));
+        return loss;
+    }
+
+    /**
+     * {@code min(batchSize, size)} distinct indices: all of {@code 0 .. size-1} in order when the shard is no larger
+     * than a batch, otherwise the first {@code batchSize} positions of a Fisher-Yates shuffle.
+     */
+    static int[] batchIndices(int size, int batchSize, SplittableRandom random) {
+        int[] all = new int[size];
+        for (int i = 0; i < size; i++) {
+            all[i] = i;
+        }
+        if (size <= batchSize) {
+            return all;
+        }
+        for (int i = 0; i < batchSize; i++) {
+            int j = i + random.nextInt(size - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        return java.util.Arrays.copyOf(all, batchSize);
+    }
+}

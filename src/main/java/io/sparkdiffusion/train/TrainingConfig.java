@@ -1,0 +1,64 @@
+package io.sparkdiffusion.train;
+
+import java.io.Serializable;
+
+/**
+ * The settings of partition-local training and of the averaging driver.
+ *
+ * @param batchSize             images per optimizer step on each partition
+ * @param localSteps            optimizer steps each partition runs between two averagings (one round)
+ * @param learningRate          the peak learning rate
+ * @param warmupSteps           the learning rate ramps linearly over the first {@code warmupSteps} steps:
+ *                              {@code lr(k) = learningRate * min(1, k / warmupSteps)} for step {@code k >= 1};
+ *                              0 disables the ramp
+ * @param gradClip              the largest global L2 norm of a step's gradient (larger ones are scaled down);
+ *                              0 disables clipping
+ * @param optimizer             the update rule
+ * @param emaHalfLifeImages     the EMA of the weights halves its memory every this many trained images:
+ *                              {@code ema <- beta ema + (1 - beta) w} with {@code beta = 0.5^(images / halfLife)}
+ *                              after each round; 0 makes the EMA equal the weights
+ * @param emaRampupRatio        EDM's EMA ramp-up: the half-life is at most this fraction of the images trained so
+ *                              far (so short runs still average recent weights); 0 disables the ramp-up
+ * @param averageOptimizerState whether the optimizer state is averaged across partitions like the weights;
+ *                              if not, each partition keeps its own state from round to round
+ * @param seed                  the run's seed (see {@link Seeds})
+ */
+public record TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
+                             Optimizer optimizer, double emaHalfLifeImages,
+                             double emaRampupRatio, boolean averageOptimizerState, long seed)
+        implements Serializable {
+
+    public TrainingConfig {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+        }
+        if (localSteps < 1) {
+            throw new IllegalArgumentException("localSteps must be >= 1, got " + localSteps);
+        }
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            throw new IllegalArgumentException("learningRate must be a finite number > 0, got " + learningRate);
+        }
+        if (warmupSteps < 0) {
+            throw new IllegalArgumentException("warmupSteps must be >= 0, got " + warmupSteps);
+        }
+        if (!(gradClip >= 0)) {
+            throw new IllegalArgumentException("gradClip must be >= 0 (0 disables clipping), got " + gradClip);
+        }
+        if (!(emaHalfLifeImages >= 0)) {
+            throw new IllegalArgumentException("emaHalfLifeImages must be >= 0 (0 disables the EMA), got "
+                    + emaHalfLifeImages);
+        }
+        if (!(emaRampupRatio >= 0) || Double.isInfinite(emaRampupRatio)) {
+            throw new IllegalArgumentException("emaRampupRatio must be >= 0 and finite (0 disables the ramp-up), got "
+                    + emaRampupRatio);
+        }
+        if (optimizer == null) {
+            throw new IllegalArgumentException("optimizer must be set");
+        }
+    }
+
+    /** The learning rate of step {@code step} (counting from 1). */
+    public double learningRateAt(long step) {
+        return warmupSteps == 0 ? learningRate : learningRate * Math.min(1.0, (double) step / warmupSteps);
+    }
+}

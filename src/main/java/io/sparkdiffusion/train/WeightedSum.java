@@ -1,0 +1,158 @@
+package io.sparkdiffusion.train;
+
+import java.io.Serializable;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The image-weighted sum of the partitions' results of one round: {@code sum_p n_p w_p} and {@code sum_p n_p}.
+ *
+ * <p>Sums are compensated (Neumaier's variant of Kahan summation: a running sum and its rounding error, both in
+ * double). Each term {@code n_p w_p} is exact in double, so merging partial sums in any order (Spark's
+ * {@code treeAggregate} merges in task-completion order) gives the same float mean except in vanishingly rare
+ * ties, and a single partition's mean is exactly its own weights.
+ *
+ * <p>Mutable: {@link #add} and {@link #merge} update this object and return it, as Spark's aggregation
+ * functions may.
+ */
+public final class WeightedSum implements Serializable {
+
+    private final boolean averageOptimizerState;
+    private double[] paramSum;
+    private double[] paramErr;
+    private double[] stateSum;
+    private double[] stateErr;
+    private final TreeMap<Integer, float[]> partitionStates = new TreeMap<>();
+    private long images;
+    private double lossSum;
+    private int partitions;
+    private long maxComputeNanos;
+    private long totalComputeNanos;
+
+    /** An empty sum (Spark's zero value: small, arrays are allocated by the first partition added). */
+    public WeightedSum(boolean averageOptimizerState) {
+        this.averageOptimizerState = averageOptimizerState;
+    }
+
+    /** Adds one partition's result, weighted by the images it trained on; empty partitions only add their time. */
+    public WeightedSum add(PartitionResult r) {
+        maxComputeNanos = Math.max(maxComputeNanos, r.computeNanos());
+        totalComputeNanos += r.computeNanos();
+        if (r.images() == 0) {
+            return this;
+        }
+        if (paramSum == null) {
+            paramSum = new double[r.params().length];
+            paramErr = new double[r.params().length];
+        }
+        addScaled(paramSum, paramErr, r.params(), r.images());
+        if (averageOptimizerState) {
+            if (stateSum == null) {
+                stateSum = new double[r.optimizerState().length];
+                stateErr = new double[r.optimizerState().length];
+            }
+            addScaled(stateSum, stateErr, r.optimizerState(), r.images());
+        } else {
+            partitionStates.put(r.partition(), r.optimizerState());
+        }
+        images += r.images();
+        lossSum += r.lossSum();
+        partitions++;
+        return this;
+    }
+
+    /** Adds another partial sum into this one. */
+    public WeightedSum merge(WeightedSum o) {
+        maxComputeNanos = Math.max(maxComputeNanos, o.maxComputeNanos);
+        totalComputeNanos += o.totalComputeNanos;
+        if (o.images == 0) {
+            return this;
+        }
+        if (paramSum == null) {
+            paramSum = o.paramSum;
+            paramErr = o.paramErr;
+            stateSum = o.stateSum;
+            stateErr = o.stateErr;
+        } else {
+            mergeInto(paramSum, paramErr, o.paramSum, o.paramErr);
+            if (stateSum != null) {
+                mergeInto(stateSum, stateErr, o.stateSum, o.stateErr);
+            }
+        }
+        partitionStates.putAll(o.partitionStates);
+        images += o.images;
+        lossSum += o.lossSum;
+        partitions += o.partitions;
+        return this;
+    }
+
+    /** The image-weighted mean of the weights, {@code sum_p n_p w_p / sum_p n_p}. */
+    public float[] meanParams() {
+        return mean(paramSum, paramErr);
+    }
+
+    /** The image-weighted mean of the optimizer state, or {@code null} when states are kept per partition. */
+    public float[] meanOptimizerState() {
+        return stateSum == null ? null : mean(stateSum, stateErr);
+    }
+
+    /** Each partition's own optimizer state (when states are not averaged), by partition index. */
+    public Map<Integer, float[]> partitionStates() {
+        return partitionStates;
+    }
+
+    public long images() {
+        return images;
+    }
+
+    /** The image-weighted mean of the partitions' batch losses. */
+    public double meanLoss() {
+        return images == 0 ? Double.NaN : lossSum / images;
+    }
+
+    /** The number of partitions that trained on at least one image. */
+    public int partitions() {
+        return partitions;
+    }
+
+    /** The slowest partition's local compute time. */
+    public long maxComputeNanos() {
+        return maxComputeNanos;
+    }
+
+    public long totalComputeNanos() {
+        return totalComputeNanos;
+    }
+
+    private float[] mean(double[] sum, double[] err) {
+        if (images == 0) {
+            throw new IllegalStateException("no partition trained on any image this round: is the training data empty?");
+        }
+        float[] out = new float[sum.length];
+        for (int i = 0; i < sum.length; i++) {
+            out[i] = (float) ((sum[i] + err[i]) / images);
+        }
+        return out;
+    }
+
+    private static void addScaled(double[] sum, double[] err, float[] x, long n) {
+        for (int i = 0; i < x.length; i++) {
+            twoSumInto(sum, err, i, (double) x[i] * n);
+        }
+    }
+
+    private static void mergeInto(double[] sum, double[] err, double[] oSum, double[] oErr) {
+        for (int i = 0; i < sum.length; i++) {
+            twoSumInto(sum, err, i, oSum[i]);
+            err[i] += oErr[i];
+        }
+    }
+
+    /** Neumaier step: {@code sum[i] += x}, with the rounding error of that addition added to {@code err[i]}. */
+    private static void twoSumInto(double[] sum, double[] err, int i, double x) {
+        double s = sum[i];
+        double t = s + x;
+        err[i] += Math.abs(s) >= Math.abs(x) ? (s - t) + x : (x - t) + s;
+        sum[i] = t;
+    }
+}

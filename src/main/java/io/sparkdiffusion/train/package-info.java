@@ -1,0 +1,14 @@
+/**
+ * Partition-local training and the parameter-averaging driver, in plain Java (no Spark).
+ *
+ * <p>A training round starts from one flat weight vector (and optimizer state); each partition runs
+ * {@code localSteps} optimizer steps on its own shard ({@link io.sparkdiffusion.train.LocalTrainer}); the
+ * partitions' results are summed weighted by the images each trained on ({@link io.sparkdiffusion.train.WeightedSum})
+ * and the driver divides, updates the EMA and records the round ({@link io.sparkdiffusion.train.TrainingState}).
+ * {@link io.sparkdiffusion.train.LocalTrainingLoop} is the same computation on one machine without Spark: with one
+ * partition the Spark trainer reproduces it bit for bit.
+ *
+ * <p>Every random draw comes from a {@link java.util.SplittableRandom} seeded by {@link io.sparkdiffusion.train.Seeds}
+ * from (seed, global step, partition), so a retried task repeats its work exactly.
+ */
+package io.sparkdiffusion.train;

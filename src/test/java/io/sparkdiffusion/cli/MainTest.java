@@ -1,0 +1,64 @@
+package io.sparkdiffusion.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest {
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... argv) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void everyCommandHasHelpWithExamples() {
+        for (Command c : Main.COMMANDS) {
+            for (String flag : new String[]{"--help", "-h"}) {
+                Result r = run(c.name(), flag);
+                assertEquals(0, r.code(), c.name());
+                assertTrue(r.out().startsWith("Usage: ./submit.sh"), r.out());
+                assertTrue(r.out().contains("Examples:\n  ./submit.sh ") || r.out().contains("Examples:\n  JAVA_OPTS"),
+                        r.out());
+            }
+        }
+        Result overview = run("--help");
+        assertEquals(0, overview.code());
+        for (Command c : Main.COMMANDS) {
+            assertTrue(overview.out().contains("  " + c.name() + " "), overview.out());
+        }
+    }
+
+    @Test
+    void trainHelpListsTheConfigKeys() {
+        String help = run("train", "--help").out();
+        assertTrue(help.contains("Config keys") && help.contains("  dataFormat ") && help.contains("  maxImages "), help);
+    }
+
+    @Test
+    void mistakesExitWithTwoAndOneLine() {
+        Result unknown = run("frob");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().startsWith("error: unknown command \"frob\""), unknown.err());
+
+        Result missing = run("train", "conf/does-not-exist.json");
+        assertEquals(2, missing.code());
+        assertEquals("error: config file conf/does-not-exist.json does not exist; configs that come with the "
+                + "project are in conf/\n", missing.err());
+
+        Result noModel = run("info");
+        assertEquals(2, noModel.code());
+        assertEquals("error: info needs --model (see ./submit.sh info --help)\n", noModel.err());
+        assertEquals(2, run().code());
+    }
+}

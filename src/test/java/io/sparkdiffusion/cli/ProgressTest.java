@@ -1,0 +1,48 @@
+package io.sparkdiffusion.cli;
+
+import io.sparkdiffusion.train.RoundRecord;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class ProgressTest {
+    private static RoundRecord round(int index, long imagesSeen, double loss) {
+        // 1024 images in 2.5 s: 409.6 images per second.
+        return new RoundRecord(index, 1024, imagesSeen, 2, loss, 100_000_000L, 2_000_000_000L, 400_000_000L,
+                2_500_000_000L);
+    }
+
+    @Test
+    void oneLinePerRoundWithTimeLeft() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        Progress progress = new Progress(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        progress.onRound(round(0, 1024, 0.5), 20);
+        progress.onRound(round(1, 2048, 0.25), 20);
+        progress.onRound(round(2, 3072, 0.1234), 20);
+        String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
+        assertEquals(3, lines.length);
+        // 17 rounds left at 2.5 s each: 42.5 s, rounded to 43 s.
+        assertEquals("round  3/20  images      3,072  loss 0.1234    409.6 img/s  left 0:00:43", lines[2]);
+        assertEquals(3, progress.records().size());
+    }
+
+    @Test
+    void durationsAreHoursMinutesSeconds() {
+        assertEquals("1:01:01", Progress.duration(3661_000_000_000L));
+        assertEquals("0:00:00", Progress.duration(0));
+    }
+
+    @Test
+    void metricsAreOneJsonObjectPerRound() {
+        String lines = Metrics.jsonLines(List.of(round(0, 1024, 0.5), round(1, 2048, 0.25)));
+        assertEquals("{\"round\":1,\"images\":1024,\"imagesSeen\":1024,\"partitions\":2,\"loss\":0.5,"
+                + "\"imagesPerSecond\":409.6,\"seconds\":2.5,\"computeSeconds\":2.0,\"broadcastSeconds\":0.1,"
+                + "\"aggregateSeconds\":0.4}\n", lines.substring(0, lines.indexOf('\n') + 1));
+        assertEquals(2, lines.split("\n").length);
+    }
+}

@@ -1,0 +1,61 @@
+package io.sparkdiffusion.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SparkDefaultsTest {
+    @TempDir
+    Path dir;
+
+    private SparkDefaults read(String content) throws IOException {
+        Path file = dir.resolve("spark-defaults.conf");
+        Files.writeString(file, content);
+        return SparkDefaults.read(file);
+    }
+
+    @Test
+    void parsesLikeSparkSubmit() throws IOException {
+        SparkDefaults d = read("""
+                # comment
+                spark.executorEnv.OPENBLAS_NUM_THREADS   1
+                spark.driver.memory=6g
+                spark.ui.showConsoleProgress  false  \s
+                not.spark.key 3
+                """);
+        assertEquals(Map.of("spark.executorEnv.OPENBLAS_NUM_THREADS", "1", "spark.driver.memory", "6g",
+                "spark.ui.showConsoleProgress", "false"), d.settings());
+        assertEquals(Map.of("spark.ui.showConsoleProgress", "false"), d.sessionSettings());
+    }
+
+    @Test
+    void embeddedNotesSayWhatAppliesInstead() throws IOException {
+        SparkDefaults d = read("spark.driver.memory 6g\nspark.executorEnv.OPENBLAS_NUM_THREADS 1\n");
+        List<String> notes = d.embeddedNotes(Map.of("OPENBLAS_NUM_THREADS", "4"), 2L << 30);
+        assertEquals(2, notes.size());
+        assertTrue(notes.get(0).contains("heap is 2048 MiB") && notes.get(0).contains("JAVA_OPTS=-Xmx"), notes.get(0));
+        assertTrue(notes.get(1).contains("OPENBLAS_NUM_THREADS=4"), notes.get(1));
+        assertEquals(1, d.embeddedNotes(Map.of("OPENBLAS_NUM_THREADS", "1"), 1L << 30).size());
+    }
+
+    @Test
+    void theBundledFileSetsOneBlasThread() {
+        SparkDefaults d = SparkDefaults.read(Path.of(Sessions.DEFAULTS_FILE));
+        assertEquals("1", d.settings().get("spark.executorEnv.OPENBLAS_NUM_THREADS"));
+    }
+
+    @Test
+    void aMissingFileIsNamed() {
+        assertEquals("Spark defaults file nowhere.conf does not exist",
+                assertThrows(UsageException.class, () -> SparkDefaults.read(Path.of("nowhere.conf"))).getMessage());
+    }
+}

@@ -1,0 +1,40 @@
+package io.sparkdiffusion.nn.optim;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class EmaTest {
+    private static final double TOLERANCE = 1e-5;
+
+    @Test
+    void halvesTheDistanceEveryHalfLife() {
+        // Closed form: a constant target w pulls the average as ema_k = w + (ema_0 - w) 0.5^(k batch / halfLife).
+        Ema ema = new Ema(new float[] {0f, 8f}, 1000, 0);
+        float[] w = {1f, 0f};
+        for (int k = 1; k <= 40; k++) {
+            ema.updateInPlace(w, 50, 50L * k);
+            double decay = Math.pow(0.5, k * 50 / 1000.0);
+            assertEquals(1 - decay, ema.weights()[0], TOLERANCE, "step " + k);
+            assertEquals(8 * decay, ema.weights()[1], 8 * TOLERANCE, "step " + k);
+        }
+        assertEquals(0.75, ema.weights()[0], TOLERANCE, "2000 images = two half-lives: 1 - 0.5^2");
+    }
+
+    @Test
+    void betaMatchesEdmFormulaWithRampup() {
+        Ema ema = new Ema(new float[1], 500_000, 0.05);
+        // Early: half-life = min(500k, 0.05 * 10_000) = 500 images; beta = 0.5^(64 / 500).
+        assertEquals(Math.pow(0.5, 64 / 500.0), ema.beta(64, 10_000), 1e-12);
+        // Late: the configured half-life applies.
+        assertEquals(Math.pow(0.5, 64 / 500_000.0), ema.beta(64, 100_000_000), 1e-12);
+    }
+
+    @Test
+    void rejectsBadSettings() {
+        assertThrows(IllegalArgumentException.class, () -> new Ema(new float[1], 0, 0));
+        Ema ema = new Ema(new float[2], 10, 0);
+        assertThrows(IllegalArgumentException.class, () -> ema.updateInPlace(new float[3], 1, 1));
+    }
+}
