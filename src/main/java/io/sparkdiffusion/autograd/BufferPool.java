@@ -31,6 +31,28 @@ final class BufferPool {
         return a;
     }
 
+    /**
+     * A zero-filled array the caller returns with {@link #giveBack} (not released by {@link #releaseAll()}):
+     * gradients of intermediate nodes live only while backward passes through them.
+     */
+    float[] takeLooseZeroed(int size) {
+        ArrayDeque<float[]> queue = free.get(size);
+        float[] a = queue == null ? null : queue.pollLast();
+        if (a == null) {
+            a = new float[size];
+            allocatedArrays++;
+            allocatedFloats += size;
+        } else {
+            java.util.Arrays.fill(a, 0f);
+        }
+        return a;
+    }
+
+    /** Returns an array from {@link #takeLooseZeroed} to the free lists. */
+    void giveBack(float[] a) {
+        free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(a);
+    }
+
     /** Like {@link #take} but zero-filled. */
     float[] takeZeroed(int size) {
         float[] a = take(size);

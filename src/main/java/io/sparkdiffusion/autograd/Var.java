@@ -33,8 +33,9 @@ public final class Var {
     }
 
     /**
-     * The gradient d loss / d this, of this Var's shape: null for constants, for nodes that do not lead to
-     * the loss and before {@link Tape#backward}. For a parameter it is the caller's grad view (accumulated).
+     * The gradient d loss / d this, of this Var's shape, for leaves: an {@link Tape#input}'s grad (owned by the
+     * tape, valid until reset) or a {@link Tape#parameter}'s grad view (accumulated). Null for constants and
+     * for intermediate nodes: their gradients are recycled as soon as backward has passed through them.
      */
     public Tensor grad() {
         return grad;

@@ -28,13 +28,17 @@ public final class BenchCommand implements Command {
         return """
                 Usage: ./submit.sh bench [benchmark args]
 
-                Runs the engine benchmark (%s) in this JVM, without Spark: forward and
-                backward passes of the U-Net and the BLAS in use, with one BLAS thread (OPENBLAS_NUM_THREADS=1, as
-                each Spark task has). Arguments after "bench" go to the benchmark unchanged.
+                Runs the engine benchmark (%s) in this JVM, without Spark: a training step
+                (forward, loss, backward, Adam) and a sampling forward pass of unet-small on 1x28x28 images, with one
+                BLAS thread (OPENBLAS_NUM_THREADS=1, as each Spark task has), and the PyTorch twin's timings when
+                /usr/bin/python3 has torch. Prints one JSON line per measurement. Arguments after "bench" go to the
+                benchmark unchanged: --batch N (64), --sample-batch N (256), --steps N (10), --warmup N (2),
+                --num-classes N (0), --no-torch, --torch-script PATH.
 
                 Examples:
                   ./submit.sh bench
-                  JAVA_OPTS=-Xmx4g ./submit.sh bench
+                  ./submit.sh bench --no-torch --steps 5
+                  JAVA_OPTS=-Xmx2g ./submit.sh bench --batch 64 --num-classes 10
                 """.formatted(BENCHMARK_CLASS);
     }
 

@@ -178,14 +178,14 @@ public final class ConfigSchema {
     public List<KeyDoc> reference() {
         List<KeyDoc> docs = new ArrayList<>();
         for (Setting s : settings) {
-            docs.add(new KeyDoc(s.name(), s.type().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
+            docs.add(new KeyDoc(s.name(), s.type().typeName(),
                     s.required() ? "(required)" : StageParams.show(s.defaultValue()), s.doc()));
         }
         for (Map.Entry<String, List<StageParam>> e : paramsByName.entrySet()) {
             StageParam sp = e.getValue().get(0);
             String def = e.getValue().stream().map(x -> StageParams.defaultText(x.stage(), x.param()))
                     .filter(java.util.Optional::isPresent).map(java.util.Optional::get).findFirst().orElse("(none)");
-            docs.add(new KeyDoc(e.getKey(), sp.type().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
+            docs.add(new KeyDoc(e.getKey(), sp.type().typeName(),
                     def, sp.param().doc()));
         }
         return docs;

@@ -9,9 +9,14 @@ import org.apache.hadoop.fs.FileStatus;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -39,9 +44,9 @@ public final class InfoCommand implements Command {
         return """
                 Usage: ./submit.sh info --model PATH
 
-                Prints what a saved model is: its class and Spark version, the parameterization and network,
-                the images it was trained on, and every setting (explicitly set, then defaults). Reads the
-                model's metadata/ JSON only; no Spark job.
+                Prints what a saved model is: its class and Spark version, the parameterization, the network and
+                its parameter count, the classes, the images it was trained on (from metrics.jsonl beside model/),
+                and every setting with its value. Reads the model's files directly; no Spark job.
 
                 Examples:
                   ./submit.sh info --model runs/quick/model
@@ -56,9 +61,19 @@ public final class InfoCommand implements Command {
             throw new UsageException("info takes no positional arguments, got " + args.positional()
                     + " (use --model PATH)");
         }
-        ObjectNode metadata = readMetadata(args.required("model", name()), new Configuration());
-        print(metadata, System.out);
+        Configuration hadoop = new Configuration();
+        HadoopPath model = HadoopPaths.resolve(args.required("model", name()), hadoop);
+        ObjectNode metadata = readMetadata(model.toString(), hadoop);
+        print(metadata, readProperties(model.child("data").child("network.properties")),
+                readText(model.child("data").child("manifest.txt")), readText(siblingMetrics(model)), System.out);
         return 0;
+    }
+
+    /** {@code metrics.jsonl} beside the model directory, where train writes it. */
+    static HadoopPath siblingMetrics(HadoopPath model) {
+        org.apache.hadoop.fs.Path parent = model.path().getParent();
+        return new HadoopPath(model.fs(), new org.apache.hadoop.fs.Path(parent == null ? model.path() : parent,
+                "metrics.jsonl"));
     }
 
     /** The JSON object of {@code model}/metadata/part-*, as Spark's DefaultParamsWriter saves it. */
@@ -78,39 +93,84 @@ public final class InfoCommand implements Command {
         throw new UsageException("model " + model + ": metadata/ holds no non-empty part file");
     }
 
-    /** Prints the model's identity, then its set Params, then defaults, then any extra metadata. */
-    static void print(ObjectNode metadata, PrintStream out) {
-        String cls = metadata.path("class").asText("?");
-        out.println("model        " + cls.substring(cls.lastIndexOf('.') + 1) + " (" + cls + ")");
-        out.println("uid          " + metadata.path("uid").asText("?"));
-        out.println("spark        " + metadata.path("sparkVersion").asText("?"));
-        if (metadata.has("timestamp")) {
-            out.println("saved        " + java.time.Instant.ofEpochMilli(metadata.get("timestamp").asLong()));
+    private static String readText(HadoopPath file) throws IOException {
+        return file.exists() ? new String(file.readAllBytes(), StandardCharsets.UTF_8) : null;
+    }
+
+    private static Properties readProperties(HadoopPath file) throws IOException {
+        String text = readText(file);
+        if (text == null) {
+            return null;
         }
-        Map<String, JsonNode> extra = new TreeMap<>();
+        Properties p = new Properties();
+        p.load(new StringReader(text));
+        return p;
+    }
+
+    /**
+     * Prints what the model is (class, parameterization, network, parameter count, images seen), then every
+     * setting with its effective value, {@code *} marking the ones set explicitly.
+     *
+     * @param network  {@code data/network.properties} (the resolved network), or null
+     * @param manifest {@code data/manifest.txt} of the weights, or null
+     * @param metrics  the run's {@code metrics.jsonl}, or null
+     */
+    static void print(ObjectNode metadata, Properties network, String manifest, String metrics, PrintStream out) {
+        JsonNode set = metadata.path("paramMap");
+        JsonNode defaults = metadata.path("defaultParamMap");
+        Map<String, JsonNode> effective = new TreeMap<>();
+        defaults.fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        set.fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        String cls = metadata.path("class").asText("?");
+        String saved = metadata.has("timestamp")
+                ? ", saved " + java.time.Instant.ofEpochMilli(metadata.get("timestamp").asLong()) : "";
+        row(out, "model", cls.substring(cls.lastIndexOf('.') + 1) + " (uid " + metadata.path("uid").asText("?")
+                + ", Spark " + metadata.path("sparkVersion").asText("?") + saved + ")");
+        row(out, "parameterization", text(effective.get("parameterization")));
+        if (network != null) {
+            row(out, "network", text(effective.get("network")) + ": " + network.getProperty("imgChannels") + "x"
+                    + network.getProperty("imgResolution") + "x" + network.getProperty("imgResolution")
+                    + " images, model channels " + network.getProperty("modelChannels") + ", channel multipliers ["
+                    + network.getProperty("channelMult") + "], " + network.getProperty("numResBlocks")
+                    + " residual blocks per level, attention at [" + network.getProperty("attnResolutions")
+                    + "], dropout " + network.getProperty("dropout"));
+        } else {
+            row(out, "network", text(effective.get("network")));
+        }
+        if (manifest != null) {
+            manifest.lines().filter(l -> l.startsWith("array weights ")).findFirst().ifPresent(l ->
+                    row(out, "parameters", String.format(Locale.ROOT, "%,d", Long.parseLong(l.split(" ")[2]))));
+        }
+        int classes = effective.containsKey("numClasses") ? effective.get("numClasses").asInt() : 0;
+        row(out, "classes", classes == 0 ? "none (unconditional)" : classes + " (class-conditional)");
+        row(out, "images seen", imagesSeen(metrics));
         Iterator<Map.Entry<String, JsonNode>> fields = metadata.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> f = fields.next();
             if (!SPARK_FIELDS.contains(f.getKey())) {
-                extra.put(f.getKey(), f.getValue());
+                row(out, f.getKey(), text(f.getValue()));
             }
         }
-        if (!extra.isEmpty()) {
-            out.println();
-            extra.forEach((k, v) -> out.printf("%-24s %s%n", k, v.isTextual() ? v.asText() : v.toString()));
-        }
-        printParams("settings", metadata.path("paramMap"), out);
-        printParams("defaults", metadata.path("defaultParamMap"), out);
+        out.println();
+        out.println("settings (* set explicitly, the rest are defaults; sample's flags override sampler settings):");
+        effective.forEach((k, v) -> out.printf(Locale.ROOT, "  %s %-22s %s%n", set.has(k) ? "*" : " ", k, text(v)));
     }
 
-    private static void printParams(String title, JsonNode params, PrintStream out) {
-        if (!params.isObject() || params.isEmpty()) {
-            return;
+    private static String imagesSeen(String metrics) {
+        if (metrics == null || metrics.isBlank()) {
+            return "unknown (the saved model does not record it; train writes metrics.jsonl beside model/)";
         }
-        out.println();
-        out.println(title + ":");
-        Map<String, JsonNode> sorted = new TreeMap<>();
-        params.fields().forEachRemaining(f -> sorted.put(f.getKey(), f.getValue()));
-        sorted.forEach((k, v) -> out.printf("  %-22s %s%n", k, v.isTextual() ? v.asText() : v.toString()));
+        List<String> lines = metrics.lines().filter(l -> !l.isBlank()).toList();
+        ObjectNode last = ConfigFile.parse(lines.get(lines.size() - 1).getBytes(StandardCharsets.UTF_8), "metrics.jsonl");
+        return String.format(Locale.ROOT, "%,d in %d rounds, last round's loss %.4f (from metrics.jsonl beside model/)",
+                last.path("imagesSeen").asLong(), last.path("round").asInt(), last.path("loss").asDouble());
+    }
+
+    private static void row(PrintStream out, String key, String value) {
+        out.printf(Locale.ROOT, "%-17s %s%n", key, value);
+    }
+
+    private static String text(JsonNode v) {
+        return v == null ? "?" : v.isTextual() ? v.asText() : v.toString();
     }
 }

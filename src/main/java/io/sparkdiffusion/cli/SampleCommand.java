@@ -78,7 +78,7 @@ public final class SampleCommand implements Command {
     }
 
     /** The sample command's own options plus the sampler Params of {@code flags} (not the network's). */
-    static ConfigSchema schema(DiffusionModel flags) {
+    public static ConfigSchema schema(DiffusionModel flags) {
         Set<String> fixed = new HashSet<>(TrainStages.MANAGED);
         DiffusionTrainer trainer = new DiffusionTrainer("networkParams");
         for (Param<?> p : flags.params()) {

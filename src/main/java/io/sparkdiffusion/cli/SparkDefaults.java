@@ -58,14 +58,33 @@ public record SparkDefaults(Map<String, String> settings) {
         return out;
     }
 
+    /** Bytes of a Spark memory size ({@code 512m}, {@code 6g}; no unit means MiB), or -1 if unreadable. */
+    static long bytes(String size) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([kmgt]?)b?").matcher(size.trim().toLowerCase(java.util.Locale.ROOT));
+        if (!m.matches()) {
+            return -1;
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "k" -> n << 10;
+            case "g" -> n << 30;
+            case "t" -> n << 40;
+            default -> n << 20;
+        };
+    }
+
     /** One line per setting that has no effect in an embedded run, saying what does instead. */
     public java.util.List<String> embeddedNotes(Map<String, String> environment, long maxHeapBytes) {
         java.util.List<String> notes = new java.util.ArrayList<>();
         for (Map.Entry<String, String> e : settings.entrySet()) {
             String key = e.getKey();
             if (key.equals("spark.driver.memory")) {
-                notes.add(key + "=" + e.getValue() + " has no effect in the embedded run; the heap is "
-                        + (maxHeapBytes >> 20) + " MiB, set with JAVA_OPTS=-Xmx... ./submit.sh ...");
+                long asked = bytes(e.getValue());
+                // The JVM reports a little less than -Xmx (one survivor space): only a real mismatch is news.
+                if (asked < 0 || Math.abs(asked - maxHeapBytes) > asked / 8) {
+                    notes.add(key + "=" + e.getValue() + " has no effect in the embedded run; the heap is "
+                            + (maxHeapBytes >> 20) + " MiB, set with JAVA_OPTS=-Xmx... ./submit.sh ...");
+                }
             } else if (LAUNCH_ONLY.contains(key)) {
                 notes.add(key + " has no effect in the embedded run (it applies when spark-submit starts the driver)");
             } else if (key.startsWith("spark.executorEnv.")) {

@@ -63,7 +63,7 @@ public final class TrainCommand implements Command {
         return new ConfigSchema(TrainSettings.KEYS, stages.all(), TrainStages.MANAGED);
     }
 
-    static ConfigSchema schema() {
+    public static ConfigSchema schema() {
         return schema(TrainStages.fresh());
     }
 

@@ -23,8 +23,9 @@ record TrainStages(ImageTensorizer tensorizer, DiffusionTrainer trainer, Diffusi
         return new TrainStages(new ImageTensorizer(), new DiffusionTrainer(), new DiffusionModel("sampling"));
     }
 
+    /** The trainer first: its doc of a shared Param (imageSize, imageChannels) is the one the reference shows. */
     List<Params> all() {
-        return List.of(tensorizer, trainer, sampling);
+        return List.of(trainer, tensorizer, sampling);
     }
 
     /** Copies every sampling Param set in the config onto {@code model} (network Params stay the trainer's). */

@@ -28,6 +28,11 @@ public enum ValueType {
         this.description = description;
     }
 
+    /** The type's name in the configuration reference: "integer", "number", "string array", ... */
+    public String typeName() {
+        return this == LONG ? "integer" : name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+    }
+
     /** What the value must be, for messages: "an integer". */
     public String description() {
         return description;

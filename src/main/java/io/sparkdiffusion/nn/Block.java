@@ -9,7 +9,7 @@ public sealed interface Block permits ResBlock, AttentionBlock, Downsample, Upsa
     /**
      * @param x       the feature maps {@code [N, Cin, H, W]}
      * @param emb     the noise/class embedding {@code [N, embDim]} (ignored by blocks that take none)
-     * @param dropout the dropout draw for this pass, or {@code null} for none (evaluation)
+     * @param draw    this training pass's dropout masks, or {@code null} for none (evaluation)
      */
-    Var forward(Tape tape, Var x, Var emb, DropoutDraw dropout);
+    Var forward(Tape tape, Var x, Var emb, DropoutDraw draw);
 }

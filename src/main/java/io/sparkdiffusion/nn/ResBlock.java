@@ -23,26 +23,35 @@ public final class ResBlock implements Block {
     private final Linear affine;
     private final GroupNorm norm1;
     private final Conv2d conv1;
-    private final Conv2d skip; // null when in == out
-    private final int site;    // this block's dropout site index within the network
+    private final Conv2d skip;     // null when in == out
+    private final float dropout;   // drop probability in training passes
+    private final int site;        // this block's dropout site index within the network
 
-    public ResBlock(ParameterStore store, String name, int in, int out, int embDim, int dropoutSite) {
+    /**
+     * @param dropout     the drop probability of training passes, in {@code [0, 1)}
+     * @param dropoutSite this block's index among the network's dropout sites (see {@link DropoutDraw})
+     */
+    public ResBlock(ParameterStore store, String name, int in, int out, int embDim, float dropout, int dropoutSite) {
+        if (!(dropout >= 0f && dropout < 1f)) {
+            throw new IllegalArgumentException(name + ": dropout must be in [0, 1), got " + dropout);
+        }
         this.norm0 = new GroupNorm(store, name + ".norm0", in);
         this.conv0 = Conv2d.conv3x3(store, name + ".conv0", in, out);
         this.affine = new Linear(store, name + ".affine", embDim, out, true);
         this.norm1 = new GroupNorm(store, name + ".norm1", out);
         this.conv1 = Conv2d.conv3x3(store, name + ".conv1", out, out);
         this.skip = in != out ? Conv2d.conv1x1(store, name + ".skip", in, out) : null;
+        this.dropout = dropout;
         this.site = dropoutSite;
     }
 
     @Override
-    public Var forward(Tape tape, Var x, Var emb, DropoutDraw dropout) {
+    public Var forward(Tape tape, Var x, Var emb, DropoutDraw draw) {
         Var h = conv0.forward(tape, tape.silu(norm0.forward(tape, x)));
         h = tape.addPerChannel(h, affine.forward(tape, emb));
         h = tape.silu(norm1.forward(tape, h));
-        if (dropout != null && dropout.p() > 0f) {
-            h = tape.dropout(h, dropout.p(), dropout.seedFor(site));
+        if (draw != null && dropout > 0f) {
+            h = tape.dropout(h, dropout, draw.seedFor(site));
         }
         h = conv1.forward(tape, h);
         Var s = skip != null ? skip.forward(tape, x) : x;

@@ -12,7 +12,7 @@ public final class Upsample implements Block {
     }
 
     @Override
-    public Var forward(Tape tape, Var x, Var emb, DropoutDraw dropout) {
+    public Var forward(Tape tape, Var x, Var emb, DropoutDraw draw) {
         return conv.forward(tape, tape.upsampleNearest2x(x));
     }
 }

@@ -44,8 +44,10 @@ import java.util.List;
  *
  * <p>Sampling: the sampler {@code sampler} of the model's parameterization ({@link Sampler}) with the settings
  * below (0 means "the sampler's or parameterization's default" where the doc says so), the U-Net wrapped with its
- * preconditioning ({@link UNetDenoiser}) in inference mode, {@code sampleBatchSize} rows at a time per partition.
- * A sample depends only on its seed and label, never on the partitioning or the batch it is drawn in.
+ * preconditioning ({@link UNetDenoiser}) in inference mode, {@code sampleBatchSize} rows at a time per partition
+ * (the sampler advances a batch together; the network sees one row per pass, because BLAS results depend on
+ * matrix shapes). A sample depends only on its seed and label, never on the partitioning or the batch it is
+ * drawn in.
  */
 public final class DiffusionModel extends Model<DiffusionModel> implements MLWritable {
     private static final long serialVersionUID = 1L;

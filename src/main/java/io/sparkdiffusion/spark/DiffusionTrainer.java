@@ -253,6 +253,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         return new DiffusionObjective(networkSpec(), ParameterizationKind.parse(getParameterization()), getLabelDropout());
     }
 
+    /**
+     * Checks the training columns and every setting; returns {@code schema} unchanged (the model generates from
+     * a seed column, not from the training rows).
+     */
     @Override
     public StructType transformSchema(StructType schema) {
         ImageColumns.requireTensorColumn(schema, getInputCol(), "inputCol");
@@ -263,7 +267,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         }
         networkSpec();
         trainingConfig();
-        return DiffusionModel.outputSchema(schema, "sample", "");
+        return schema;
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.sparkdiffusion.train.TrainingConfig;
 import io.sparkdiffusion.train.TrainingState;
 import io.sparkdiffusion.train.TrainingSummary;
 import io.sparkdiffusion.train.WeightedSum;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Parameter-averaging training as a sequence of ordinary Spark jobs, one per round:
@@ -36,8 +38,8 @@ import java.util.List;
  */
 final class DistributedTraining {
 
-    /** Tree depth of the aggregation: partial sums meet on executors before the driver gets them. */
-    static final int AGGREGATION_DEPTH = 2;
+    /** The most partial sums the driver receives per round; deeper trees keep it there as partitions grow. */
+    static final int MAX_DRIVER_FAN_IN = 8;
 
     record Result(TrainingState state, TrainingSummary summary) {
     }
@@ -105,6 +107,20 @@ final class DistributedTraining {
     }
 
     /**
+     * The {@code treeAggregate} depth for {@code partitions} partial sums: at least 2, and enough that the driver
+     * merges at most about {@link #MAX_DRIVER_FAN_IN} sums (Spark's fan-in per level is
+     * {@code ceil(partitions^(1/depth))}); each sum is a few copies of the weights, so the driver's share of the
+     * result bytes stays bounded however many partitions train.
+     */
+    static int aggregationDepth(int partitions) {
+        int depth = 2;
+        while (Math.ceil(Math.pow(partitions, 1.0 / depth)) > MAX_DRIVER_FAN_IN) {
+            depth++;
+        }
+        return depth;
+    }
+
+    /**
      * Runs rounds until {@code state.round() == plannedRounds}, updating {@code state} in place.
      *
      * @param listener    called after each round, or null
@@ -115,21 +131,33 @@ final class DistributedTraining {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(shards.context());
         List<RoundRecord> records = new ArrayList<>();
         boolean averageState = config.averageOptimizerState();
+        int depth = aggregationDepth(shards.getNumPartitions());
         while (state.round() < plannedRounds) {
             long t0 = System.nanoTime();
-            Broadcast<RoundStart> start = jsc.broadcast(state.roundStart());
+            RoundStart round = state.roundStart();
+            // Own optimizer states (averageOptimizerState = false) travel inside their partition's task only,
+            // not in the broadcast every partition fetches.
+            Broadcast<RoundStart> start = jsc.broadcast(averageState ? round
+                    : new RoundStart(round.round(), round.startStep(), round.params(), null, Map.of(), round.stateSize()));
             long broadcastNanos = System.nanoTime() - t0;
 
-            WeightedSum sum = shards.mapPartitionsWithIndex((Integer p, Iterator<Shard> it) -> {
+            int numPartitions = shards.getNumPartitions();
+            List<float[]> ownStates = new ArrayList<>();
+            for (int p = 0; p < numPartitions; p++) {
+                ownStates.add(averageState ? null : round.stateFor(p));
+            }
+            JavaRDD<float[]> states = jsc.parallelize(ownStates, numPartitions);
+            WeightedSum sum = shards.zipPartitions(states, (Iterator<Shard> it, Iterator<float[]> own) -> {
+                int p = TaskContext.getPartitionId();
                 Shard shard = it.hasNext() ? it.next() : null;
                 RoundStart s = start.value();
+                float[] optimizerState = averageState ? s.sharedState() : own.next();
                 PartitionResult r = shard == null
-                        ? new PartitionResult(p, s.params(), s.stateFor(p), 0, 0, 0)
-                        : LocalTrainer.run(objective, config, shard, p, s.params(), s.stateFor(p), s.startStep(),
+                        ? new PartitionResult(p, s.params(), optimizerState, 0, 0, 0)
+                        : LocalTrainer.run(objective, config, shard, p, s.params(), optimizerState, s.startStep(),
                         config.localSteps());
                 return List.of(r).iterator();
-            }, true).treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge,
-                    AGGREGATION_DEPTH);
+            }).treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge, depth);
 
             state.finishRound(sum, config);
             long t1 = System.nanoTime();

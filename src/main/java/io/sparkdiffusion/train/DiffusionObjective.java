@@ -96,7 +96,7 @@ public final class DiffusionObjective implements Objective {
         tape.reset();
         Shape shape = Shape.of(n, network.imgChannels(), network.imgResolution(), network.imgResolution());
         Var out = net.forward(tape, tape.constant(new Tensor(netInput, shape)), cNoise, labels,
-                new DropoutDraw(network.dropout(), dropoutSeed));
+                new DropoutDraw(dropoutSeed));
         Var loss = tape.mse(out, new Tensor(target, shape));
         tape.backward(loss);
         double value = loss.value().get(0);

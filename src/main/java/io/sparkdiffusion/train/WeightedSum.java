@@ -12,12 +12,18 @@ import java.util.TreeMap;
  * {@code treeAggregate} merges in task-completion order) gives the same float mean except in vanishingly rare
  * ties, and a single partition's mean is exactly its own weights.
  *
+ * <p>A sum of one partition keeps that partition's float arrays as they are and only turns into double sums
+ * when a second partition joins: a partition's task result is then a third of the size (its float weights and
+ * state rather than sums and compensations in double), which is what crosses the network.
+ *
  * <p>Mutable: {@link #add} and {@link #merge} update this object and return it, as Spark's aggregation
  * functions may.
  */
 public final class WeightedSum implements Serializable {
 
     private final boolean averageOptimizerState;
+    /** The only contribution so far, not yet expanded into the double sums; null otherwise. */
+    private PartitionResult single;
     private double[] paramSum;
     private double[] paramErr;
     private double[] stateSum;
@@ -41,18 +47,13 @@ public final class WeightedSum implements Serializable {
         if (r.images() == 0) {
             return this;
         }
-        if (paramSum == null) {
-            paramSum = new double[r.params().length];
-            paramErr = new double[r.params().length];
-        }
-        addScaled(paramSum, paramErr, r.params(), r.images());
-        if (averageOptimizerState) {
-            if (stateSum == null) {
-                stateSum = new double[r.optimizerState().length];
-                stateErr = new double[r.optimizerState().length];
-            }
-            addScaled(stateSum, stateErr, r.optimizerState(), r.images());
+        if (images == 0) {
+            single = r;
         } else {
+            expand();
+            addToSums(r);
+        }
+        if (!averageOptimizerState) {
             partitionStates.put(r.partition(), r.optimizerState());
         }
         images += r.images();
@@ -68,15 +69,21 @@ public final class WeightedSum implements Serializable {
         if (o.images == 0) {
             return this;
         }
-        if (paramSum == null) {
+        if (images == 0) {
+            single = o.single;
             paramSum = o.paramSum;
             paramErr = o.paramErr;
             stateSum = o.stateSum;
             stateErr = o.stateErr;
         } else {
-            mergeInto(paramSum, paramErr, o.paramSum, o.paramErr);
-            if (stateSum != null) {
-                mergeInto(stateSum, stateErr, o.stateSum, o.stateErr);
+            expand();
+            if (o.single != null) {
+                addToSums(o.single);
+            } else {
+                mergeInto(paramSum, paramErr, o.paramSum, o.paramErr);
+                if (stateSum != null) {
+                    mergeInto(stateSum, stateErr, o.stateSum, o.stateErr);
+                }
             }
         }
         partitionStates.putAll(o.partitionStates);
@@ -86,14 +93,41 @@ public final class WeightedSum implements Serializable {
         return this;
     }
 
+    /** Turns a single contribution into double sums, so that others can be added. */
+    private void expand() {
+        if (single == null) {
+            return;
+        }
+        PartitionResult r = single;
+        single = null;
+        paramSum = new double[r.params().length];
+        paramErr = new double[r.params().length];
+        if (averageOptimizerState) {
+            stateSum = new double[r.optimizerState().length];
+            stateErr = new double[r.optimizerState().length];
+        }
+        addToSums(r);
+    }
+
+    private void addToSums(PartitionResult r) {
+        addScaled(paramSum, paramErr, r.params(), r.images());
+        if (averageOptimizerState) {
+            addScaled(stateSum, stateErr, r.optimizerState(), r.images());
+        }
+    }
+
     /** The image-weighted mean of the weights, {@code sum_p n_p w_p / sum_p n_p}. */
     public float[] meanParams() {
-        return mean(paramSum, paramErr);
+        // One partition: n w / n is w exactly, so its own weights are the mean.
+        return single != null ? single.params().clone() : mean(paramSum, paramErr);
     }
 
     /** The image-weighted mean of the optimizer state, or {@code null} when states are kept per partition. */
     public float[] meanOptimizerState() {
-        return stateSum == null ? null : mean(stateSum, stateErr);
+        if (!averageOptimizerState) {
+            return null;
+        }
+        return single != null ? single.optimizerState().clone() : mean(stateSum, stateErr);
     }
 
     /** Each partition's own optimizer state (when states are not averaged), by partition index. */

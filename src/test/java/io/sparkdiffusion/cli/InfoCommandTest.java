@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,22 +21,34 @@ class InfoCommandTest {
     Path dir;
 
     @Test
-    void printsClassParamsAndExtraMetadata() throws IOException {
+    void printsWhatTheModelIs() throws IOException {
         Path meta = Files.createDirectories(dir.resolve("model/metadata"));
         Files.writeString(meta.resolve("part-00000"), "{\"class\":\"io.sparkdiffusion.spark.DiffusionModel\","
                 + "\"timestamp\":0,\"sparkVersion\":\"4.2.0\",\"uid\":\"DiffusionModel_abc\","
-                + "\"paramMap\":{\"numSteps\":18,\"sampler\":\"heun\"},\"defaultParamMap\":{\"rho\":7.0},"
-                + "\"imagesSeen\":20480}\n");
+                + "\"paramMap\":{\"numSteps\":18,\"numClasses\":10,\"parameterization\":\"edm\"},"
+                + "\"defaultParamMap\":{\"rho\":7.0,\"numSteps\":0,\"network\":\"unet-small\"}}\n");
         Files.writeString(meta.resolve("_SUCCESS"), "");
+        Properties network = new Properties();
+        network.setProperty("imgChannels", "1");
+        network.setProperty("imgResolution", "28");
+        network.setProperty("modelChannels", "32");
+        network.setProperty("channelMult", "1,2,2");
+        network.setProperty("numResBlocks", "2");
+        network.setProperty("attnResolutions", "7");
+        network.setProperty("dropout", "0.0");
+        String manifest = "format spark-diffusion-weights\nversion 1\narray weights 1623489 1\n";
+        String metrics = "{\"round\":1,\"imagesSeen\":320,\"loss\":1.5}\n{\"round\":2,\"imagesSeen\":640,\"loss\":0.75}\n";
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        InfoCommand.print(InfoCommand.readMetadata(dir.resolve("model").toString(), new Configuration()),
-                new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        InfoCommand.print(InfoCommand.readMetadata(dir.resolve("model").toString(), new Configuration()), network,
+                manifest, metrics, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String out = bytes.toString(StandardCharsets.UTF_8);
-        assertTrue(out.startsWith("model        DiffusionModel (io.sparkdiffusion.spark.DiffusionModel)\n"), out);
-        assertTrue(out.contains("saved        1970-01-01T00:00:00Z"), out);
-        assertTrue(out.contains("imagesSeen               20480"), out);
-        assertTrue(out.contains("settings:\n  numSteps               18\n  sampler                heun\n"), out);
-        assertTrue(out.contains("defaults:\n  rho                    7.0\n"), out);
+        assertTrue(out.startsWith("model             DiffusionModel (uid DiffusionModel_abc, Spark 4.2.0, saved "
+                + "1970-01-01T00:00:00Z)\nparameterization  edm\nnetwork           unet-small: 1x28x28 images, model "
+                + "channels 32, channel multipliers [1,2,2], 2 residual blocks per level, attention at [7], dropout 0.0\n"
+                + "parameters        1,623,489\nclasses           10 (class-conditional)\n"
+                + "images seen       640 in 2 rounds, last round's loss 0.7500"), out);
+        assertTrue(out.contains("\n  * numSteps               18\n"), out);
+        assertTrue(out.contains("\n    rho                    7.0\n"), out);
     }
 
     @Test

@@ -45,6 +45,17 @@ class SparkDefaultsTest {
         assertTrue(notes.get(0).contains("heap is 2048 MiB") && notes.get(0).contains("JAVA_OPTS=-Xmx"), notes.get(0));
         assertTrue(notes.get(1).contains("OPENBLAS_NUM_THREADS=4"), notes.get(1));
         assertEquals(1, d.embeddedNotes(Map.of("OPENBLAS_NUM_THREADS", "1"), 1L << 30).size());
+        // -Xmx6g: the JVM reports about 5.75 GiB, which is the 6g asked for.
+        assertEquals(List.of(), d.embeddedNotes(Map.of("OPENBLAS_NUM_THREADS", "1"), 5_900L << 20));
+    }
+
+    @Test
+    void memorySizesReadLikeSpark() {
+        assertEquals(6L << 30, SparkDefaults.bytes("6g"));
+        assertEquals(512L << 20, SparkDefaults.bytes("512m"));
+        assertEquals(512L << 20, SparkDefaults.bytes("512"));
+        assertEquals(2L << 10, SparkDefaults.bytes("2KB"));
+        assertEquals(-1, SparkDefaults.bytes("lots"));
     }
 
     @Test

@@ -60,6 +60,14 @@ class DiffusionTrainerTest extends SparkTestBase {
         assertEquals(24, model.summary().totalImages());
     }
 
+    /** numImages overrides numRounds: 30 images at 12 per round (3 steps of 4) take ceil(30 / 12) = 3 rounds. */
+    @Test
+    void numImagesSetsTheNumberOfRounds() {
+        DiffusionModel model = tinyTrainer().setNumRounds(7).setNumImages(30).fit(TinyData.frame(10, SIZE, 1, 1, 8));
+        assertEquals(3, model.summary().rounds().size());
+        assertEquals(36, model.summary().totalImages());
+    }
+
     /** Four partitions of 5, 6, 2 and 7 images on local[2]: one round against four local runs recomputed here. */
     @Test
     void oneRoundIsTheImageWeightedMeanOfFourLocalRuns() {

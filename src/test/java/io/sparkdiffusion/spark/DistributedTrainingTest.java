@@ -170,6 +170,86 @@ class DistributedTrainingTest extends SparkTestBase {
         return Arrays.copyOf(all, batch);
     }
 
+    /** Without state averaging, each partition carries its own Adam moments from round to round. */
+    @Test
+    void unaveragedOptimizerStateStaysWithItsPartition() {
+        Objective obj = new ToyDenoisingObjective(D);
+        TrainingConfig c = new TrainingConfig(4, 2, 0.05, 0, 0, new Optimizer.Adam(0.9, 0.99, 1e-8), 0, 0, false, 7);
+        List<Shard> parts = List.of(ToyData.shard(6, D, 0, 1), ToyData.shard(5, D, 0, 2));
+        var result = DistributedTraining.run(rddOf(parts), obj, c, TrainingState.initial(obj, c), 2, null, null);
+        float[] w0 = new float[obj.numParameters()];
+        obj.initialize(w0, Seeds.init(7));
+        PartitionResult[] first = new PartitionResult[2];
+        double[] sum = new double[w0.length];
+        for (int p = 0; p < 2; p++) {
+            first[p] = LocalTrainer.run(obj, c, parts.get(p), p, w0, new float[2 * w0.length], 0, 2);
+            for (int i = 0; i < w0.length; i++) {
+                sum[i] += 8.0 * first[p].params()[i];
+            }
+        }
+        float[] w1 = new float[w0.length];
+        for (int i = 0; i < w0.length; i++) {
+            w1[i] = (float) (sum[i] / 16);
+        }
+        for (int p = 0; p < 2; p++) {
+            // Round 2 starts from the averaged weights and the partition's own state after round 1.
+            PartitionResult second = LocalTrainer.run(obj, c, parts.get(p), p, w1, first[p].optimizerState(), 2, 2);
+            assertArrayEquals(second.optimizerState(), result.state().partitionStates().get(p), "partition " + p);
+        }
+    }
+
+    /** A task that fails on its first attempt is retried (local[2,4]) and the round comes out the same. */
+    @Test
+    void aRetriedTaskGivesTheSameRound() {
+        Objective obj = new ToyDenoisingObjective(D);
+        TrainingConfig c = config(new Optimizer.Adam(0.9, 0.99, 1e-8), 2, 10);
+        List<Shard> parts = List.of(ToyData.shard(6, D, 0, 1), ToyData.shard(5, D, 0, 2), ToyData.shard(4, D, 0, 3));
+        var clean = DistributedTraining.run(rddOf(parts), obj, c, TrainingState.initial(obj, c), 2, null, null);
+        var retried = DistributedTraining.run(rddOf(parts), new FailOnFirstAttempt(obj), c,
+                TrainingState.initial(obj, c), 2, null, null);
+        assertArrayEquals(clean.state().params(), retried.state().params());
+        assertArrayEquals(clean.state().ema(), retried.state().ema());
+    }
+
+    /** Throws in the first attempt of every task (after doing some of its work), as a lost executor would. */
+    private static final class FailOnFirstAttempt implements Objective {
+        private final Objective inner;
+
+        FailOnFirstAttempt(Objective inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public int numParameters() {
+            return inner.numParameters();
+        }
+
+        @Override
+        public void initialize(float[] params, long seed) {
+            inner.initialize(params, seed);
+        }
+
+        @Override
+        public double lossAndGradient(float[] params, float[] grads, io.sparkdiffusion.train.Batch batch,
+                                      SplittableRandom random) {
+            double loss = inner.lossAndGradient(params, grads, batch, random);
+            org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+            if (task != null && task.attemptNumber() == 0) {
+                throw new IllegalStateException("simulated executor loss");
+            }
+            return loss;
+        }
+    }
+
+    @Test
+    void aggregationDepthBoundsTheDriverFanIn() {
+        assertEquals(2, DistributedTraining.aggregationDepth(1));
+        assertEquals(2, DistributedTraining.aggregationDepth(64));
+        assertEquals(3, DistributedTraining.aggregationDepth(65));
+        assertEquals(3, DistributedTraining.aggregationDepth(512));
+        assertEquals(4, DistributedTraining.aggregationDepth(513));
+    }
+
     @Test
     void timeSplitAddsUp() {
         Objective obj = new ToyDenoisingObjective(D);

@@ -79,6 +79,32 @@ class ImageTensorizerTest extends SparkTestBase {
         assertArrayEquals(new float[] {px(60), px(120), px(70), px(130)}, tensor(r, "tensor"), TOL);
     }
 
+    /** An RGB PNG keeps its channels in R, G, B order; a JPEG of one colour decodes close to it. */
+    @Test
+    void rgbPngAndJpegBytes() throws IOException {
+        BufferedImage img = new BufferedImage(2, 2, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 2; y++) {
+            for (int x = 0; x < 2; x++) {
+                img.setRGB(x, y, (200 << 16) | (100 << 8) | 50);
+            }
+        }
+        StructType schema = new StructType().add("content", DataTypes.BinaryType);
+        ImageTensorizer t = new ImageTensorizer().setInputCol("content").setImageChannels(3).setImageSize(2);
+        for (String format : List.of("png", "jpg")) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            ImageIO.write(img, format, bytes);
+            Dataset<Row> df = spark().createDataFrame(List.of(RowFactory.create((Object) bytes.toByteArray())), schema);
+            float[] v = tensor(t.transform(df).first(), "tensor");
+            // JPEG's lossy YCbCr round trip moves a flat colour by a few levels at most.
+            float tol = format.equals("png") ? TOL : 6 / 127.5f;
+            for (int i = 0; i < 4; i++) {
+                assertEquals(px(200), v[i], tol, format + " R");
+                assertEquals(px(100), v[4 + i], tol, format + " G");
+                assertEquals(px(50), v[8 + i], tol, format + " B");
+            }
+        }
+    }
+
     /** A constant image stays constant under any resampling (weights are normalized). */
     @Test
     void downscalingAConstantImageKeepsItsValue() {

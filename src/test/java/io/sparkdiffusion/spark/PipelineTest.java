@@ -50,6 +50,21 @@ class PipelineTest extends SparkTestBase {
         assertEquals(SIZE * SIZE, ((byte[]) image.getAs("data")).length);
     }
 
+    /** An unfitted Pipeline of all four stages' estimators/transformers saves and loads with its Params. */
+    @Test
+    void unfittedPipelineSavesAndLoads(@TempDir Path dir) throws IOException {
+        ImageTensorizer t = new ImageTensorizer().setImageSize(12);
+        ForwardNoiser f = new ForwardNoiser().setParameterization("flow").setNoisyCol("x");
+        DiffusionTrainer d = DiffusionTrainerTest.tinyTrainer().setLocalSteps(7);
+        Pipeline p = new Pipeline().setStages(new PipelineStage[] {t, f, d});
+        p.write().overwrite().save(dir.resolve("p").toString());
+        PipelineStage[] back = Pipeline.load(dir.resolve("p").toString()).getStages();
+        StageChecks.assertParamsEqual(t, back[0]);
+        StageChecks.assertParamsEqual(f, back[1]);
+        StageChecks.assertParamsEqual(d, back[2]);
+        assertEquals(d.uid(), back[2].uid());
+    }
+
     /** A class-conditional model with guidance: still a function of seed and label only. */
     @Test
     void guidedSamplesDependOnlyOnSeedAndLabel() {

@@ -38,6 +38,25 @@ class WeightedSumTest {
         assertArrayEquals(ab.meanParams(), ba.meanParams());
     }
 
+    /** Three partitions merged as ((a + b) + c) and (a + (b + c)): the same floats. */
+    @Test
+    void mergeIsAssociativeInFloat() {
+        float[] wa = {0.1f, 1e-7f, 3f};
+        float[] wb = {0.7f, -2e-7f, 1e5f};
+        float[] wc = {-0.3f, 5e-8f, -1e5f};
+        WeightedSum left = new WeightedSum(true).add(result(0, 3, wa)).merge(new WeightedSum(true).add(result(1, 7, wb)))
+                .merge(new WeightedSum(true).add(result(2, 5, wc)));
+        WeightedSum right = new WeightedSum(true).add(result(0, 3, wa)).merge(
+                new WeightedSum(true).add(result(1, 7, wb)).merge(new WeightedSum(true).add(result(2, 5, wc))));
+        assertArrayEquals(left.meanParams(), right.meanParams());
+        double[] exact = {(3 * 0.1 + 7 * 0.7 - 5 * 0.3) / 15, 0, (9 + 7e5 - 5e5) / 15};
+        for (int i = 0; i < 3; i++) {
+            double w = (3.0 * wa[i] + 7.0 * wb[i] + 5.0 * wc[i]) / 15;
+            assertEquals((float) w, left.meanParams()[i]);
+        }
+        assertEquals((float) exact[0], left.meanParams()[0], TOL);
+    }
+
     @Test
     void unaveragedStatesAreKeptPerPartition() {
         WeightedSum s = new WeightedSum(false).add(result(0, 2, 1f)).merge(new WeightedSum(false).add(result(3, 2, 2f)));

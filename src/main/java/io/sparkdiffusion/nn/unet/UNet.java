@@ -18,7 +18,6 @@ import io.sparkdiffusion.tensor.Tensor;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 
@@ -69,7 +68,7 @@ public final class UNet {
         for (int level = 0; level < mults.length; level++) {
             int cout = mc * mults[level];
             for (int i = 0; i < config.numResBlocks(); i++) {
-                enc.add(new ResBlock(params, "enc." + enc.size(), cin, cout, embDim, site++));
+                enc.add(new ResBlock(params, "enc." + enc.size(), cin, cout, embDim, config.dropout(), site++));
                 cin = cout;
                 if (config.hasAttentionAt(res)) {
                     enc.add(new AttentionBlock(params, "enc." + enc.size(), cin));
@@ -83,14 +82,15 @@ public final class UNet {
             }
         }
 
-        mid.add(new ResBlock(params, "mid.0", cin, cin, embDim, site++));
+        mid.add(new ResBlock(params, "mid.0", cin, cin, embDim, config.dropout(), site++));
         mid.add(new AttentionBlock(params, "mid.1", cin));
-        mid.add(new ResBlock(params, "mid.2", cin, cin, embDim, site++));
+        mid.add(new ResBlock(params, "mid.2", cin, cin, embDim, config.dropout(), site++));
 
         for (int level = mults.length - 1; level >= 0; level--) {
             int cout = mc * mults[level];
             for (int i = 0; i < config.numResBlocks() + 1; i++) {
-                dec.add(new ResBlock(params, "dec." + dec.size(), cin + skips.pop(), cout, embDim, site++));
+                int skip = skips.pop();
+                dec.add(new ResBlock(params, "dec." + dec.size(), cin + skip, cout, embDim, config.dropout(), site++));
                 cin = cout;
                 if (config.hasAttentionAt(res)) {
                     dec.add(new AttentionBlock(params, "dec." + dec.size(), cin));
@@ -105,6 +105,16 @@ public final class UNet {
         this.normOut = new GroupNorm(params, "norm_out", cin);
         this.convOut = Conv2d.conv3x3(params, "conv_out", cin, config.imgChannels());
         params.seal();
+    }
+
+    /**
+     * The network of {@code config} holding {@code values} (e.g. broadcast or checkpointed weights, in
+     * {@link ParameterStore#values()} order); {@code values} is copied.
+     */
+    public static UNet fromValues(UNetConfig config, float[] values) {
+        UNet net = new UNet(config, 0);
+        net.parameters().setValues(values);
+        return net;
     }
 
     public UNetConfig config() {
@@ -137,12 +147,12 @@ public final class UNet {
      * @param cNoise  the noise-level input {@code c_noise}, one per image ({@code [N]})
      * @param labels  class labels in {@code [0, numClasses)} or -1 for "no label", one per image; or {@code null}
      *                for no labels at all
-     * @param dropout this pass's dropout draw (training), or {@code null} for none (also when the config's dropout is 0)
+     * @param draw    this training pass's dropout masks, or {@code null} for none (evaluation); ignored when the
+     *                config's dropout is 0
      * @return the network output {@code [N, imgChannels, imgResolution, imgResolution]}
      */
-    public Var forward(Tape tape, Var x, float[] cNoise, int[] labels, DropoutDraw dropout) {
+    public Var forward(Tape tape, Var x, float[] cNoise, int[] labels, DropoutDraw draw) {
         int n = checkInputs(x.shape(), cNoise, labels);
-        DropoutDraw draw = dropout != null && config.dropout() > 0f ? new DropoutDraw(config.dropout(), dropout.seed()) : null;
 
         Var emb = tape.constant(posEmb.embed(cNoise));
         if (classEmb != null) {
@@ -150,6 +160,9 @@ public final class UNet {
         }
         emb = tape.silu(embMlp2.forward(tape, tape.silu(embMlp0.forward(tape, emb))));
 
+        // An inference tape frees every dead activation after each block, so a large sampling batch holds
+        // only h, the skips and one block's intermediates; a recording tape keeps all for backward.
+        int live = tape.isRecording() ? -1 : tape.mark();
         Var h = convIn.forward(tape, x);
         Deque<Var> skips = new ArrayDeque<>();
         skips.push(h);
@@ -158,17 +171,33 @@ public final class UNet {
             if (!(block instanceof AttentionBlock)) {
                 skips.push(h);
             }
+            releaseDead(tape, live, h, skips);
         }
         for (Block block : mid) {
             h = block.forward(tape, h, emb, draw);
+            releaseDead(tape, live, h, skips);
         }
         for (Block block : dec) {
             if (block instanceof ResBlock) {
                 h = tape.concatChannels(h, skips.pop());
             }
             h = block.forward(tape, h, emb, draw);
+            releaseDead(tape, live, h, skips);
         }
         return convOut.forward(tape, tape.silu(normOut.forward(tape, h)));
+    }
+
+    private static void releaseDead(Tape tape, int mark, Var h, Deque<Var> skips) {
+        if (mark < 0) {
+            return;
+        }
+        Var[] keep = new Var[skips.size() + 1];
+        keep[0] = h;
+        int i = 1;
+        for (Var s : skips) {
+            keep[i++] = s;
+        }
+        tape.releaseSince(mark, keep);
     }
 
     private int checkInputs(Shape xShape, float[] cNoise, int[] labels) {
@@ -211,6 +240,6 @@ public final class UNet {
 
     @Override
     public String toString() {
-        return "UNet" + Arrays.asList(config) + " with " + numParameters() + " parameters";
+        return "UNet(" + config + ") with " + numParameters() + " parameters";
     }
 }

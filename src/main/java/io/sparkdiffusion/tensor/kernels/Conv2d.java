@@ -12,7 +12,9 @@ import io.sparkdiffusion.tensor.Gemm;
  * col [K, B*Ho*Wo]           im2col of B images side by side (B = imagesPerGemm), row (c,u,v)
  * </pre>
  *
- * <p>Forward is {@code Y = W col} per chunk of B images: small images are batched so each GEMM has at least
+ * <p>Stride-1 kernels larger than 1x1 (the 3x3 convolutions of a U-Net) run as one GEMM per kernel tap over a
+ * padded copy of the input ({@link ShiftedConv}), which avoids im2col's kh*kw-fold copy. Otherwise forward is
+ * {@code Y = W col} per chunk of B images: small images are batched so each GEMM has at least
  * {@link #TARGET_COLUMNS} columns. Backward: {@code dW += dY col^T}, {@code dcol = W^T dY}, then col2im adds
  * {@code dcol} into dx; db gets the row sums of dY. A 1x1, stride-1, unpadded convolution uses x as its own col
  * when one image fills a GEMM. All backward outputs accumulate ({@code +=}).
@@ -53,6 +55,11 @@ public final class Conv2d {
             return cin * kh * kw;
         }
 
+        /** Stride-1 convolutions other than 1x1 run as shifted GEMMs ({@link ShiftedConv}). */
+        boolean usesShiftedGemm() {
+            return stride == 1 && !isPointwise();
+        }
+
         boolean isPointwise() {
             return kh == 1 && kw == 1 && stride == 1 && pad == 0;
         }
@@ -66,6 +73,13 @@ public final class Conv2d {
 
     /** Floats of scratch {@link #forward} and {@link #backward} need. */
     public static int scratchSize(Geometry g) {
+        if (g.usesShiftedGemm()) {
+            long size = ShiftedConv.scratchSize(g);
+            if (size > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("conv2d scratch too large for " + g);
+            }
+            return (int) size;
+        }
         long cols = (long) g.chunk() * g.ho() * g.wo();
         long size = 2L * g.k() * cols + (long) g.cout() * cols;
         if (size > Integer.MAX_VALUE) {
@@ -77,6 +91,10 @@ public final class Conv2d {
     /** y = conv(x, w) + b; y is overwritten. {@code b} may be null (no bias). */
     public static void forward(Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff,
                                float[] y, int yOff, float[] scratch) {
+        if (g.usesShiftedGemm()) {
+            ShiftedConv.forward(g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+            return;
+        }
         int k = g.k();
         int hw = g.ho() * g.wo();
         int inImage = g.cin() * g.h() * g.w();
@@ -146,6 +164,10 @@ public final class Conv2d {
             }
         }
         if (dx == null && dw == null) {
+            return;
+        }
+        if (g.usesShiftedGemm()) {
+            ShiftedConv.backward(g, dy, dyOff, x, xOff, w, wOff, dx, dxOff, dw, dwOff, scratch);
             return;
         }
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {

@@ -1,0 +1,121 @@
+package io.sparkdiffusion.autograd;
+
+import static io.sparkdiffusion.autograd.Tape.data;
+import static io.sparkdiffusion.autograd.Tape.offset;
+
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
+import io.sparkdiffusion.tensor.kernels.Attention;
+import io.sparkdiffusion.tensor.kernels.Conv2d;
+import io.sparkdiffusion.tensor.kernels.GroupNorm;
+import io.sparkdiffusion.tensor.kernels.Linear;
+
+/**
+ * The bodies of {@link Tape}'s layer ops (conv2d, linear, groupNorm, attention): validate shapes, run the forward
+ * kernel, record the backward kernel. Documentation lives on the Tape methods.
+ */
+final class LayerOps {
+    private LayerOps() {
+    }
+
+    static Var conv2d(Tape tape, Var x, Var weight, Var bias, int stride, int padding) {
+        Shape xs = Checks.rank(tape, x, 4, "conv2d input", "[N, Cin, H, W]");
+        Shape ws = Checks.rank(tape, weight, 4, "conv2d weight", "[Cout, Cin, kh, kw] with Cin = " + xs.dim(1));
+        Checks.dim(ws, 1, xs.dim(1), "conv2d weight", "[Cout, Cin, kh, kw] with Cin = " + xs.dim(1));
+        if (bias != null) {
+            Checks.exact(tape, bias, Shape.of(ws.dim(0)), "conv2d bias");
+        }
+        Conv2d.Geometry g = new Conv2d.Geometry(xs.dim(0), xs.dim(1), xs.dim(2), xs.dim(3), ws.dim(0), ws.dim(2),
+                ws.dim(3), stride, padding);
+        Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias);
+        Tensor w = weight.value();
+        Conv2d.forward(g, x.value().data(), x.value().offset(), w.data(), w.offset(), data(bias), offset(bias),
+                y.value().data(), y.value().offset(), tape.scratch(Conv2d.scratchSize(g)));
+        tape.record(y, () -> {
+            Tensor dx = tape.gradIfWanted(x);
+            Tensor dw = tape.gradIfWanted(weight);
+            Tensor db = tape.gradIfWanted(bias);
+            Conv2d.backward(g, y.grad.data(), y.grad.offset(), x.value().data(), x.value().offset(), w.data(),
+                    w.offset(), data(dx), offset(dx), data(dw), offset(dw), data(db), offset(db),
+                    tape.scratch(Conv2d.scratchSize(g)));
+        });
+        return y;
+    }
+
+    static Var linear(Tape tape, Var x, Var weight, Var bias) {
+        Shape xs = Checks.rank(tape, x, 2, "linear input", "[N, in]");
+        Shape ws = Checks.rank(tape, weight, 2, "linear weight", "[out, in] with in = " + xs.dim(1));
+        Checks.dim(ws, 1, xs.dim(1), "linear weight", "[out, in] with in = " + xs.dim(1));
+        if (bias != null) {
+            Checks.exact(tape, bias, Shape.of(ws.dim(0)), "linear bias");
+        }
+        int n = xs.dim(0);
+        int in = xs.dim(1);
+        int out = ws.dim(0);
+        Var y = tape.output(Shape.of(n, out), x, weight, bias);
+        Tensor w = weight.value();
+        Linear.forward(x.value().data(), x.value().offset(), w.data(), w.offset(), data(bias), offset(bias),
+                y.value().data(), y.value().offset(), n, in, out);
+        tape.record(y, () -> {
+            Tensor dx = tape.gradIfWanted(x);
+            Tensor dw = tape.gradIfWanted(weight);
+            Tensor db = tape.gradIfWanted(bias);
+            Linear.backward(y.grad.data(), y.grad.offset(), x.value().data(), x.value().offset(), w.data(),
+                    w.offset(), data(dx), offset(dx), data(dw), offset(dw), data(db), offset(db), n, in, out);
+        });
+        return y;
+    }
+
+    static Var groupNorm(Tape tape, Var x, Var gamma, Var beta, int groups, float eps) {
+        Shape xs = Checks.atLeastRank(tape, x, 2, "groupNorm input", "[N, C, H, W]");
+        int n = xs.dim(0);
+        int c = xs.dim(1);
+        int hw = xs.size() / (n * c);
+        Checks.exact(tape, gamma, Shape.of(c), "groupNorm gamma");
+        Checks.exact(tape, beta, Shape.of(c), "groupNorm beta");
+        if (groups <= 0 || c % groups != 0) {
+            throw new IllegalArgumentException("groupNorm groups must be positive and divide channels " + c
+                    + ", got " + groups);
+        }
+        if (!(eps > 0f)) {
+            throw new IllegalArgumentException("groupNorm eps must be > 0, got " + eps);
+        }
+        Var y = tape.output(xs, x, gamma, beta);
+        // mean and rstd are saved for backward; inference writes them to scratch.
+        float[] stats = y.requiresGrad ? tape.saved(2 * n * groups) : tape.scratch(2 * n * groups);
+        Tensor gm = gamma.value();
+        Tensor bt = beta.value();
+        GroupNorm.forward(x.value().data(), x.value().offset(), gm.data(), gm.offset(), bt.data(), bt.offset(),
+                y.value().data(), y.value().offset(), stats, 0, stats, n * groups, n, c, hw, groups, eps);
+        tape.record(y, () -> {
+            Tensor dx = tape.gradIfWanted(x);
+            Tensor dg = tape.gradIfWanted(gamma);
+            Tensor db = tape.gradIfWanted(beta);
+            GroupNorm.backward(y.grad.data(), y.grad.offset(), x.value().data(), x.value().offset(), stats, 0,
+                    stats, n * groups, gm.data(), gm.offset(), data(dx), offset(dx), data(dg), offset(dg),
+                    data(db), offset(db), n, c, hw, groups);
+        });
+        return y;
+    }
+
+    static Var attention(Tape tape, Var qkv) {
+        Shape s = Checks.rank(tape, qkv, 4, "attention qkv", "[N, 3C, H, W]");
+        if (s.dim(1) % 3 != 0) {
+            throw new IllegalArgumentException("attention qkv: expected [N, 3C, H, W] with a channel count divisible"
+                    + " by 3, got " + s);
+        }
+        int n = s.dim(0);
+        int c = s.dim(1) / 3;
+        int p = s.dim(2) * s.dim(3);
+        Var y = tape.output(Shape.of(n, c, s.dim(2), s.dim(3)), qkv);
+        float[] probs = y.requiresGrad ? tape.saved(n * p * p) : tape.scratch(p * p);
+        Attention.forward(qkv.value().data(), qkv.value().offset(), y.value().data(), y.value().offset(), probs, 0,
+                y.requiresGrad ? p * p : 0, n, c, p);
+        tape.record(y, () -> {
+            Tensor dq = tape.gradIfWanted(qkv);
+            Attention.backward(y.grad.data(), y.grad.offset(), qkv.value().data(), qkv.value().offset(), probs, 0,
+                    dq.data(), dq.offset(), n, c, p, tape.scratch(p * p));
+        });
+        return y;
+    }
+}

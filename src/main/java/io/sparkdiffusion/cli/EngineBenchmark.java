@@ -1,0 +1,357 @@
+package io.sparkdiffusion.cli;
+
+import io.sparkdiffusion.autograd.Tape;
+import io.sparkdiffusion.autograd.Var;
+import io.sparkdiffusion.nn.ParameterStore;
+import io.sparkdiffusion.nn.optim.Adam;
+import io.sparkdiffusion.nn.optim.AdamConfig;
+import io.sparkdiffusion.nn.unet.UNet;
+import io.sparkdiffusion.nn.unet.UNetConfig;
+import io.sparkdiffusion.tensor.Gemm;
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.ref.Reference;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Times the Java engine against the PyTorch twin on {@code unet-small} (1x28x28), one thread each:
+ * (a) a training step (forward, MSE, backward, Adam) at {@code --batch} (default 64), (b) a sampling forward
+ * pass on an inference tape at {@code --sample-batch} (default 256), each as the median of {@code --steps}
+ * timed runs after {@code --warmup} untimed ones, and (c) when {@code /usr/bin/python3 -c 'import torch'}
+ * works, the twin's own benchmark {@code torch_unet.py --threads 1 --batch B --steps N}.
+ *
+ * <p>Output: one JSON line per measurement ({@code java_train_step}, {@code java_sample_forward}, the twin's
+ * {@code train_step} and {@code sample_forward} lines tagged {@code "source":"torch"}, {@code heap}), then a
+ * final line
+ * <pre>
+ * {"metric":"engine_vs_torch","java_train_ips":..,"torch_train_ips":..,"train_ratio":..,"java_sample_ips":..,
+ *  "torch_sample_ips":..,"sample_ratio":..,"blas":".."}
+ * </pre>
+ * with images per second and ratio = Java / torch ({@code null} when torch did not run). The {@code heap} line
+ * gives the JVM's max heap and the peak heap used (the sum of each heap pool's peak, an upper bound), so
+ * running with {@code -Xmx2g} checks that training unet-small at batch 64 fits in 2 GiB.
+ *
+ * <p>Run from the repository root:
+ * <pre>
+ * mvn -o -q -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+ * java -Xmx2g &lt;the add-opens flags of the pom's jdk17.opens property&gt; \
+ *      -cp target/classes:$(cat target/cp.txt) io.sparkdiffusion.cli.EngineBenchmark [options]
+ * </pre>
+ * Options: {@code --batch N} (64), {@code --sample-batch N} (256), {@code --steps N} (10), {@code --warmup N}
+ * (2), {@code --num-classes N} (0), {@code --no-torch}, {@code --torch-script PATH} (default {@code $TORCH_UNET},
+ * else {@code ../shared/reference/torch_unet.py}, else {@code ../../shared/reference/torch_unet.py}). {@code -Dsparkdiffusion.blas=java} forces the pure-Java BLAS.
+ * Set {@code OPENBLAS_NUM_THREADS=1} for a one-thread comparison with native OpenBLAS.
+ */
+public final class EngineBenchmark {
+    private static final String PYTHON = "/usr/bin/python3";
+    private static final int IMG_CHANNELS = 1;
+    private static final int IMG_RESOLUTION = 28;
+    private static final double LEARNING_RATE = 1e-4; // the twin's
+
+    /** The benchmark's settings, parsed once from the command line. */
+    record Options(int batch, int sampleBatch, int steps, int warmup, int numClasses, boolean torch, Path torchScript) {
+
+        static Options parse(String[] args) {
+            int batch = 64;
+            int sampleBatch = 256;
+            int steps = 10;
+            int warmup = 2;
+            int numClasses = 0;
+            boolean torch = true;
+            String script = System.getenv("TORCH_UNET") != null ? System.getenv("TORCH_UNET") : defaultTwinScript();
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--batch" -> batch = positive(args, ++i);
+                    case "--sample-batch" -> sampleBatch = positive(args, ++i);
+                    case "--steps" -> steps = positive(args, ++i);
+                    case "--warmup" -> warmup = nonNegative(args, ++i);
+                    case "--num-classes" -> numClasses = nonNegative(args, ++i);
+                    case "--no-torch" -> torch = false;
+                    case "--torch-script" -> script = value(args, ++i);
+                    default -> throw new IllegalArgumentException("unknown option " + args[i] + "; allowed: --batch, "
+                            + "--sample-batch, --steps, --warmup, --num-classes, --no-torch, --torch-script");
+                }
+            }
+            return new Options(batch, sampleBatch, steps, warmup, numClasses, torch, Paths.get(script));
+        }
+
+        /** {@code ../shared/reference/torch_unet.py} (the repository beside shared/), else one level further up (a worktree). */
+        private static String defaultTwinScript() {
+            String beside = "../shared/reference/torch_unet.py";
+            String above = "../../shared/reference/torch_unet.py";
+            return !Files.isRegularFile(Paths.get(beside)) && Files.isRegularFile(Paths.get(above)) ? above : beside;
+        }
+
+        private static String value(String[] args, int i) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(args[i - 1] + " needs a value");
+            }
+            return args[i];
+        }
+
+        private static int nonNegative(String[] args, int i) {
+            String v = value(args, i);
+            try {
+                int n = Integer.parseInt(v);
+                if (n >= 0) {
+                    return n;
+                }
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+            throw new IllegalArgumentException(args[i - 1] + " must be an integer >= 0, got " + v);
+        }
+
+        private static int positive(String[] args, int i) {
+            int n = nonNegative(args, i);
+            if (n == 0) {
+                throw new IllegalArgumentException(args[i - 1] + " must be >= 1, got 0");
+            }
+            return n;
+        }
+    }
+
+    private EngineBenchmark() {
+    }
+
+    public static void main(String[] args) throws IOException, InterruptedException {
+        Options o = Options.parse(args);
+        UNetConfig config = UNetConfig.small(IMG_CHANNELS, IMG_RESOLUTION, o.numClasses());
+        UNet net = new UNet(config, 0);
+        String blas = Gemm.implementation();
+        System.out.println(json("metric", "params", "preset", "unet-small", "img", "[1, 28, 28]", "num_classes",
+                o.numClasses(), "params", net.numParameters(), "blas", blas));
+
+        String[] heap = new String[1];
+        double trainStep = timeTrainStep(net, o, heap);
+        double javaTrainIps = o.batch() / trainStep;
+        System.out.println(json("metric", "java_train_step", "threads", 1, "batch", o.batch(), "num_classes",
+                o.numClasses(), "median_step_s", round(trainStep, 5), "images_per_s", round(javaTrainIps, 2), "blas", blas));
+
+        double forward = timeSampleForward(net, o);
+        double javaSampleIps = o.sampleBatch() / forward;
+        System.out.println(json("metric", "java_sample_forward", "threads", 1, "batch", o.sampleBatch(), "num_classes",
+                o.numClasses(), "median_forward_s", round(forward, 5), "images_per_s", round(javaSampleIps, 2),
+                "heun18_images_per_s", round(javaSampleIps / 35, 3), "blas", blas));
+
+        Double torchTrainIps = null;
+        Double torchSampleIps = null;
+        if (o.torch()) {
+            double[] torchIps = runTorch(o);
+            if (torchIps != null) {
+                torchTrainIps = torchIps[0];
+                torchSampleIps = torchIps[1];
+            }
+        }
+        System.out.println(heap[0]);
+        System.out.println(json("metric", "engine_vs_torch",
+                "java_train_ips", round(javaTrainIps, 2), "torch_train_ips", torchTrainIps,
+                "train_ratio", torchTrainIps == null ? null : round(javaTrainIps / torchTrainIps, 4),
+                "java_sample_ips", round(javaSampleIps, 2), "torch_sample_ips", torchSampleIps,
+                "sample_ratio", torchSampleIps == null ? null : round(javaSampleIps / torchSampleIps, 4),
+                "blas", blas));
+    }
+
+    /**
+     * Median seconds of one training step: forward, MSE, backward, Adam, on one reused tape. Leaves the heap
+     * line, measured while the training state is still alive, in {@code heapOut[0]}.
+     */
+    private static double timeTrainStep(UNet net, Options o, String[] heapOut) {
+        ParameterStore params = net.parameters();
+        Adam adam = new Adam(AdamConfig.of(LEARNING_RATE), net.numParameters());
+        SplittableRandom random = new SplittableRandom(1);
+        Tensor x = gaussian(Shape.of(o.batch(), IMG_CHANNELS, IMG_RESOLUTION, IMG_RESOLUTION), random);
+        Tensor target = gaussian(x.shape(), random);
+        float[] cNoise = gaussian(Shape.of(o.batch()), random).data();
+        int[] labels = labels(o.batch(), o.numClasses(), random);
+        Tape tape = new Tape();
+        double median = medianSeconds(o.warmup(), o.steps(), () -> {
+            tape.reset();
+            params.zeroGrads();
+            Var loss = tape.mse(net.forward(tape, x, cNoise, labels), target);
+            tape.backward(loss);
+            adam.stepInPlace(params.values(), params.grads());
+        });
+        heapOut[0] = heapLine(tape.allocatedFloats() + 4L * net.numParameters()); // weights, grads, m, v
+        Reference.reachabilityFence(tape);
+        Reference.reachabilityFence(adam);
+        return median;
+    }
+
+    /** Median seconds of one sampling forward pass on an inference tape. */
+    private static double timeSampleForward(UNet net, Options o) {
+        SplittableRandom random = new SplittableRandom(2);
+        Tensor x = gaussian(Shape.of(o.sampleBatch(), IMG_CHANNELS, IMG_RESOLUTION, IMG_RESOLUTION), random);
+        float[] cNoise = gaussian(Shape.of(o.sampleBatch()), random).data();
+        int[] labels = labels(o.sampleBatch(), o.numClasses(), random);
+        Tape tape = Tape.inference();
+        return medianSeconds(Math.min(1, o.warmup()), Math.max(1, o.steps() / 2), () -> {
+            tape.reset();
+            net.forward(tape, x, cNoise, labels);
+        });
+    }
+
+    /** Runs the twin's benchmark; returns {train, sample} images per second, or null (with a JSON note) on failure. */
+    private static double[] runTorch(Options o) throws IOException, InterruptedException {
+        if (!Files.isRegularFile(o.torchScript())) {
+            System.out.println(json("metric", "torch_skipped", "reason", "no twin script at " + o.torchScript().toAbsolutePath()
+                    + " (use --torch-script PATH or TORCH_UNET)"));
+            return null;
+        }
+        if (!pythonHasTorch()) {
+            System.out.println(json("metric", "torch_skipped", "reason", PYTHON + " cannot import torch"));
+            return null;
+        }
+        List<String> cmd = new ArrayList<>(List.of(PYTHON, o.torchScript().toString(), "--threads", "1",
+                "--batch", Integer.toString(o.batch()), "--steps", Integer.toString(o.steps()),
+                "--warmup", Integer.toString(o.warmup()), "--sample-batch", Integer.toString(o.sampleBatch()),
+                "--sample-steps", Integer.toString(Math.max(1, o.steps() / 2)),
+                "--num-classes", Integer.toString(o.numClasses())));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Double train = null;
+        Double sample = null;
+        List<String> other = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                String metric = field(line, "metric");
+                if ("train_step".equals(metric) || "sample_forward".equals(metric) || "params".equals(metric)) {
+                    System.out.println(line.replaceFirst("^\\{", "{\"source\": \"torch\", "));
+                    Double ips = number(line, "images_per_s");
+                    if ("train_step".equals(metric)) {
+                        train = ips;
+                    } else if ("sample_forward".equals(metric)) {
+                        sample = ips;
+                    }
+                } else {
+                    other.add(line);
+                }
+            }
+        }
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0 || train == null || sample == null) {
+            System.out.println(json("metric", "torch_skipped", "reason", "twin benchmark failed: " + String.join(" | ", other)));
+            return null;
+        }
+        return new double[] {train, sample};
+    }
+
+    private static boolean pythonHasTorch() throws InterruptedException {
+        try {
+            Process p = new ProcessBuilder(PYTHON, "-c", "import torch").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(2, TimeUnit.MINUTES) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String field(String jsonLine, String key) {
+        Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*\"([^\"]*)\"").matcher(jsonLine);
+        return m.find() ? m.group(1) : null;
+    }
+
+    private static Double number(String jsonLine, String key) {
+        Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*([-+0-9.eE]+)").matcher(jsonLine);
+        return m.find() ? Double.valueOf(m.group(1)) : null;
+    }
+
+    /**
+     * The heap after training: the max heap, the live heap after a full GC while the tape, weights, gradients
+     * and Adam moments are still reachable (the working set training needs), the engine's own share of it
+     * ({@code stateFloats}: tape buffers, weights, gradients, moments), and the peak used (the sum of each heap
+     * pool's peak, an upper bound that includes garbage not yet collected).
+     */
+    private static String heapLine(long stateFloats) {
+        System.gc();
+        long peak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
+                peak += pool.getPeakUsage().getUsed();
+            }
+        }
+        long mib = 1L << 20;
+        return json("metric", "heap", "after", "train_steps", "max_heap_mib", Runtime.getRuntime().maxMemory() / mib,
+                "live_after_gc_mib", ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / mib,
+                "train_state_mib", stateFloats * 4 / mib, "peak_heap_used_mib", peak / mib);
+    }
+
+    private static double medianSeconds(int warmup, int steps, Runnable step) {
+        for (int i = 0; i < warmup; i++) {
+            step.run();
+        }
+        double[] times = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            step.run();
+            times[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        Arrays.sort(times);
+        return times[steps / 2];
+    }
+
+    private static Tensor gaussian(Shape shape, SplittableRandom random) {
+        Tensor t = Tensor.zeros(shape);
+        for (int i = 0; i < t.size(); i++) {
+            double u = 1 - random.nextDouble();
+            t.set(i, (float) (Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble())));
+        }
+        return t;
+    }
+
+    private static int[] labels(int n, int numClasses, SplittableRandom random) {
+        if (numClasses == 0) {
+            return null;
+        }
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = random.nextInt(numClasses);
+        }
+        return labels;
+    }
+
+    private static Double round(double v, int digits) {
+        double scale = Math.pow(10, digits);
+        return Math.round(v * scale) / scale;
+    }
+
+    /** A flat JSON object from alternating keys and values (strings quoted, numbers and null as is). */
+    private static String json(Object... kv) {
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0; i < kv.length; i += 2) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append('"').append(kv[i]).append("\":");
+            Object v = kv[i + 1];
+            if (v == null || v instanceof Number || v instanceof Boolean) {
+                sb.append(v);
+            } else if (v instanceof String s && s.startsWith("[")) {
+                sb.append(s);
+            } else {
+                sb.append('"').append(v.toString().replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+            }
+        }
+        return sb.append('}').toString();
+    }
+
+    static {
+        Locale.setDefault(Locale.ROOT);
+    }
+}

@@ -1,0 +1,250 @@
+package io.sparkdiffusion.autograd;
+
+import static io.sparkdiffusion.tensor.kernels.Numerics.assertClose;
+import static io.sparkdiffusion.tensor.kernels.Numerics.floatRounded;
+import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
+import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
+import io.sparkdiffusion.tensor.kernels.Conv2d;
+import io.sparkdiffusion.tensor.kernels.Reference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The tape on a small graph that uses every op: its gradients (float) against central differences of the same
+ * graph built from the double-precision reference kernels.
+ */
+class TapeTest {
+    /** Float gradients through ~10 ops against double finite differences, relative to max(1, |grad|). */
+    private static final double GRAPH_TOLERANCE = 1e-4;
+    private static final float EPS = 1e-5f;
+    private static final int N = 2;
+
+    /** Flat parameter buffer with named views, as engine-nn keeps them. */
+    private static final class Params {
+        final List<Shape> shapes = new ArrayList<>();
+        final List<Integer> offsets = new ArrayList<>();
+        int size;
+
+        int add(int... dims) {
+            shapes.add(Shape.of(dims));
+            offsets.add(size);
+            size += Shape.of(dims).size();
+            return shapes.size() - 1;
+        }
+
+        Tensor view(float[] buffer, int i) {
+            return new Tensor(buffer, offsets.get(i), shapes.get(i));
+        }
+
+        double[] slice(double[] buffer, int i) {
+            return java.util.Arrays.copyOfRange(buffer, offsets.get(i), offsets.get(i) + shapes.get(i).size());
+        }
+    }
+
+    private final Params p = new Params();
+    private final int convW = p.add(6, 2, 3, 3);
+    private final int convB = p.add(6);
+    private final int gamma = p.add(6);
+    private final int beta = p.add(6);
+    private final int linW = p.add(6, 3);
+    private final int linB = p.add(6);
+    private final int skipW = p.add(3, 2, 1, 1);
+    private final int downW = p.add(4, 6, 3, 3);
+
+    private final Conv2d.Geometry conv = new Conv2d.Geometry(N, 2, 4, 4, 6, 3, 3, 1, 1);
+    private final Conv2d.Geometry skip = new Conv2d.Geometry(N, 2, 4, 4, 3, 1, 1, 1, 0);
+    private final Conv2d.Geometry down = new Conv2d.Geometry(N, 6, 8, 8, 4, 3, 3, 2, 1);
+
+    /**
+     * h = silu(groupNorm(conv3x3(x))) + linear(emb) per channel; u = [h, conv1x1(x)] (9 = 3*3 channels);
+     * a = attention(u) [N, 3, 4, 4]; up = upsample(a); z = conv3x3 stride 2 of [0.5 (up + up), up];
+     * loss = mse(z, target).
+     */
+    private Var graph(Tape tape, Var x, Tensor emb, float[] params, float[] grads, Tensor target) {
+        Var w = param(tape, params, grads, convW);
+        Var h = tape.conv2d(x, w, param(tape, params, grads, convB), 1, 1);
+        h = tape.silu(tape.groupNorm(h, param(tape, params, grads, gamma), param(tape, params, grads, beta), 3, EPS));
+        Var e = tape.linear(tape.constant(emb), param(tape, params, grads, linW), param(tape, params, grads, linB));
+        h = tape.addPerChannel(h, e);
+        Var u = tape.concatChannels(h, tape.conv2d(x, param(tape, params, grads, skipW), null, 1, 0));
+        Var a = tape.attention(u);
+        Var up = tape.upsampleNearest2x(a);
+        Var both = tape.concatChannels(tape.scale(tape.add(up, up), 0.5f), up);
+        Var z = tape.conv2d(both, param(tape, params, grads, downW), null, 2, 1);
+        return tape.mse(z, target);
+    }
+
+    private Var param(Tape tape, float[] params, float[] grads, int i) {
+        return tape.parameter(p.view(params, i), grads == null ? null : p.view(grads, i));
+    }
+
+    private double referenceLoss(double[] params, double[] x, double[] emb, double[] target) {
+        double[] h = Reference.conv2dForward(conv, x, p.slice(params, convW), p.slice(params, convB));
+        h = Reference.groupNormForward(h, p.slice(params, gamma), p.slice(params, beta), N, 6, 16, 3, EPS);
+        h = Reference.siluForward(h);
+        double[] e = Reference.linearForward(emb, p.slice(params, linW), p.slice(params, linB), N, 3, 6);
+        h = Reference.addPerChannelForward(h, e, N, 6, 16);
+        double[] s = Reference.conv2dForward(skip, x, p.slice(params, skipW), null);
+        double[] u = Reference.concatForward(h, s, N, 6, 3, 16);
+        double[] a = Reference.attentionForward(u, N, 3, 16);
+        double[] up = Reference.upsampleForward(a, N * 3, 4, 4);
+        double[] both = Reference.concatForward(up, up, N, 3, 3, 64);
+        double[] z = Reference.conv2dForward(down, both, p.slice(params, downW), null);
+        return Reference.mseForward(z, target, null, N);
+    }
+
+    private final SplittableRandom rng = new SplittableRandom(81);
+    private final double[] params = scaled(floatRounded(randn(rng, p.size)), 0.5);
+    private final double[] x = floatRounded(randn(rng, N * 2 * 16));
+    private final double[] emb = floatRounded(randn(rng, N * 3));
+    private final double[] target = floatRounded(randn(rng, N * 4 * 16));
+
+    private static double[] scaled(double[] a, double s) {
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (a[i] * s);
+        }
+        return a;
+    }
+
+    private static float[] floats(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
+    @Test
+    void gradientsOfAWholeGraphMatchFiniteDifferences() {
+        Tape tape = new Tape();
+        float[] grads = new float[p.size];
+        Var xv = tape.input(new Tensor(floats(x), Shape.of(N, 2, 4, 4)));
+        Var loss = graph(tape, xv, new Tensor(floats(emb), Shape.of(N, 3)), floats(params), grads,
+                new Tensor(floats(target), Shape.of(N, 4, 4, 4)));
+        tape.backward(loss);
+
+        assertEquals(referenceLoss(params, x, emb, target), loss.value().get(0), 1e-5, "loss");
+        double[] dParams = numericGradient(v -> referenceLoss(v, x, emb, target), params.clone());
+        assertClose(dParams, grads, 0, GRAPH_TOLERANCE, "parameter gradients");
+        double[] dx = numericGradient(v -> referenceLoss(params, v, emb, target), x.clone());
+        assertClose(dx, xv.grad().data(), xv.grad().offset(), GRAPH_TOLERANCE, "input gradient");
+    }
+
+    @Test
+    void parameterGradientsAccumulateAndResetReusesEveryBuffer() {
+        Tape tape = new Tape();
+        float[] values = floats(params);
+        float[] grads = new float[p.size];
+        Tensor xt = new Tensor(floats(x), Shape.of(N, 2, 4, 4));
+        Tensor et = new Tensor(floats(emb), Shape.of(N, 3));
+        Tensor tt = new Tensor(floats(target), Shape.of(N, 4, 4, 4));
+
+        tape.backward(graph(tape, tape.input(xt), et, values, grads, tt));
+        float[] once = grads.clone();
+        long arraysAfterFirstStep = tape.allocatedArrays();
+        long floatsAfterFirstStep = tape.allocatedFloats();
+        for (int step = 0; step < 3; step++) {
+            tape.reset();
+            tape.backward(graph(tape, tape.input(xt), et, values, grads, tt));
+        }
+        assertEquals(arraysAfterFirstStep, tape.allocatedArrays(), "no new arrays after the first step");
+        assertEquals(floatsAfterFirstStep, tape.allocatedFloats());
+        for (int i = 0; i < grads.length; i++) {
+            assertEquals(4.0 * once[i], grads[i], 1e-5 * Math.max(1.0, Math.abs(4.0 * once[i])), "grad " + i);
+        }
+    }
+
+    @Test
+    void inferenceTapeGivesTheSameValuesWithoutGradients() {
+        Tensor xt = new Tensor(floats(x), Shape.of(N, 2, 4, 4));
+        Tensor et = new Tensor(floats(emb), Shape.of(N, 3));
+        Tensor tt = new Tensor(floats(target), Shape.of(N, 4, 4, 4));
+        Tape training = new Tape();
+        Var trained = graph(training, training.input(xt), et, floats(params), new float[p.size], tt);
+
+        Tape inference = Tape.inference();
+        Var loss = graph(inference, inference.input(xt), et, floats(params), null, tt);
+        assertEquals(trained.value().get(0), loss.value().get(0), 0f, "same kernels, same value");
+        assertTrue(!loss.requiresGrad());
+        assertNull(loss.grad());
+        assertThrows(IllegalStateException.class, () -> inference.backward(loss));
+
+        // A block's intermediates go back to the pool as soon as its output exists.
+        inference.reset();
+        long before = -1;
+        for (int step = 0; step < 3; step++) {
+            int mark = inference.mark();
+            Var in = inference.constant(xt);
+            Var h = inference.silu(inference.silu(in));
+            inference.releaseSince(mark, h);
+            Var h2 = inference.silu(h);
+            assertEquals(Reference.siluForward(Reference.siluForward(Reference.siluForward(x)))[3], h2.value().get(3),
+                    1e-5);
+            if (step == 0) {
+                before = inference.allocatedArrays();
+            }
+            inference.reset();
+        }
+        assertEquals(before, inference.allocatedArrays());
+    }
+
+    @Test
+    void dropoutAndReshapeAndWeightedMse() {
+        Tape tape = new Tape();
+        Tensor xt = new Tensor(floats(x), Shape.of(N, 2, 4, 4));
+        Var xv = tape.input(xt);
+        assertSame(xv, tape.dropout(xv, 0f, 1L), "p = 0 is the identity");
+        Var d = tape.dropout(xv, 0.5f, 7L);
+        Var flat = tape.reshape(d, Shape.of(N, 32));
+        Tensor w = new Tensor(new float[] {2f, 0.25f}, Shape.of(N));
+        Tensor zero = Tensor.zeros(N, 32);
+        Var loss = tape.mse(flat, zero, w);
+        tape.backward(loss);
+        double[] dropped = Reference.dropoutForward(x, 0.5, 7L);
+        double[] weights = {2.0, 0.25};
+        assertEquals(Reference.mseForward(dropped, new double[dropped.length], weights, N), loss.value().get(0), 1e-5);
+        double[] dDropped = Reference.mseBackward(1.0, dropped, new double[dropped.length], weights, N);
+        assertClose(Reference.dropoutBackward(dDropped, 0.5, 7L), xv.grad().data(), 0, 1e-5, "dx");
+    }
+
+    @Test
+    void errorsNameTheInputAndTheExpectedShape() {
+        Tape tape = new Tape();
+        Var x = tape.constant(Tensor.zeros(2, 32, 7, 7));
+        Var w = tape.constant(Tensor.zeros(64, 16, 3, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> tape.conv2d(x, w, null, 1, 1));
+        assertEquals("conv2d weight: expected [Cout, Cin, kh, kw] with Cin = 32, got [64, 16, 3, 3]", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> tape.groupNorm(x, tape.constant(Tensor.zeros(32)), tape.constant(Tensor.zeros(32)), 5, EPS));
+        assertTrue(e.getMessage().contains("groups"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tape.add(x, tape.constant(Tensor.zeros(2, 32, 7, 8))));
+        assertTrue(e.getMessage().startsWith("add right operand"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tape.attention(tape.constant(Tensor.zeros(2, 8, 3, 3))));
+        assertTrue(e.getMessage().contains("divisible by 3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tape.backward(tape.input(Tensor.zeros(2))));
+        assertTrue(e.getMessage().contains("single value"), e.getMessage());
+
+        Var stale = tape.input(Tensor.zeros(1, 1, 2, 2));
+        tape.reset();
+        assertThrows(IllegalStateException.class, () -> tape.silu(stale));
+        assertThrows(IllegalArgumentException.class, () -> new Tape().silu(tape.input(Tensor.zeros(1))));
+
+        Var in = tape.input(Tensor.zeros(1, 1, 2, 2));
+        Var loss = tape.mse(tape.silu(in), Tensor.zeros(1, 1, 2, 2));
+        tape.backward(loss);
+        assertThrows(IllegalStateException.class, () -> tape.backward(loss));
+        assertArrayEquals(new float[4], in.grad().toArray(), "silu'(0) * 2 * (0 - 0) = 0");
+    }
+}

@@ -1,0 +1,146 @@
+package io.sparkdiffusion.autograd;
+
+import io.sparkdiffusion.tensor.Gemm;
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Throwaway speed probe, not a unit test: the unet-small forward + backward (no optimizer) built directly on the
+ * tape, timed per step, with a per-op profile. Run with the test classpath:
+ * {@code java -cp target/classes:target/test-classes:$(cat cp.txt) io.sparkdiffusion.autograd.UNetBench 64 10}.
+ */
+public final class UNetBench {
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
+    private final float[] params = new float[3_000_000];
+    private final float[] grads = new float[3_000_000];
+    private final List<int[]> shapes = new ArrayList<>();
+    private int used;
+    private int cursor;
+    private final SplittableRandom rng = new SplittableRandom(0);
+    private Tape tape;
+    private boolean building = true;
+
+    private Var param(int... dims) {
+        int size = Shape.of(dims).size();
+        if (building) {
+            for (int i = 0; i < size; i++) {
+                params[used + i] = (float) ((rng.nextDouble() - 0.5) * 0.1);
+            }
+            used += size;
+        }
+        Var v = tape.parameter(new Tensor(params, cursor, Shape.of(dims)), new Tensor(grads, cursor, Shape.of(dims)));
+        cursor += size;
+        return v;
+    }
+
+    private Var gn(Var x) {
+        int c = x.shape().dim(1);
+        return tape.groupNorm(x, param(c), param(c), Math.min(32, c / 4), 1e-5f);
+    }
+
+    private Var conv(Var x, int cout, int k, int stride) {
+        int cin = x.shape().dim(1);
+        return tape.conv2d(x, param(cout, cin, k, k), param(cout), stride, k / 2);
+    }
+
+    private Var res(Var x, Var emb, int cout) {
+        int cin = x.shape().dim(1);
+        Var h = conv(tape.silu(gn(x)), cout, 3, 1);
+        h = tape.addPerChannel(h, tape.linear(emb, param(cout, 128), param(cout)));
+        h = conv(tape.silu(gn(h)), cout, 3, 1);
+        Var skip = cin != cout ? conv(x, cout, 1, 1) : x;
+        return tape.scale(tape.add(h, skip), (float) (1 / Math.sqrt(2)));
+    }
+
+    private Var attn(Var x) {
+        int c = x.shape().dim(1);
+        Var a = tape.attention(conv(gn(x), 3 * c, 1, 1));
+        return tape.scale(tape.add(x, conv(a, c, 1, 1)), (float) (1 / Math.sqrt(2)));
+    }
+
+    Var forward(Var x, Tensor posEmb) {
+        cursor = 0;
+        Var emb = tape.silu(tape.linear(tape.constant(posEmb), param(128, 32), param(128)));
+        emb = tape.silu(tape.linear(emb, param(128, 128), param(128)));
+        Var h = conv(x, 32, 3, 1);
+        List<Var> skips = new ArrayList<>();
+        skips.add(h);
+        int[] mult = {1, 2, 2};
+        for (int level = 0; level < 3; level++) {
+            for (int r = 0; r < 2; r++) {
+                h = res(h, emb, 32 * mult[level]);
+                if (level == 2) {
+                    h = attn(h);
+                }
+                skips.add(h);
+            }
+            if (level != 2) {
+                h = conv(h, h.shape().dim(1), 3, 2);
+                skips.add(h);
+            }
+        }
+        h = attn(res(h, emb, 64));
+        h = res(h, emb, 64);
+        for (int level = 2; level >= 0; level--) {
+            for (int r = 0; r < 3; r++) {
+                h = res(tape.concatChannels(h, skips.remove(skips.size() - 1)), emb, 32 * mult[level]);
+                if (level == 2) {
+                    h = attn(h);
+                }
+            }
+            if (level != 0) {
+                h = conv(tape.upsampleNearest2x(h), h.shape().dim(1), 3, 1);
+            }
+        }
+        building = false;
+        return conv(tape.silu(gn(h)), 1, 3, 1);
+    }
+
+    public static void main(String[] args) {
+        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 64;
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        boolean inference = args.length > 2 && args[2].equals("inference");
+        System.out.println("BLAS " + Gemm.implementation());
+        UNetBench b = new UNetBench();
+        b.tape = inference ? Tape.inference() : new Tape();
+        Tensor x = new Tensor(new float[batch * 784], Shape.of(batch, 1, 28, 28));
+        Tensor target = new Tensor(new float[batch * 784], Shape.of(batch, 1, 28, 28));
+        Tensor pos = new Tensor(new float[batch * 32], Shape.of(batch, 32));
+        SplittableRandom r = new SplittableRandom(1);
+        for (int i = 0; i < x.size(); i++) {
+            x.set(i, (float) (r.nextDouble() * 2 - 1));
+            target.set(i, (float) (r.nextDouble() * 2 - 1));
+        }
+        for (int i = 0; i < pos.size(); i++) {
+            pos.set(i, (float) Math.cos(i));
+        }
+        double best = Double.MAX_VALUE;
+        List<Double> times = new ArrayList<>();
+        for (int s = 0; s < steps; s++) {
+            long c0 = CPU.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            b.tape.reset();
+            Var y = b.forward(b.tape.input(x), pos);
+            long t1 = System.nanoTime();
+            long c1 = CPU.getCurrentThreadCpuTime();
+            if (!inference) {
+                b.tape.backward(b.tape.mse(y, target));
+            }
+            long t2 = System.nanoTime();
+            long c2 = CPU.getCurrentThreadCpuTime();
+            // Thread CPU time: the machine is shared, wall time includes waiting for a core.
+            double sec = (c2 - c0) / 1e9;
+            times.add(sec);
+            best = Math.min(best, sec);
+            System.out.printf("wall %.3f s; step %d: cpu %.3f s (forward %.3f s) %.1f img/s, params %d, arrays %d (%d MB)%n", (t2 - t0) / 1e9, s, sec,
+                    (c1 - c0) / 1e9, batch / sec, b.used, b.tape.allocatedArrays(),
+                    b.tape.allocatedFloats() * 4 / 1_000_000);
+        }
+        times.sort(null);
+        System.out.printf("median %.3f s = %.1f img/s; best %.1f img/s%n", times.get(times.size() / 2),
+                batch / times.get(times.size() / 2), batch / best);
+    }
+}

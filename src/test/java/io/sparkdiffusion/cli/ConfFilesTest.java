@@ -1,0 +1,114 @@
+package io.sparkdiffusion.cli;
+
+import io.sparkdiffusion.train.NetworkSpec;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The bundled configs load against the real stages, and bad configs fail before any SparkSession exists. */
+class ConfFilesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyBundledConfigIsValid() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of("conf"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+                TrainStages stages = TrainStages.fresh();
+                TrainSettings settings = TrainCommand.load(file.toString(), Map.of(), TrainCommand.schema(stages));
+                TrainCommand.checkSettings(stages);
+                assertTrue(Files.isDirectory(Path.of(settings.data())), file + ": data " + settings.data());
+            }
+        }
+    }
+
+    @Test
+    void fashionMnistIsTheClassConditionalEdmUNetSmallOnAllTenThousandImages() {
+        TrainStages stages = TrainStages.fresh();
+        TrainSettings settings = TrainCommand.load("conf/fashion-mnist.json", Map.of(), TrainCommand.schema(stages));
+        assertEquals(0, settings.maxImages());
+        assertEquals(DataFormat.IDX, settings.dataFormat());
+        assertEquals("edm", stages.trainer().getParameterization());
+        assertEquals(10, stages.trainer().getNumClasses());
+        // unet-small as in shared/reference/unet-small.md: 32 channels, [1, 2, 2], 2 blocks, attention at 7.
+        NetworkSpec spec = stages.trainer().networkSpec();
+        assertEquals(32, spec.modelChannels());
+        assertArrayEquals(new int[]{1, 2, 2}, spec.channelMult());
+        assertEquals(2, spec.numResBlocks());
+        assertArrayEquals(new int[]{7}, spec.attnResolutions());
+    }
+
+    @Test
+    void samplingKeysOfATrainConfigReachTheModel() {
+        TrainStages stages = TrainStages.fresh();
+        TrainCommand.load("conf/quick.json", Map.of("numSteps", "7", "sampler", "euler"), TrainCommand.schema(stages));
+        var model = new io.sparkdiffusion.spark.DiffusionModel("m");
+        stages.applySampling(model);
+        assertEquals(7, model.getNumSteps());
+        assertEquals("euler", model.getSampler());
+    }
+
+    @Test
+    void theColumnsAreNotConfigKeys() {
+        String message = error("{\"data\": \"data/fashion-mnist\", \"output\": \"" + dir + "\", \"inputCol\": \"x\"}");
+        assertTrue(message.contains("unknown key \"inputCol\""), message);
+    }
+
+    @Test
+    void sampleRejectsNetworkSettings() {
+        Result r = run("sample", "--model", "m", "--num", "2", "--out", "o", "--image-size", "32");
+        assertEquals(2, r.code);
+        assertTrue(r.err.startsWith("error: command line (--image-size): unknown key \"imageSize\""), r.err);
+    }
+
+    @Test
+    void aBadConfigFailsBeforeSparkStarts() throws IOException {
+        String message = error("{\"data\": \"data/fashion-mnist\", \"output\": \"" + dir + "\", \"numRounds\": \"5\"}");
+        assertEquals("error: " + dir.resolve("c.json") + ": numRounds must be an integer, got \"5\" (a string)\n",
+                message);
+        message = error("{\"data\": \"data/fashion-mnist\", \"output\": \"" + dir + "\", \"numSteps\": -1}");
+        assertTrue(message.contains("numSteps = -1 is not valid"), message);
+        message = error("{\"data\": \"no/such/dir\", \"output\": \"" + dir + "\"}");
+        assertTrue(message.startsWith("error: data no/such/dir does not exist"), message);
+        message = error("{\"data\": \"data/fashion-mnist\", \"output\": \"" + dir + "\", \"imageSize\": 30}");
+        assertTrue(message.contains("imageSize 30 must be divisible by 2^(levels - 1) = 4"), message);
+        assertTrue(SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty(),
+                "no SparkSession was started");
+    }
+
+    private String error(String json) {
+        Path config = dir.resolve("c.json");
+        try {
+            Files.writeString(config, json);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        Result r = run("train", config.toString());
+        assertEquals(2, r.code, r.err);
+        return r.err;
+    }
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... argv) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+}

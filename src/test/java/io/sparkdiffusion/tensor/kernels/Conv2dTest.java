@@ -1,0 +1,128 @@
+package io.sparkdiffusion.tensor.kernels;
+
+import static io.sparkdiffusion.tensor.kernels.Numerics.FD_TOLERANCE;
+import static io.sparkdiffusion.tensor.kernels.Numerics.FLOAT_TOLERANCE;
+import static io.sparkdiffusion.tensor.kernels.Numerics.GUARD;
+import static io.sparkdiffusion.tensor.kernels.Numerics.assertClose;
+import static io.sparkdiffusion.tensor.kernels.Numerics.assertGuardedClose;
+import static io.sparkdiffusion.tensor.kernels.Numerics.dot;
+import static io.sparkdiffusion.tensor.kernels.Numerics.floatRounded;
+import static io.sparkdiffusion.tensor.kernels.Numerics.guarded;
+import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
+import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
+import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class Conv2dTest {
+
+    static Stream<Conv2d.Geometry> smallGeometries() {
+        return Stream.of(
+                new Conv2d.Geometry(2, 2, 5, 5, 3, 3, 3, 1, 1),   // 3x3 same padding
+                new Conv2d.Geometry(2, 2, 6, 5, 2, 3, 3, 2, 1),   // stride 2, odd width
+                new Conv2d.Geometry(1, 3, 4, 6, 2, 1, 1, 1, 0),   // 1x1 pointwise, non-square
+                new Conv2d.Geometry(2, 1, 5, 4, 2, 2, 3, 1, 0),   // non-square kernel, no padding
+                new Conv2d.Geometry(1, 2, 3, 3, 1, 3, 3, 1, 2));  // padding larger than needed
+    }
+
+    /** Geometries large enough to batch several images per GEMM, plus the network's own shapes at small N. */
+    static Stream<Conv2d.Geometry> fastGeometries() {
+        return Stream.concat(smallGeometries(), Stream.of(
+                new Conv2d.Geometry(5, 4, 7, 7, 6, 3, 3, 1, 1),   // 49 positions: 5 images per GEMM
+                new Conv2d.Geometry(3, 8, 14, 14, 4, 3, 3, 2, 1), // downsample
+                new Conv2d.Geometry(3, 6, 7, 7, 9, 1, 1, 1, 0),   // batched 1x1
+                new Conv2d.Geometry(2, 3, 28, 28, 4, 3, 3, 1, 1), // one image per GEMM
+                new Conv2d.Geometry(2, 5, 32, 33, 3, 1, 1, 1, 0)  // 1x1 with x as its own col
+        ));
+    }
+
+    @ParameterizedTest
+    @MethodSource("smallGeometries")
+    void referenceBackwardMatchesFiniteDifferences(Conv2d.Geometry g) {
+        SplittableRandom rng = new SplittableRandom(11);
+        double[] x = randn(rng, g.n() * g.cin() * g.h() * g.w());
+        double[] w = randn(rng, g.cout() * g.k());
+        double[] b = randn(rng, g.cout());
+        double[] dy = randn(rng, g.n() * g.cout() * g.ho() * g.wo());
+        double[][] grads = Reference.conv2dBackward(g, dy, x, w);
+        assertClose(numericGradient(v -> dot(dy, Reference.conv2dForward(g, v, w, b)), x), grads[0],
+                FD_TOLERANCE, "dx");
+        assertClose(numericGradient(v -> dot(dy, Reference.conv2dForward(g, x, v, b)), w), grads[1],
+                FD_TOLERANCE, "dw");
+        assertClose(numericGradient(v -> dot(dy, Reference.conv2dForward(g, x, w, v)), b), grads[2],
+                FD_TOLERANCE, "db");
+    }
+
+    @ParameterizedTest
+    @MethodSource("fastGeometries")
+    void fastKernelsMatchReference(Conv2d.Geometry g) {
+        SplittableRandom rng = new SplittableRandom(12);
+        double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
+        double[] w = floatRounded(randn(rng, g.cout() * g.k()));
+        double[] b = floatRounded(randn(rng, g.cout()));
+        double[] dy = floatRounded(randn(rng, g.n() * g.cout() * g.ho() * g.wo()));
+        // Gradients accumulate: start them from nonzero values.
+        double[] dx0 = floatRounded(randn(rng, x.length));
+        double[] dw0 = floatRounded(randn(rng, w.length));
+        double[] db0 = floatRounded(randn(rng, b.length));
+
+        float[] xf = guarded(x);
+        float[] wf = guarded(w);
+        float[] bf = guarded(b);
+        float[] yf = Numerics.guardedFilled(dy.length, Float.NaN);
+        float[] scratch = new float[Conv2d.scratchSize(g)];
+        Conv2d.forward(g, xf, GUARD, wf, GUARD, bf, GUARD, yf, GUARD, scratch);
+        assertGuardedClose(Reference.conv2dForward(g, x, w, b), yf, FLOAT_TOLERANCE, "y " + g);
+
+        float[] dyf = guarded(dy);
+        float[] dxf = guarded(dx0);
+        float[] dwf = guarded(dw0);
+        float[] dbf = guarded(db0);
+        java.util.Arrays.fill(scratch, Float.NaN);
+        Conv2d.backward(g, dyf, GUARD, xf, GUARD, wf, GUARD, dxf, GUARD, dwf, GUARD, dbf, GUARD, scratch);
+        double[][] ref = Reference.conv2dBackward(g, dy, x, w);
+        assertGuardedClose(plus(dx0, ref[0]), dxf, FLOAT_TOLERANCE, "dx " + g);
+        assertGuardedClose(plus(dw0, ref[1]), dwf, FLOAT_TOLERANCE, "dw " + g);
+        assertGuardedClose(plus(db0, ref[2]), dbf, FLOAT_TOLERANCE, "db " + g);
+    }
+
+    @Test
+    void forwardWithoutBiasAndBackwardWithOnlyWeightGradient() {
+        Conv2d.Geometry g = new Conv2d.Geometry(3, 2, 7, 7, 3, 3, 3, 1, 1);
+        SplittableRandom rng = new SplittableRandom(13);
+        double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
+        double[] w = floatRounded(randn(rng, g.cout() * g.k()));
+        double[] dy = floatRounded(randn(rng, g.n() * g.cout() * g.ho() * g.wo()));
+        float[] scratch = new float[Conv2d.scratchSize(g)];
+        float[] yf = Numerics.guardedFilled(dy.length, 0);
+        Conv2d.forward(g, guarded(x), GUARD, guarded(w), GUARD, null, 0, yf, GUARD, scratch);
+        assertGuardedClose(Reference.conv2dForward(g, x, w, null), yf, FLOAT_TOLERANCE, "y without bias");
+        float[] dwf = Numerics.guardedFilled(w.length, 0);
+        Conv2d.backward(g, guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, null, 0, dwf, GUARD, null, 0,
+                scratch);
+        assertGuardedClose(Reference.conv2dBackward(g, dy, x, w)[1], dwf, FLOAT_TOLERANCE, "dw alone");
+    }
+
+    @Test
+    void outputSizeFollowsThePyTorchFormula() {
+        Conv2d.Geometry down = new Conv2d.Geometry(1, 1, 28, 28, 1, 3, 3, 2, 1);
+        assertEquals(14, down.ho());
+        Conv2d.Geometry odd = new Conv2d.Geometry(1, 1, 7, 7, 1, 3, 3, 2, 1);
+        assertEquals(4, odd.wo());
+        Conv2d.Geometry valid = new Conv2d.Geometry(1, 1, 5, 6, 1, 3, 2, 1, 0);
+        assertEquals(3, valid.ho());
+        assertEquals(5, valid.wo());
+    }
+
+    @Test
+    void rejectsBadGeometry() {
+        assertThrows(IllegalArgumentException.class, () -> new Conv2d.Geometry(1, 1, 5, 5, 1, 3, 3, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new Conv2d.Geometry(1, 1, 2, 2, 1, 5, 5, 1, 0));
+    }
+}

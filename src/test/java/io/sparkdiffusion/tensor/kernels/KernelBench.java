@@ -1,0 +1,117 @@
+package io.sparkdiffusion.tensor.kernels;
+
+import io.sparkdiffusion.tensor.Gemm;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.SplittableRandom;
+
+/**
+ * Throwaway speed probe, not a unit test: thread CPU time per kernel call at unet-small's shapes, batch 64.
+ * {@code java -cp target/classes:target/test-classes:$(cat cp.txt) io.sparkdiffusion.tensor.kernels.KernelBench}
+ */
+public final class KernelBench {
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+
+    private static void time(String name, double flops, Runnable op) {
+        for (int i = 0; i < 3; i++) {
+            op.run();
+        }
+        long best = Long.MAX_VALUE;
+        for (int r = 0; r < 7; r++) {
+            long t0 = CPU.getCurrentThreadCpuTime();
+            op.run();
+            best = Math.min(best, CPU.getCurrentThreadCpuTime() - t0);
+        }
+        System.out.printf("%-44s %8.2f ms%s%n", name, best / 1e6,
+                flops > 0 ? String.format("  %5.1f GFLOP/s", flops / best) : "");
+    }
+
+    private static float[] rand(int n) {
+        SplittableRandom r = new SplittableRandom(n);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        return a;
+    }
+
+    public static void main(String[] args) {
+        System.out.println("BLAS " + Gemm.implementation());
+        int n = 64;
+        // The first shape again at the end: the first measurement includes JIT warm-up.
+        for (int[] s : new int[][] {{32, 32, 28}, {96, 32, 28}, {64, 64, 14}, {128, 64, 7}, {32, 32, 28}}) {
+            int cin = s[0];
+            int cout = s[1];
+            int hw = s[2];
+            Conv2d.Geometry g = new Conv2d.Geometry(n, cin, hw, hw, cout, 3, 3, 1, 1);
+            float[] x = rand(n * cin * hw * hw);
+            float[] w = rand(cout * cin * 9);
+            float[] b = rand(cout);
+            float[] y = new float[n * cout * hw * hw];
+            float[] dx = new float[x.length];
+            float[] dw = new float[w.length];
+            float[] db = new float[cout];
+            float[] scratch = new float[Conv2d.scratchSize(g)];
+            double flops = 2.0 * n * cout * cin * 9 * hw * hw;
+            time("conv3x3 fwd " + cin + "->" + cout + " @" + hw, flops,
+                    () -> Conv2d.forward(g, x, 0, w, 0, b, 0, y, 0, scratch));
+            time("conv3x3 bwd " + cin + "->" + cout + " @" + hw, 2 * flops,
+                    () -> Conv2d.backward(g, y, 0, x, 0, w, 0, dx, 0, dw, 0, db, 0, scratch));
+        }
+        Conv2d.Geometry down = new Conv2d.Geometry(n, 32, 28, 28, 32, 3, 3, 2, 1);
+        float[] xd = rand(n * 32 * 784);
+        float[] wd = rand(32 * 288);
+        float[] yd = new float[n * 32 * 196];
+        float[] sd = new float[Conv2d.scratchSize(down)];
+        time("conv3x3 s2 fwd 32->32 @28", 2.0 * n * 32 * 288 * 196, () -> Conv2d.forward(down, xd, 0, wd, 0, null, 0,
+                yd, 0, sd));
+        time("conv3x3 s2 bwd 32->32 @28", 4.0 * n * 32 * 288 * 196, () -> Conv2d.backward(down, yd, 0, xd, 0, wd, 0,
+                new float[xd.length], 0, new float[wd.length], 0, null, 0, sd));
+        Conv2d.Geometry pw = new Conv2d.Geometry(n, 96, 28, 28, 32, 1, 1, 1, 0);
+        float[] xp = rand(n * 96 * 784);
+        float[] wp = rand(32 * 96);
+        float[] yp = new float[n * 32 * 784];
+        float[] sp = new float[Conv2d.scratchSize(pw)];
+        float[] dxp = new float[xp.length];
+        float[] dwp = new float[wp.length];
+        time("conv1x1 fwd 96->32 @28", 2.0 * n * 32 * 96 * 784, () -> Conv2d.forward(pw, xp, 0, wp, 0, null, 0,
+                yp, 0, sp));
+        time("conv1x1 bwd 96->32 @28", 4.0 * n * 32 * 96 * 784, () -> Conv2d.backward(pw, yp, 0, xp, 0, wp, 0,
+                dxp, 0, dwp, 0, null, 0, sp));
+
+        int c = 32;
+        int hw = 784;
+        int count = n * c * hw;
+        float[] x = rand(count);
+        float[] y = new float[count];
+        float[] dy = rand(count);
+        float[] dx = new float[count];
+        float[] sig = new float[count];
+        float[] gamma = rand(c);
+        float[] beta = rand(c);
+        float[] stats = new float[2 * n * 8];
+        time("groupNorm fwd 32ch/8g @28", 0, () -> GroupNorm.forward(x, 0, gamma, 0, beta, 0, y, 0, stats, 0, stats,
+                n * 8, n, c, hw, 8, 1e-5f));
+        float[] dg = new float[c];
+        float[] dbt = new float[c];
+        time("groupNorm bwd 32ch/8g @28", 0, () -> GroupNorm.backward(dy, 0, x, 0, stats, 0, stats, n * 8, gamma, 0,
+                dx, 0, dg, 0, dbt, 0, n, c, hw, 8));
+        time("silu fwd (save sigmoid) 32ch @28", 0, () -> Silu.forward(x, 0, y, 0, sig, 0, count));
+        time("silu bwd (saved sigmoid) 32ch @28", 0, () -> Silu.backward(dy, 0, x, 0, sig, 0, dx, 0, count));
+        time("add fwd 32ch @28", 0, () -> Add.forward(x, 0, dy, 0, y, 0, count));
+        time("add bwd 32ch @28", 0, () -> Add.backward(dy, 0, dx, 0, y, 0, count));
+        time("scale fwd 32ch @28", 0, () -> Scale.forward(x, 0, 0.7f, y, 0, count));
+        float[] e = rand(n * c);
+        time("addPerChannel fwd 32ch @28", 0, () -> AddPerChannel.forward(x, 0, e, 0, y, 0, n, c, hw));
+        time("addPerChannel bwd 32ch @28", 0, () -> AddPerChannel.backward(dy, 0, dx, 0, e, 0, n, c, hw));
+        time("fill zero 32ch @28", 0, () -> java.util.Arrays.fill(dx, 0f));
+
+        float[] qkv = rand(n * 192 * 49);
+        float[] out = new float[n * 64 * 49];
+        float[] probs = new float[n * 49 * 49];
+        float[] dqkv = new float[qkv.length];
+        time("attention fwd 64ch @7", 0, () -> Attention.forward(qkv, 0, out, 0, probs, 0, 49 * 49, n, 64, 49));
+        time("attention bwd 64ch @7", 0, () -> Attention.backward(out, 0, qkv, 0, probs, 0, dqkv, 0, n, 64, 49,
+                new float[49 * 49]));
+    }
+}

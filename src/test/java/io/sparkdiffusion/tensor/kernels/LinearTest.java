@@ -1,0 +1,66 @@
+package io.sparkdiffusion.tensor.kernels;
+
+import static io.sparkdiffusion.tensor.kernels.Numerics.FD_TOLERANCE;
+import static io.sparkdiffusion.tensor.kernels.Numerics.FLOAT_TOLERANCE;
+import static io.sparkdiffusion.tensor.kernels.Numerics.GUARD;
+import static io.sparkdiffusion.tensor.kernels.Numerics.assertClose;
+import static io.sparkdiffusion.tensor.kernels.Numerics.assertGuardedClose;
+import static io.sparkdiffusion.tensor.kernels.Numerics.dot;
+import static io.sparkdiffusion.tensor.kernels.Numerics.floatRounded;
+import static io.sparkdiffusion.tensor.kernels.Numerics.guarded;
+import static io.sparkdiffusion.tensor.kernels.Numerics.guardedFilled;
+import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
+import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
+import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class LinearTest {
+
+    @ParameterizedTest
+    @CsvSource({"1, 3, 2", "4, 5, 3", "3, 1, 6"})
+    void referenceBackwardMatchesFiniteDifferences(int n, int in, int out) {
+        SplittableRandom rng = new SplittableRandom(21);
+        double[] x = randn(rng, n * in);
+        double[] w = randn(rng, out * in);
+        double[] b = randn(rng, out);
+        double[] dy = randn(rng, n * out);
+        double[][] g = Reference.linearBackward(dy, x, w, n, in, out);
+        assertClose(numericGradient(v -> dot(dy, Reference.linearForward(v, w, b, n, in, out)), x), g[0],
+                FD_TOLERANCE, "dx");
+        assertClose(numericGradient(v -> dot(dy, Reference.linearForward(x, v, b, n, in, out)), w), g[1],
+                FD_TOLERANCE, "dw");
+        assertClose(numericGradient(v -> dot(dy, Reference.linearForward(x, w, v, n, in, out)), b), g[2],
+                FD_TOLERANCE, "db");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1, 3, 2", "64, 32, 128", "7, 128, 128", "5, 10, 32"})
+    void fastKernelsMatchReference(int n, int in, int out) {
+        SplittableRandom rng = new SplittableRandom(22);
+        double[] x = floatRounded(randn(rng, n * in));
+        double[] w = floatRounded(randn(rng, out * in));
+        double[] b = floatRounded(randn(rng, out));
+        double[] dy = floatRounded(randn(rng, n * out));
+        double[] dx0 = floatRounded(randn(rng, x.length));
+        double[] dw0 = floatRounded(randn(rng, w.length));
+        double[] db0 = floatRounded(randn(rng, b.length));
+        float[] y = guardedFilled(n * out, Float.NaN);
+        Linear.forward(guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, y, GUARD, n, in, out);
+        assertGuardedClose(Reference.linearForward(x, w, b, n, in, out), y, FLOAT_TOLERANCE, "y");
+        float[] dx = guarded(dx0);
+        float[] dw = guarded(dw0);
+        float[] db = guarded(db0);
+        Linear.backward(guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, dx, GUARD, dw, GUARD, db, GUARD,
+                n, in, out);
+        double[][] g = Reference.linearBackward(dy, x, w, n, in, out);
+        assertGuardedClose(plus(dx0, g[0]), dx, FLOAT_TOLERANCE, "dx");
+        assertGuardedClose(plus(dw0, g[1]), dw, FLOAT_TOLERANCE, "dw");
+        assertGuardedClose(plus(db0, g[2]), db, FLOAT_TOLERANCE, "db");
+        float[] yNoBias = guardedFilled(n * out, Float.NaN);
+        Linear.forward(guarded(x), GUARD, guarded(w), GUARD, null, 0, yNoBias, GUARD, n, in, out);
+        assertGuardedClose(Reference.linearForward(x, w, null, n, in, out), yNoBias, FLOAT_TOLERANCE, "y no bias");
+    }
+}
