@@ -115,30 +115,4 @@ public record Args(List<String> positional, Map<String, String> options, boolean
         }
         return value;
     }
-
-    /** An optional integer option. */
-    public int intOption(String name, int defaultValue) {
-        String value = options.get(name);
-        if (value == null) {
-            return defaultValue;
-        }
-        try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + kebab(name) + " must be an integer, got \"" + value + "\"");
-        }
-    }
-
-    /** An optional long option. */
-    public long longOption(String name, long defaultValue) {
-        String value = options.get(name);
-        if (value == null) {
-            return defaultValue;
-        }
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + kebab(name) + " must be an integer, got \"" + value + "\"");
-        }
-    }
 }

@@ -39,10 +39,35 @@ final class Metrics {
         return out.toString();
     }
 
-    /** The loss of each round against images seen, log-scale loss axis. */
-    static byte[] lossCurve(List<RoundRecord> records, String title) {
-        double[] x = records.stream().mapToDouble(RoundRecord::imagesSeen).toArray();
-        double[] loss = records.stream().mapToDouble(RoundRecord::loss).toArray();
+    /**
+     * The metrics of a run that may have resumed from a checkpoint: the lines of {@code previous} (an earlier
+     * metrics.jsonl of the same output, or null) for the rounds before the first of {@code records}, then
+     * {@code records}. A run that did not resume replaces the file.
+     */
+    static String merge(String previous, List<RoundRecord> records) {
+        String fresh = jsonLines(records);
+        if (previous == null || records.isEmpty() || records.get(0).round() == 0) {
+            return records.isEmpty() && previous != null ? previous : fresh;
+        }
+        int firstNew = records.get(0).round() + 1;
+        StringBuilder out = new StringBuilder();
+        for (String line : previous.lines().filter(l -> !l.isBlank()).toList()) {
+            if (parse(line).path("round").asInt() < firstNew) {
+                out.append(line).append('\n');
+            }
+        }
+        return out.append(fresh).toString();
+    }
+
+    /** The loss of each round in {@code jsonLines} against images seen, log-scale loss axis. */
+    static byte[] lossCurve(String jsonLines, String title) {
+        List<ObjectNode> rows = jsonLines.lines().filter(l -> !l.isBlank()).map(Metrics::parse).toList();
+        double[] x = rows.stream().mapToDouble(r -> r.path("imagesSeen").asDouble()).toArray();
+        double[] loss = rows.stream().mapToDouble(r -> r.path("loss").asDouble()).toArray();
         return LossPlot.png(x, loss, "images seen", "training loss (log scale)", title);
+    }
+
+    private static ObjectNode parse(String line) {
+        return ConfigFile.parse(line.getBytes(java.nio.charset.StandardCharsets.UTF_8), "metrics.jsonl");
     }
 }

@@ -1,6 +1,8 @@
 package io.sparkdiffusion.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkdiffusion.io.HadoopPath;
 import io.sparkdiffusion.io.HadoopPaths;
 import io.sparkdiffusion.spark.DiffusionModel;
@@ -94,6 +96,9 @@ public final class SampleCommand implements Command {
         if (!args.positional().isEmpty()) {
             throw new UsageException("sample takes only options, got " + args.positional() + " (see --help)");
         }
+        for (String required : List.of("model", "num", "out")) {
+            args.required(required, name());
+        }
         DiffusionModel flags = new DiffusionModel("flags");
         Map<String, Object> values = schema(flags).bind(JsonNodeFactory.instance.objectNode(), "command line",
                 args.options());
@@ -103,10 +108,12 @@ public final class SampleCommand implements Command {
             throw new UsageException("sampler settings: " + e.getMessage(), e);
         }
         String modelPath = (String) values.get("model");
-        String cls = InfoCommand.readMetadata(modelPath, new Configuration()).path("class").asText();
+        ObjectNode metadata = InfoCommand.readMetadata(modelPath, new Configuration());
+        String cls = metadata.path("class").asText();
         if (!cls.equals(DiffusionModel.class.getName())) {
             throw new UsageException("model " + modelPath + " is a " + cls + ", not a " + DiffusionModel.class.getName());
         }
+        checkLabel((Integer) values.get("label"), numClasses(metadata));
         SparkSession spark = Sessions.start("spark-diffusion sample " + modelPath);
         try {
             DiffusionModel model = DiffusionModel.load(HadoopPaths.resolve(modelPath,
@@ -124,15 +131,24 @@ public final class SampleCommand implements Command {
         return 0;
     }
 
+    /** The model's numClasses from its saved metadata (set value, else default). */
+    static int numClasses(ObjectNode metadata) {
+        JsonNode set = metadata.path("paramMap").path("numClasses");
+        return set.isMissingNode() ? metadata.path("defaultParamMap").path("numClasses").asInt(0) : set.asInt();
+    }
+
+    static void checkLabel(int label, int classes) {
+        if (label >= 0 && classes == 0) {
+            throw new UsageException("--label is for class-conditional models; this model is unconditional (numClasses 0)");
+        }
+        if (label >= classes) {
+            throw new UsageException("--label " + label + " is not a class of this model: expected 0.." + (classes - 1));
+        }
+    }
+
     private static void sample(SparkSession spark, DiffusionModel model, int num, long firstSeed, int label,
                                String out, int gridColumns) throws IOException {
         int classes = model.getNumClasses();
-        if (label >= classes && label >= 0) {
-            throw new UsageException("--label " + label + " is not a class of this model: numClasses is " + classes);
-        }
-        if (label >= 0 && classes == 0) {
-            throw new UsageException("--label is for class-conditional models; this model has numClasses 0");
-        }
         int partitions = Math.max(1, Math.min(num, spark.sparkContext().defaultParallelism()));
         model.setLabelCol(classes > 0 ? LABEL : "");
         Dataset<Row> samples = model.transform(seeds(spark, firstSeed, num, classes, label, partitions))

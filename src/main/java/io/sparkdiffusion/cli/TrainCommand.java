@@ -139,9 +139,18 @@ public final class TrainCommand implements Command {
         HadoopPath modelDir = output.child("model");
         model.write().overwrite().save(modelDir.toString());
         List<RoundRecord> rounds = model.summary().rounds();
-        SampleFiles.writeFile(output, "metrics.jsonl", Metrics.jsonLines(rounds).getBytes(StandardCharsets.UTF_8));
-        SampleFiles.writeFile(output, "loss.png", Metrics.lossCurve(rounds, "training loss: "
-                + trainer.getParameterization() + ", " + trainer.getNetwork()));
+        if (rounds.isEmpty()) {
+            System.out.println("nothing to train: the checkpoint in " + trainer.getCheckpointDir() + " is already at the "
+                    + "last round; saved its model (delete the checkpoints, or choose another checkpointDir, to train again)");
+        }
+        HadoopPath metricsFile = output.child("metrics.jsonl");
+        String previous = metricsFile.exists() ? new String(metricsFile.readAllBytes(), StandardCharsets.UTF_8) : null;
+        String metrics = Metrics.merge(previous, rounds);
+        SampleFiles.writeFile(output, "metrics.jsonl", metrics.getBytes(StandardCharsets.UTF_8));
+        if (!metrics.isBlank()) {
+            SampleFiles.writeFile(output, "loss.png", Metrics.lossCurve(metrics, "training loss: "
+                    + trainer.getParameterization() + ", " + trainer.getNetwork()));
+        }
         SampleFiles.writeFile(output, "samples.png", sampleGrid(spark, model, settings));
         System.out.printf(Locale.ROOT, "done: %,d images in %s (%.1f images/s); wrote %s/{model/, metrics.jsonl, "
                         + "loss.png, samples.png}%n", model.summary().totalImages(),

@@ -47,9 +47,6 @@ final class TrainingData {
      * @param classNames the name of each label (for folders: the subfolder names, sorted)
      */
     record Loaded(Dataset<Row> frame, List<String> classNames) {
-        long count() {
-            return frame.count();
-        }
     }
 
     private TrainingData() {

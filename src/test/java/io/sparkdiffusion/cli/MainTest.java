@@ -60,5 +60,13 @@ class MainTest {
         assertEquals(2, noModel.code());
         assertEquals("error: info needs --model (see ./submit.sh info --help)\n", noModel.err());
         assertEquals(2, run().code());
+
+        Result noOut = run("sample", "--model", "m", "--num", "3");
+        assertEquals("error: sample needs --out (see ./submit.sh sample --help)\n", noOut.err());
+        Result badNum = run("sample", "--model", "m", "--num", "0", "--out", "o");
+        assertEquals("error: command line (--num): num = 0 is not valid; expected an integer >= 1\n", badNum.err());
+        Result noModel2 = run("sample", "--model", "no/such/model", "--num", "1", "--out", "o");
+        assertEquals("error: model no/such/model has no metadata/ directory: not a saved Spark ML model\n",
+                noModel2.err());
     }
 }

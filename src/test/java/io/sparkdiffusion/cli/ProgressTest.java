@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProgressTest {
     private static RoundRecord round(int index, long imagesSeen, double loss) {
@@ -44,5 +45,19 @@ class ProgressTest {
                 + "\"imagesPerSecond\":409.6,\"seconds\":2.5,\"computeSeconds\":2.0,\"broadcastSeconds\":0.1,"
                 + "\"aggregateSeconds\":0.4}\n", lines.substring(0, lines.indexOf('\n') + 1));
         assertEquals(2, lines.split("\n").length);
+    }
+
+    @Test
+    void aResumedRunKeepsTheEarlierRoundsOfItsMetrics() {
+        String before = Metrics.jsonLines(List.of(round(0, 1024, 0.5), round(1, 2048, 0.4), round(2, 3072, 0.3)));
+        // Resumed from the checkpoint after round 2 (index 1): round 3 is trained again.
+        String merged = Metrics.merge(before, List.of(round(2, 3072, 0.25), round(3, 4096, 0.2)));
+        List<String> lines = merged.lines().toList();
+        assertEquals(4, lines.size());
+        assertEquals(before.lines().toList().subList(0, 2), lines.subList(0, 2));
+        assertTrue(lines.get(2).contains("\"round\":3,") && lines.get(2).contains("\"loss\":0.25"), lines.get(2));
+        assertEquals(Metrics.jsonLines(List.of(round(0, 1024, 0.5))), Metrics.merge(before, List.of(round(0, 1024, 0.5))),
+                "a run from round 1 replaces the file");
+        assertEquals(before, Metrics.merge(before, List.of()), "nothing trained: the file stays");
     }
 }

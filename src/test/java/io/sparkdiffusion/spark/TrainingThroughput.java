@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  *
  * <pre>
  *   java -cp target/classes:target/test-classes:$(cat cp.txt) [jdk17 opens] \
- *       io.sparkdiffusion.spark.TrainingThroughput local[2] [rounds=4] [localSteps=20] [batchSize=32]
+ *       io.sparkdiffusion.spark.TrainingThroughput local[2] [rounds=4] [localSteps=20] [batchSize=32] [samples=0]
  * </pre>
  */
 public final class TrainingThroughput {
@@ -31,6 +31,7 @@ public final class TrainingThroughput {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int localSteps = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         int batchSize = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        int numSamples = args.length > 4 ? Integer.parseInt(args[4]) : 0;
         SparkSession spark = SparkSession.builder().master(master).appName("training-throughput")
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
@@ -68,6 +69,14 @@ public final class TrainingThroughput {
                         + "(broadcast %.3f s, aggregate %.3f s, compute %.2f s over %d rounds)%n", master, cores,
                 batchSize, localSteps, images / (total / 1e9), 100.0 * (total - compute) / total, broadcast / 1e9,
                 (total - compute - broadcast) / 1e9, compute / 1e9, rounds);
+        if (numSamples > 0) {
+            Dataset<Row> seeds = spark.range(0, numSamples, 1, cores).withColumn("seed", org.apache.spark.sql.functions.col("id"));
+            long s0 = System.nanoTime();
+            long n = model.setNumSteps(18).transform(seeds).count();
+            double secs = (System.nanoTime() - s0) / 1e9;
+            System.out.printf("RESULT sampling master=%s heun 18 steps (35 network passes per sample): %d samples in %.1f s"
+                    + " = %.2f samples/s%n", master, n, secs, n / secs);
+        }
         spark.stop();
     }
 }
