@@ -3,5 +3,5 @@
 # jupyter-nbconvert python3-nbformat python3-nbclient python3-ipykernel (their /usr/bin/python3), a JDK 17 and Maven.
 set -euo pipefail
 cd "$(dirname "$0")"
-exec /usr/bin/python3 -m nbconvert --to notebook --execute --inplace \
+PYDEVD_DISABLE_FILE_VALIDATION=1 exec /usr/bin/python3 -m nbconvert --to notebook --execute --inplace \
   --ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.kernel_name=python3 quick-train.ipynb
