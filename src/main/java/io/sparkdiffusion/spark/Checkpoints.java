@@ -1,30 +1,53 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.TrainingState;
 import io.sparkdiffusion.train.WeightsFormat;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 
 import java.io.BufferedReader;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Pattern;
 
 /**
  * The driver's {@link TrainingState} saved every {@code interval} rounds under {@code dir/round-NNNNNN/}
- * (weights, EMA and optimizer state in {@link WeightsFormat}, counters in {@code state.properties}), with
- * {@code dir/LATEST} naming the newest complete one. A fit given the same directory resumes from it.
+ * (weights, EMA and optimizer state in {@link WeightsFormat} with a SHA-256 per chunk, counters in
+ * {@code state.properties}), with {@code dir/LATEST} naming the newest. A fit given the same directory resumes
+ * from it.
+ *
+ * <p>Crash safety: a checkpoint is written into a hidden temp directory {@code .round-NNNNNN.<uuid>.tmp} and
+ * renamed into place when complete (atomic on HDFS and local disks), and {@code LATEST} is replaced the same way,
+ * so a driver killed during a save leaves the previous checkpoints intact. {@code LATEST} is only a hint: on
+ * resume the newest {@code round-*} directory whose manifest, lengths and checksums verify is used, and damaged
+ * ones (a half-copied checkpoint on an object store, a truncated file) are skipped with a warning. A state with
+ * a NaN or infinite value is never saved.
  */
 final class Checkpoints {
     static final String LATEST = "LATEST";
+    static final String STATE = "state.properties";
+    private static final Pattern ROUND_DIR = Pattern.compile("round-(\\d{6,})");
+    private static final System.Logger LOG = System.getLogger(Checkpoints.class.getName());
+
     private final String dir;
     private final int interval;
     private final Configuration conf;
+    private String lastSaved;
 
     Checkpoints(String dir, int interval, Configuration conf) {
         if (interval < 1) {
@@ -42,9 +65,14 @@ final class Checkpoints {
         }
     }
 
+    /** The last checkpoint this run saved or resumed from, as "{@code <path> (round N)}", or null. */
+    String lastGood() {
+        return lastSaved;
+    }
+
     void save(TrainingState state) {
+        requireFinite(state);
         String name = String.format("round-%06d", state.round());
-        HadoopBlobStore store = new HadoopBlobStore(dir + "/" + name, conf);
         Map<String, float[]> arrays = new LinkedHashMap<>();
         arrays.put("params", state.params());
         arrays.put("ema", state.ema());
@@ -58,64 +86,178 @@ final class Checkpoints {
         props.setProperty("imagesSeen", Long.toString(state.imagesSeen()));
         props.setProperty("stateSize", Integer.toString(state.stateSize()));
         props.setProperty("averageOptimizerState", Boolean.toString(state.sharedState() != null));
+        props.setProperty("learningRateScale", Double.toString(state.learningRateScale()));
+        Path root = new Path(dir);
+        Path temp = new Path(root, "." + name + "." + UUID.randomUUID() + ".tmp");
+        Path target = new Path(root, name);
         try {
-            WeightsFormat.write(store, arrays);
-            try (OutputStream out = store.create("state.properties")) {
+            FileSystem fs = root.getFileSystem(conf);
+            HadoopBlobStore store = new HadoopBlobStore(temp.toString(), conf);
+            try (OutputStream out = store.create(STATE)) {
                 props.store(out, "spark-diffusion training state");
             }
-            // LATEST is written last, so it only ever names a complete checkpoint.
-            try (OutputStream out = new HadoopBlobStore(dir, conf).create(LATEST)) {
-                out.write(name.getBytes(StandardCharsets.UTF_8));
+            // The weights manifest is written last: a directory without one was never finished.
+            WeightsFormat.write(store, arrays);
+            if (fs.exists(target)) {
+                // A rerun from an older checkpoint reaches this round again: the new state replaces the old.
+                fs.delete(target, true);
             }
+            if (!fs.rename(temp, target)) {
+                throw new IOException("renaming " + temp + " to " + target + " failed");
+            }
+            replaceLatest(fs, root, name);
+            lastSaved = target + " (round " + state.round() + ")";
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + name + " to " + dir, e);
         }
     }
 
+    private static void requireFinite(TrainingState state) {
+        String problem = DivergencePolicy.firstNonFinite("weight", state.params());
+        if (problem == null) {
+            problem = DivergencePolicy.firstNonFinite("EMA weight", state.ema());
+        }
+        if (problem == null) {
+            problem = DivergencePolicy.firstNonFinite("optimizer state entry", state.sharedState());
+        }
+        for (var e : state.partitionStates().entrySet()) {
+            if (problem == null) {
+                problem = DivergencePolicy.firstNonFinite("optimizer state entry of partition " + e.getKey(),
+                        e.getValue());
+            }
+        }
+        if (problem != null) {
+            throw new IllegalStateException("refusing to checkpoint round " + state.round() + ": " + problem
+                    + " (a diverged state must never replace a good checkpoint)");
+        }
+    }
+
+    private void replaceLatest(FileSystem fs, Path root, String name) throws IOException {
+        Path latest = new Path(root, LATEST);
+        Path temp = new Path(root, "." + LATEST + "." + UUID.randomUUID() + ".tmp");
+        try (OutputStream out = fs.create(temp, false)) {
+            out.write(name.getBytes(StandardCharsets.UTF_8));
+        }
+        // HDFS does not rename onto an existing file: delete first. LATEST is a hint, so a crash in between
+        // only costs the hint, never a checkpoint.
+        if (!fs.rename(temp, latest) && !(fs.delete(latest, false) && fs.rename(temp, latest))) {
+            throw new IOException("cannot replace " + latest + " with " + temp);
+        }
+    }
+
     /**
-     * The newest checkpoint, or null if the directory has none.
+     * The newest complete checkpoint, or null if the directory has none.
      *
      * @param numParameters         the network's parameter count, which the checkpoint must match
      * @param averageOptimizerState the run's setting, which the checkpoint must match
+     * @throws IllegalStateException when checkpoints exist but none of them can be read
      */
     TrainingState latest(int numParameters, boolean averageOptimizerState) {
-        HadoopBlobStore root = new HadoopBlobStore(dir, conf);
+        Path root = new Path(dir);
+        List<String> candidates;
         try {
-            if (!root.exists(LATEST)) {
-                return null;
-            }
-            String name;
-            try (var in = root.open(LATEST)) {
-                name = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-            }
-            HadoopBlobStore store = new HadoopBlobStore(dir + "/" + name, conf);
-            Properties props = new Properties();
-            try (var r = new BufferedReader(new InputStreamReader(store.open("state.properties"), StandardCharsets.UTF_8))) {
-                props.load(r);
-            }
-            Map<String, float[]> arrays = WeightsFormat.read(store);
-            float[] params = arrays.get("params");
-            if (params == null || params.length != numParameters) {
-                throw new IllegalArgumentException("checkpoint " + dir + "/" + name + " holds "
-                        + (params == null ? "no" : params.length) + " parameters, but the configured network has "
-                        + numParameters + ": use another checkpointDir or the network it was trained with");
-            }
-            boolean averaged = Boolean.parseBoolean(props.getProperty("averageOptimizerState"));
-            if (averaged != averageOptimizerState) {
-                throw new IllegalArgumentException("checkpoint " + dir + "/" + name + " has averageOptimizerState="
-                        + averaged + " but this run sets " + averageOptimizerState);
-            }
-            Map<Integer, float[]> perPartition = new TreeMap<>();
-            arrays.forEach((k, v) -> {
-                if (k.startsWith("optimizer_p")) {
-                    perPartition.put(Integer.parseInt(k.substring("optimizer_p".length())), v);
-                }
-            });
-            return new TrainingState(params, arrays.get("ema"), averaged ? arrays.get("optimizer") : null, perPartition,
-                    Integer.parseInt(props.getProperty("stateSize")), Long.parseLong(props.getProperty("step")),
-                    Integer.parseInt(props.getProperty("round")), Long.parseLong(props.getProperty("imagesSeen")));
+            candidates = candidates(root.getFileSystem(conf), root);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the checkpoint in " + dir, e);
+            throw new UncheckedIOException("cannot list the checkpoints in " + dir, e);
+        }
+        List<String> refused = new ArrayList<>();
+        for (String name : candidates) {
+            TrainingState s;
+            try {
+                s = read(name);
+            } catch (IOException | RuntimeException e) {
+                String why = name + ": " + e.getMessage();
+                refused.add(why);
+                LOG.log(System.Logger.Level.WARNING, "skipping damaged checkpoint " + dir + "/" + why);
+                continue;
+            }
+            check(s, name, numParameters, averageOptimizerState);
+            lastSaved = new Path(root, name) + " (round " + s.round() + ")";
+            return s;
+        }
+        if (!refused.isEmpty()) {
+            throw new IllegalStateException("checkpointDir " + dir + " holds checkpoints but none can be read: "
+                    + String.join("; ", refused) + ". Use another checkpointDir to start afresh.");
+        }
+        return null;
+    }
+
+    /** {@code round-*} directories, newest first, the one LATEST names at the front. */
+    private static List<String> candidates(FileSystem fs, Path root) throws IOException {
+        FileStatus[] entries;
+        try {
+            entries = fs.listStatus(root);
+        } catch (FileNotFoundException e) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        for (FileStatus s : entries) {
+            if (s.isDirectory() && ROUND_DIR.matcher(s.getPath().getName()).matches()) {
+                names.add(s.getPath().getName());
+            }
+        }
+        names.sort(Comparator.comparingLong((String n) -> Long.parseLong(n.substring("round-".length()))).reversed());
+        String hint = readLatest(fs, new Path(root, LATEST));
+        if (hint != null && names.remove(hint)) {
+            names.add(0, hint);
+        }
+        return names;
+    }
+
+    private static String readLatest(FileSystem fs, Path latest) {
+        try (var in = fs.open(latest)) {
+            String name = new String(in.readNBytes(64), StandardCharsets.UTF_8).strip();
+            return ROUND_DIR.matcher(name).matches() ? name : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private TrainingState read(String name) throws IOException {
+        HadoopBlobStore store = new HadoopBlobStore(dir + "/" + name, conf);
+        Properties props = new Properties();
+        try (var r = new BufferedReader(new InputStreamReader(store.open(STATE), StandardCharsets.UTF_8))) {
+            props.load(r);
+        }
+        Map<String, float[]> arrays = WeightsFormat.read(store);
+        boolean averaged = Boolean.parseBoolean(required(props, "averageOptimizerState"));
+        Map<Integer, float[]> perPartition = new TreeMap<>();
+        arrays.forEach((k, v) -> {
+            if (k.startsWith("optimizer_p")) {
+                perPartition.put(Integer.parseInt(k.substring("optimizer_p".length())), v);
+            }
+        });
+        float[] params = arrays.get("params");
+        float[] ema = arrays.get("ema");
+        if (params == null || ema == null) {
+            throw new IOException("the checkpoint lacks 'params' or 'ema'");
+        }
+        TrainingState s = new TrainingState(params, ema, averaged ? arrays.get("optimizer") : null, perPartition,
+                Integer.parseInt(required(props, "stateSize")), Long.parseLong(required(props, "step")),
+                Integer.parseInt(required(props, "round")), Long.parseLong(required(props, "imagesSeen")));
+        s.setLearningRateScale(Double.parseDouble(props.getProperty("learningRateScale", "1.0")));
+        return s;
+    }
+
+    private static String required(Properties p, String key) throws IOException {
+        String v = p.getProperty(key);
+        if (v == null) {
+            throw new IOException(STATE + " lacks '" + key + "'");
+        }
+        return v.strip();
+    }
+
+    /** A readable checkpoint of another network or setting is the user's mistake, not damage: no fallback. */
+    private void check(TrainingState s, String name, int numParameters, boolean averageOptimizerState) {
+        if (s.params().length != numParameters) {
+            throw new IllegalArgumentException("checkpoint " + dir + "/" + name + " holds " + s.params().length
+                    + " parameters, but the configured network has " + numParameters
+                    + ": use another checkpointDir or the network it was trained with");
+        }
+        boolean averaged = s.sharedState() != null;
+        if (averaged != averageOptimizerState) {
+            throw new IllegalArgumentException("checkpoint " + dir + "/" + name + " has averageOptimizerState="
+                    + averaged + " but this run sets " + averageOptimizerState);
         }
     }
 }

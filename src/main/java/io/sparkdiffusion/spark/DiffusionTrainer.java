@@ -1,6 +1,7 @@
 package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.DiffusionObjective;
 import io.sparkdiffusion.train.NetworkSpec;
 import io.sparkdiffusion.train.Optimizer;
@@ -37,7 +38,9 @@ import java.util.Arrays;
  *
  * <p>The run lasts {@code numRounds} rounds, or, when {@code numImages > 0}, as many rounds as it takes to train on
  * {@code numImages} images. With {@code checkpointDir} set, the state is saved every {@code checkpointInterval}
- * rounds and a fit with the same directory resumes from the latest checkpoint.
+ * rounds and a fit with the same directory resumes from the latest checkpoint (see docs/faults.md). A round whose
+ * loss, weights or optimizer state are not finite is discarded; {@code onDivergence} says whether the run then
+ * stops with a {@link io.sparkdiffusion.train.TrainingDivergedException} or backs off the learning rate.
  */
 public final class DiffusionTrainer extends Estimator<DiffusionModel> implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
@@ -62,6 +65,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final LongParam seed;
     private final Param<String> checkpointDir;
     private final IntParam checkpointInterval;
+    private final Param<String> onDivergence;
+    private final DoubleParam learningRateBackoff;
+    private final IntParam maxBackoffs;
     private transient RoundListener roundListener;
 
     public DiffusionTrainer() {
@@ -100,6 +106,12 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         checkpointDir = new Param<>(this, "checkpointDir",
                 "directory (any Hadoop path) for training checkpoints, resumed from when present; empty for none");
         checkpointInterval = new IntParam(this, "checkpointInterval", "rounds between checkpoints", Validators.intAtLeast(1));
+        onDivergence = new Param<>(this, "onDivergence", "when a round's loss, weights or optimizer state are NaN or "
+                + "infinite, the round is discarded and the run stops with an error (stop) or reruns it at a lower "
+                + "learning rate (backoff)", Validators.oneOf("stop", "backoff"));
+        learningRateBackoff = new DoubleParam(this, "learningRateBackoff",
+                "factor on the learning rate at each divergence backoff, in (0, 1)", Validators.of(v -> (Double) v > 0 && (Double) v < 1));
+        maxBackoffs = new IntParam(this, "maxBackoffs", "most divergence backoffs in one run, >= 1", Validators.intAtLeast(1));
 
         NetworkParams.DefaultSetter defaults = new NetworkParams.DefaultSetter() {
             @Override
@@ -126,6 +138,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(seed, 0L);
         setDefault(checkpointDir, "");
         setDefault(checkpointInterval, 10);
+        setDefault(onDivergence, "stop");
+        setDefault(learningRateBackoff, 0.5);
+        setDefault(maxBackoffs, 3);
     }
 
     @Override
@@ -164,6 +179,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public LongParam seed() { return seed; }
     public Param<String> checkpointDir() { return checkpointDir; }
     public IntParam checkpointInterval() { return checkpointInterval; }
+    public Param<String> onDivergence() { return onDivergence; }
+    public DoubleParam learningRateBackoff() { return learningRateBackoff; }
+    public IntParam maxBackoffs() { return maxBackoffs; }
 
     public String getParameterization() { return $(net.parameterization); }
     public String getNetwork() { return $(net.network); }
@@ -194,6 +212,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public long getSeed() { return (Long) $(seed); }
     public String getCheckpointDir() { return $(checkpointDir); }
     public int getCheckpointInterval() { return (Integer) $(checkpointInterval); }
+    public String getOnDivergence() { return $(onDivergence); }
+    public double getLearningRateBackoff() { return (Double) $(learningRateBackoff); }
+    public int getMaxBackoffs() { return (Integer) $(maxBackoffs); }
 
     public DiffusionTrainer setParameterization(String v) { set(net.parameterization, v); return this; }
     public DiffusionTrainer setNetwork(String v) { set(net.network, v); return this; }
@@ -224,6 +245,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setSeed(long v) { set(seed, v); return this; }
     public DiffusionTrainer setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public DiffusionTrainer setCheckpointInterval(int v) { set(checkpointInterval, v); return this; }
+    public DiffusionTrainer setOnDivergence(String v) { set(onDivergence, v); return this; }
+    public DiffusionTrainer setLearningRateBackoff(double v) { set(learningRateBackoff, v); return this; }
+    public DiffusionTrainer setMaxBackoffs(int v) { set(maxBackoffs, v); return this; }
 
     /** Called on the driver after every round (not a Param: not saved, but kept by {@link #copy}). */
     public DiffusionTrainer setRoundListener(RoundListener listener) {
@@ -245,6 +269,12 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         return new TrainingConfig(getBatchSize(), getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
                 Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8), getEmaHalfLifeImages(),
                 getEmaRampupRatio(), getAverageOptimizerState(), getSeed());
+    }
+
+    /** What a diverged round leads to. */
+    public DivergencePolicy divergencePolicy() {
+        return new DivergencePolicy(DivergencePolicy.Action.parse(getOnDivergence()), getLearningRateBackoff(),
+                getMaxBackoffs());
     }
 
     /** The loss the partitions minimize. */
@@ -293,7 +323,8 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
             if (state == null) {
                 state = TrainingState.initial(objective, config);
             }
-            var result = DistributedTraining.run(shards, objective, config, state, planned, roundListener, checkpoints);
+            var result = DistributedTraining.run(shards, objective, config, state, planned, roundListener, checkpoints,
+                    divergencePolicy());
             DiffusionModel model = new DiffusionModel(uid, spec, result.state().params(), result.state().ema(),
                     result.summary());
             copyValues(model, ParamMap.empty());

@@ -1,5 +1,6 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.Objective;
 import io.sparkdiffusion.train.LocalTrainer;
 import io.sparkdiffusion.train.PartitionResult;
@@ -8,6 +9,7 @@ import io.sparkdiffusion.train.RoundRecord;
 import io.sparkdiffusion.train.RoundStart;
 import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.TrainingConfig;
+import io.sparkdiffusion.train.TrainingDivergedException;
 import io.sparkdiffusion.train.TrainingState;
 import io.sparkdiffusion.train.TrainingSummary;
 import io.sparkdiffusion.train.WeightedSum;
@@ -35,11 +37,16 @@ import java.util.Map;
  *   <li>the driver divides, updates the EMA, records the round and destroys the broadcast.</li>
  * </ol>
  * No barrier mode, no servers: a lost executor only costs the retry of its tasks.
+ *
+ * <p>Before a round's results replace the state, the driver checks them: a NaN or infinite mean loss, weight or
+ * optimizer state means the round diverged, and it is discarded; the run then backs off the learning rate or
+ * stops, per its {@link DivergencePolicy}.
  */
 final class DistributedTraining {
 
     /** The most partial sums the driver receives per round; deeper trees keep it there as partitions grow. */
     static final int MAX_DRIVER_FAN_IN = 8;
+    private static final System.Logger LOG = System.getLogger(DistributedTraining.class.getName());
 
     record Result(TrainingState state, TrainingSummary summary) {
     }
@@ -128,11 +135,25 @@ final class DistributedTraining {
      */
     static Result run(JavaRDD<Shard> shards, Objective objective, TrainingConfig config, TrainingState state,
                       int plannedRounds, RoundListener listener, Checkpoints checkpoints) {
+        return run(shards, objective, config, state, plannedRounds, listener, checkpoints, DivergencePolicy.STOP);
+    }
+
+    /**
+     * Runs rounds until {@code state.round() == plannedRounds}, updating {@code state} in place; a diverged round
+     * is discarded and handled per {@code divergence}.
+     *
+     * @throws TrainingDivergedException when a round diverges and the policy says stop (or its backoffs are spent)
+     */
+    static Result run(JavaRDD<Shard> shards, Objective objective, TrainingConfig baseConfig, TrainingState state,
+                      int plannedRounds, RoundListener listener, Checkpoints checkpoints, DivergencePolicy divergence) {
+        int backoffs = 0;
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(shards.context());
         List<RoundRecord> records = new ArrayList<>();
-        boolean averageState = config.averageOptimizerState();
+        boolean averageState = baseConfig.averageOptimizerState();
         int depth = aggregationDepth(shards.getNumPartitions());
         while (state.round() < plannedRounds) {
+            TrainingConfig config = state.learningRateScale() == 1.0 ? baseConfig
+                    : baseConfig.withLearningRate(baseConfig.learningRate() * state.learningRateScale());
             long t0 = System.nanoTime();
             RoundStart round = state.roundStart();
             // Own optimizer states (averageOptimizerState = false) travel inside their partition's task only,
@@ -159,6 +180,22 @@ final class DistributedTraining {
                 return List.of(r).iterator();
             }).treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge, depth);
 
+            String problem = divergence(sum, averageState);
+            if (problem != null) {
+                start.destroy();
+                String where = "steps " + state.step() + ".." + (state.step() + config.localSteps() - 1)
+                        + " at learning rate " + config.learningRate() + ": " + problem;
+                if (!divergence.mayBackOff(backoffs)) {
+                    throw diverged(state.round(), where, checkpoints, divergence, backoffs);
+                }
+                backoffs++;
+                state.setLearningRateScale(state.learningRateScale() * divergence.learningRateBackoff());
+                LOG.log(System.Logger.Level.WARNING, "round " + state.round() + " diverged (" + where
+                        + "); discarded, rerunning it at learning rate "
+                        + baseConfig.learningRate() * state.learningRateScale() + " (backoff " + backoffs + " of "
+                        + divergence.maxBackoffs() + ")");
+                continue;
+            }
             state.finishRound(sum, config);
             long t1 = System.nanoTime();
             start.destroy();
@@ -176,5 +213,31 @@ final class DistributedTraining {
             }
         }
         return new Result(state, new TrainingSummary(records));
+    }
+
+    /** What is not finite in a round's results, or null when the round is sound. */
+    private static String divergence(WeightedSum sum, boolean averageState) {
+        String problem = DivergencePolicy.problem(sum.meanLoss(), sum.meanParams(),
+                averageState ? sum.meanOptimizerState() : null);
+        if (problem == null && !averageState) {
+            for (var e : sum.partitionStates().entrySet()) {
+                problem = DivergencePolicy.firstNonFinite("optimizer state entry of partition " + e.getKey(), e.getValue());
+                if (problem != null) {
+                    break;
+                }
+            }
+        }
+        return problem;
+    }
+
+    private static TrainingDivergedException diverged(int round, String where, Checkpoints checkpoints,
+                                                      DivergencePolicy policy, int backoffs) {
+        String advice = backoffs > 0
+                ? "It still diverged after " + backoffs + " learning-rate backoffs (maxBackoffs " + policy.maxBackoffs()
+                + "): lower learningRate, raise warmupSteps or set gradClip, and resume."
+                : "Lower learningRate, raise warmupSteps or set gradClip and resume"
+                + (policy.action() == DivergencePolicy.Action.STOP
+                ? ", or set onDivergence=backoff to retry such rounds at a lower rate." : ".");
+        return new TrainingDivergedException(round, where, checkpoints == null ? null : checkpoints.lastGood(), advice);
     }
 }

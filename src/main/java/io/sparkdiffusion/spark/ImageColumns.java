@@ -71,7 +71,7 @@ final class ImageColumns {
         if (v instanceof Vector vec) {
             requireSize(vec.size(), size, col);
             for (int i = 0; i < size; i++) {
-                out[offset + i] = (float) vec.apply(i);
+                out[offset + i] = finite((float) vec.apply(i), i, col);
             }
             return true;
         }
@@ -82,9 +82,17 @@ final class ImageColumns {
             if (x == null) {
                 throw new IllegalArgumentException("column '" + col + "' holds an array with a null element at " + i);
             }
-            out[offset + i] = ((Number) x).floatValue();
+            out[offset + i] = finite(((Number) x).floatValue(), i, col);
         }
         return true;
+    }
+
+    private static float finite(float v, int index, String col) {
+        if (!Float.isFinite(v)) {
+            throw new IllegalArgumentException("column '" + col + "' holds " + v + " at index " + index
+                    + " of an image; pixel values must be finite numbers in [-1, 1]");
+        }
+        return v;
     }
 
     private static void requireSize(int got, int expected, String col) {

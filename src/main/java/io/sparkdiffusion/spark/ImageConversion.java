@@ -1,11 +1,16 @@
 package io.sparkdiffusion.spark;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 
 /**
  * Pixel conversions behind {@link ImageTensorizer}: decoded images as planar {@code [C, H, W]} doubles in [0, 1],
@@ -53,17 +58,48 @@ final class ImageConversion {
      * Decodes PNG or JPEG bytes with ImageIO. Gray images keep their stored values (no colour-space conversion);
      * palette images use their palette's RGB; alpha is dropped.
      *
-     * @return null if the bytes are not a decodable image
+     * <p>The size in the image's header is checked against {@code maxPixels} before any pixel is decoded, so a
+     * decompression bomb (a small file that claims billions of pixels) is refused without allocating them. A
+     * decoder warning (e.g. a JPEG that ends early, which ImageIO would pad with gray) is an error too: a
+     * half-decoded image is never passed on as data.
+     *
+     * @throws InvalidImageException saying why the bytes are not a usable image
      */
-    static Planar decode(byte[] bytes) {
+    static Planar decode(byte[] bytes, long maxPixels) throws InvalidImageException {
+        if (bytes == null || bytes.length == 0) {
+            throw new InvalidImageException("an empty file (0 bytes), not a PNG or JPEG image");
+        }
         BufferedImage img;
-        try {
-            img = bytes == null ? null : ImageIO.read(new ByteArrayInputStream(bytes));
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new InvalidImageException("bytes that are not a PNG or JPEG image: they cannot be decoded "
+                        + "(no image format recognises their first bytes)");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                if (pixels > maxPixels) {
+                    throw new InvalidImageException("an image of " + reader.getWidth(0) + " x " + reader.getHeight(0)
+                            + " = " + pixels + " pixels, over maxImagePixels " + maxPixels
+                            + " (a decompression bomb, or raise maxImagePixels)");
+                }
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                img = reader.read(0);
+                if (!warnings.isEmpty()) {
+                    throw new InvalidImageException("bytes that cannot be decoded as PNG or JPEG completely: "
+                            + String.join("; ", warnings));
+                }
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException | RuntimeException e) {
-            return null;
+            throw new InvalidImageException("bytes that cannot be decoded as PNG or JPEG (" + e + ")");
         }
         if (img == null) {
-            return null;
+            throw new InvalidImageException("bytes that cannot be decoded as PNG or JPEG");
         }
         int h = img.getHeight();
         int w = img.getWidth();

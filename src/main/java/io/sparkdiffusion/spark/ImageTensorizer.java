@@ -5,6 +5,7 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -14,7 +15,8 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BinaryType;
@@ -40,12 +42,21 @@ import java.util.Locale;
  * Channels are converted (gray to RGB by replication, RGB to gray by BT.601 luma, alpha dropped), the shorter
  * side is scaled to {@code imageSize} (triangle filter, antialiased) and the centre square is kept.
  *
- * <p>{@code handleInvalid} says what happens to rows that cannot be read (null, undecodable, wrong size):
+ * <p>{@code handleInvalid} says what happens to rows that cannot be read (null, empty, undecodable or truncated
+ * files, images over {@code maxImagePixels}, arrays of the wrong size or with NaN or infinite values):
  * {@code error} fails the job naming the row's problem, {@code skip} drops the row, {@code keep} keeps it
- * with a null output.
+ * with a null output. Errors name the file (the {@code path} column of {@code binaryFile} input, the
+ * {@code origin} of an image struct) or the column, and the problem.
  */
 public final class ImageTensorizer extends Transformer implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
+    /**
+     * The default {@code maxImagePixels}: 50 megapixels. Decoding keeps the image as planar doubles, so an RGB
+     * image of this size takes 1.2 GB on its executor; larger ones are almost always mistakes or attacks.
+     */
+    public static final long DEFAULT_MAX_IMAGE_PIXELS = 50_000_000L;
+    /** The file-path column of Spark's {@code binaryFile} source, used to name bad files in errors. */
+    static final String PATH_COL = "path";
 
     private final String uid;
     private final Param<String> inputCol;
@@ -56,6 +67,7 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
     private final DoubleParam inputMin;
     private final DoubleParam inputMax;
     private final Param<String> handleInvalid;
+    private final LongParam maxImagePixels;
 
     public ImageTensorizer() {
         this(Identifiable$.MODULE$.randomUID("imageTensorizer"));
@@ -86,7 +98,11 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
         setDefault(inputShape, new int[0]);
         setDefault(inputMin, 0.0);
         setDefault(inputMax, 1.0);
+        maxImagePixels = new LongParam(this, "maxImagePixels",
+                "largest width x height of a PNG/JPEG or image struct; larger ones (decompression bombs) are invalid rows",
+                Validators.longAtLeast(1));
         setDefault(handleInvalid, "error");
+        setDefault(maxImagePixels, DEFAULT_MAX_IMAGE_PIXELS);
     }
 
     @Override
@@ -102,6 +118,7 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
     public DoubleParam inputMin() { return inputMin; }
     public DoubleParam inputMax() { return inputMax; }
     public Param<String> handleInvalid() { return handleInvalid; }
+    public LongParam maxImagePixels() { return maxImagePixels; }
 
     public String getInputCol() { return $(inputCol); }
     public String getOutputCol() { return $(outputCol); }
@@ -111,6 +128,7 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
     public double getInputMin() { return (Double) $(inputMin); }
     public double getInputMax() { return (Double) $(inputMax); }
     public String getHandleInvalid() { return $(handleInvalid); }
+    public long getMaxImagePixels() { return (Long) $(maxImagePixels); }
 
     public ImageTensorizer setInputCol(String v) { set(inputCol, v); return this; }
     public ImageTensorizer setOutputCol(String v) { set(outputCol, v); return this; }
@@ -120,6 +138,7 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
     public ImageTensorizer setInputMin(double v) { set(inputMin, v); return this; }
     public ImageTensorizer setInputMax(double v) { set(inputMax, v); return this; }
     public ImageTensorizer setHandleInvalid(String v) { set(handleInvalid, v); return this; }
+    public ImageTensorizer setMaxImagePixels(long v) { set(maxImagePixels, v); return this; }
 
     private enum Kind { IMAGE_STRUCT, BYTES, ARRAY }
 
@@ -154,16 +173,25 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         transformSchema(dataset.schema());
-        Converter converter = new Converter(inputKind(dataset.schema()), getImageChannels(), getImageSize(),
-                getInputShape(), getInputMin(), getInputMax(), getHandleInvalid().toLowerCase(Locale.ROOT),
-                getInputCol());
-        UserDefinedFunction udf = functions.udf(converter, new ArrayType(DataTypes.FloatType, false));
-        Dataset<Row> out = dataset.withColumn(getOutputCol(), udf.apply(functions.col(getInputCol())));
-        return converter.handleInvalid.equals("skip") ? out.filter(functions.col(getOutputCol()).isNotNull()) : out;
+        Kind kind = inputKind(dataset.schema());
+        Converter converter = new Converter(kind, getImageChannels(), getImageSize(), getInputShape(), getInputMin(),
+                getInputMax(), getHandleInvalid().toLowerCase(Locale.ROOT), getInputCol(), getMaxImagePixels());
+        ArrayType out = new ArrayType(DataTypes.FloatType, false);
+        // binaryFile input: the file's path goes along so that errors can name the file.
+        boolean withPath = kind == Kind.BYTES && Arrays.asList(dataset.schema().fieldNames()).contains(PATH_COL)
+                && dataset.schema().apply(PATH_COL).dataType().equals(DataTypes.StringType);
+        Column value = withPath
+                ? functions.udf((UDF2<Object, String, float[]>) converter::convert, out)
+                        .apply(functions.col(getInputCol()), functions.col(PATH_COL))
+                : functions.udf((UDF1<Object, float[]>) v -> converter.convert(v, null), out)
+                        .apply(functions.col(getInputCol()));
+        Dataset<Row> result = dataset.withColumn(getOutputCol(), value);
+        return converter.handleInvalid.equals("skip") ? result.filter(functions.col(getOutputCol()).isNotNull()) : result;
     }
 
     /** The per-row conversion; holds plain settings only, so it ships to executors without the stage. */
-    private static final class Converter implements UDF1<Object, float[]> {
+    private static final class Converter implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
         private final Kind kind;
         private final int channels;
         private final int size;
@@ -172,9 +200,10 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
         private final double max;
         final String handleInvalid;
         private final String col;
+        private final long maxPixels;
 
         Converter(Kind kind, int channels, int size, int[] inputShape, double min, double max, String handleInvalid,
-                  String col) {
+                  String col, long maxPixels) {
             this.kind = kind;
             this.channels = channels;
             this.size = size;
@@ -183,35 +212,34 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
             this.max = max;
             this.handleInvalid = handleInvalid;
             this.col = col;
+            this.maxPixels = maxPixels;
         }
 
-        @Override
-        public float[] call(Object value) {
-            String problem;
-            ImageConversion.Planar planar = null;
-            if (value == null) {
-                problem = "a null value";
-            } else {
+        /**
+         * The tensor of one value, or null for an invalid one under skip/keep.
+         *
+         * @param path the file the value came from, or null when unknown
+         */
+        float[] convert(Object value, String path) {
+            ImageConversion.Planar planar;
+            String origin = path;
+            try {
+                if (value == null) {
+                    throw new InvalidImageException("a null value");
+                }
                 planar = switch (kind) {
                     case IMAGE_STRUCT -> {
                         Row r = (Row) value;
-                        yield r.isNullAt(r.fieldIndex("data")) ? null : ImageConversion.fromOpenCvBytes(
-                                r.getAs("data"), r.<Integer>getAs("height"), r.<Integer>getAs("width"),
-                                r.<Integer>getAs("nChannels"));
+                        origin = structOrigin(r);
+                        yield fromStruct(r);
                     }
-                    case BYTES -> ImageConversion.decode((byte[]) value);
+                    case BYTES -> ImageConversion.decode((byte[]) value, maxPixels);
                     case ARRAY -> fromArray(value);
                 };
-                problem = switch (kind) {
-                    case IMAGE_STRUCT -> "an image struct that is not a valid 8-bit image with 1, 3 or 4 channels";
-                    case BYTES -> "bytes that are not a PNG or JPEG image";
-                    case ARRAY -> "an array of the wrong length (expected " + inputShape[0] * inputShape[1] * inputShape[2]
-                            + " values for inputShape " + Arrays.toString(inputShape) + ") or with nulls";
-                };
-            }
-            if (planar == null) {
+            } catch (InvalidImageException e) {
                 if (handleInvalid.equals("error")) {
-                    throw new IllegalArgumentException("ImageTensorizer: column '" + col + "' holds " + problem
+                    throw new IllegalArgumentException("ImageTensorizer: column '" + col + "'"
+                            + (origin == null ? "" : " of " + origin) + " holds " + e.getMessage()
                             + "; set handleInvalid to skip or keep to pass over such rows");
                 }
                 return null;
@@ -219,29 +247,55 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
             return ImageConversion.toSigned(ImageConversion.resizeCrop(ImageConversion.toChannels(planar, channels), size));
         }
 
-        private ImageConversion.Planar fromArray(Object value) {
+        private static String structOrigin(Row r) {
+            int i = Arrays.asList(r.schema().fieldNames()).indexOf("origin");
+            return i < 0 || r.isNullAt(i) ? null : r.getString(i);
+        }
+
+        private ImageConversion.Planar fromStruct(Row r) throws InvalidImageException {
+            if (r.isNullAt(r.fieldIndex("data"))) {
+                throw new InvalidImageException("an image struct without data (an image the image source could not read)");
+            }
+            int height = r.<Integer>getAs("height");
+            int width = r.<Integer>getAs("width");
+            int nChannels = r.<Integer>getAs("nChannels");
+            if ((long) height * width > maxPixels) {
+                throw new InvalidImageException("an image of " + width + " x " + height + " = " + (long) height * width
+                        + " pixels, over maxImagePixels " + maxPixels);
+            }
+            ImageConversion.Planar p = ImageConversion.fromOpenCvBytes(r.getAs("data"), height, width, nChannels);
+            if (p == null) {
+                throw new InvalidImageException("an image struct that is not a valid 8-bit image with 1, 3 or 4 channels"
+                        + " (height " + height + ", width " + width + ", nChannels " + nChannels + ")");
+            }
+            return p;
+        }
+
+        private ImageConversion.Planar fromArray(Object value) throws InvalidImageException {
             int n = inputShape[0] * inputShape[1] * inputShape[2];
             double[] p = new double[n];
             double range = max - min;
-            if (value instanceof Vector v) {
-                if (v.size() != n) {
-                    return null;
-                }
-                for (int i = 0; i < n; i++) {
-                    p[i] = (v.apply(i) - min) / range;
-                }
-            } else {
-                scala.collection.Seq<?> s = (scala.collection.Seq<?>) value;
-                if (s.length() != n) {
-                    return null;
-                }
-                for (int i = 0; i < n; i++) {
-                    Object x = s.apply(i);
-                    if (x == null) {
-                        return null;
+            int length = value instanceof Vector v ? v.size() : ((scala.collection.Seq<?>) value).length();
+            if (length != n) {
+                throw new InvalidImageException("an array of " + length + " values, expected " + n
+                        + " values for inputShape " + Arrays.toString(inputShape));
+            }
+            for (int i = 0; i < n; i++) {
+                double x;
+                if (value instanceof Vector v) {
+                    x = v.apply(i);
+                } else {
+                    Object o = ((scala.collection.Seq<?>) value).apply(i);
+                    if (o == null) {
+                        throw new InvalidImageException("an array with a null at index " + i);
                     }
-                    p[i] = (((Number) x).doubleValue() - min) / range;
+                    x = ((Number) o).doubleValue();
                 }
+                if (!Double.isFinite(x)) {
+                    throw new InvalidImageException("an array with " + (float) x + " at index " + i
+                            + " (pixel values must be finite numbers)");
+                }
+                p[i] = (x - min) / range;
             }
             return new ImageConversion.Planar(p, inputShape[0], inputShape[1], inputShape[2]);
         }

@@ -38,6 +38,14 @@ final class ModelPersistence {
 
         @Override
         public void saveImpl(String path) {
+            String problem = io.sparkdiffusion.train.DivergencePolicy.firstNonFinite("weight", model.weights());
+            if (problem == null) {
+                problem = io.sparkdiffusion.train.DivergencePolicy.firstNonFinite("EMA weight", model.emaWeights());
+            }
+            if (problem != null) {
+                throw new IllegalStateException("refusing to save DiffusionModel " + model.uid() + " to " + path + ": "
+                        + problem + " (the model diverged; use the last good checkpoint)");
+            }
             DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession());
             HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
             NetworkSpec s = model.networkSpec();
@@ -68,8 +76,13 @@ final class ModelPersistence {
     static final class Reader extends MLReader<DiffusionModel> {
         @Override
         public DiffusionModel load(String path) {
-            DefaultParamsReader.Metadata metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(),
-                    DiffusionModel.class.getName());
+            DefaultParamsReader.Metadata metadata;
+            try {
+                metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(), DiffusionModel.class.getName());
+            } catch (Exception e) { // Spark rethrows Jackson's checked parse errors unchecked
+                throw new IllegalArgumentException("cannot load a DiffusionModel from " + path + ": its metadata ("
+                        + path + "/metadata) is missing or unreadable: " + e.getMessage(), e);
+            }
             HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
             try {
                 Properties p = new Properties();
@@ -97,7 +110,12 @@ final class ModelPersistence {
                             + arrays.keySet());
                 }
                 DiffusionModel model = new DiffusionModel(metadata.uid(), spec, weights, ema, null);
-                metadata.getAndSetParams(model, scala.Option.empty());
+                try {
+                    metadata.getAndSetParams(model, scala.Option.empty());
+                } catch (RuntimeException e) {
+                    throw new IOException("its metadata (" + path + "/metadata) holds an unknown or invalid Param: "
+                            + e.getMessage(), e);
+                }
                 return model;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load a DiffusionModel from " + path + ": " + e.getMessage(), e);

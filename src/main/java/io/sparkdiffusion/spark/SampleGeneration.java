@@ -112,7 +112,9 @@ final class SampleGeneration implements MapPartitionsFunction<Row, Row> {
                     for (int k = 0; k < r.length(); k++) {
                         values[k] = r.get(k);
                     }
-                    values[r.length()] = img;
+                    // A Seq, not the float[]: Spark hands these Row objects on unchanged where no conversion is
+                        // planned (e.g. foreachPartition right after transform), and Row.getList needs a Seq.
+                        values[r.length()] = scala.collection.immutable.ArraySeq.unsafeWrapArray(img);
                     if (withImage) {
                         values[r.length() + 1] = ImageStructs.fromChw(img, spec.imgChannels(), spec.imgResolution());
                     }

@@ -33,8 +33,14 @@ public final class LocalTrainer {
         long images = 0;
         for (int k = 0; k < numSteps; k++) {
             int batch = Math.min(config.batchSize(), shard.size());
-            lossSum += step(objective, config, shard, partition, w, grads, stepper, startStep + k) * batch;
+            double loss = tryStep(objective, config, shard, partition, w, grads, stepper, startStep + k);
+            lossSum += loss * batch;
             images += batch;
+            if (!Double.isFinite(loss)) {
+                // Diverged: a retry would only repeat it, so report it (the NaN loss sum) for the driver to
+                // discard the round, instead of throwing.
+                break;
+            }
         }
         return new PartitionResult(partition, w, stepper.state(), images, lossSum, System.nanoTime() - start);
     }
@@ -47,12 +53,22 @@ public final class LocalTrainer {
      */
     public static double step(Objective objective, TrainingConfig config, Shard shard, int partition, float[] params,
                               float[] grads, Optimizer.Stepper optimizer, long globalStep) {
+        double loss = tryStep(objective, config, shard, partition, params, grads, optimizer, globalStep);
+        if (!Double.isFinite(loss)) {
+            throw new IllegalStateException("training diverged: loss is " + loss + " at step " + globalStep
+                    + " on partition " + partition + " (try a lower learningRate or set gradClip)");
+        }
+        return loss;
+    }
+
+    /** {@link #step}, except that a non-finite loss is returned (and the weights left as they were), not thrown. */
+    static double tryStep(Objective objective, TrainingConfig config, Shard shard, int partition, float[] params,
+                          float[] grads, Optimizer.Stepper optimizer, long globalStep) {
         SplittableRandom random = new SplittableRandom(Seeds.step(config.seed(), globalStep, partition));
         Batch batch = shard.select(batchIndices(shard.size(), config.batchSize(), random));
         double loss = objective.lossAndGradient(params, grads, batch, random);
         if (!Double.isFinite(loss)) {
-            throw new IllegalStateException("training diverged: loss is " + loss + " at step " + globalStep
-                    + " on partition " + partition + " (try a lower learningRate or set gradClip)");
+            return loss;
         }
         if (config.gradClip() > 0) {
             GradClipping.clipGradNormInPlace(grads, config.gradClip());

@@ -57,6 +57,12 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
         }
     }
 
+    /** These settings with another peak learning rate (a divergence backoff). */
+    public TrainingConfig withLearningRate(double rate) {
+        return new TrainingConfig(batchSize, localSteps, rate, warmupSteps, gradClip, optimizer, emaHalfLifeImages,
+                emaRampupRatio, averageOptimizerState, seed);
+    }
+
     /** The learning rate of step {@code step} (counting from 1). */
     public double learningRateAt(long step) {
         return warmupSteps == 0 ? learningRate : learningRate * Math.min(1.0, (double) step / warmupSteps);

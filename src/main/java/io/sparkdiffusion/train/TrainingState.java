@@ -17,6 +17,7 @@ public final class TrainingState {
     private long step;
     private int round;
     private long imagesSeen;
+    private double learningRateScale = 1.0;
 
     /**
      * A state from its parts (a fresh start or a checkpoint).
@@ -107,5 +108,21 @@ public final class TrainingState {
 
     public long imagesSeen() {
         return imagesSeen;
+    }
+
+    /**
+     * The factor on the configured learning rate: 1, or less after divergence backoffs
+     * ({@link DivergencePolicy}); saved in checkpoints so that a resumed run keeps it.
+     */
+    public double learningRateScale() {
+        return learningRateScale;
+    }
+
+    /** Sets the learning-rate factor (after a backoff, or from a checkpoint); in (0, 1]. */
+    public void setLearningRateScale(double scale) {
+        if (!(scale > 0 && scale <= 1)) {
+            throw new IllegalArgumentException("learningRateScale must be in (0, 1], got " + scale);
+        }
+        this.learningRateScale = scale;
     }
 }

@@ -96,8 +96,15 @@ class LocalTrainerTest {
                 return Double.NaN;
             }
         };
-        var e = assertThrows(IllegalStateException.class, () -> LocalTrainer.run(nan, config(new Optimizer.Sgd(), 2, 1),
-                ToyData.shard(4, D, 0, 1), 1, new float[2 * D], new float[0], 7, 1));
+        // In a task, divergence is reported (a NaN loss sum) for the driver to discard the round: a retry would
+        // only repeat it.
+        PartitionResult r = LocalTrainer.run(nan, config(new Optimizer.Sgd(), 2, 1), ToyData.shard(4, D, 0, 1), 1,
+                new float[2 * D], new float[0], 7, 3);
+        assertTrue(Double.isNaN(r.lossSum()) && r.images() > 0, "reported, after the first step");
+        // A single step (the plain local loop) throws, naming the step and partition.
+        var e = assertThrows(IllegalStateException.class, () -> LocalTrainer.step(nan, config(new Optimizer.Sgd(), 2, 1),
+                ToyData.shard(4, D, 0, 1), 1, new float[2 * D], new float[2 * D],
+                new Optimizer.Sgd().resume(new float[0], 7, 2 * D, 0.1), 7));
         assertTrue(e.getMessage().contains("step 7") && e.getMessage().contains("partition 1"), e.getMessage());
     }
 }

@@ -1,0 +1,230 @@
+package io.sparkdiffusion.spark;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Point 5 of the fault issue: a saved model whose files were truncated, altered or written by a newer format
+ * is refused with an error naming the file and the problem; loading reads bytes as floats and text, never as
+ * Java objects. Files are altered the way a broken copy or a disk would (Hadoop's {@code .crc} side files are
+ * removed, since a copy made by other tools has none, so the format's own SHA-256 must catch it).
+ */
+class ModelFilesTest extends SparkTestBase {
+    private static final int FUZZ_CASES = 24;
+    private static Path saved;
+    private static DiffusionModel original;
+
+    @BeforeAll
+    static void saveOneModel(@TempDir Path dir) throws IOException {
+        original = DiffusionTrainerTest.tinyTrainer().setNumRounds(1).fit(TinyData.frame(4, 8, 1, 1, 5));
+        saved = dir.resolve("model");
+        original.write().save(saved.toString());
+    }
+
+    /** A fresh copy of the saved model without .crc side files. */
+    private static Path copy(Path dir) throws IOException {
+        Path out = dir.resolve("copy");
+        try (Stream<Path> files = Files.walk(saved)) {
+            for (Path p : files.toList()) {
+                Path target = out.resolve(saved.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!p.getFileName().toString().endsWith(".crc")) {
+                    Files.copy(p, target);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String loadError(Path model) {
+        RuntimeException e = assertThrows(RuntimeException.class, () -> DiffusionModel.load(model.toString()));
+        return ImageTensorizerTest.rootMessage(e);
+    }
+
+    @Test
+    void anUntouchedCopyLoadsToTheSameWeights(@TempDir Path dir) throws IOException {
+        DiffusionModel m = DiffusionModel.load(copy(dir).toString());
+        assertArrayEquals(original.weights(), m.weights());
+        assertArrayEquals(original.emaWeights(), m.emaWeights());
+    }
+
+    @Test
+    void aTruncatedWeightsFileIsRefusedByName(@TempDir Path dir) throws IOException {
+        Path m = copy(dir);
+        Path chunk = m.resolve("data/weights-00000.bin");
+        Files.write(chunk, Arrays.copyOf(Files.readAllBytes(chunk), 1000));
+        String msg = loadError(m);
+        assertTrue(msg.contains("weights-00000.bin") && msg.contains("truncated"), msg);
+    }
+
+    @Test
+    void oneAlteredByteFailsTheChecksumByName(@TempDir Path dir) throws IOException {
+        Path m = copy(dir);
+        Path chunk = m.resolve("data/ema-00000.bin");
+        byte[] b = Files.readAllBytes(chunk);
+        b[b.length / 2] ^= 0x10;
+        Files.write(chunk, b);
+        String msg = loadError(m);
+        assertTrue(msg.contains("ema-00000.bin") && msg.contains("SHA-256"), msg);
+    }
+
+    @Test
+    void extraBytesAreRefused(@TempDir Path dir) throws IOException {
+        Path m = copy(dir);
+        Path chunk = m.resolve("data/weights-00000.bin");
+        Files.write(chunk, new byte[] {0, 0, 0, 0}, java.nio.file.StandardOpenOption.APPEND);
+        String msg = loadError(m);
+        assertTrue(msg.contains("weights-00000.bin"), msg);
+    }
+
+    @Test
+    void aMissingManifestMeansAnUnfinishedWrite(@TempDir Path dir) throws IOException {
+        Path m = copy(dir);
+        Files.delete(m.resolve("data/manifest.txt"));
+        String msg = loadError(m);
+        assertTrue(msg.contains("manifest.txt is missing") && msg.contains("did not finish"), msg);
+    }
+
+    @Test
+    void newerFormatVersionsAreRefusedByName(@TempDir Path dir) throws IOException {
+        Path m = copy(dir);
+        Path manifest = m.resolve("data/manifest.txt");
+        Files.writeString(manifest, Files.readString(manifest).replace("version 1", "version 2"));
+        String msg = loadError(m);
+        assertTrue(msg.contains("newer format version 2") && msg.contains("upgrade spark-diffusion"), msg);
+
+        Path m2 = copy(dir.resolve("second"));
+        Path props = m2.resolve("data/network.properties");
+        Files.writeString(props, Files.readString(props).replace("formatVersion=1", "formatVersion=3"));
+        msg = loadError(m2);
+        assertTrue(msg.contains("newer format version 3"), msg);
+    }
+
+    @Test
+    void anotherStagesDirectoryIsRefused(@TempDir Path dir) throws IOException {
+        Path t = dir.resolve("trainer");
+        DiffusionTrainerTest.tinyTrainer().write().save(t.toString());
+        String msg = loadError(t);
+        assertTrue(msg.contains(DiffusionTrainer.class.getName()) || msg.contains("DiffusionTrainer"), msg);
+    }
+
+    /** A class whose deserialization would be noticed: loading must never get that far. */
+    static final class Tripwire implements Serializable {
+        private static final long serialVersionUID = 1L;
+        static volatile boolean triggered;
+
+        private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+            in.defaultReadObject();
+            triggered = true;
+        }
+    }
+
+    /**
+     * Serialized Java objects in place of every data file, with a manifest that matches them (length and
+     * SHA-256), so that the format checks pass: the bytes are read as floats and text, and nothing is deserialized.
+     */
+    @Test
+    void loadingNeverDeserializesJavaObjects(@TempDir Path dir) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(new Tripwire());
+        }
+        byte[] object = bytes.toByteArray();
+        // Sanity check of the tripwire itself: deserializing it is noticed.
+        try (ObjectInputStream in = new ObjectInputStream(new java.io.ByteArrayInputStream(object))) {
+            in.readObject();
+        }
+        assertTrue(Tripwire.triggered);
+        Tripwire.triggered = false;
+
+        Path m = copy(dir);
+        Path chunk = m.resolve("data/ema-00000.bin");
+        byte[] planted = Arrays.copyOf(object, (int) Files.size(chunk)); // same length, object stream first
+        Files.write(chunk, planted);
+        Path manifest = m.resolve("data/manifest.txt");
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(planted));
+        List<String> lines = Files.readAllLines(manifest, StandardCharsets.UTF_8).stream()
+                .map(l -> l.startsWith("chunk ema 0 ") ? l.substring(0, l.lastIndexOf(' ') + 1) + sha : l).toList();
+        Files.write(manifest, lines, StandardCharsets.UTF_8);
+        DiffusionModel m1 = DiffusionModel.load(m.toString());
+        assertArrayEquals(original.weights(), m1.weights(), "the untouched array is intact");
+        assertFalse(Arrays.equals(original.emaWeights(), m1.emaWeights()), "the planted bytes became floats");
+        assertFalse(Tripwire.triggered, "no Java deserialization of file contents");
+
+        Files.write(m.resolve("data/network.properties"), object);
+        String msg = loadError(m);
+        assertTrue(msg.contains("network.properties"), msg);
+        assertFalse(Tripwire.triggered, "no Java deserialization of file contents");
+    }
+
+    /**
+     * Random single-byte changes anywhere in the model's files: each load either fails with an error or gives
+     * exactly the original weights (a change in a comment or a Param's text), never different weights.
+     */
+    @Test
+    void randomByteChangesNeverLoadDifferentWeights(@TempDir Path dir) throws IOException {
+        SplittableRandom r = new SplittableRandom(41);
+        int refused = 0;
+        for (int i = 0; i < FUZZ_CASES; i++) {
+            Path m = copy(dir.resolve("case" + i));
+            List<Path> files;
+            try (Stream<Path> s = Files.walk(m)) {
+                files = s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("_"))
+                        .sorted().toList();
+            }
+            Path f = files.get(r.nextInt(files.size()));
+            byte[] b = Files.readAllBytes(f);
+            if (b.length == 0) {
+                continue;
+            }
+            int at = r.nextInt(b.length);
+            b[at] = (byte) (b[at] ^ (1 + r.nextInt(255)));
+            Files.write(f, b);
+            DiffusionModel loaded;
+            try {
+                loaded = DiffusionModel.load(m.toString());
+            } catch (Exception e) { // Spark rethrows Jackson's checked parse errors unchecked
+                assertTrue(e.getMessage() != null && e.getMessage().contains(m.toString()),
+                        "the error names the model: " + e);
+                refused++;
+                continue;
+            }
+            assertArrayEquals(original.weights(), loaded.weights(), "changed byte " + at + " of " + f);
+            assertArrayEquals(original.emaWeights(), loaded.emaWeights(), "changed byte " + at + " of " + f);
+        }
+        assertTrue(refused > FUZZ_CASES / 2, "most changes hit checked bytes: " + refused + " refused");
+    }
+
+    @Test
+    void aModelWithNonFiniteWeightsIsNeverSaved(@TempDir Path dir) {
+        float[] w = original.weights();
+        w[5] = Float.NaN;
+        DiffusionModel bad = new DiffusionModel(original.uid(), original.networkSpec(), w, original.emaWeights(), null);
+        RuntimeException e = assertThrows(RuntimeException.class, () -> bad.write().save(dir.resolve("bad").toString()));
+        assertTrue(ImageTensorizerTest.rootMessage(e).contains("NaN"), ImageTensorizerTest.rootMessage(e));
+        assertFalse(Files.exists(dir.resolve("bad/data/manifest.txt")), "no weights were written");
+    }
+}
