@@ -97,8 +97,12 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
                     return true;
                 }));
         numSteps = new IntParam(this, "numSteps", "noise levels before 0; 0: the sampler's default", Validators.intAtLeast(0));
-        timeGrid = new Param<>(this, "timeGrid", "time-step grid: default (the parameterization's), edm, vp, ve, uniform",
-                Validators.oneOf("default", "edm", "vp", "ve", "uniform"));
+        timeGrid = new Param<>(this, "timeGrid", "time-step grid: " + java.util.Arrays.stream(TimeGrid.values())
+                .map(TimeGrid::id).collect(java.util.stream.Collectors.joining(", ")) + " (default: the parameterization's)",
+                Validators.of(v -> {
+                    TimeGrid.parse(v);
+                    return true;
+                }));
         sigmaMin = new DoubleParam(this, "sigmaMin", "smallest noise level of the grid; 0: the parameterization's",
                 Validators.doubleAtLeast(0));
         sigmaMax = new DoubleParam(this, "sigmaMax", "largest noise level (sampling starts there); 0: the parameterization's",

@@ -1,6 +1,7 @@
 package io.sparkdiffusion.spark;
 
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The one SparkSession all Spark tests share (starting one takes 15-25 s here). {@code local[2,4]}: two
@@ -9,6 +10,12 @@ import org.apache.spark.sql.SparkSession;
  */
 public abstract class SparkTestBase {
     private static SparkSession spark;
+
+    /** Started before any test: ML writers and readers find the active session by themselves. */
+    @BeforeAll
+    static void startSpark() {
+        spark();
+    }
 
     protected static synchronized SparkSession spark() {
         if (spark == null) {
