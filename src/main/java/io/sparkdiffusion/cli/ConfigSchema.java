@@ -201,7 +201,7 @@ public final class ConfigSchema {
         return out.toString();
     }
 
-    /** The reference as a Markdown table (key, type, default, meaning) for docs/user-guide.md. */
+    /** The reference as a Markdown table (key, type, default, meaning) for the README. */
     public String referenceMarkdown() {
         StringBuilder out = new StringBuilder("| key | type | default | meaning |\n|---|---|---|---|\n");
         for (KeyDoc d : reference()) {
