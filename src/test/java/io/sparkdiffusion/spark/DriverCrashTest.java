@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * random draw is seeded from (seed, global step, partition), the checkpoint holds the exact float32 weights, EMA
  * and optimizer state plus the step counters, and the averaging sums are order-independent.
  */
-class DriverCrashTest extends SparkTestBase {
+public class DriverCrashTest extends SparkTestBase {
     static final int SIZE = 8;
     static final int ROUNDS = 12;
     /** The child is killed once this many rounds are checkpointed, well before it could finish. */
@@ -97,7 +97,7 @@ class DriverCrashTest extends SparkTestBase {
      * Starts {@code main} in a new JVM with this JVM's class path and module flags (Spark's add-opens), a smaller
      * heap, and output to {@code log}.
      */
-    static Process launch(Class<?> main, Path log, String... args) throws IOException {
+    public static Process launch(Class<?> main, Path log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
