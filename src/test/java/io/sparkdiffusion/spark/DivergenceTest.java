@@ -40,28 +40,17 @@ class DivergenceTest extends SparkTestBase {
     private static final double EXPLOSIVE_LR = 1e30;
 
     /** Poisons the {@code atCall}-th gradient of a task on partition 0 while its budget lasts. */
-    static final class PoisonedObjective implements Objective {
+    static final class PoisonedObjective extends FaultInjection.ForwardingObjective {
         private static final long serialVersionUID = 1L;
         static final AtomicInteger BUDGET = new AtomicInteger();
-        private final Objective delegate;
         private final boolean nanLoss;
         private final int atCall;
         private transient int calls;
 
         PoisonedObjective(Objective delegate, boolean nanLoss, int atCall) {
-            this.delegate = delegate;
+            super(delegate);
             this.nanLoss = nanLoss;
             this.atCall = atCall;
-        }
-
-        @Override
-        public int numParameters() {
-            return delegate.numParameters();
-        }
-
-        @Override
-        public void initialize(float[] params, long seed) {
-            delegate.initialize(params, seed);
         }
 
         @Override

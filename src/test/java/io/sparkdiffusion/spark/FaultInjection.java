@@ -70,19 +70,36 @@ public final class FaultInjection {
      * Delegates to {@code delegate}, but the {@code failAtCall}-th gradient of attempt 0 of partition
      * {@code partition} throws (after earlier steps of the same task already ran), while the budget lasts.
      */
-    static final class FailingObjective implements Objective {
+    static final class FailingObjective extends ForwardingObjective {
         private static final long serialVersionUID = 1L;
         /** Static: deserialized copies of this objective on the executors must share one budget. */
         static volatile Budget budget = new Budget(0);
-        private final Objective delegate;
         private final int partition;
         private final int failAtCall;
         private transient int calls;
 
         FailingObjective(Objective delegate, int partition, int failAtCall) {
-            this.delegate = delegate;
+            super(delegate);
             this.partition = partition;
             this.failAtCall = failAtCall;
+        }
+
+        @Override
+        public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom random) {
+            if (++calls == failAtCall) {
+                budget.maybeFail(partition, "a training step");
+            }
+            return delegate.lossAndGradient(params, grads, batch, random);
+        }
+    }
+
+    /** An objective that forwards everything to {@code delegate}; fault-injecting decorators override the loss. */
+    abstract static class ForwardingObjective implements Objective {
+        private static final long serialVersionUID = 1L;
+        protected final Objective delegate;
+
+        ForwardingObjective(Objective delegate) {
+            this.delegate = delegate;
         }
 
         @Override
@@ -93,14 +110,6 @@ public final class FaultInjection {
         @Override
         public void initialize(float[] params, long seed) {
             delegate.initialize(params, seed);
-        }
-
-        @Override
-        public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom random) {
-            if (++calls == failAtCall) {
-                budget.maybeFail(partition, "a training step");
-            }
-            return delegate.lossAndGradient(params, grads, batch, random);
         }
     }
 }
