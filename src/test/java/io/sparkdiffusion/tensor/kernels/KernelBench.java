@@ -37,6 +37,10 @@ public final class KernelBench {
 
     public static void main(String[] args) {
         System.out.println("BLAS " + Gemm.implementation());
+        if (args.length > 0 && args[0].equals("engines")) {
+            engines(args.length > 1 ? Integer.parseInt(args[1]) : 64);
+            return;
+        }
         int n = 64;
         // The first shape again at the end: the first measurement includes JIT warm-up.
         for (int[] s : new int[][] {{32, 32, 28}, {96, 32, 28}, {64, 64, 14}, {128, 64, 7}, {32, 32, 28}}) {
@@ -113,5 +117,29 @@ public final class KernelBench {
         time("attention fwd 64ch @7", 0, () -> Attention.forward(qkv, 0, out, 0, probs, 0, 49 * 49, n, 64, 49));
         time("attention bwd 64ch @7", 0, () -> Attention.backward(out, 0, qkv, 0, probs, 0, dqkv, 0, n, 64, 49,
                 new float[49 * 49]));
+    }
+
+    /** Every stride-1 3x3 of unet-small: forward and backward on both shifted-product engines, batch n. */
+    private static void engines(int n) {
+        int[][] shapes = {{32, 32, 28}, {64, 32, 28}, {96, 32, 28}, {32, 64, 14}, {64, 64, 14}, {128, 64, 14},
+            {64, 64, 7}, {128, 64, 7}, {32, 1, 28}, {32, 32, 28}};
+        for (int[] s : shapes) {
+            Conv2d.Geometry g = new Conv2d.Geometry(n, s[0], s[2], s[2], s[1], 3, 3, 1, 1);
+            float[] x = rand(n * s[0] * s[2] * s[2]);
+            float[] w = rand(s[1] * s[0] * 9);
+            float[] b = rand(s[1]);
+            float[] y = new float[n * s[1] * s[2] * s[2]];
+            float[] dx = new float[x.length];
+            float[] dw = new float[w.length];
+            float[] scratch = new float[(int) Math.max(ShiftedConv.scratchSize(ShiftedConv.Engine.GEMM, g),
+                    ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g))];
+            double flops = 2.0 * n * s[1] * s[0] * 9 * s[2] * s[2];
+            String shape = s[0] + "->" + s[1] + " @" + s[2];
+            for (ShiftedConv.Engine e : ShiftedConv.Engine.values()) {
+                time(e + " fwd " + shape, flops, () -> ShiftedConv.forward(e, g, x, 0, w, 0, b, 0, y, 0, scratch));
+                time(e + " bwd " + shape, 2 * flops,
+                        () -> ShiftedConv.backward(e, g, y, 0, x, 0, w, 0, dx, 0, dw, 0, scratch));
+            }
+        }
     }
 }

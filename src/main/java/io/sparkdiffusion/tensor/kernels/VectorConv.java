@@ -1,0 +1,253 @@
+package io.sparkdiffusion.tensor.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The two products of a stride-1 convolution over shifted rows, written on the Vector API (FloatVector at the
+ * machine's preferred width: 16 lanes with AVX-512, 8 with AVX2) instead of one BLAS call per kernel tap.
+ *
+ * <pre>
+ * product    out[r, p] += sum_{k &lt; kdim} sum_{t &lt; taps} a[r, k, t] * in[k, p + off[t]]      r &lt; rows, p &lt; cols
+ * correlate  d[r, k, t] += sum_{p &lt; cols} e[r, p] * in[k, p + off[t]]                     r &lt; rows, k &lt; kdim
+ * a [rows, kdim, taps] packed by pack() into ap [ceil(rows/ROWS), kdim, taps, ROWS], zero rows at the end
+ * rows of in, out and e lie inStride, outStride and eStride floats apart from their offsets
+ * </pre>
+ *
+ * <p>{@link ShiftedConv} lays a convolution out so that its forward, input gradient and weight gradient are
+ * these two products (see there). A product block keeps ROWS x VECS accumulators in vector registers while
+ * it runs over all kdim*taps terms, so each output element is summed in one fixed order, term by term, in its
+ * own lane: the result for a column does not depend on the other columns or on how many images share the call.
+ *
+ * <p>Bounds: product computes whole blocks of {@link #BLOCK} columns (cols rounded up) and correlate whole
+ * vectors of {@link #LANES} (cols rounded up); the caller's buffers hold those extra columns, zero where they
+ * enter a sum. Java's array bounds checks still guard every access.
+ */
+final class VectorConv {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /** Floats per vector. */
+    static final int LANES = SPECIES.length();
+    /** Output rows per product block; also the packing unit of a. */
+    static final int ROWS = 4;
+    /** Vectors of columns per product block: ROWS * VECS accumulators stay in registers. */
+    static final int VECS = 3;
+    /** Columns per product block. */
+    static final int BLOCK = VECS * LANES;
+    /** Terms (k, t) per correlate block. */
+    private static final int TERMS = 3;
+
+    private VectorConv() {
+    }
+
+    /** Floats pack() writes for a [rows, kdim, taps] operand. */
+    static int packedSize(int rows, int kdim, int taps) {
+        return ceilDiv(rows, ROWS) * ROWS * kdim * taps;
+    }
+
+    /**
+     * ap[((rb*kdim + k)*taps + t)*ROWS + i] = a[rb*ROWS + i, k, t], zero for rows past the end; a[r, k, t] is read
+     * at {@code a[aOff + r*rowStride + k*kStride + t*tStride]}, so any layout of a (a weight tensor or its
+     * transpose) packs without a copy first.
+     */
+    static void pack(int rows, int kdim, int taps, float[] a, int aOff, int rowStride, int kStride, int tStride,
+                     float[] ap, int apOff) {
+        int blocks = ceilDiv(rows, ROWS);
+        int dst = apOff;
+        for (int rb = 0; rb < blocks; rb++) {
+            for (int k = 0; k < kdim; k++) {
+                for (int t = 0; t < taps; t++) {
+                    for (int i = 0; i < ROWS; i++, dst++) {
+                        int r = rb * ROWS + i;
+                        ap[dst] = r < rows ? a[aOff + r * rowStride + k * kStride + t * tStride] : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** out += the product of the class javadoc, over cols rounded up to {@link #BLOCK}. */
+    static void product(int rows, int kdim, int taps, float[] ap, int apOff, float[] in, int inOff, int inStride,
+                        int[] off, float[] out, int outOff, int outStride, int cols) {
+        int blocks = ceilDiv(rows, ROWS);
+        int terms = kdim * taps;
+        // One flat loop over the terms (k, t) keeps the accumulators in registers (C2 boxes vectors carried
+        // through nested loops); termAt[j] is where term j starts in "in", relative to the block's column.
+        int[] termAt = new int[terms];
+        for (int j = 0; j < terms; j++) {
+            termAt[j] = (j / taps) * inStride + off[j % taps];
+        }
+        // Column blocks outside, row blocks inside: the in-columns a block reads (kdim rows, BLOCK plus the
+        // largest shift wide) stay in L1 while every row block uses them; the packed a streams in order.
+        for (int p = 0; p < cols; p += BLOCK) {
+            for (int rb = 0; rb < blocks; rb++) {
+                int live = Math.min(ROWS, rows - rb * ROWS);
+                productBlock(live, terms, ap, apOff + rb * terms * ROWS, in, inOff + p, termAt,
+                        out, outOff + rb * ROWS * outStride + p, outStride);
+            }
+        }
+    }
+
+    private static void productBlock(int live, int terms, float[] ap, int ai, float[] in, int inBase, int[] termAt,
+                                     float[] out, int o0, int outStride) {
+        FloatVector c00 = FloatVector.zero(SPECIES);
+        FloatVector c01 = c00;
+        FloatVector c02 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c12 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c22 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c32 = c00;
+        for (int j = 0; j < terms; j++, ai += ROWS) {
+            int q = inBase + termAt[j];
+            FloatVector b0 = FloatVector.fromArray(SPECIES, in, q);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, in, q + LANES);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, in, q + 2 * LANES);
+            FloatVector a = FloatVector.broadcast(SPECIES, ap[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            c02 = a.fma(b2, c02);
+            a = FloatVector.broadcast(SPECIES, ap[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            c12 = a.fma(b2, c12);
+            a = FloatVector.broadcast(SPECIES, ap[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            c22 = a.fma(b2, c22);
+            a = FloatVector.broadcast(SPECIES, ap[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            c32 = a.fma(b2, c32);
+        }
+        // Written out rather than through a helper: a vector passed to a call that is not inlined gets boxed.
+        c00.add(FloatVector.fromArray(SPECIES, out, o0)).intoArray(out, o0);
+        c01.add(FloatVector.fromArray(SPECIES, out, o0 + LANES)).intoArray(out, o0 + LANES);
+        c02.add(FloatVector.fromArray(SPECIES, out, o0 + 2 * LANES)).intoArray(out, o0 + 2 * LANES);
+        if (live > 1) {
+            int o1 = o0 + outStride;
+            c10.add(FloatVector.fromArray(SPECIES, out, o1)).intoArray(out, o1);
+            c11.add(FloatVector.fromArray(SPECIES, out, o1 + LANES)).intoArray(out, o1 + LANES);
+            c12.add(FloatVector.fromArray(SPECIES, out, o1 + 2 * LANES)).intoArray(out, o1 + 2 * LANES);
+        }
+        if (live > 2) {
+            int o2 = o0 + 2 * outStride;
+            c20.add(FloatVector.fromArray(SPECIES, out, o2)).intoArray(out, o2);
+            c21.add(FloatVector.fromArray(SPECIES, out, o2 + LANES)).intoArray(out, o2 + LANES);
+            c22.add(FloatVector.fromArray(SPECIES, out, o2 + 2 * LANES)).intoArray(out, o2 + 2 * LANES);
+        }
+        if (live > 3) {
+            int o3 = o0 + 3 * outStride;
+            c30.add(FloatVector.fromArray(SPECIES, out, o3)).intoArray(out, o3);
+            c31.add(FloatVector.fromArray(SPECIES, out, o3 + LANES)).intoArray(out, o3 + LANES);
+            c32.add(FloatVector.fromArray(SPECIES, out, o3 + 2 * LANES)).intoArray(out, o3 + 2 * LANES);
+        }
+    }
+
+    /**
+     * d += the correlation of the class javadoc, over cols rounded up to {@link #LANES}; d[r, k, t] is at
+     * {@code d[dOff + (r*kdim + k)*taps + t]} (the layout of a [Cout, Cin, kh, kw] weight gradient).
+     */
+    static void correlate(int rows, int kdim, int taps, float[] e, int eOff, int eStride, float[] in, int inOff,
+                          int inStride, int[] off, float[] d, int dOff, int cols) {
+        int terms = kdim * taps;
+        int r = 0;
+        for (; r + ROWS <= rows; r += ROWS) {
+            int j = 0;
+            for (; j + TERMS <= terms; j += TERMS) {
+                correlateBlock(e, eOff + r * eStride, eStride, in, inOff, inStride, taps, off, j, d,
+                        dOff + r * terms + j, terms, cols);
+            }
+            for (; j < terms; j++) {
+                for (int i = 0; i < ROWS; i++) {
+                    d[dOff + (r + i) * terms + j] += dot(e, eOff + (r + i) * eStride,
+                            in, inOff + (j / taps) * inStride + off[j % taps], cols);
+                }
+            }
+        }
+        for (; r < rows; r++) {
+            for (int j = 0; j < terms; j++) {
+                d[dOff + r * terms + j] += dot(e, eOff + r * eStride, in, inOff + (j / taps) * inStride + off[j % taps],
+                        cols);
+            }
+        }
+    }
+
+    /** ROWS rows of e against TERMS consecutive terms j0.. of in: 12 running vector sums, reduced at the end. */
+    private static void correlateBlock(float[] e, int eBase, int eStride, float[] in, int inOff, int inStride,
+                                       int taps, int[] off, int j0, float[] d, int dBase, int terms, int cols) {
+        int x0 = inOff + (j0 / taps) * inStride + off[j0 % taps];
+        int x1 = inOff + ((j0 + 1) / taps) * inStride + off[(j0 + 1) % taps];
+        int x2 = inOff + ((j0 + 2) / taps) * inStride + off[(j0 + 2) % taps];
+        int e0 = eBase;
+        int e1 = eBase + eStride;
+        int e2 = eBase + 2 * eStride;
+        int e3 = eBase + 3 * eStride;
+        FloatVector s00 = FloatVector.zero(SPECIES);
+        FloatVector s01 = s00;
+        FloatVector s02 = s00;
+        FloatVector s10 = s00;
+        FloatVector s11 = s00;
+        FloatVector s12 = s00;
+        FloatVector s20 = s00;
+        FloatVector s21 = s00;
+        FloatVector s22 = s00;
+        FloatVector s30 = s00;
+        FloatVector s31 = s00;
+        FloatVector s32 = s00;
+        for (int p = 0; p < cols; p += LANES) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, in, x0 + p);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, in, x1 + p);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, in, x2 + p);
+            FloatVector a = FloatVector.fromArray(SPECIES, e, e0 + p);
+            s00 = a.fma(b0, s00);
+            s01 = a.fma(b1, s01);
+            s02 = a.fma(b2, s02);
+            a = FloatVector.fromArray(SPECIES, e, e1 + p);
+            s10 = a.fma(b0, s10);
+            s11 = a.fma(b1, s11);
+            s12 = a.fma(b2, s12);
+            a = FloatVector.fromArray(SPECIES, e, e2 + p);
+            s20 = a.fma(b0, s20);
+            s21 = a.fma(b1, s21);
+            s22 = a.fma(b2, s22);
+            a = FloatVector.fromArray(SPECIES, e, e3 + p);
+            s30 = a.fma(b0, s30);
+            s31 = a.fma(b1, s31);
+            s32 = a.fma(b2, s32);
+        }
+        d[dBase] += s00.reduceLanes(VectorOperators.ADD);
+        d[dBase + 1] += s01.reduceLanes(VectorOperators.ADD);
+        d[dBase + 2] += s02.reduceLanes(VectorOperators.ADD);
+        d[dBase + terms] += s10.reduceLanes(VectorOperators.ADD);
+        d[dBase + terms + 1] += s11.reduceLanes(VectorOperators.ADD);
+        d[dBase + terms + 2] += s12.reduceLanes(VectorOperators.ADD);
+        d[dBase + 2 * terms] += s20.reduceLanes(VectorOperators.ADD);
+        d[dBase + 2 * terms + 1] += s21.reduceLanes(VectorOperators.ADD);
+        d[dBase + 2 * terms + 2] += s22.reduceLanes(VectorOperators.ADD);
+        d[dBase + 3 * terms] += s30.reduceLanes(VectorOperators.ADD);
+        d[dBase + 3 * terms + 1] += s31.reduceLanes(VectorOperators.ADD);
+        d[dBase + 3 * terms + 2] += s32.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dot(float[] e, int eAt, float[] in, int inAt, int cols) {
+        FloatVector s = FloatVector.zero(SPECIES);
+        for (int p = 0; p < cols; p += LANES) {
+            s = FloatVector.fromArray(SPECIES, e, eAt + p).fma(FloatVector.fromArray(SPECIES, in, inAt + p), s);
+        }
+        return s.reduceLanes(VectorOperators.ADD);
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** a rounded up to a multiple of b. */
+    static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
+    }
+}

@@ -1,0 +1,114 @@
+package io.sparkdiffusion.tensor.kernels;
+
+import static io.sparkdiffusion.tensor.kernels.Numerics.FLOAT_TOLERANCE;
+import static io.sparkdiffusion.tensor.kernels.Numerics.GUARD;
+import static io.sparkdiffusion.tensor.kernels.Numerics.assertGuardedClose;
+import static io.sparkdiffusion.tensor.kernels.Numerics.floatRounded;
+import static io.sparkdiffusion.tensor.kernels.Numerics.guarded;
+import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
+import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Both shifted-product engines (one BLAS GEMM per tap, and VectorConv) against the double-precision reference. */
+class ShiftedConvTest {
+
+    /** Stride-1 geometries: odd and even sizes, channel counts that are not multiples of VectorConv.ROWS. */
+    static Stream<Conv2d.Geometry> geometries() {
+        return Stream.of(
+                new Conv2d.Geometry(2, 2, 5, 5, 3, 3, 3, 1, 1),    // 3x3 same padding, 3 output rows
+                new Conv2d.Geometry(1, 2, 3, 3, 1, 3, 3, 1, 2),    // padding larger than needed
+                new Conv2d.Geometry(2, 1, 5, 4, 2, 2, 3, 1, 0),    // non-square kernel, no padding
+                new Conv2d.Geometry(5, 4, 7, 7, 6, 3, 3, 1, 1),    // 5 images per chunk
+                new Conv2d.Geometry(3, 2, 6, 5, 3, 5, 5, 1, 2),    // 5x5: 25 taps, not a multiple of 3
+                new Conv2d.Geometry(3, 2, 5, 6, 2, 2, 3, 1, 1),    // even kernel: output one row taller
+                new Conv2d.Geometry(2, 3, 28, 28, 4, 3, 3, 1, 1),  // one image per chunk
+                new Conv2d.Geometry(3, 9, 14, 14, 7, 3, 3, 1, 1),  // 9 -> 7 channels: partial row blocks both ways
+                new Conv2d.Geometry(70, 5, 2, 3, 5, 3, 3, 1, 1));  // tiny images: two chunks, the last one short
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(ShiftedConv.Engine.values())
+                .flatMap(e -> geometries().filter(ShiftedConv::supports).map(g -> Arguments.of(e, g)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void matchesReference(ShiftedConv.Engine engine, Conv2d.Geometry g) {
+        SplittableRandom rng = new SplittableRandom(21);
+        double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
+        double[] w = floatRounded(randn(rng, g.cout() * g.k()));
+        double[] b = floatRounded(randn(rng, g.cout()));
+        double[] dy = floatRounded(randn(rng, g.n() * g.cout() * g.ho() * g.wo()));
+        double[] dx0 = floatRounded(randn(rng, x.length));
+        double[] dw0 = floatRounded(randn(rng, w.length));
+        // Scratch starts as NaN: any read of a column the kernels did not set would poison the result.
+        float[] scratch = new float[(int) ShiftedConv.scratchSize(engine, g)];
+        Arrays.fill(scratch, Float.NaN);
+        float[] yf = Numerics.guardedFilled(dy.length, Float.NaN);
+        ShiftedConv.forward(engine, g, guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, yf, GUARD, scratch);
+        assertGuardedClose(Reference.conv2dForward(g, x, w, b), yf, FLOAT_TOLERANCE, engine + " y " + g);
+
+        Arrays.fill(scratch, Float.NaN);
+        float[] dxf = guarded(dx0);
+        float[] dwf = guarded(dw0);
+        ShiftedConv.backward(engine, g, guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, dxf, GUARD,
+                dwf, GUARD, scratch);
+        double[][] ref = Reference.conv2dBackward(g, dy, x, w);
+        assertGuardedClose(plus(dx0, ref[0]), dxf, FLOAT_TOLERANCE, engine + " dx " + g);
+        assertGuardedClose(plus(dw0, ref[1]), dwf, FLOAT_TOLERANCE, engine + " dw " + g);
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void eachGradientAlone(ShiftedConv.Engine engine, Conv2d.Geometry g) {
+        SplittableRandom rng = new SplittableRandom(22);
+        double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
+        double[] w = floatRounded(randn(rng, g.cout() * g.k()));
+        double[] dy = floatRounded(randn(rng, g.n() * g.cout() * g.ho() * g.wo()));
+        double[][] ref = Reference.conv2dBackward(g, dy, x, w);
+        float[] scratch = new float[(int) ShiftedConv.scratchSize(engine, g)];
+        float[] dxf = Numerics.guardedFilled(x.length, 0);
+        ShiftedConv.backward(engine, g, guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, dxf, GUARD,
+                null, 0, scratch);
+        assertGuardedClose(ref[0], dxf, FLOAT_TOLERANCE, engine + " dx alone " + g);
+        float[] dwf = Numerics.guardedFilled(w.length, 0);
+        ShiftedConv.backward(engine, g, guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, null, 0,
+                dwf, GUARD, scratch);
+        assertGuardedClose(ref[1], dwf, FLOAT_TOLERANCE, engine + " dw alone " + g);
+    }
+
+    /**
+     * The vector forward sums each output in its own lane, in one fixed order: an image's output is bit for bit
+     * the same whether it is computed alone or among others, at any position in the batch.
+     */
+    @Test
+    void vectorForwardOfAnImageDoesNotDependOnItsBatch() {
+        Conv2d.Geometry batch = new Conv2d.Geometry(9, 6, 14, 14, 5, 3, 3, 1, 1);
+        Conv2d.Geometry single = new Conv2d.Geometry(1, 6, 14, 14, 5, 3, 3, 1, 1);
+        SplittableRandom rng = new SplittableRandom(23);
+        float[] x = guarded(randn(rng, batch.n() * batch.cin() * 196));
+        float[] w = guarded(randn(rng, batch.cout() * batch.k()));
+        float[] b = guarded(randn(rng, batch.cout()));
+        int outImage = batch.cout() * 196;
+        float[] y = new float[batch.n() * outImage];
+        ShiftedConv.forward(ShiftedConv.Engine.VECTOR, batch, x, GUARD, w, GUARD, b, GUARD, y, 0,
+                new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, batch)]);
+        float[] scratch = new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, single)];
+        assertTrue(ShiftedConv.chunk(batch) > 1, "the batch must share chunks for this test to mean anything");
+        for (int i = 0; i < batch.n(); i++) {
+            float[] alone = new float[outImage];
+            ShiftedConv.forward(ShiftedConv.Engine.VECTOR, single, x, GUARD + i * batch.cin() * 196, w, GUARD, b,
+                    GUARD, alone, 0, scratch);
+            assertArrayEquals(alone, Arrays.copyOfRange(y, i * outImage, (i + 1) * outImage), "image " + i);
+        }
+    }
+}
