@@ -257,6 +257,20 @@ final class ShiftedConv {
         }
     }
 
+    /** y[n0 .. n0+nb-1, o, :] += b[o]. */
+    private static void addBias(Conv2d.Geometry g, float[] b, int bOff, int n0, int nb, float[] y, int yOff) {
+        int hw = g.ho() * g.wo();
+        for (int i = 0; i < nb; i++) {
+            for (int o = 0; o < g.cout(); o++) {
+                float bias = b[bOff + o];
+                int base = yOff + ((n0 + i) * g.cout() + o) * hw;
+                for (int p = 0; p < hw; p++) {
+                    y[base + p] += bias;
+                }
+            }
+        }
+    }
+
     /** Copies dy of images n0 .. n0+nb-1 into the valid columns of dyw [Cout, rowStride]; the rest is untouched. */
     private static void spreadGradient(Conv2d.Geometry g, float[] dy, int dyOff, int n0, int nb, float[] dyw,
                                        int dywOff, int rowStride) {
@@ -325,12 +339,12 @@ final class ShiftedConv {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
             pad(g, x, xOff, n0, nb, scratch, xpOff, cs);
-            for (int o = 0; o < g.cout(); o++) {
-                Arrays.fill(scratch, ywOff + o * yws, ywOff + (o + 1) * yws, b == null ? 0f : b[bOff + o]);
-            }
             VectorConv.product(g.cout(), g.cin(), taps, scratch, apOff, scratch, xpOff, cs, shifts,
-                    scratch, ywOff, yws, q);
+                    scratch, ywOff, yws, q, false);
             unpadOutput(g, scratch, ywOff, yws, n0, nb, y, yOff);
+            if (b != null) {
+                addBias(g, b, bOff, n0, nb, y, yOff);
+            }
         }
     }
 
@@ -363,9 +377,8 @@ final class ShiftedConv {
             }
             if (dx != null) {
                 int cols = q + front;
-                Arrays.fill(scratch, dxpOff, dxpOff + g.cin() * cs, 0f);
                 VectorConv.product(g.cin(), g.cout(), taps, scratch, apOff, scratch, dywOff + front, ds, backShifts,
-                        scratch, dxpOff, cs, cols);
+                        scratch, dxpOff, cs, cols, false);
                 unpadAccumulate(g, scratch, dxpOff, cs, n0, nb, dx, dxOff);
             }
         }

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  * machine's preferred width: 16 lanes with AVX-512, 8 with AVX2) instead of one BLAS call per kernel tap.
  *
  * <pre>
- * product    out[r, p] += sum_{k &lt; kdim} sum_{t &lt; taps} a[r, k, t] * in[k, p + off[t]]      r &lt; rows, p &lt; cols
+ * product    out[r, p] (+)= sum_{k &lt; kdim} sum_{t &lt; taps} a[r, k, t] * in[k, p + off[t]]      r &lt; rows, p &lt; cols
  * correlate  d[r, k, t] += sum_{p &lt; cols} e[r, p] * in[k, p + off[t]]                     r &lt; rows, k &lt; kdim
  * a [rows, kdim, taps] packed by pack() into ap [ceil(rows/ROWS), kdim, taps, ROWS], zero rows at the end
  * rows of in, out and e lie inStride, outStride and eStride floats apart from their offsets
@@ -31,11 +31,11 @@ final class VectorConv {
     /** Output rows per product block; also the packing unit of a. */
     static final int ROWS = 4;
     /** Vectors of columns per product block: ROWS * VECS accumulators stay in registers. */
-    static final int VECS = 3;
+    static final int VECS = 4;
     /** Columns per product block. */
     static final int BLOCK = VECS * LANES;
     /** Terms (k, t) per correlate block. */
-    private static final int TERMS = 3;
+    private static final int TERMS = 4;
 
     private VectorConv() {
     }
@@ -66,9 +66,12 @@ final class VectorConv {
         }
     }
 
-    /** out += the product of the class javadoc, over cols rounded up to {@link #BLOCK}. */
+    /**
+     * out = the product of the class javadoc, or out += it when {@code accumulate}, over cols rounded up to
+     * {@link #BLOCK}.
+     */
     static void product(int rows, int kdim, int taps, float[] ap, int apOff, float[] in, int inOff, int inStride,
-                        int[] off, float[] out, int outOff, int outStride, int cols) {
+                        int[] off, float[] out, int outOff, int outStride, int cols, boolean accumulate) {
         int blocks = ceilDiv(rows, ROWS);
         int terms = kdim * taps;
         // One flat loop over the terms (k, t) keeps the accumulators in registers (C2 boxes vectors carried
@@ -83,68 +86,105 @@ final class VectorConv {
             for (int rb = 0; rb < blocks; rb++) {
                 int live = Math.min(ROWS, rows - rb * ROWS);
                 productBlock(live, terms, ap, apOff + rb * terms * ROWS, in, inOff + p, termAt,
-                        out, outOff + rb * ROWS * outStride + p, outStride);
+                        out, outOff + rb * ROWS * outStride + p, outStride, accumulate);
             }
         }
     }
 
     private static void productBlock(int live, int terms, float[] ap, int ai, float[] in, int inBase, int[] termAt,
-                                     float[] out, int o0, int outStride) {
+                                     float[] out, int o0, int outStride, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(SPECIES);
         FloatVector c01 = c00;
         FloatVector c02 = c00;
+        FloatVector c03 = c00;
         FloatVector c10 = c00;
         FloatVector c11 = c00;
         FloatVector c12 = c00;
+        FloatVector c13 = c00;
         FloatVector c20 = c00;
         FloatVector c21 = c00;
         FloatVector c22 = c00;
+        FloatVector c23 = c00;
         FloatVector c30 = c00;
         FloatVector c31 = c00;
         FloatVector c32 = c00;
+        FloatVector c33 = c00;
         for (int j = 0; j < terms; j++, ai += ROWS) {
             int q = inBase + termAt[j];
             FloatVector b0 = FloatVector.fromArray(SPECIES, in, q);
             FloatVector b1 = FloatVector.fromArray(SPECIES, in, q + LANES);
             FloatVector b2 = FloatVector.fromArray(SPECIES, in, q + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(SPECIES, in, q + 3 * LANES);
             FloatVector a = FloatVector.broadcast(SPECIES, ap[ai]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
             c02 = a.fma(b2, c02);
+            c03 = a.fma(b3, c03);
             a = FloatVector.broadcast(SPECIES, ap[ai + 1]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
             c12 = a.fma(b2, c12);
+            c13 = a.fma(b3, c13);
             a = FloatVector.broadcast(SPECIES, ap[ai + 2]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
             c22 = a.fma(b2, c22);
+            c23 = a.fma(b3, c23);
             a = FloatVector.broadcast(SPECIES, ap[ai + 3]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
             c32 = a.fma(b2, c32);
+            c33 = a.fma(b3, c33);
         }
         // Written out rather than through a helper: a vector passed to a call that is not inlined gets boxed.
-        c00.add(FloatVector.fromArray(SPECIES, out, o0)).intoArray(out, o0);
-        c01.add(FloatVector.fromArray(SPECIES, out, o0 + LANES)).intoArray(out, o0 + LANES);
-        c02.add(FloatVector.fromArray(SPECIES, out, o0 + 2 * LANES)).intoArray(out, o0 + 2 * LANES);
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(SPECIES, out, o0));
+            c01 = c01.add(FloatVector.fromArray(SPECIES, out, o0 + LANES));
+            c02 = c02.add(FloatVector.fromArray(SPECIES, out, o0 + 2 * LANES));
+            c03 = c03.add(FloatVector.fromArray(SPECIES, out, o0 + 3 * LANES));
+        }
+        c00.intoArray(out, o0);
+        c01.intoArray(out, o0 + LANES);
+        c02.intoArray(out, o0 + 2 * LANES);
+        c03.intoArray(out, o0 + 3 * LANES);
         if (live > 1) {
             int o1 = o0 + outStride;
-            c10.add(FloatVector.fromArray(SPECIES, out, o1)).intoArray(out, o1);
-            c11.add(FloatVector.fromArray(SPECIES, out, o1 + LANES)).intoArray(out, o1 + LANES);
-            c12.add(FloatVector.fromArray(SPECIES, out, o1 + 2 * LANES)).intoArray(out, o1 + 2 * LANES);
+            if (accumulate) {
+                c10 = c10.add(FloatVector.fromArray(SPECIES, out, o1));
+                c11 = c11.add(FloatVector.fromArray(SPECIES, out, o1 + LANES));
+                c12 = c12.add(FloatVector.fromArray(SPECIES, out, o1 + 2 * LANES));
+                c13 = c13.add(FloatVector.fromArray(SPECIES, out, o1 + 3 * LANES));
+            }
+            c10.intoArray(out, o1);
+            c11.intoArray(out, o1 + LANES);
+            c12.intoArray(out, o1 + 2 * LANES);
+            c13.intoArray(out, o1 + 3 * LANES);
         }
         if (live > 2) {
             int o2 = o0 + 2 * outStride;
-            c20.add(FloatVector.fromArray(SPECIES, out, o2)).intoArray(out, o2);
-            c21.add(FloatVector.fromArray(SPECIES, out, o2 + LANES)).intoArray(out, o2 + LANES);
-            c22.add(FloatVector.fromArray(SPECIES, out, o2 + 2 * LANES)).intoArray(out, o2 + 2 * LANES);
+            if (accumulate) {
+                c20 = c20.add(FloatVector.fromArray(SPECIES, out, o2));
+                c21 = c21.add(FloatVector.fromArray(SPECIES, out, o2 + LANES));
+                c22 = c22.add(FloatVector.fromArray(SPECIES, out, o2 + 2 * LANES));
+                c23 = c23.add(FloatVector.fromArray(SPECIES, out, o2 + 3 * LANES));
+            }
+            c20.intoArray(out, o2);
+            c21.intoArray(out, o2 + LANES);
+            c22.intoArray(out, o2 + 2 * LANES);
+            c23.intoArray(out, o2 + 3 * LANES);
         }
         if (live > 3) {
             int o3 = o0 + 3 * outStride;
-            c30.add(FloatVector.fromArray(SPECIES, out, o3)).intoArray(out, o3);
-            c31.add(FloatVector.fromArray(SPECIES, out, o3 + LANES)).intoArray(out, o3 + LANES);
-            c32.add(FloatVector.fromArray(SPECIES, out, o3 + 2 * LANES)).intoArray(out, o3 + 2 * LANES);
+            if (accumulate) {
+                c30 = c30.add(FloatVector.fromArray(SPECIES, out, o3));
+                c31 = c31.add(FloatVector.fromArray(SPECIES, out, o3 + LANES));
+                c32 = c32.add(FloatVector.fromArray(SPECIES, out, o3 + 2 * LANES));
+                c33 = c33.add(FloatVector.fromArray(SPECIES, out, o3 + 3 * LANES));
+            }
+            c30.intoArray(out, o3);
+            c31.intoArray(out, o3 + LANES);
+            c32.intoArray(out, o3 + 2 * LANES);
+            c33.intoArray(out, o3 + 3 * LANES);
         }
     }
 
@@ -177,61 +217,75 @@ final class VectorConv {
         }
     }
 
-    /** ROWS rows of e against TERMS consecutive terms j0.. of in: 12 running vector sums, reduced at the end. */
+    /** ROWS rows of e against TERMS consecutive terms j0.. of in: ROWS*TERMS running vector sums, reduced at the end. */
     private static void correlateBlock(float[] e, int eBase, int eStride, float[] in, int inOff, int inStride,
                                        int taps, int[] off, int j0, float[] d, int dBase, int terms, int cols) {
-        int x0 = inOff + (j0 / taps) * inStride + off[j0 % taps];
+        int x0 = inOff + ((j0 + 0) / taps) * inStride + off[(j0 + 0) % taps];
         int x1 = inOff + ((j0 + 1) / taps) * inStride + off[(j0 + 1) % taps];
         int x2 = inOff + ((j0 + 2) / taps) * inStride + off[(j0 + 2) % taps];
-        int e0 = eBase;
-        int e1 = eBase + eStride;
+        int x3 = inOff + ((j0 + 3) / taps) * inStride + off[(j0 + 3) % taps];
+        int e0 = eBase + 0 * eStride;
+        int e1 = eBase + 1 * eStride;
         int e2 = eBase + 2 * eStride;
         int e3 = eBase + 3 * eStride;
         FloatVector s00 = FloatVector.zero(SPECIES);
         FloatVector s01 = s00;
         FloatVector s02 = s00;
+        FloatVector s03 = s00;
         FloatVector s10 = s00;
         FloatVector s11 = s00;
         FloatVector s12 = s00;
+        FloatVector s13 = s00;
         FloatVector s20 = s00;
         FloatVector s21 = s00;
         FloatVector s22 = s00;
+        FloatVector s23 = s00;
         FloatVector s30 = s00;
         FloatVector s31 = s00;
         FloatVector s32 = s00;
+        FloatVector s33 = s00;
         for (int p = 0; p < cols; p += LANES) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, in, x0 + p);
             FloatVector b1 = FloatVector.fromArray(SPECIES, in, x1 + p);
             FloatVector b2 = FloatVector.fromArray(SPECIES, in, x2 + p);
+            FloatVector b3 = FloatVector.fromArray(SPECIES, in, x3 + p);
             FloatVector a = FloatVector.fromArray(SPECIES, e, e0 + p);
             s00 = a.fma(b0, s00);
             s01 = a.fma(b1, s01);
             s02 = a.fma(b2, s02);
+            s03 = a.fma(b3, s03);
             a = FloatVector.fromArray(SPECIES, e, e1 + p);
             s10 = a.fma(b0, s10);
             s11 = a.fma(b1, s11);
             s12 = a.fma(b2, s12);
+            s13 = a.fma(b3, s13);
             a = FloatVector.fromArray(SPECIES, e, e2 + p);
             s20 = a.fma(b0, s20);
             s21 = a.fma(b1, s21);
             s22 = a.fma(b2, s22);
+            s23 = a.fma(b3, s23);
             a = FloatVector.fromArray(SPECIES, e, e3 + p);
             s30 = a.fma(b0, s30);
             s31 = a.fma(b1, s31);
             s32 = a.fma(b2, s32);
+            s33 = a.fma(b3, s33);
         }
         d[dBase] += s00.reduceLanes(VectorOperators.ADD);
         d[dBase + 1] += s01.reduceLanes(VectorOperators.ADD);
         d[dBase + 2] += s02.reduceLanes(VectorOperators.ADD);
+        d[dBase + 3] += s03.reduceLanes(VectorOperators.ADD);
         d[dBase + terms] += s10.reduceLanes(VectorOperators.ADD);
         d[dBase + terms + 1] += s11.reduceLanes(VectorOperators.ADD);
         d[dBase + terms + 2] += s12.reduceLanes(VectorOperators.ADD);
+        d[dBase + terms + 3] += s13.reduceLanes(VectorOperators.ADD);
         d[dBase + 2 * terms] += s20.reduceLanes(VectorOperators.ADD);
         d[dBase + 2 * terms + 1] += s21.reduceLanes(VectorOperators.ADD);
         d[dBase + 2 * terms + 2] += s22.reduceLanes(VectorOperators.ADD);
+        d[dBase + 2 * terms + 3] += s23.reduceLanes(VectorOperators.ADD);
         d[dBase + 3 * terms] += s30.reduceLanes(VectorOperators.ADD);
         d[dBase + 3 * terms + 1] += s31.reduceLanes(VectorOperators.ADD);
         d[dBase + 3 * terms + 2] += s32.reduceLanes(VectorOperators.ADD);
+        d[dBase + 3 * terms + 3] += s33.reduceLanes(VectorOperators.ADD);
     }
 
     private static float dot(float[] e, int eAt, float[] in, int inAt, int cols) {

@@ -139,6 +139,10 @@ public final class KernelBench {
                 time(e + " fwd " + shape, flops, () -> ShiftedConv.forward(e, g, x, 0, w, 0, b, 0, y, 0, scratch));
                 time(e + " bwd " + shape, 2 * flops,
                         () -> ShiftedConv.backward(e, g, y, 0, x, 0, w, 0, dx, 0, dw, 0, scratch));
+                time(e + " bwd dx " + shape, flops,
+                        () -> ShiftedConv.backward(e, g, y, 0, x, 0, w, 0, dx, 0, null, 0, scratch));
+                time(e + " bwd dw " + shape, flops,
+                        () -> ShiftedConv.backward(e, g, y, 0, x, 0, w, 0, null, 0, dw, 0, scratch));
             }
         }
     }
