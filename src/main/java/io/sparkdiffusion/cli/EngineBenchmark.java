@@ -10,6 +10,7 @@ import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.tensor.Gemm;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
+import io.sparkdiffusion.tensor.kernels.Conv2d;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -38,7 +39,9 @@ import java.util.regex.Pattern;
  * timed runs after {@code --warmup} untimed ones, and (c) when {@code /usr/bin/python3 -c 'import torch'}
  * works, the twin's own benchmark {@code torch_unet.py --threads 1 --batch B --steps N}.
  *
- * <p>Output: one JSON line per measurement ({@code java_train_step}, {@code java_sample_forward}, the twin's
+ * <p>Output: an {@code engine} line first (the BLAS, the OpenBLAS kernel it runs, OPENBLAS_CORETYPE, and what
+ * runs the 3x3 convolutions: {@code vector:N lanes} or {@code gemm}), then one JSON line per measurement
+ * ({@code java_train_step}, {@code java_sample_forward}, the twin's
  * {@code train_step} and {@code sample_forward} lines tagged {@code "source":"torch"}, {@code heap}), then a
  * final line
  * <pre>
@@ -137,20 +140,24 @@ public final class EngineBenchmark {
         UNetConfig config = UNetConfig.small(IMG_CHANNELS, IMG_RESOLUTION, o.numClasses());
         UNet net = new UNet(config, 0);
         String blas = Gemm.implementation();
+        String conv = Conv2d.stride1Implementation();
         System.out.println(json("metric", "params", "preset", "unet-small", "img", "[1, 28, 28]", "num_classes",
                 o.numClasses(), "params", net.numParameters(), "blas", blas));
+        System.out.println(json("metric", "engine", "blas", blas, "openblas_core", Gemm.isNative() ? openBlasCore() : null,
+                "OPENBLAS_CORETYPE", System.getenv("OPENBLAS_CORETYPE"), "conv3x3", conv));
 
         String[] heap = new String[1];
         double trainStep = timeTrainStep(net, o, heap);
         double javaTrainIps = o.batch() / trainStep;
         System.out.println(json("metric", "java_train_step", "threads", 1, "batch", o.batch(), "num_classes",
-                o.numClasses(), "median_step_s", round(trainStep, 5), "images_per_s", round(javaTrainIps, 2), "blas", blas));
+                o.numClasses(), "median_step_s", round(trainStep, 5), "images_per_s", round(javaTrainIps, 2), "blas", blas,
+                "conv3x3", conv));
 
         double forward = timeSampleForward(net, o);
         double javaSampleIps = o.sampleBatch() / forward;
         System.out.println(json("metric", "java_sample_forward", "threads", 1, "batch", o.sampleBatch(), "num_classes",
                 o.numClasses(), "median_forward_s", round(forward, 5), "images_per_s", round(javaSampleIps, 2),
-                "heun18_images_per_s", round(javaSampleIps / 35, 3), "blas", blas));
+                "heun18_images_per_s", round(javaSampleIps / 35, 3), "blas", blas, "conv3x3", conv));
 
         Double torchTrainIps = null;
         Double torchSampleIps = null;
@@ -167,7 +174,7 @@ public final class EngineBenchmark {
                 "train_ratio", torchTrainIps == null ? null : round(javaTrainIps / torchTrainIps, 4),
                 "java_sample_ips", round(javaSampleIps, 2), "torch_sample_ips", torchSampleIps,
                 "sample_ratio", torchSampleIps == null ? null : round(javaSampleIps / torchSampleIps, 4),
-                "blas", blas));
+                "blas", blas, "conv3x3", conv));
     }
 
     /**
@@ -207,6 +214,23 @@ public final class EngineBenchmark {
             tape.reset();
             net.forward(tape, x, cNoise, labels);
         });
+    }
+
+    /**
+     * The kernel OpenBLAS picks in this environment ({@code openblas_get_corename()}, e.g. Haswell when
+     * OPENBLAS_CORETYPE says so, Cooperlake when it detects AVX-512 itself), asked through Python's ctypes in a
+     * child process with the same environment, since netlib's Java API does not expose it; null when that fails.
+     */
+    private static String openBlasCore() throws InterruptedException {
+        String script = "import ctypes; f = ctypes.CDLL('libblas.so.3').openblas_get_corename; "
+                + "f.restype = ctypes.c_char_p; print(f().decode())";
+        try {
+            Process p = new ProcessBuilder(PYTHON, "-c", script).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return p.waitFor(1, TimeUnit.MINUTES) && p.exitValue() == 0 && !out.isEmpty() ? out : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Runs the twin's benchmark; returns {train, sample} images per second, or null (with a JSON note) on failure. */

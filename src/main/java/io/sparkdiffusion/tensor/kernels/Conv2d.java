@@ -27,6 +27,14 @@ public final class Conv2d {
     private Conv2d() {
     }
 
+    /**
+     * What runs stride-1 convolutions other than 1x1 (see {@link ShiftedConv.Engine}): {@code "vector:N lanes"}
+     * (the Vector API kernels, N floats per vector) or {@code "gemm"} (one BLAS call per kernel tap).
+     */
+    public static String stride1Implementation() {
+        return ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR ? "vector:" + VectorConv.LANES + " lanes" : "gemm";
+    }
+
     /** Sizes of one convolution; {@link #ho()} and {@link #wo()} follow the PyTorch formula. */
     public record Geometry(int n, int cin, int h, int w, int cout, int kh, int kw, int stride, int pad) {
         public Geometry {

@@ -121,20 +121,27 @@ public final class KernelBench {
 
     /** Every stride-1 3x3 of unet-small: forward and backward on both shifted-product engines, batch n. */
     private static void engines(int n) {
-        int[][] shapes = {{32, 32, 28}, {64, 32, 28}, {96, 32, 28}, {32, 64, 14}, {64, 64, 14}, {128, 64, 14},
-            {64, 64, 7}, {128, 64, 7}, {32, 1, 28}, {32, 32, 28}};
+        int[][] shapes = {{32, 32, 28, 3}, {64, 32, 28, 3}, {96, 32, 28, 3}, {32, 64, 14, 3}, {64, 64, 14, 3},
+            {128, 64, 14, 3}, {64, 64, 7, 3}, {128, 64, 7, 3}, {32, 1, 28, 3}, {96, 32, 28, 1}, {32, 64, 14, 1},
+            {128, 64, 14, 1}, {64, 192, 7, 1}, {64, 64, 7, 1}, {32, 32, 28, 3}};
         for (int[] s : shapes) {
-            Conv2d.Geometry g = new Conv2d.Geometry(n, s[0], s[2], s[2], s[1], 3, 3, 1, 1);
+            int k = s[3];
+            Conv2d.Geometry g = new Conv2d.Geometry(n, s[0], s[2], s[2], s[1], k, k, 1, k / 2);
             float[] x = rand(n * s[0] * s[2] * s[2]);
-            float[] w = rand(s[1] * s[0] * 9);
+            float[] w = rand(s[1] * s[0] * k * k);
             float[] b = rand(s[1]);
             float[] y = new float[n * s[1] * s[2] * s[2]];
             float[] dx = new float[x.length];
             float[] dw = new float[w.length];
-            float[] scratch = new float[(int) Math.max(ShiftedConv.scratchSize(ShiftedConv.Engine.GEMM, g),
-                    ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g))];
-            double flops = 2.0 * n * s[1] * s[0] * 9 * s[2] * s[2];
-            String shape = s[0] + "->" + s[1] + " @" + s[2];
+            float[] scratch = new float[(int) Math.max(Math.max(ShiftedConv.scratchSize(ShiftedConv.Engine.GEMM, g),
+                    ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)), Conv2d.scratchSize(g))];
+            double flops = 2.0 * n * s[1] * s[0] * k * k * s[2] * s[2];
+            String shape = k + "x" + k + " " + s[0] + "->" + s[1] + " @" + s[2];
+            if (k == 1) {
+                time("im2col/GEMM fwd " + shape, flops, () -> Conv2d.forward(g, x, 0, w, 0, b, 0, y, 0, scratch));
+                time("im2col/GEMM bwd " + shape, 2 * flops,
+                        () -> Conv2d.backward(g, y, 0, x, 0, w, 0, dx, 0, dw, 0, null, 0, scratch));
+            }
             for (ShiftedConv.Engine e : ShiftedConv.Engine.values()) {
                 time(e + " fwd " + shape, flops, () -> ShiftedConv.forward(e, g, x, 0, w, 0, b, 0, y, 0, scratch));
                 time(e + " bwd " + shape, 2 * flops,
