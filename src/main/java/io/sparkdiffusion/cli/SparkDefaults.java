@@ -73,6 +73,26 @@ public record SparkDefaults(Map<String, String> settings) {
         };
     }
 
+    /**
+     * The JVM options of {@code options} this JVM does not already run with. Only {@code --add-modules=M[,M...]}
+     * can be checked from inside (every module in the boot layer); any other option counts as not in effect.
+     */
+    static java.util.List<String> optionsNotInEffect(String options) {
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        for (String option : options.trim().split("\\s+")) {
+            if (option.isEmpty()) {
+                continue;
+            }
+            boolean loaded = option.startsWith("--add-modules=") && java.util.Arrays.stream(
+                    option.substring("--add-modules=".length()).split(","))
+                    .allMatch(m -> ModuleLayer.boot().findModule(m).isPresent());
+            if (!loaded) {
+                missing.add(option);
+            }
+        }
+        return missing;
+    }
+
     /** One line per setting that has no effect in an embedded run, saying what does instead. */
     public java.util.List<String> embeddedNotes(Map<String, String> environment, long maxHeapBytes) {
         java.util.List<String> notes = new java.util.ArrayList<>();
@@ -84,6 +104,12 @@ public record SparkDefaults(Map<String, String> settings) {
                 if (asked < 0 || Math.abs(asked - maxHeapBytes) > asked / 8) {
                     notes.add(key + "=" + e.getValue() + " has no effect in the embedded run; the heap is "
                             + (maxHeapBytes >> 20) + " MiB, set with JAVA_OPTS=-Xmx... ./submit.sh ...");
+                }
+            } else if (key.equals("spark.driver.extraJavaOptions")) {
+                java.util.List<String> missing = optionsNotInEffect(e.getValue());
+                if (!missing.isEmpty()) {
+                    notes.add(key + ": " + String.join(" ", missing) + " has no effect in the embedded run (it applies"
+                            + " when spark-submit starts the driver); put it in JAVA_OPTS instead");
                 }
             } else if (LAUNCH_ONLY.contains(key)) {
                 notes.add(key + " has no effect in the embedded run (it applies when spark-submit starts the driver)");

@@ -50,6 +50,19 @@ class SparkDefaultsTest {
     }
 
     @Test
+    void driverJavaOptionsAreNotedOnlyWhenThisJvmLacksThem() throws IOException {
+        // java.base is in every JVM's boot layer; no JVM has a module of this made-up name.
+        SparkDefaults loaded = read("spark.driver.extraJavaOptions --add-modules=java.base\n");
+        assertEquals(List.of(), loaded.embeddedNotes(Map.of(), 1L << 30));
+        SparkDefaults missing = read("spark.driver.extraJavaOptions --add-modules=java.base,no.such.module "
+                + "-XX:+UseG1GC\n");
+        List<String> notes = missing.embeddedNotes(Map.of(), 1L << 30);
+        assertEquals(1, notes.size());
+        assertTrue(notes.get(0).contains("--add-modules=java.base,no.such.module -XX:+UseG1GC has no effect")
+                && notes.get(0).contains("JAVA_OPTS"), notes.get(0));
+    }
+
+    @Test
     void memorySizesReadLikeSpark() {
         assertEquals(6L << 30, SparkDefaults.bytes("6g"));
         assertEquals(512L << 20, SparkDefaults.bytes("512m"));
