@@ -52,9 +52,14 @@ public final class GroupNormSilu {
             return rowX.length >= hw && group.length >= c / groups * hw;
         }
 
-        /** Floats held (for allocation accounting). */
-        public long floats() {
-            return 3L * rowX.length + group.length;
+        /** Floats in each of the three channel rows. */
+        public int rowLength() {
+            return rowX.length;
+        }
+
+        /** Floats in the group row. */
+        public int groupLength() {
+            return group.length;
         }
 
         void require(int c, int hw, int groups) {
