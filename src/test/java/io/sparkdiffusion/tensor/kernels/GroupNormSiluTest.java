@@ -15,11 +15,15 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The fused silu(groupNorm(x)): the double reference (the two existing references composed) against central
@@ -45,11 +49,22 @@ class GroupNormSiluTest {
                 EPS)), beta), g[2], FD_TOLERANCE, "dbeta");
     }
 
-    /** Groups of 1 channel (c = groups), odd HW, N > 1, and the unet-small shapes at small N. */
+    /**
+     * Both engines on groups of 1 channel (c = groups), odd HW (shorter and longer than a vector, with tails),
+     * N > 1, and the unet-small shapes at small N.
+     */
+    static Stream<Arguments> enginesAndShapes() {
+        int[][] shapes = {{2, 4, 3, 1}, {2, 4, 3, 4}, {1, 6, 4, 6}, {3, 32, 49, 8}, {2, 16, 196, 4}, {2, 8, 9, 8},
+                {2, 32, 784, 8}, {1, 5, 7, 1}, {2, 4, 37, 2}};
+        return Stream.of(GroupNormSilu.Engine.values()).flatMap(e -> Stream.of(shapes)
+                .map(s -> Arguments.of(e, s[0], s[1], s[2], s[3])));
+    }
+
     @ParameterizedTest
-    @CsvSource({"2, 4, 3, 1", "2, 4, 3, 4", "1, 6, 4, 6", "3, 32, 49, 8", "2, 16, 196, 4", "2, 8, 9, 8",
-            "2, 32, 784, 8", "1, 5, 7, 1"})
-    void fastKernelsMatchReference(int n, int c, int hw, int groups) {
+    @MethodSource("enginesAndShapes")
+    void fastKernelsMatchReference(GroupNormSilu.Engine engine, int n, int c, int hw, int groups) {
+        assumeTrue(engine != GroupNormSilu.Engine.VECTOR || GroupNormSilu.Engine.vectorModuleLoaded(),
+                "the VECTOR engine needs --add-modules=jdk.incubator.vector (the pom's surefire argLine has it)");
         SplittableRandom rng = new SplittableRandom(52);
         double[] x = randn(rng, n * c * hw);
         for (int i = 0; i < x.length; i++) {
@@ -65,33 +80,37 @@ class GroupNormSiluTest {
 
         float[] y = guardedFilled(x.length, Float.NaN);
         float[] stats = new float[2 * n * groups + 3];
+        int rstdOff = 1 + n * groups;
         float[] xf = guarded(x);
-        GroupNormSilu.forward(xf, GUARD, guarded(gamma), GUARD, guarded(beta), GUARD, y, GUARD, stats, 1, stats,
-                1 + n * groups, n, c, hw, groups, (float) EPS, scratch);
+        float[] gf = guarded(gamma);
+        float[] bf = guarded(beta);
+        GroupNormSilu.forward(engine, xf, GUARD, gf, GUARD, bf, GUARD, y, GUARD, stats, 1, stats, rstdOff, n, c, hw,
+                groups, (float) EPS, scratch);
         assertGuardedClose(Reference.groupNormSiluForward(x, gamma, beta, n, c, hw, groups, EPS), y,
-                FLOAT_TOLERANCE, "y");
+                FLOAT_TOLERANCE, engine + " y");
 
         double[][] g = Reference.groupNormSiluBackward(dy, x, gamma, beta, n, c, hw, groups, EPS);
+        float[] dyf = guarded(dy);
         float[] dx = guarded(dx0);
         float[] dg = guarded(dg0);
         float[] db = guarded(db0);
-        GroupNormSilu.backward(guarded(dy), GUARD, xf, GUARD, stats, 1, stats, 1 + n * groups, guarded(gamma), GUARD,
-                guarded(beta), GUARD, dx, GUARD, dg, GUARD, db, GUARD, n, c, hw, groups, scratch);
-        assertGuardedClose(plus(dx0, g[0]), dx, FLOAT_TOLERANCE, "dx");
-        assertGuardedClose(plus(dg0, g[1]), dg, FLOAT_TOLERANCE, "dgamma");
-        assertGuardedClose(plus(db0, g[2]), db, FLOAT_TOLERANCE, "dbeta");
+        GroupNormSilu.backward(engine, dyf, GUARD, xf, GUARD, stats, 1, stats, rstdOff, gf, GUARD, bf, GUARD,
+                dx, GUARD, dg, GUARD, db, GUARD, n, c, hw, groups, scratch);
+        assertGuardedClose(plus(dx0, g[0]), dx, FLOAT_TOLERANCE, engine + " dx");
+        assertGuardedClose(plus(dg0, g[1]), dg, FLOAT_TOLERANCE, engine + " dgamma");
+        assertGuardedClose(plus(db0, g[2]), db, FLOAT_TOLERANCE, engine + " dbeta");
 
         // Each gradient may be null: the others are still accumulated, unchanged.
         float[] dxOnly = guarded(dx0);
-        GroupNormSilu.backward(guarded(dy), GUARD, xf, GUARD, stats, 1, stats, 1 + n * groups, guarded(gamma), GUARD,
-                guarded(beta), GUARD, dxOnly, GUARD, null, 0, null, 0, n, c, hw, groups, scratch);
-        assertGuardedClose(plus(dx0, g[0]), dxOnly, FLOAT_TOLERANCE, "dx alone");
+        GroupNormSilu.backward(engine, dyf, GUARD, xf, GUARD, stats, 1, stats, rstdOff, gf, GUARD, bf, GUARD,
+                dxOnly, GUARD, null, 0, null, 0, n, c, hw, groups, scratch);
+        assertGuardedClose(plus(dx0, g[0]), dxOnly, FLOAT_TOLERANCE, engine + " dx alone");
         float[] dgOnly = guarded(dg0);
         float[] dbOnly = guarded(db0);
-        GroupNormSilu.backward(guarded(dy), GUARD, xf, GUARD, stats, 1, stats, 1 + n * groups, guarded(gamma), GUARD,
-                guarded(beta), GUARD, null, 0, dgOnly, GUARD, dbOnly, GUARD, n, c, hw, groups, scratch);
-        assertGuardedClose(plus(dg0, g[1]), dgOnly, FLOAT_TOLERANCE, "dgamma without dx");
-        assertGuardedClose(plus(db0, g[2]), dbOnly, FLOAT_TOLERANCE, "dbeta without dx");
+        GroupNormSilu.backward(engine, dyf, GUARD, xf, GUARD, stats, 1, stats, rstdOff, gf, GUARD, bf, GUARD,
+                null, 0, dgOnly, GUARD, dbOnly, GUARD, n, c, hw, groups, scratch);
+        assertGuardedClose(plus(dg0, g[1]), dgOnly, FLOAT_TOLERANCE, engine + " dgamma without dx");
+        assertGuardedClose(plus(db0, g[2]), dbOnly, FLOAT_TOLERANCE, engine + " dbeta without dx");
     }
 
     @Test
