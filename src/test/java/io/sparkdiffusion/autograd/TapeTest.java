@@ -260,6 +260,17 @@ class TapeTest {
         e = assertThrows(IllegalArgumentException.class, () -> tape.groupNormSilu(bad,
                 tape.constant(Tensor.zeros(32)), tape.constant(Tensor.zeros(32)), 8, 0f));
         assertEquals("groupNormSilu eps must be > 0, got 0.0", e.getMessage());
+
+        // Later steps on the same tape reuse every buffer, the fused op's scratch included.
+        long arrays = tape.allocatedArrays();
+        for (int step = 0; step < 2; step++) {
+            tape.reset();
+            Var xs2 = tape.input(new Tensor(floats(xs), Shape.of(N, 6, 3, 3)));
+            Var gm2 = tape.parameter(new Tensor(values, 0, Shape.of(6)), new Tensor(grads, 0, Shape.of(6)));
+            Var bt2 = tape.parameter(new Tensor(values, 6, Shape.of(6)), new Tensor(grads, 6, Shape.of(6)));
+            tape.backward(tape.mse(tape.groupNormSilu(xs2, gm2, bt2, 3, EPS), target));
+        }
+        assertEquals(arrays, tape.allocatedArrays(), "no new arrays after the first step");
     }
 
     @Test
