@@ -8,10 +8,11 @@ import io.sparkdiffusion.tensor.Tensor;
 import io.sparkdiffusion.tensor.kernels.Attention;
 import io.sparkdiffusion.tensor.kernels.Conv2d;
 import io.sparkdiffusion.tensor.kernels.GroupNorm;
+import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
 import io.sparkdiffusion.tensor.kernels.Linear;
 
 /**
- * The bodies of {@link Tape}'s layer ops (conv2d, linear, groupNorm, attention): validate shapes, run the forward
+ * The bodies of {@link Tape}'s layer ops (conv2d, linear, groupNorm, groupNormSilu, attention): validate shapes, run the forward
  * kernel, record the backward kernel. Documentation lives on the Tape methods.
  */
 final class LayerOps {
@@ -67,19 +68,10 @@ final class LayerOps {
     }
 
     static Var groupNorm(Tape tape, Var x, Var gamma, Var beta, int groups, float eps) {
-        Shape xs = Checks.atLeastRank(tape, x, 2, "groupNorm input", "[N, C, H, W]");
+        Shape xs = checkGroupNorm(tape, "groupNorm", x, gamma, beta, groups, eps);
         int n = xs.dim(0);
         int c = xs.dim(1);
         int hw = xs.size() / (n * c);
-        Checks.exact(tape, gamma, Shape.of(c), "groupNorm gamma");
-        Checks.exact(tape, beta, Shape.of(c), "groupNorm beta");
-        if (groups <= 0 || c % groups != 0) {
-            throw new IllegalArgumentException("groupNorm groups must be positive and divide channels " + c
-                    + ", got " + groups);
-        }
-        if (!(eps > 0f)) {
-            throw new IllegalArgumentException("groupNorm eps must be > 0, got " + eps);
-        }
         Var y = tape.output(xs, x, gamma, beta);
         // mean and rstd are saved for backward; inference writes them to scratch.
         float[] stats = y.requiresGrad ? tape.saved(2 * n * groups) : tape.scratch(2 * n * groups);
@@ -96,6 +88,47 @@ final class LayerOps {
                     data(db), offset(db), n, c, hw, groups);
         });
         return y;
+    }
+
+    static Var groupNormSilu(Tape tape, Var x, Var gamma, Var beta, int groups, float eps) {
+        Shape xs = checkGroupNorm(tape, "groupNormSilu", x, gamma, beta, groups, eps);
+        int n = xs.dim(0);
+        int c = xs.dim(1);
+        int hw = xs.size() / (n * c);
+        Var y = tape.output(xs, x, gamma, beta);
+        // Only mean and rstd are saved: backward recomputes the normalized value and its sigmoid from x.
+        float[] stats = y.requiresGrad ? tape.saved(2 * n * groups) : tape.scratch(2 * n * groups);
+        Tensor gm = gamma.value();
+        Tensor bt = beta.value();
+        GroupNormSilu.forward(x.value().data(), x.value().offset(), gm.data(), gm.offset(), bt.data(), bt.offset(),
+                y.value().data(), y.value().offset(), stats, 0, stats, n * groups, n, c, hw, groups, eps,
+                tape.groupNormSiluScratch(c, hw, groups));
+        tape.record(y, () -> {
+            Tensor dx = tape.gradIfWanted(x);
+            Tensor dg = tape.gradIfWanted(gamma);
+            Tensor db = tape.gradIfWanted(beta);
+            GroupNormSilu.backward(y.grad.data(), y.grad.offset(), x.value().data(), x.value().offset(), stats, 0,
+                    stats, n * groups, gm.data(), gm.offset(), bt.data(), bt.offset(), data(dx), offset(dx),
+                    data(dg), offset(dg), data(db), offset(db), n, c, hw, groups,
+                    tape.groupNormSiluScratch(c, hw, groups));
+        });
+        return y;
+    }
+
+    /** The checks shared by groupNorm and groupNormSilu ({@code op} names the op in messages); returns x's shape. */
+    private static Shape checkGroupNorm(Tape tape, String op, Var x, Var gamma, Var beta, int groups, float eps) {
+        Shape xs = Checks.atLeastRank(tape, x, 2, op + " input", "[N, C, H, W]");
+        int c = xs.dim(1);
+        Checks.exact(tape, gamma, Shape.of(c), op + " gamma");
+        Checks.exact(tape, beta, Shape.of(c), op + " beta");
+        if (groups <= 0 || c % groups != 0) {
+            throw new IllegalArgumentException(op + " groups must be positive and divide channels " + c
+                    + ", got " + groups);
+        }
+        if (!(eps > 0f)) {
+            throw new IllegalArgumentException(op + " eps must be > 0, got " + eps);
+        }
+        return xs;
     }
 
     static Var attention(Tape tape, Var qkv) {

@@ -2,6 +2,7 @@ package io.sparkdiffusion.autograd;
 
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
+import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ public final class Tape {
     private final BufferPool pool = new BufferPool();
     private final List<Var> nodes = new ArrayList<>();
     private float[] scratch = new float[0];
+    private GroupNormSilu.Scratch groupNormSiluScratch;
     private long generation;
     private boolean backwardDone;
 
@@ -97,6 +99,15 @@ public final class Tape {
     /** Group normalization of x [N, C, ...] over {@code groups} groups of channels; gamma, beta [C]. */
     public Var groupNorm(Var x, Var gamma, Var beta, int groups, float eps) {
         return LayerOps.groupNorm(this, x, gamma, beta, groups, eps);
+    }
+
+    /**
+     * {@code silu(groupNorm(x, gamma, beta, groups, eps))} in one fused op, same arguments and checks as
+     * {@link #groupNorm}: saves only the per-group mean and rstd (not the normalized tensor or its sigmoid) and
+     * recomputes them in backward.
+     */
+    public Var groupNormSilu(Var x, Var gamma, Var beta, int groups, float eps) {
+        return LayerOps.groupNormSilu(this, x, gamma, beta, groups, eps);
     }
 
     /** SiLU, {@code x * sigmoid(x)}, elementwise. */
@@ -280,6 +291,23 @@ public final class Tape {
             pool.countAllocation(size);
         }
         return scratch;
+    }
+
+    /** The rows groupNormSilu works in (single-threaded, shared by all its calls), grown on demand. */
+    GroupNormSilu.Scratch groupNormSiluScratch(int c, int hw, int groups) {
+        GroupNormSilu.Scratch s = groupNormSiluScratch;
+        if (s == null || !s.fits(c, hw, groups)) {
+            // Grow to the largest row and group seen, so alternating shapes do not reallocate.
+            int row = Math.max(hw, s == null ? 0 : s.rowLength());
+            int group = Math.max(c / groups * hw, s == null ? 0 : s.groupLength());
+            s = new GroupNormSilu.Scratch(row, group);
+            groupNormSiluScratch = s;
+            for (int i = 0; i < 3; i++) {
+                pool.countAllocation(row);
+            }
+            pool.countAllocation(group);
+        }
+        return s;
     }
 
     static float[] data(Var v) {

@@ -34,4 +34,9 @@ public final class GroupNorm {
     public Var forward(Tape tape, Var x) {
         return tape.groupNorm(x, gamma.on(tape), beta.on(tape), groups, EPS);
     }
+
+    /** {@code silu(forward(tape, x))} as one fused op ({@link Tape#groupNormSilu}): same parameters, less memory. */
+    public Var forwardSilu(Tape tape, Var x) {
+        return tape.groupNormSilu(x, gamma.on(tape), beta.on(tape), groups, EPS);
+    }
 }

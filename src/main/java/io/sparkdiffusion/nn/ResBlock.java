@@ -6,7 +6,7 @@ import io.sparkdiffusion.autograd.Var;
 /**
  * The residual block of unet-small, conditioned on the embedding:
  * <pre>
- *   h    = Conv3x3(SiLU(GN(x)))                    [N, out, H, W]
+ *   h    = Conv3x3(SiLU(GN(x)))                    [N, out, H, W]   (SiLU(GN(.)) is one fused op)
  *   h    = h + Linear(emb -> out)[:, :, None, None]
  *   h    = Conv3x3(Dropout(SiLU(GN(h))))
  *   skip = Conv1x1(x) if in != out else x
@@ -47,9 +47,9 @@ public final class ResBlock implements Block {
 
     @Override
     public Var forward(Tape tape, Var x, Var emb, DropoutDraw draw) {
-        Var h = conv0.forward(tape, tape.silu(norm0.forward(tape, x)));
+        Var h = conv0.forward(tape, norm0.forwardSilu(tape, x));
         h = tape.addPerChannel(h, affine.forward(tape, emb));
-        h = tape.silu(norm1.forward(tape, h));
+        h = norm1.forwardSilu(tape, h);
         if (draw != null && dropout > 0f) {
             h = tape.dropout(h, dropout, draw.seedFor(site));
         }

@@ -199,6 +199,80 @@ class TapeTest {
         assertEquals(before, inference.allocatedArrays());
     }
 
+    /** loss = mse(groupNormSilu(x), target) for x [N, 6, 3, 3] in 3 groups (odd HW). */
+    private double fusedReferenceLoss(double[] xs, double[] gammaBeta, double[] t) {
+        double[] gm = java.util.Arrays.copyOfRange(gammaBeta, 0, 6);
+        double[] bt = java.util.Arrays.copyOfRange(gammaBeta, 6, 12);
+        return Reference.mseForward(Reference.groupNormSiluForward(xs, gm, bt, N, 6, 9, 3, EPS), t, null, N);
+    }
+
+    @Test
+    void fusedGroupNormSiluGradientsMatchFiniteDifferencesAndTheUnfusedOps() {
+        SplittableRandom r = new SplittableRandom(82);
+        double[] xs = floatRounded(scaled(randn(r, N * 6 * 9), 2.0));
+        double[] gammaBeta = floatRounded(randn(r, 12));
+        double[] t = floatRounded(randn(r, N * 6 * 9));
+        float[] values = floats(gammaBeta);
+        Tensor target = new Tensor(floats(t), Shape.of(N, 6, 3, 3));
+
+        Tape tape = new Tape();
+        float[] grads = new float[12];
+        Var xv = tape.input(new Tensor(floats(xs), Shape.of(N, 6, 3, 3)));
+        Var gm = tape.parameter(new Tensor(values, 0, Shape.of(6)), new Tensor(grads, 0, Shape.of(6)));
+        Var bt = tape.parameter(new Tensor(values, 6, Shape.of(6)), new Tensor(grads, 6, Shape.of(6)));
+        Var fused = tape.groupNormSilu(xv, gm, bt, 3, EPS);
+        Var loss = tape.mse(fused, target);
+        tape.backward(loss);
+        assertEquals(fusedReferenceLoss(xs, gammaBeta, t), loss.value().get(0), 1e-5, "loss");
+        assertClose(numericGradient(v -> fusedReferenceLoss(xs, v, t), gammaBeta.clone()), grads, 0, GRAPH_TOLERANCE,
+                "gamma and beta gradients");
+        assertClose(numericGradient(v -> fusedReferenceLoss(v, gammaBeta, t), xs.clone()), xv.grad().data(),
+                xv.grad().offset(), GRAPH_TOLERANCE, "input gradient");
+
+        // The unfused pair on the same inputs: same value and gradients up to float rounding.
+        Tape unfused = new Tape();
+        float[] grads2 = new float[12];
+        Var xu = unfused.input(new Tensor(floats(xs), Shape.of(N, 6, 3, 3)));
+        Var y2 = unfused.silu(unfused.groupNorm(xu,
+                unfused.parameter(new Tensor(values, 0, Shape.of(6)), new Tensor(grads2, 0, Shape.of(6))),
+                unfused.parameter(new Tensor(values, 6, Shape.of(6)), new Tensor(grads2, 6, Shape.of(6))), 3, EPS));
+        unfused.backward(unfused.mse(y2, target));
+        assertArrayEquals(y2.value().toArray(), fused.value().toArray(), 1e-6f, "values");
+        assertArrayEquals(grads2, grads, 1e-6f, "parameter gradients");
+        assertArrayEquals(xu.grad().toArray(), xv.grad().toArray(), 1e-6f, "input gradients");
+
+        // An inference tape: same value, no gradient.
+        Tape inference = Tape.inference();
+        Var yi = inference.groupNormSilu(inference.input(new Tensor(floats(xs), Shape.of(N, 6, 3, 3))),
+                inference.constant(new Tensor(values, 0, Shape.of(6))),
+                inference.constant(new Tensor(values, 6, Shape.of(6))), 3, EPS);
+        assertArrayEquals(fused.value().toArray(), yi.value().toArray(), 0f, "inference value");
+        assertTrue(!yi.requiresGrad());
+
+        // The same checks and messages as groupNorm, naming the fused op.
+        Var bad = tape.constant(Tensor.zeros(2, 32, 7, 7));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tape.groupNormSilu(bad,
+                tape.constant(Tensor.zeros(32)), tape.constant(Tensor.zeros(32)), 5, EPS));
+        assertEquals("groupNormSilu groups must be positive and divide channels 32, got 5", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tape.groupNormSilu(bad,
+                tape.constant(Tensor.zeros(16)), tape.constant(Tensor.zeros(32)), 8, EPS));
+        assertTrue(e.getMessage().startsWith("groupNormSilu gamma"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tape.groupNormSilu(bad,
+                tape.constant(Tensor.zeros(32)), tape.constant(Tensor.zeros(32)), 8, 0f));
+        assertEquals("groupNormSilu eps must be > 0, got 0.0", e.getMessage());
+
+        // Later steps on the same tape reuse every buffer, the fused op's scratch included.
+        long arrays = tape.allocatedArrays();
+        for (int step = 0; step < 2; step++) {
+            tape.reset();
+            Var xs2 = tape.input(new Tensor(floats(xs), Shape.of(N, 6, 3, 3)));
+            Var gm2 = tape.parameter(new Tensor(values, 0, Shape.of(6)), new Tensor(grads, 0, Shape.of(6)));
+            Var bt2 = tape.parameter(new Tensor(values, 6, Shape.of(6)), new Tensor(grads, 6, Shape.of(6)));
+            tape.backward(tape.mse(tape.groupNormSilu(xs2, gm2, bt2, 3, EPS), target));
+        }
+        assertEquals(arrays, tape.allocatedArrays(), "no new arrays after the first step");
+    }
+
     @Test
     void dropoutAndReshapeAndWeightedMse() {
         Tape tape = new Tape();

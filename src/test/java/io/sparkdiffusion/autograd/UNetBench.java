@@ -43,6 +43,14 @@ public final class UNetBench {
         return t("groupNorm", () -> tape.groupNorm(x, gamma, beta, Math.min(32, c / 4), 1e-5f));
     }
 
+    /** silu(gn(x)) as the fused op, as ResBlock and the U-Net output use it. */
+    private Var gnSilu(Var x) {
+        int c = x.shape().dim(1);
+        Var gamma = param(c);
+        Var beta = param(c);
+        return t("groupNormSilu", () -> tape.groupNormSilu(x, gamma, beta, Math.min(32, c / 4), 1e-5f));
+    }
+
     private Var conv(Var x, int cout, int k, int stride) {
         int cin = x.shape().dim(1);
         Var w = param(cout, cin, k, k);
@@ -53,9 +61,9 @@ public final class UNetBench {
 
     private Var res(Var x, Var emb, int cout) {
         int cin = x.shape().dim(1);
-        Var h = conv(silu(gn(x)), cout, 3, 1);
+        Var h = conv(gnSilu(x), cout, 3, 1);
         h = apc(h, tape.linear(emb, param(cout, 128), param(cout)));
-        h = conv(silu(gn(h)), cout, 3, 1);
+        h = conv(gnSilu(h), cout, 3, 1);
         Var skip = cin != cout ? conv(x, cout, 1, 1) : x;
         return scale(add(h, skip), (float) (1 / Math.sqrt(2)));
     }
@@ -142,7 +150,7 @@ public final class UNetBench {
             }
         }
         building = false;
-        return conv(silu(gn(h)), 1, 3, 1);
+        return conv(gnSilu(h), 1, 3, 1);
     }
 
     public static void main(String[] args) {

@@ -200,6 +200,19 @@ public final class Reference {
         return dx;
     }
 
+    /** silu(groupNorm(x)), composed from the two references above. */
+    public static double[] groupNormSiluForward(double[] x, double[] gamma, double[] beta, int n, int c, int hw,
+                                                int groups, double eps) {
+        return siluForward(groupNormForward(x, gamma, beta, n, c, hw, groups, eps));
+    }
+
+    /** {dx, dgamma, dbeta} of silu(groupNorm(x)): the chain rule through the two references above. */
+    public static double[][] groupNormSiluBackward(double[] dy, double[] x, double[] gamma, double[] beta, int n,
+                                                   int c, int hw, int groups, double eps) {
+        double[] a = groupNormForward(x, gamma, beta, n, c, hw, groups, eps);
+        return groupNormBackward(siluBackward(dy, a), x, gamma, n, c, hw, groups, eps);
+    }
+
     /** Softmax probabilities [N, P, P] of the attention scores. */
     private static double[] attentionProbs(double[] qkv, int n, int c, int p) {
         double[] probs = new double[n * p * p];
