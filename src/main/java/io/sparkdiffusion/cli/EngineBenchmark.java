@@ -11,6 +11,7 @@ import io.sparkdiffusion.tensor.Gemm;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
 import io.sparkdiffusion.tensor.kernels.Conv2d;
+import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -40,7 +41,7 @@ import java.util.regex.Pattern;
  * works, the twin's own benchmark {@code torch_unet.py --threads 1 --batch B --steps N}.
  *
  * <p>Output: an {@code engine} line first (the BLAS, the OpenBLAS kernel it runs, OPENBLAS_CORETYPE, and what
- * runs the 3x3 convolutions: {@code vector:N lanes} or {@code gemm}), then one JSON line per measurement
+ * runs the 3x3 convolutions, {@code vector:N lanes} or {@code gemm}, and the fused GroupNorm+SiLU), then one JSON line per measurement
  * ({@code java_train_step}, {@code java_sample_forward}, the twin's
  * {@code train_step} and {@code sample_forward} lines tagged {@code "source":"torch"}, {@code heap}), then a
  * final line
@@ -144,7 +145,8 @@ public final class EngineBenchmark {
         System.out.println(json("metric", "params", "preset", "unet-small", "img", "[1, 28, 28]", "num_classes",
                 o.numClasses(), "params", net.numParameters(), "blas", blas));
         System.out.println(json("metric", "engine", "blas", blas, "openblas_core", Gemm.isNative() ? openBlasCore() : null,
-                "OPENBLAS_CORETYPE", System.getenv("OPENBLAS_CORETYPE"), "conv3x3", conv));
+                "OPENBLAS_CORETYPE", System.getenv("OPENBLAS_CORETYPE"), "conv3x3", conv,
+                "groupNormSilu", GroupNormSilu.implementation()));
 
         String[] heap = new String[1];
         double trainStep = timeTrainStep(net, o, heap);

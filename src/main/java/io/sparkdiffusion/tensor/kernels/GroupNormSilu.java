@@ -88,6 +88,11 @@ public final class GroupNormSilu {
         }
     }
 
+    /** What runs the fused op: {@code "vector:N lanes"} or {@code "scalar"} (see {@link Engine}). */
+    public static String implementation() {
+        return Engine.DEFAULT == Engine.VECTOR ? "vector:" + GroupNormSiluVector.LANES + " lanes" : "scalar";
+    }
+
     /**
      * Reusable working rows: three of HW floats and one of M = (C/G)*HW (the group's da, kept between the two
      * passes of backward). One instance serves every call whose shape {@link #fits}; not thread-safe.
