@@ -41,50 +41,11 @@ public final class GroupNormSilu {
     enum Engine {
         SCALAR, VECTOR;
 
-        static final Engine DEFAULT = choose();
+        static final Engine DEFAULT = VectorChoice.useVector(ENGINE_PROPERTY, "fused GroupNorm+SiLU", "scalar",
+                "scalar loops on offset-0 rows") ? VECTOR : SCALAR;
 
         static boolean vectorModuleLoaded() {
-            return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-        }
-
-        private static Engine choose() {
-            String mode = System.getProperty(ENGINE_PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
-            boolean loaded = vectorModuleLoaded();
-            Engine engine;
-            String why;
-            switch (mode) {
-                case "scalar" -> {
-                    engine = SCALAR;
-                    why = "scalar loops on offset-0 rows";
-                }
-                case "vector" -> {
-                    if (!loaded) {
-                        throw new IllegalStateException(ENGINE_PROPERTY + "=vector needs the JVM option "
-                                + "--add-modules=jdk.incubator.vector, which this JVM was started without");
-                    }
-                    engine = VECTOR;
-                    why = "Vector API, " + GroupNormSiluVector.LANES + " floats per vector";
-                }
-                case "auto" -> {
-                    if (!loaded) {
-                        engine = SCALAR;
-                        why = "scalar loops; start the JVM with --add-modules=jdk.incubator.vector for the vector"
-                                + " kernels";
-                    } else if (GroupNormSiluVector.LANES < 8) {
-                        engine = SCALAR;
-                        why = "scalar loops; vectors here hold only " + GroupNormSiluVector.LANES + " floats";
-                    } else {
-                        engine = VECTOR;
-                        why = "Vector API, " + GroupNormSiluVector.LANES + " floats per vector";
-                    }
-                }
-                default -> throw new IllegalArgumentException(
-                        ENGINE_PROPERTY + " must be one of auto, vector, scalar; got '" + mode + "'");
-            }
-            System.getLogger(GroupNormSilu.class.getName()).log(System.Logger.Level.INFO,
-                    "spark-diffusion fused GroupNorm+SiLU: " + engine.name().toLowerCase(java.util.Locale.ROOT)
-                            + " (" + why + ") (" + ENGINE_PROPERTY + "=" + mode + ")");
-            return engine;
+            return VectorChoice.moduleLoaded();
         }
     }
 

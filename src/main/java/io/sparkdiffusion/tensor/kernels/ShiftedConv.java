@@ -39,47 +39,8 @@ final class ShiftedConv {
     enum Engine {
         GEMM, VECTOR;
 
-        static final Engine DEFAULT = choose();
-
-        private static Engine choose() {
-            String mode = System.getProperty(ENGINE_PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
-            boolean loaded = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-            Engine engine;
-            String why;
-            switch (mode) {
-                case "gemm" -> {
-                    engine = GEMM;
-                    why = "one BLAS sgemm per kernel tap";
-                }
-                case "vector" -> {
-                    if (!loaded) {
-                        throw new IllegalStateException(ENGINE_PROPERTY + "=vector needs the JVM option "
-                                + "--add-modules=jdk.incubator.vector, which this JVM was started without");
-                    }
-                    engine = VECTOR;
-                    why = "Vector API, " + VectorConv.LANES + " floats per vector";
-                }
-                case "auto" -> {
-                    if (!loaded) {
-                        engine = GEMM;
-                        why = "one BLAS sgemm per kernel tap; start the JVM with --add-modules=jdk.incubator.vector"
-                                + " for the faster vector kernels";
-                    } else if (VectorConv.LANES < 8) {
-                        engine = GEMM;
-                        why = "one BLAS sgemm per kernel tap; vectors here hold only " + VectorConv.LANES + " floats";
-                    } else {
-                        engine = VECTOR;
-                        why = "Vector API, " + VectorConv.LANES + " floats per vector";
-                    }
-                }
-                default -> throw new IllegalArgumentException(
-                        ENGINE_PROPERTY + " must be one of auto, vector, gemm; got '" + mode + "'");
-            }
-            System.getLogger(ShiftedConv.class.getName()).log(System.Logger.Level.INFO,
-                    "spark-diffusion stride-1 convolutions: " + engine.name().toLowerCase(java.util.Locale.ROOT)
-                            + " (" + why + ") (" + ENGINE_PROPERTY + "=" + mode + ")");
-            return engine;
-        }
+        static final Engine DEFAULT = VectorChoice.useVector(ENGINE_PROPERTY, "stride-1 convolutions", "gemm",
+                "one BLAS sgemm per kernel tap") ? VECTOR : GEMM;
     }
 
     private ShiftedConv() {
