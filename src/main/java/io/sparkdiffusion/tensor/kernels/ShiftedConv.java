@@ -24,6 +24,11 @@ import java.util.Arrays;
  * <p>A 3x3 im2col would copy the input nine times; here the copy is ~1.1 times the input and each tap's GEMM
  * reads it from cache, at the price of computing the garbage columns: (H+pad)(W+pad)/(HW) - 1, 7% at 28x28,
  * 15% at 14x14, 31% at 7x7 (sharing the padding between neighbours halves what separate (H+2)(W+2) planes cost).
+ *
+ * <p>The same three sums, with all taps at once, are {@link VectorConv}'s product and correlation: the forward is
+ * product(a = w, in = xp, shifts +u*Wp+v), the input gradient is product(a = w transposed, in = dyw, shifts
+ * -(u*Wp+v)) into dxp, and the weight gradient is correlate(e = dyw, in = xp). Which {@link Engine} runs them is
+ * chosen once; the vector engine's buffers are rounded up to whole blocks (layout beside its methods below).
  */
 final class ShiftedConv {
     /** The system property that picks the {@link Engine}: {@code auto} (default), {@code vector} or {@code gemm}. */
@@ -130,7 +135,7 @@ final class ShiftedConv {
                 Gemm.sgemm(false, false, g.cout(), q, g.cin(), 1f, scratch, wrOff + t * g.cout() * g.cin(), g.cin(),
                         scratch, xpOff + shift, cs, 1f, scratch, ywOff, q);
             }
-            unpadOutput(g, scratch, ywOff, q, n0, nb, y, yOff);
+            unpadOutput(g, scratch, ywOff, q, n0, nb, null, 0, y, yOff);
         }
     }
 
@@ -201,32 +206,31 @@ final class ShiftedConv {
         }
     }
 
-    /** y for images n0 .. n0+nb-1 = the valid columns of the wide output yw [Cout, rowStride]. */
+    /**
+     * y for images n0 .. n0+nb-1 = the valid columns of the wide output yw [Cout, rowStride], plus b[o] when b is
+     * not null (the vector engine adds the bias here; the GEMM engine seeds yw with it).
+     */
     private static void unpadOutput(Conv2d.Geometry g, float[] yw, int ywOff, int rowStride, int n0, int nb,
-                                    float[] y, int yOff) {
+                                    float[] b, int bOff, float[] y, int yOff) {
         int wp = rowWidth(g);
         int plane = plane(g);
         int hw = g.ho() * g.wo();
+        int wo = g.wo();
         for (int i = 0; i < nb; i++) {
             for (int o = 0; o < g.cout(); o++) {
                 int dst = yOff + ((n0 + i) * g.cout() + o) * hw;
                 int src = ywOff + o * rowStride + i * plane;
                 for (int r = 0; r < g.ho(); r++) {
-                    System.arraycopy(yw, src + r * wp, y, dst + r * g.wo(), g.wo());
-                }
-            }
-        }
-    }
-
-    /** y[n0 .. n0+nb-1, o, :] += b[o]. */
-    private static void addBias(Conv2d.Geometry g, float[] b, int bOff, int n0, int nb, float[] y, int yOff) {
-        int hw = g.ho() * g.wo();
-        for (int i = 0; i < nb; i++) {
-            for (int o = 0; o < g.cout(); o++) {
-                float bias = b[bOff + o];
-                int base = yOff + ((n0 + i) * g.cout() + o) * hw;
-                for (int p = 0; p < hw; p++) {
-                    y[base + p] += bias;
+                    if (b == null) {
+                        System.arraycopy(yw, src + r * wp, y, dst + r * wo, wo);
+                    } else {
+                        float bias = b[bOff + o];
+                        int from = src + r * wp;
+                        int to = dst + r * wo;
+                        for (int j = 0; j < wo; j++) {
+                            y[to + j] = yw[from + j] + bias;
+                        }
+                    }
                 }
             }
         }
@@ -302,10 +306,7 @@ final class ShiftedConv {
             pad(g, x, xOff, n0, nb, scratch, xpOff, cs);
             VectorConv.product(g.cout(), g.cin(), taps, scratch, apOff, scratch, xpOff, cs, shifts,
                     scratch, ywOff, yws, q, false);
-            unpadOutput(g, scratch, ywOff, yws, n0, nb, y, yOff);
-            if (b != null) {
-                addBias(g, b, bOff, n0, nb, y, yOff);
-            }
+            unpadOutput(g, scratch, ywOff, yws, n0, nb, b, bOff, y, yOff);
         }
     }
 
