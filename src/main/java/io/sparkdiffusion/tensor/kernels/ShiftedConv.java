@@ -114,14 +114,12 @@ final class ShiftedConv {
                                     int bOff, float[] y, int yOff, float[] scratch) {
         int chunk = chunk(g);
         int taps = g.kh() * g.kw();
-        int wp = rowWidth(g);
-        int plane = plane(g);
         int cs = channelStride(g, chunk);
         int xpOff = 0;
         int ywOff = g.cin() * cs;
         int wrOff = ywOff + g.cout() * wideColumns(g, chunk);
+        int[] shifts = tapShifts(g, 1);
         repackWeights(g, w, wOff, scratch, wrOff);
-        int hw = g.ho() * g.wo();
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
@@ -131,9 +129,8 @@ final class ShiftedConv {
                 Arrays.fill(scratch, ywOff + o * q, ywOff + (o + 1) * q, b == null ? 0f : b[bOff + o]);
             }
             for (int t = 0; t < taps; t++) {
-                int shift = (t / g.kw()) * wp + t % g.kw();
                 Gemm.sgemm(false, false, g.cout(), q, g.cin(), 1f, scratch, wrOff + t * g.cout() * g.cin(), g.cin(),
-                        scratch, xpOff + shift, cs, 1f, scratch, ywOff, q);
+                        scratch, xpOff + shifts[t], cs, 1f, scratch, ywOff, q);
             }
             unpadOutput(g, scratch, ywOff, q, n0, nb, null, 0, y, yOff);
         }
@@ -157,16 +154,14 @@ final class ShiftedConv {
                                      int wOff, float[] dx, int dxOff, float[] dw, int dwOff, float[] scratch) {
         int chunk = chunk(g);
         int taps = g.kh() * g.kw();
-        int wp = rowWidth(g);
-        int plane = plane(g);
         int cs = channelStride(g, chunk);
         int xpOff = 0;
         int dywOff = g.cin() * cs;
         int dxpOff = dywOff + g.cout() * wideColumns(g, chunk);
         int wrOff = dxpOff + g.cin() * cs;
         int dwrOff = wrOff + g.k() * g.cout();
-        int hw = g.ho() * g.wo();
         int taps3 = g.cout() * g.cin();
+        int[] shifts = tapShifts(g, 1);
         repackWeights(g, w, wOff, scratch, wrOff);
         if (dw != null) {
             Arrays.fill(scratch, dwrOff, dwrOff + g.k() * g.cout(), 0f);
@@ -179,17 +174,15 @@ final class ShiftedConv {
             if (dw != null) {
                 pad(g, x, xOff, n0, nb, scratch, xpOff, cs);
                 for (int t = 0; t < taps; t++) {
-                    int shift = (t / g.kw()) * wp + t % g.kw();
-                    Gemm.sgemm(false, true, g.cout(), g.cin(), q, 1f, scratch, dywOff, q, scratch, xpOff + shift, cs,
+                    Gemm.sgemm(false, true, g.cout(), g.cin(), q, 1f, scratch, dywOff, q, scratch, xpOff + shifts[t], cs,
                             1f, scratch, dwrOff + t * taps3, g.cin());
                 }
             }
             if (dx != null) {
                 Arrays.fill(scratch, dxpOff, dxpOff + g.cin() * cs, 0f);
                 for (int t = 0; t < taps; t++) {
-                    int shift = (t / g.kw()) * wp + t % g.kw();
                     Gemm.sgemm(true, false, g.cin(), q, g.cout(), 1f, scratch, wrOff + t * taps3, g.cin(),
-                            scratch, dywOff, q, 1f, scratch, dxpOff + shift, cs);
+                            scratch, dywOff, q, 1f, scratch, dxpOff + shifts[t], cs);
                 }
                 unpadAccumulate(g, scratch, dxpOff, cs, n0, nb, dx, dxOff);
             }
