@@ -8,7 +8,7 @@ import io.sparkdiffusion.diffusion.sampling.SamplerKind;
 import io.sparkdiffusion.diffusion.sampling.SamplerSettings;
 import io.sparkdiffusion.train.NetworkSpec;
 import io.sparkdiffusion.train.TrainingSummary;
-import io.sparkdiffusion.train.UNetDenoiser;
+import io.sparkdiffusion.model.UNetDenoiser;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;

@@ -6,6 +6,7 @@ import io.sparkdiffusion.diffusion.Denoiser;
 import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.ParameterizationKind;
 import io.sparkdiffusion.nn.DropoutDraw;
+import io.sparkdiffusion.model.NetworkCache;
 import io.sparkdiffusion.nn.unet.UNet;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;

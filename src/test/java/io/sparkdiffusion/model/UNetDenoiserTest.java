@@ -1,6 +1,9 @@
-package io.sparkdiffusion.train;
+package io.sparkdiffusion.model;
 
 import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.train.DiffusionObjective;
+import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.train.TinyNets;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;

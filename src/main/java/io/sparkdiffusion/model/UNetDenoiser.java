@@ -1,4 +1,4 @@
-package io.sparkdiffusion.train;
+package io.sparkdiffusion.model;
 
 import io.sparkdiffusion.autograd.Tape;
 import io.sparkdiffusion.autograd.Var;
@@ -6,6 +6,7 @@ import io.sparkdiffusion.diffusion.Denoiser;
 import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.Preconditioning;
 import io.sparkdiffusion.nn.unet.UNet;
+import io.sparkdiffusion.train.NetworkSpec;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
 

@@ -1,14 +1,15 @@
-package io.sparkdiffusion.train;
+package io.sparkdiffusion.model;
 
 import io.sparkdiffusion.autograd.Tape;
 import io.sparkdiffusion.nn.unet.UNet;
+import io.sparkdiffusion.train.NetworkSpec;
 
 /**
  * One U-Net and one tape per thread and configuration, reused across Spark tasks and rounds: building a network
  * and warming a tape's buffer pool costs more than a few steps of a small network. Only the structure is reused;
  * the weights are overwritten from the caller's flat array before every use.
  */
-final class NetworkCache {
+public final class NetworkCache {
     private record Entry(NetworkSpec spec, boolean recording, UNet net, Tape tape) {
     }
 
@@ -19,20 +20,20 @@ final class NetworkCache {
     }
 
     /** This thread's network and recording tape for {@code spec}. */
-    static UNet trainingNet(NetworkSpec spec) {
+    public static UNet trainingNet(NetworkSpec spec) {
         return entry(TRAINING, spec, true).net;
     }
 
-    static Tape trainingTape(NetworkSpec spec) {
+    public static Tape trainingTape(NetworkSpec spec) {
         return entry(TRAINING, spec, true).tape;
     }
 
     /** This thread's network and inference tape for {@code spec}. */
-    static UNet inferenceNet(NetworkSpec spec) {
+    public static UNet inferenceNet(NetworkSpec spec) {
         return entry(INFERENCE, spec, false).net;
     }
 
-    static Tape inferenceTape(NetworkSpec spec) {
+    public static Tape inferenceTape(NetworkSpec spec) {
         return entry(INFERENCE, spec, false).tape;
     }
 
