@@ -1,10 +1,10 @@
 package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.nn.optim.Optimizer;
 import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.DiffusionObjective;
 import io.sparkdiffusion.train.NetworkSpec;
-import io.sparkdiffusion.train.Optimizer;
 import io.sparkdiffusion.train.RoundListener;
 import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.TrainingConfig;

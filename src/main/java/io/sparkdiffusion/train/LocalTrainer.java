@@ -2,6 +2,7 @@ package io.sparkdiffusion.train;
 
 import io.sparkdiffusion.nn.optim.GradClipping;
 
+import io.sparkdiffusion.nn.optim.Optimizer;
 import java.util.SplittableRandom;
 
 /**

@@ -1,5 +1,8 @@
 package io.sparkdiffusion.train;
 
+import io.sparkdiffusion.nn.optim.Ema;
+import io.sparkdiffusion.nn.optim.Optimizer;
+
 /**
  * Training on one machine without Spark: a plain loop of optimizer steps over one shard, treated as partition 0.
  *

@@ -1,5 +1,6 @@
 package io.sparkdiffusion.train;
 
+import io.sparkdiffusion.nn.optim.Optimizer;
 import java.io.Serializable;
 
 /**

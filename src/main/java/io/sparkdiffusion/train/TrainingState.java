@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import io.sparkdiffusion.nn.optim.Ema;
+import io.sparkdiffusion.nn.optim.Optimizer;
 import java.util.Map;
 import java.util.TreeMap;
 

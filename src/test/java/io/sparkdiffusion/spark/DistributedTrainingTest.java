@@ -1,9 +1,9 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.nn.optim.Optimizer;
 import io.sparkdiffusion.train.LocalTrainer;
 import io.sparkdiffusion.train.LocalTrainingLoop;
 import io.sparkdiffusion.train.Objective;
-import io.sparkdiffusion.train.Optimizer;
 import io.sparkdiffusion.train.PartitionResult;
 import io.sparkdiffusion.train.RoundRecord;
 import io.sparkdiffusion.train.Seeds;

@@ -11,14 +11,15 @@ import java.util.Arrays;
  *   v  = beta2 v + (1 - beta2) g^2
  *   w  = w - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * </pre>
- * The moments {@code m}, {@code v} are flat {@code float[]} at the parameters' offsets and, with the step
- * count {@code t}, are the whole state: {@link #firstMoment()}, {@link #secondMoment()}, {@link #step()} expose
- * it for averaging and checkpoints, {@link #restore} puts it back.
+ * The moments {@code m}, {@code v} live in one flat {@code float[]} ({@code [m (n floats), v (n floats)]}, each at
+ * the parameters' offsets) and, with the step count {@code t}, are the whole state: {@link #state()} and
+ * {@link #step()} expose it for averaging and checkpoints, {@link #restore} puts it back. This class is the
+ * {@link Optimizer.Stepper} of {@link Optimizer.Adam}.
  */
-public final class Adam {
+public final class Adam implements Optimizer.Stepper {
     private final AdamConfig config;
-    private final float[] m; // first moment, [numParameters]
-    private final float[] v; // second moment, [numParameters]
+    private final int n;
+    private final float[] state; // [m (n), v (n)]
     private long step;
 
     /** A fresh optimizer (zero moments, step 0) for {@code numParameters} parameters. */
@@ -27,8 +28,8 @@ public final class Adam {
             throw new IllegalArgumentException("numParameters must be >= 1, got " + numParameters);
         }
         this.config = config;
-        this.m = new float[numParameters];
-        this.v = new float[numParameters];
+        this.n = numParameters;
+        this.state = new float[2 * numParameters];
     }
 
     public AdamConfig config() {
@@ -44,6 +45,7 @@ public final class Adam {
     }
 
     /** One update with learning rate {@code lr} for this step (for schedules); see the class equations. */
+    @Override
     public void stepInPlace(float[] params, float[] grads, double lr) {
         requireLength(params, "params");
         requireLength(grads, "grads");
@@ -61,10 +63,10 @@ public final class Adam {
         float bc2Sqrt = (float) Math.sqrt(biasCorrection2);
         for (int i = 0; i < params.length; i++) {
             float g = wd != 0f ? grads[i] + wd * params[i] : grads[i];
-            float mi = m[i] * b1 + (1 - b1) * g;
-            float vi = v[i] * b2 + (1 - b2) * g * g;
-            m[i] = mi;
-            v[i] = vi;
+            float mi = state[i] * b1 + (1 - b1) * g;
+            float vi = state[n + i] * b2 + (1 - b2) * g * g;
+            state[i] = mi;
+            state[n + i] = vi;
             params[i] -= stepSize * mi / ((float) Math.sqrt(vi) / bc2Sqrt + eps);
         }
     }
@@ -74,38 +76,54 @@ public final class Adam {
         return step;
     }
 
-    /** The first-moment estimate m (live array). */
+    /** A copy of the first-moment estimate m, {@code [numParameters]}. */
     public float[] firstMoment() {
-        return m;
+        return Arrays.copyOfRange(state, 0, n);
     }
 
-    /** The second-moment estimate v (live array). */
+    /** A copy of the second-moment estimate v, {@code [numParameters]}. */
     public float[] secondMoment() {
-        return v;
+        return Arrays.copyOfRange(state, n, 2 * n);
+    }
+
+    /** A copy of the whole moment state, {@code [m (n floats), v (n floats)]}. */
+    @Override
+    public float[] state() {
+        return state.clone();
     }
 
     /** Replaces the state (e.g. averaged across partitions, or loaded from a checkpoint); arrays are copied. */
     public void restore(float[] firstMoment, float[] secondMoment, long stepCount) {
         requireLength(firstMoment, "firstMoment");
         requireLength(secondMoment, "secondMoment");
+        float[] flat = new float[2 * n];
+        System.arraycopy(firstMoment, 0, flat, 0, n);
+        System.arraycopy(secondMoment, 0, flat, n, n);
+        restore(flat, stepCount);
+    }
+
+    /** Replaces the state from its flat form {@code [m (n floats), v (n floats)]} (copied). */
+    public void restore(float[] flatState, long stepCount) {
+        if (flatState == null || flatState.length != 2 * n) {
+            throw new IllegalArgumentException("Adam state: expected " + 2 * n + " floats, got "
+                    + (flatState == null ? "null" : flatState.length));
+        }
         if (stepCount < 0) {
             throw new IllegalArgumentException("stepCount must be >= 0, got " + stepCount);
         }
-        System.arraycopy(firstMoment, 0, m, 0, m.length);
-        System.arraycopy(secondMoment, 0, v, 0, v.length);
+        System.arraycopy(flatState, 0, state, 0, state.length);
         this.step = stepCount;
     }
 
     /** Back to zero moments and step 0. */
     public void reset() {
-        Arrays.fill(m, 0f);
-        Arrays.fill(v, 0f);
+        Arrays.fill(state, 0f);
         step = 0;
     }
 
     private void requireLength(float[] a, String what) {
-        if (a == null || a.length != m.length) {
-            throw new IllegalArgumentException(what + ": expected " + m.length + " floats, got "
+        if (a == null || a.length != n) {
+            throw new IllegalArgumentException(what + ": expected " + n + " floats, got "
                     + (a == null ? "null" : a.length));
         }
     }

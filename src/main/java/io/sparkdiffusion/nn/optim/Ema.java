@@ -8,7 +8,9 @@ package io.sparkdiffusion.nn.optim;
  *   beta     = 0.5^(batch / max(halfLife, 1e-8))
  *   ema      = beta ema + (1 - beta) w
  * </pre>
- * so the average forgets half of its past every {@code halfLifeImages} images, whatever the batch size.
+ * so the average forgets half of its past every {@code halfLifeImages} images, whatever the batch size. The
+ * training loops keep the average as a plain array and call {@link #updateInPlace(float[], float[], long, long,
+ * double, double)} once per round; an instance holds its own copy.
  */
 public final class Ema {
     private final double halfLifeImages;
@@ -21,19 +23,44 @@ public final class Ema {
      * @param rampupRatio    EDM's ramp-up: the half-life is at most this fraction of the images seen; 0 disables it
      */
     public Ema(float[] initialWeights, double halfLifeImages, double rampupRatio) {
+        checkSettings(halfLifeImages, rampupRatio);
+        this.halfLifeImages = halfLifeImages;
+        this.rampupRatio = rampupRatio;
+        this.ema = initialWeights.clone();
+    }
+
+    /**
+     * Moves {@code ema} towards {@code weights} in place after {@code images} images (a round, or a step), with
+     * {@code imagesSeen} images trained so far. A half-life of 0 disables the average: the EMA becomes the weights.
+     */
+    public static void updateInPlace(float[] ema, float[] weights, long images, long imagesSeen, double halfLifeImages,
+                                     double rampupRatio) {
+        if (halfLifeImages == 0) {
+            System.arraycopy(weights, 0, ema, 0, ema.length);
+            return;
+        }
+        checkSettings(halfLifeImages, rampupRatio);
+        if (images > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a round of " + images + " images is too large for one EMA update");
+        }
+        blendInPlace(ema, weights, beta(halfLifeImages, rampupRatio, (int) images, imagesSeen));
+    }
+
+    private static void checkSettings(double halfLifeImages, double rampupRatio) {
         if (!(halfLifeImages > 0) || Double.isInfinite(halfLifeImages)) {
             throw new IllegalArgumentException("halfLifeImages must be positive and finite, got " + halfLifeImages);
         }
         if (!(rampupRatio >= 0) || Double.isInfinite(rampupRatio)) {
             throw new IllegalArgumentException("rampupRatio must be >= 0 and finite (0 = no ramp-up), got " + rampupRatio);
         }
-        this.halfLifeImages = halfLifeImages;
-        this.rampupRatio = rampupRatio;
-        this.ema = initialWeights.clone();
     }
 
     /** The decay {@code beta} applied after a step of {@code batch} images with {@code imagesSeen} images seen so far. */
     public double beta(int batch, long imagesSeen) {
+        return beta(halfLifeImages, rampupRatio, batch, imagesSeen);
+    }
+
+    private static double beta(double halfLifeImages, double rampupRatio, int batch, long imagesSeen) {
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
@@ -42,6 +69,18 @@ public final class Ema {
             halfLife = Math.min(halfLife, imagesSeen * rampupRatio);
         }
         return Math.pow(0.5, batch / Math.max(halfLife, 1e-8));
+    }
+
+    /** {@code ema = beta ema + (1 - beta) w}, in float32 as the weights are. */
+    private static void blendInPlace(float[] ema, float[] weights, double beta) {
+        if (weights.length != ema.length) {
+            throw new IllegalArgumentException("weights: expected " + ema.length + " floats, got " + weights.length);
+        }
+        float b = (float) beta;
+        float a = (float) (1 - beta);
+        for (int i = 0; i < ema.length; i++) {
+            ema[i] = b * ema[i] + a * weights[i];
+        }
     }
 
     /**
@@ -55,11 +94,7 @@ public final class Ema {
             throw new IllegalArgumentException("weights: expected " + ema.length + " floats, got " + weights.length);
         }
         double beta = beta(batch, imagesSeen);
-        float b = (float) beta;
-        float a = (float) (1 - beta);
-        for (int i = 0; i < ema.length; i++) {
-            ema[i] = b * ema[i] + a * weights[i];
-        }
+        blendInPlace(ema, weights, beta);
         return beta;
     }
 

@@ -2,11 +2,13 @@ package io.sparkdiffusion.nn.optim;
 
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class EmaTest {
     private static final double TOLERANCE = 1e-5;
+    private static final float TOL = 1e-6f;
 
     @Test
     void halvesTheDistanceEveryHalfLife() {
@@ -36,5 +38,30 @@ class EmaTest {
         assertThrows(IllegalArgumentException.class, () -> new Ema(new float[1], 0, 0));
         Ema ema = new Ema(new float[2], 10, 0);
         assertThrows(IllegalArgumentException.class, () -> ema.updateInPlace(new float[3], 1, 1));
+    }
+
+    // The in-place form the training loops use, once per round (formerly train.Ema).
+
+    /** After exactly one half-life of images the average has moved halfway: 0.5 * 0 + 0.5 * 4 = 2. */
+    @Test
+    void oneHalfLifeMovesHalfway() {
+        float[] ema = {0f, 8f};
+        Ema.updateInPlace(ema, new float[] {4f, 0f}, 100, 1000, 100, 0);
+        assertArrayEquals(new float[] {2f, 4f}, ema, TOL);
+    }
+
+    /** Ramp-up: with 200 images seen and ratio 0.5 the half-life is min(1000, 100) = 100 images. */
+    @Test
+    void rampupShortensTheHalfLifeEarlyOn() {
+        float[] ema = {0f};
+        Ema.updateInPlace(ema, new float[] {4f}, 100, 200, 1000, 0.5);
+        assertArrayEquals(new float[] {2f}, ema, TOL);
+    }
+
+    @Test
+    void zeroHalfLifeCopiesTheWeights() {
+        float[] ema = {1f, 2f};
+        Ema.updateInPlace(ema, new float[] {3f, 4f}, 10, 10, 0, 0);
+        assertArrayEquals(new float[] {3f, 4f}, ema);
     }
 }

@@ -1,4 +1,4 @@
-package io.sparkdiffusion.train;
+package io.sparkdiffusion.nn.optim;
 
 import org.junit.jupiter.api.Test;
 

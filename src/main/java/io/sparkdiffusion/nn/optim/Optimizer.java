@@ -1,9 +1,6 @@
-package io.sparkdiffusion.train;
-
-import io.sparkdiffusion.nn.optim.AdamConfig;
+package io.sparkdiffusion.nn.optim;
 
 import java.io.Serializable;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -62,8 +59,9 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
     }
 
     /**
-     * Adam as {@link io.sparkdiffusion.nn.optim.Adam} (torch.optim.Adam's update, no weight decay). State layout:
-     * {@code [m (n floats), v (n floats)]}; the step count is the trainer's global step.
+     * Adam's settings; its stepper is {@link io.sparkdiffusion.nn.optim.Adam} itself (torch.optim.Adam's update,
+     * no weight decay). State layout: {@code [m (n floats), v (n floats)]}; the step count is the trainer's global
+     * step.
      */
     record Adam(double beta1, double beta2, double epsilon) implements Optimizer {
         public Adam {
@@ -88,22 +86,8 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
             }
             var adam = new io.sparkdiffusion.nn.optim.Adam(new AdamConfig(learningRate, beta1, beta2, epsilon, 0),
                     numParameters);
-            adam.restore(Arrays.copyOfRange(state, 0, numParameters),
-                    Arrays.copyOfRange(state, numParameters, 2 * numParameters), stepsDone);
-            return new Stepper() {
-                @Override
-                public void stepInPlace(float[] params, float[] grads, double lr) {
-                    adam.stepInPlace(params, grads, lr);
-                }
-
-                @Override
-                public float[] state() {
-                    float[] s = new float[2 * numParameters];
-                    System.arraycopy(adam.firstMoment(), 0, s, 0, numParameters);
-                    System.arraycopy(adam.secondMoment(), 0, s, numParameters, numParameters);
-                    return s;
-                }
-            };
+            adam.restore(state, stepsDone);
+            return adam;
         }
     }
 
