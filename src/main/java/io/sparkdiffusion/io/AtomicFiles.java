@@ -29,12 +29,20 @@ import java.util.UUID;
  *   for files well below s3a's multipart threshold (PNGs, JSON).</li>
  * </ul>
  * A failed write removes its temp file and leaves no target behind (unless an older target was there).
+ *
+ * <p>{@link #writeDirectory} publishes a whole directory the same way (a hidden temp directory, then one rename).
  */
 public final class AtomicFiles {
     /** Writes the content of one file; may throw, in which case nothing is published. */
     @FunctionalInterface
     public interface Content {
         void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** Writes the files of one directory; may throw, in which case nothing is published. */
+    @FunctionalInterface
+    public interface DirectoryContent {
+        void writeInto(HadoopPath dir) throws IOException;
     }
 
     private static final String TEMP_PREFIX = ".";
@@ -59,6 +67,35 @@ public final class AtomicFiles {
             writeObject(target, content);
         } else {
             writeViaRename(target, content);
+        }
+    }
+
+    /**
+     * Publishes the directory {@code content} writes: into a hidden temp directory {@code .<name>.<uuid>.tmp}
+     * beside {@code target}, then renamed onto it; an existing {@code target} is deleted first (the new content
+     * replaces it). Whole or not at all where rename is atomic (local, HDFS); on an object store the rename is a
+     * copy, so readers of such a directory must verify what they read (checkpoints carry checksums for that).
+     * A failed write removes its temp directory.
+     */
+    public static void writeDirectory(HadoopPath target, DirectoryContent content) throws IOException {
+        FileSystem fs = target.fs();
+        Path dest = target.path();
+        Path temp = new Path(dest.getParent(), TEMP_PREFIX + dest.getName() + "." + UUID.randomUUID() + TEMP_SUFFIX);
+        boolean published = false;
+        try {
+            content.writeInto(new HadoopPath(fs, temp));
+            if (fs.exists(dest)) {
+                // A rerun reaches this target again: the new content replaces the old.
+                fs.delete(dest, true);
+            }
+            if (!fs.rename(temp, dest)) {
+                throw new IOException("renaming " + temp + " to " + dest + " failed");
+            }
+            published = true;
+        } finally {
+            if (!published) {
+                deleteQuietly(fs, temp, true);
+            }
         }
     }
 
@@ -108,7 +145,7 @@ public final class AtomicFiles {
             published = true;
         } finally {
             if (!published) {
-                deleteQuietly(fs, temp);
+                deleteQuietly(fs, temp, false);
             }
         }
     }
@@ -139,9 +176,9 @@ public final class AtomicFiles {
         }
     }
 
-    private static void deleteQuietly(FileSystem fs, Path temp) {
+    private static void deleteQuietly(FileSystem fs, Path temp, boolean recursive) {
         try {
-            fs.delete(temp, false);
+            fs.delete(temp, recursive);
         } catch (IOException e) {
             // The write already failed with the exception that matters; a dot-file left behind is ignored by readers.
         }

@@ -1,29 +1,26 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.io.CheckpointLayout;
+import io.sparkdiffusion.io.HadoopBlobStore;
+import io.sparkdiffusion.io.HadoopPath;
+import io.sparkdiffusion.io.HadoopPaths;
+import io.sparkdiffusion.io.WeightsFormat;
 import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.TrainingState;
-import io.sparkdiffusion.train.WeightsFormat;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 
 import java.io.BufferedReader;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * The driver's {@link TrainingState} saved every {@code interval} rounds under {@code dir/round-NNNNNN/}
@@ -31,17 +28,17 @@ import java.util.regex.Pattern;
  * {@code state.properties}), with {@code dir/LATEST} naming the newest. A fit given the same directory resumes
  * from it.
  *
- * <p>Crash safety: a checkpoint is written into a hidden temp directory {@code .round-NNNNNN.<uuid>.tmp} and
- * renamed into place when complete (atomic on HDFS and local disks), and {@code LATEST} is replaced the same way,
- * so a driver killed during a save leaves the previous checkpoints intact. {@code LATEST} is only a hint: on
+ * <p>Crash safety: the layout and its publication are {@link CheckpointLayout}'s: a checkpoint is written into a
+ * hidden temp directory and renamed into place when complete ({@link io.sparkdiffusion.io.AtomicFiles}, atomic on
+ * HDFS and local disks), and {@code LATEST} is replaced the same way, so a driver killed during a save leaves the
+ * previous checkpoints intact. {@code LATEST} is only a hint: on
  * resume the newest {@code round-*} directory whose manifest, lengths and checksums verify is used, and damaged
  * ones (a half-copied checkpoint on an object store, a truncated file) are skipped with a warning. A state with
  * a NaN or infinite value is never saved.
  */
 final class Checkpoints {
-    static final String LATEST = "LATEST";
+    static final String LATEST = CheckpointLayout.LATEST;
     static final String STATE = "state.properties";
-    private static final Pattern ROUND_DIR = Pattern.compile("round-(\\d{6,})");
     private static final System.Logger LOG = System.getLogger(Checkpoints.class.getName());
 
     private final String dir;
@@ -72,7 +69,6 @@ final class Checkpoints {
 
     void save(TrainingState state) {
         requireFinite(state);
-        String name = String.format("round-%06d", state.round());
         Map<String, float[]> arrays = new LinkedHashMap<>();
         arrays.put("params", state.params());
         arrays.put("ema", state.ema());
@@ -87,28 +83,19 @@ final class Checkpoints {
         props.setProperty("stateSize", Integer.toString(state.stateSize()));
         props.setProperty("averageOptimizerState", Boolean.toString(state.sharedState() != null));
         props.setProperty("learningRateScale", Double.toString(state.learningRateScale()));
-        Path root = new Path(dir);
-        Path temp = new Path(root, "." + name + "." + UUID.randomUUID() + ".tmp");
-        Path target = new Path(root, name);
         try {
-            FileSystem fs = root.getFileSystem(conf);
-            HadoopBlobStore store = new HadoopBlobStore(temp.toString(), conf);
-            try (OutputStream out = store.create(STATE)) {
-                props.store(out, "spark-diffusion training state");
-            }
-            // The weights manifest is written last: a directory without one was never finished.
-            WeightsFormat.write(store, arrays);
-            if (fs.exists(target)) {
-                // A rerun from an older checkpoint reaches this round again: the new state replaces the old.
-                fs.delete(target, true);
-            }
-            if (!fs.rename(temp, target)) {
-                throw new IOException("renaming " + temp + " to " + target + " failed");
-            }
-            replaceLatest(fs, root, name);
+            HadoopPath target = CheckpointLayout.publish(HadoopPaths.resolve(dir, conf), state.round(), temp -> {
+                HadoopBlobStore store = new HadoopBlobStore(temp.toString(), conf);
+                try (OutputStream out = store.create(STATE)) {
+                    props.store(out, "spark-diffusion training state");
+                }
+                // The weights manifest is written last: a directory without one was never finished.
+                WeightsFormat.write(store, arrays);
+            });
             lastSaved = target + " (round " + state.round() + ")";
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint " + name + " to " + dir, e);
+            throw new UncheckedIOException("cannot write checkpoint " + CheckpointLayout.roundDir(state.round())
+                    + " to " + dir, e);
         }
     }
 
@@ -132,19 +119,6 @@ final class Checkpoints {
         }
     }
 
-    private void replaceLatest(FileSystem fs, Path root, String name) throws IOException {
-        Path latest = new Path(root, LATEST);
-        Path temp = new Path(root, "." + LATEST + "." + UUID.randomUUID() + ".tmp");
-        try (OutputStream out = fs.create(temp, false)) {
-            out.write(name.getBytes(StandardCharsets.UTF_8));
-        }
-        // HDFS does not rename onto an existing file: delete first. LATEST is a hint, so a crash in between
-        // only costs the hint, never a checkpoint.
-        if (!fs.rename(temp, latest) && !(fs.delete(latest, false) && fs.rename(temp, latest))) {
-            throw new IOException("cannot replace " + latest + " with " + temp);
-        }
-    }
-
     /**
      * The newest complete checkpoint, or null if the directory has none.
      *
@@ -153,10 +127,11 @@ final class Checkpoints {
      * @throws IllegalStateException when checkpoints exist but none of them can be read
      */
     TrainingState latest(int numParameters, boolean averageOptimizerState) {
-        Path root = new Path(dir);
+        HadoopPath root;
         List<String> candidates;
         try {
-            candidates = candidates(root.getFileSystem(conf), root);
+            root = HadoopPaths.resolve(dir, conf);
+            candidates = CheckpointLayout.candidates(root);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list the checkpoints in " + dir, e);
         }
@@ -172,7 +147,7 @@ final class Checkpoints {
                 continue;
             }
             check(s, name, numParameters, averageOptimizerState);
-            lastSaved = new Path(root, name) + " (round " + s.round() + ")";
+            lastSaved = root.child(name) + " (round " + s.round() + ")";
             return s;
         }
         if (!refused.isEmpty()) {
@@ -180,37 +155,6 @@ final class Checkpoints {
                     + String.join("; ", refused) + ". Use another checkpointDir to start afresh.");
         }
         return null;
-    }
-
-    /** {@code round-*} directories, newest first, the one LATEST names at the front. */
-    private static List<String> candidates(FileSystem fs, Path root) throws IOException {
-        FileStatus[] entries;
-        try {
-            entries = fs.listStatus(root);
-        } catch (FileNotFoundException e) {
-            return List.of();
-        }
-        List<String> names = new ArrayList<>();
-        for (FileStatus s : entries) {
-            if (s.isDirectory() && ROUND_DIR.matcher(s.getPath().getName()).matches()) {
-                names.add(s.getPath().getName());
-            }
-        }
-        names.sort(Comparator.comparingLong((String n) -> Long.parseLong(n.substring("round-".length()))).reversed());
-        String hint = readLatest(fs, new Path(root, LATEST));
-        if (hint != null && names.remove(hint)) {
-            names.add(0, hint);
-        }
-        return names;
-    }
-
-    private static String readLatest(FileSystem fs, Path latest) {
-        try (var in = fs.open(latest)) {
-            String name = new String(in.readNBytes(64), StandardCharsets.UTF_8).strip();
-            return ROUND_DIR.matcher(name).matches() ? name : null;
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     private TrainingState read(String name) throws IOException {

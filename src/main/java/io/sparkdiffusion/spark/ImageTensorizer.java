@@ -1,5 +1,7 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.io.ImageConversion;
+import io.sparkdiffusion.io.InvalidImageException;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.DoubleParam;

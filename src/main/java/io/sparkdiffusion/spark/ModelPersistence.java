@@ -1,7 +1,8 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.io.HadoopBlobStore;
+import io.sparkdiffusion.io.WeightsFormat;
 import io.sparkdiffusion.train.NetworkSpec;
-import io.sparkdiffusion.train.WeightsFormat;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.DefaultParamsWriter$;

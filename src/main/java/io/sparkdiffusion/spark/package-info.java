@@ -6,6 +6,6 @@
  *
  * <p>Every stage is MLWritable and MLReadable (a static {@code read()} and {@code load(path)}), so it saves and
  * loads inside a Pipeline and a PipelineModel. A model's weights go under {@code data/} in the chunked,
- * checksummed {@link io.sparkdiffusion.train.WeightsFormat}; nothing is Java-deserialized on load.
+ * checksummed {@link io.sparkdiffusion.io.WeightsFormat}; nothing is Java-deserialized on load.
  */
 package io.sparkdiffusion.spark;

@@ -140,4 +140,23 @@ class AtomicFilesTest {
         }));
         assertEquals(List.of(), files(dir));
     }
+
+    @Test
+    void aDirectoryIsPublishedWholeAndReplacesAnOlderOne() throws IOException {
+        HadoopPath target = local("round-000001");
+        AtomicFiles.writeDirectory(target, d -> AtomicFiles.writeText(d.child("old.txt"), "old"));
+        AtomicFiles.writeDirectory(target, d -> AtomicFiles.writeText(d.child("new.txt"), "new"));
+        assertEquals(List.of("round-000001"), files(dir), "no temp directory left");
+        assertEquals(List.of("new.txt"), files(dir.resolve("round-000001")), "the new content replaced the old");
+    }
+
+    @Test
+    void aFailedDirectoryWriteLeavesNothing() throws IOException {
+        HadoopPath target = local("round-000002");
+        assertThrows(IOException.class, () -> AtomicFiles.writeDirectory(target, d -> {
+            AtomicFiles.writeText(d.child("half.txt"), "half");
+            throw new IOException("writer died");
+        }));
+        assertEquals(List.of(), files(dir), "neither the target nor the temp directory exists");
+    }
 }

@@ -1,5 +1,6 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.io.WeightsFormat;
 import io.sparkdiffusion.train.Batch;
 import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.Objective;
@@ -7,7 +8,6 @@ import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.TrainingConfig;
 import io.sparkdiffusion.train.TrainingDivergedException;
 import io.sparkdiffusion.train.TrainingState;
-import io.sparkdiffusion.train.WeightsFormat;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
@@ -156,7 +156,7 @@ class DivergenceTest extends SparkTestBase {
         }
         assertTrue(!rounds.isEmpty());
         for (Path r : rounds) {
-            for (var e : WeightsFormat.read(io.sparkdiffusion.train.BlobStore.directory(r)).entrySet()) {
+            for (var e : WeightsFormat.read(io.sparkdiffusion.io.BlobStore.directory(r)).entrySet()) {
                 assertEquals(null, DivergencePolicy.firstNonFinite(e.getKey(), e.getValue()), r + "/" + e.getKey());
             }
         }

@@ -1,4 +1,4 @@
-package io.sparkdiffusion.spark;
+package io.sparkdiffusion.io;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -13,10 +13,10 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * Pixel conversions behind {@link ImageTensorizer}: decoded images as planar {@code [C, H, W]} doubles in [0, 1],
+ * Pixel conversions behind {@code spark.ImageTensorizer}: decoded images as planar {@code [C, H, W]} doubles in [0, 1],
  * channel conversion, resize-and-centre-crop, and the mapping to [-1, 1].
  */
-final class ImageConversion {
+public final class ImageConversion {
     private ImageConversion() {
     }
 
@@ -25,7 +25,7 @@ final class ImageConversion {
      *
      * @param pixels {@code [channels, height, width]}: 1 channel (gray) or 3 (R, G, B)
      */
-    record Planar(double[] pixels, int channels, int height, int width) {
+    public record Planar(double[] pixels, int channels, int height, int width) {
     }
 
     /**
@@ -33,7 +33,7 @@ final class ImageConversion {
      *
      * @return null if the struct does not describe a valid 8-bit image
      */
-    static Planar fromOpenCvBytes(byte[] data, int height, int width, int nChannels) {
+    public static Planar fromOpenCvBytes(byte[] data, int height, int width, int nChannels) {
         if (data == null || height <= 0 || width <= 0 || !(nChannels == 1 || nChannels == 3 || nChannels == 4)
                 || data.length != (long) height * width * nChannels) {
             return null;
@@ -65,7 +65,7 @@ final class ImageConversion {
      *
      * @throws InvalidImageException saying why the bytes are not a usable image
      */
-    static Planar decode(byte[] bytes, long maxPixels) throws InvalidImageException {
+    public static Planar decode(byte[] bytes, long maxPixels) throws InvalidImageException {
         if (bytes == null || bytes.length == 0) {
             throw new InvalidImageException("an empty file (0 bytes), not a PNG or JPEG image");
         }
@@ -136,7 +136,7 @@ final class ImageConversion {
      * Converts to {@code channels} channels: gray to RGB replicates; RGB to gray is ITU-R BT.601 luma
      * {@code 0.299 R + 0.587 G + 0.114 B}.
      */
-    static Planar toChannels(Planar in, int channels) {
+    public static Planar toChannels(Planar in, int channels) {
         if (in.channels() == channels) {
             return in;
         }
@@ -161,7 +161,7 @@ final class ImageConversion {
      * downscaling averages (antialiases) instead of skipping pixels, as PIL's bilinear resize does; an image
      * already {@code size x size} is returned unchanged.
      */
-    static Planar resizeCrop(Planar in, int size) {
+    public static Planar resizeCrop(Planar in, int size) {
         int h = in.height();
         int w = in.width();
         if (h == size && w == size) {
@@ -240,7 +240,7 @@ final class ImageConversion {
     }
 
     /** The planes mapped from [0, 1] to [-1, 1] as float32 CHW. */
-    static float[] toSigned(Planar in) {
+    public static float[] toSigned(Planar in) {
         double[] p = in.pixels();
         float[] out = new float[p.length];
         for (int i = 0; i < p.length; i++) {

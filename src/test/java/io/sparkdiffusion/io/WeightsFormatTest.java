@@ -1,4 +1,4 @@
-package io.sparkdiffusion.train;
+package io.sparkdiffusion.io;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package io.sparkdiffusion.train;
+package io.sparkdiffusion.io;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,8 +1,6 @@
-package io.sparkdiffusion.spark;
+package io.sparkdiffusion.io;
 
-import io.sparkdiffusion.train.BlobStore;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
@@ -10,11 +8,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /** A {@link BlobStore} over a directory of any Hadoop FileSystem (local, HDFS, S3). */
-final class HadoopBlobStore implements BlobStore {
+public final class HadoopBlobStore implements BlobStore {
     private final Path dir;
     private final Configuration conf;
 
-    HadoopBlobStore(String dir, Configuration conf) {
+    public HadoopBlobStore(String dir, Configuration conf) {
         this.dir = new Path(dir);
         this.conf = conf;
     }
@@ -34,15 +32,5 @@ final class HadoopBlobStore implements BlobStore {
     @Override
     public String describe() {
         return dir.toString();
-    }
-
-    /** Whether {@code name} exists in this directory. */
-    boolean exists(String name) throws IOException {
-        Path p = new Path(dir, name);
-        return p.getFileSystem(conf).exists(p);
-    }
-
-    FileSystem fileSystem() throws IOException {
-        return dir.getFileSystem(conf);
     }
 }
