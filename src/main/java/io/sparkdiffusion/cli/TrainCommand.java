@@ -99,7 +99,7 @@ public final class TrainCommand implements Command {
     /** Whatever the stages can check without data: the network and the training and sampler settings. */
     static void checkSettings(TrainStages stages) {
         try {
-            stages.trainer().networkSpec();
+            stages.trainer().networkConfig();
             stages.trainer().trainingConfig();
             stages.sampling().samplerSettings();
         } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package io.sparkdiffusion.diffusion;
 
+import java.io.Serializable;
 import java.util.SplittableRandom;
 
 /**
@@ -13,8 +14,11 @@ import java.util.SplittableRandom;
  * {@code lambda(sigma) * cOut(sigma)^2 = 1} for all four, this equals the plain squared error of the raw network
  * {@code F(cIn * x; cNoise)} against the target {@code (y - cSkip * x) / cOut} (Eq. 8 rewritten), which is what
  * {@link #trainingExample} produces.
+ *
+ * <p>Serializable (records of doubles and enums), so that the Spark layer ships the parameterization itself, with
+ * every field as set, to the executors.
  */
-public sealed interface Parameterization
+public sealed interface Parameterization extends Serializable
         permits EdmParameterization, VpParameterization, VeParameterization, FlowParameterization {
 
     /** The family, for names at the edges. */

@@ -2,7 +2,7 @@ package io.sparkdiffusion.model;
 
 import io.sparkdiffusion.autograd.Tape;
 import io.sparkdiffusion.nn.unet.UNet;
-import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 
 /**
  * One U-Net and one tape per thread and configuration, reused across Spark tasks and rounds: building a network
@@ -10,7 +10,7 @@ import io.sparkdiffusion.train.NetworkSpec;
  * the weights are overwritten from the caller's flat array before every use.
  */
 public final class NetworkCache {
-    private record Entry(NetworkSpec spec, boolean recording, UNet net, Tape tape) {
+    private record Entry(UNetConfig spec, boolean recording, UNet net, Tape tape) {
     }
 
     private static final ThreadLocal<Entry> TRAINING = new ThreadLocal<>();
@@ -20,28 +20,28 @@ public final class NetworkCache {
     }
 
     /** This thread's network and recording tape for {@code spec}. */
-    public static UNet trainingNet(NetworkSpec spec) {
+    public static UNet trainingNet(UNetConfig spec) {
         return entry(TRAINING, spec, true).net;
     }
 
-    public static Tape trainingTape(NetworkSpec spec) {
+    public static Tape trainingTape(UNetConfig spec) {
         return entry(TRAINING, spec, true).tape;
     }
 
     /** This thread's network and inference tape for {@code spec}. */
-    public static UNet inferenceNet(NetworkSpec spec) {
+    public static UNet inferenceNet(UNetConfig spec) {
         return entry(INFERENCE, spec, false).net;
     }
 
-    public static Tape inferenceTape(NetworkSpec spec) {
+    public static Tape inferenceTape(UNetConfig spec) {
         return entry(INFERENCE, spec, false).tape;
     }
 
-    private static Entry entry(ThreadLocal<Entry> slot, NetworkSpec spec, boolean recording) {
+    private static Entry entry(ThreadLocal<Entry> slot, UNetConfig spec, boolean recording) {
         Entry e = slot.get();
         if (e == null || !e.spec.equals(spec)) {
             // The seed only fills initial values, which every user overwrites.
-            e = new Entry(spec, recording, new UNet(spec.toConfig(), 0), recording ? new Tape() : Tape.inference());
+            e = new Entry(spec, recording, new UNet(spec, 0), recording ? new Tape() : Tape.inference());
             slot.set(e);
         }
         return e;

@@ -6,7 +6,7 @@ import io.sparkdiffusion.diffusion.Denoiser;
 import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.Preconditioning;
 import io.sparkdiffusion.nn.unet.UNet;
-import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
 
@@ -23,12 +23,12 @@ import io.sparkdiffusion.tensor.Tensor;
  * <p>Not thread-safe (one network per thread via a thread-local cache); create one per task.
  */
 public final class UNetDenoiser implements Denoiser {
-    private final NetworkSpec network;
+    private final UNetConfig network;
     private final Parameterization parameterization;
     private final float[] weights;
 
     /** @param weights the flat parameter vector, {@code [numParameters]}; not copied, not modified */
-    public UNetDenoiser(NetworkSpec network, Parameterization parameterization, float[] weights) {
+    public UNetDenoiser(UNetConfig network, Parameterization parameterization, float[] weights) {
         this.network = network;
         this.parameterization = parameterization;
         this.weights = weights;

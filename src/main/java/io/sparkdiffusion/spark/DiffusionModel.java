@@ -6,7 +6,7 @@ import io.sparkdiffusion.diffusion.TimeGrid;
 import io.sparkdiffusion.diffusion.sampling.Sampler;
 import io.sparkdiffusion.diffusion.sampling.SamplerKind;
 import io.sparkdiffusion.diffusion.sampling.SamplerSettings;
-import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.train.TrainingSummary;
 import io.sparkdiffusion.model.UNetDenoiser;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -66,7 +66,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     private final IntParam sampleBatchSize;
     private final BooleanParam useEma;
 
-    private final NetworkSpec spec;
+    private final UNetConfig spec;
     private final float[] weights;
     private final float[] emaWeights;
     private final transient TrainingSummary summary;
@@ -81,7 +81,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
      * @param emaWeights their exponential moving average, {@code [numParameters]}
      * @param summary    the training summary, or null (a loaded model has none)
      */
-    public DiffusionModel(String uid, NetworkSpec spec, float[] weights, float[] emaWeights, TrainingSummary summary) {
+    public DiffusionModel(String uid, UNetConfig spec, float[] weights, float[] emaWeights, TrainingSummary summary) {
         this.uid = uid;
         this.spec = spec;
         this.weights = weights;
@@ -239,9 +239,14 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public DiffusionModel setUseEma(boolean v) { set(useEma, v); return this; }
 
     /** The network the weights belong to. */
-    public NetworkSpec networkSpec() {
+    public UNetConfig networkConfig() {
         requireWeights();
         return spec;
+    }
+
+    /** The parameterization the Params describe, shipped as it is to the executors. */
+    public Parameterization diffusionParameterization() {
+        return ParameterizationKind.parse(getParameterization()).defaults();
     }
 
     /** A copy of the raw final weights. */
@@ -278,7 +283,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
 
     /** The sampler settings the Params describe, validated. */
     public SamplerSettings samplerSettings() {
-        Parameterization p = ParameterizationKind.parse(getParameterization()).defaults();
+        Parameterization p = diffusionParameterization();
         SamplerSettings s = SamplerSettings.defaults(SamplerKind.parse(getSampler()), p);
         if (getNumSteps() > 0) {
             s = s.withNumSteps(getNumSteps());
@@ -317,7 +322,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
         Broadcast<float[]> bc = jsc.broadcast(getUseEma() ? emaWeights : weights);
         StructType in = dataset.schema();
-        SampleGeneration g = new SampleGeneration(spec, ParameterizationKind.parse(getParameterization()), samplerSettings(), bc,
+        SampleGeneration g = new SampleGeneration(spec, diffusionParameterization(), samplerSettings(), bc,
                 in.fieldIndex(getSeedCol()), getLabelCol().isEmpty() ? -1 : in.fieldIndex(getLabelCol()),
                 getNumClasses(), getSampleBatchSize(), !getImageCol().isEmpty());
         return dataset.toDF().mapPartitions(g, Encoders.row(outSchema));

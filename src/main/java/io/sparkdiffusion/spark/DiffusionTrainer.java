@@ -1,10 +1,11 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.ParameterizationKind;
 import io.sparkdiffusion.nn.optim.Optimizer;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.DiffusionObjective;
-import io.sparkdiffusion.train.NetworkSpec;
 import io.sparkdiffusion.train.RoundListener;
 import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.TrainingConfig;
@@ -260,8 +261,13 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     }
 
     /** The network these settings describe. */
-    public NetworkSpec networkSpec() {
+    public UNetConfig networkConfig() {
         return NetworkParams.resolve(this, net);
+    }
+
+    /** The parameterization the Params describe, shipped as it is to the executors. */
+    public Parameterization diffusionParameterization() {
+        return ParameterizationKind.parse(getParameterization()).defaults();
     }
 
     /** The training settings as the plain-Java record the train package runs on. */
@@ -279,7 +285,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
 
     /** The loss the partitions minimize. */
     public DiffusionObjective objective() {
-        return new DiffusionObjective(networkSpec(), ParameterizationKind.parse(getParameterization()), getLabelDropout());
+        return new DiffusionObjective(networkConfig(), diffusionParameterization(), getLabelDropout());
     }
 
     /**
@@ -294,7 +300,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
             throw new IllegalArgumentException("numClasses is " + getNumClasses()
                     + " but labelCol is empty: set labelCol to the class-label column, or numClasses to 0");
         }
-        networkSpec();
+        networkConfig();
         trainingConfig();
         return schema;
     }
@@ -302,7 +308,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     @Override
     public DiffusionModel fit(Dataset<?> dataset) {
         transformSchema(dataset.schema());
-        NetworkSpec spec = networkSpec();
+        UNetConfig spec = networkConfig();
         TrainingConfig config = trainingConfig();
         DiffusionObjective objective = objective();
         JavaRDD<Shard> shards = DistributedTraining.shards(dataset.toDF(), getInputCol(),

@@ -2,7 +2,7 @@ package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.io.HadoopBlobStore;
 import io.sparkdiffusion.io.WeightsFormat;
-import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.DefaultParamsWriter$;
@@ -49,7 +49,7 @@ final class ModelPersistence {
             }
             DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession());
             HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
-            NetworkSpec s = model.networkSpec();
+            UNetConfig s = model.networkConfig();
             Properties p = new Properties();
             p.setProperty("formatVersion", Integer.toString(NETWORK_FORMAT_VERSION));
             p.setProperty("imgChannels", Integer.toString(s.imgChannels()));
@@ -99,7 +99,7 @@ final class ModelPersistence {
                 if (version < 1) {
                     throw new IOException(path + "/data/network.properties has no valid formatVersion");
                 }
-                NetworkSpec spec = new NetworkSpec(intProp(p, "imgChannels"), intProp(p, "imgResolution"),
+                UNetConfig spec = new UNetConfig(intProp(p, "imgChannels"), intProp(p, "imgResolution"),
                         intProp(p, "modelChannels"), ints(p.getProperty("channelMult")), intProp(p, "numResBlocks"),
                         ints(p.getProperty("attnResolutions")), intProp(p, "numClasses"),
                         Float.parseFloat(p.getProperty("dropout")));

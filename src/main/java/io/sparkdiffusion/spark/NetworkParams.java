@@ -1,6 +1,6 @@
 package io.sparkdiffusion.spark;
 
-import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
@@ -71,7 +71,7 @@ final class NetworkParams {
     }
 
     /** The network the settings describe, validated (UNetConfig's messages). */
-    static NetworkSpec resolve(Params p, NetworkParams n) {
+    static UNetConfig resolve(Params p, NetworkParams n) {
         int c = (Integer) p.getOrDefault(n.imageChannels);
         int size = (Integer) p.getOrDefault(n.imageSize);
         int mc = (Integer) p.getOrDefault(n.modelChannels);
@@ -86,7 +86,7 @@ final class NetworkParams {
                     + (1 << (levels - 1)) + " for channelMult with " + levels + " levels");
         }
         attn = attn.length == 0 ? new int[] {size >> (levels - 1)} : attn;
-        return new NetworkSpec(c, size, mc == 0 ? 32 : mc, mult, blocks == 0 ? 2 : blocks, attn,
+        return new UNetConfig(c, size, mc == 0 ? 32 : mc, mult, blocks == 0 ? 2 : blocks, attn,
                 (Integer) p.getOrDefault(n.numClasses), (float) (double) (Double) p.getOrDefault(n.dropout));
     }
 

@@ -2,13 +2,10 @@ package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.diffusion.Denoiser;
 import io.sparkdiffusion.diffusion.Parameterization;
-import io.sparkdiffusion.diffusion.ParameterizationKind;
-import io.sparkdiffusion.diffusion.TimeGrid;
 import io.sparkdiffusion.diffusion.sampling.Sampler;
-import io.sparkdiffusion.diffusion.sampling.SamplerKind;
 import io.sparkdiffusion.diffusion.sampling.SamplerSettings;
-import io.sparkdiffusion.train.NetworkSpec;
 import io.sparkdiffusion.model.UNetDenoiser;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
@@ -20,25 +17,9 @@ import java.util.List;
 
 /** Sampling for one partition of a {@link DiffusionModel}: batches of rows in, rows with their samples out. */
 final class SampleGeneration implements MapPartitionsFunction<Row, Row> {
-    /** {@link SamplerSettings} as plain serializable values, to ship to executors. */
-    private record ShippedSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid, double sigmaMin, double sigmaMax,
-                                   double rho, double sChurn, double sMin, double sMax, double sNoise, double eta,
-                                   double snr, int numCorrectorSteps, double guidanceWeight)
-            implements java.io.Serializable {
-        static ShippedSettings of(SamplerSettings s) {
-            return new ShippedSettings(s.kind(), s.numSteps(), s.timeGrid(), s.sigmaMin(), s.sigmaMax(), s.rho(),
-                    s.sChurn(), s.sMin(), s.sMax(), s.sNoise(), s.eta(), s.snr(), s.numCorrectorSteps(), s.guidanceWeight());
-        }
-
-        SamplerSettings toSettings() {
-            return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise,
-                    eta, snr, numCorrectorSteps, guidanceWeight);
-        }
-    }
-
-    private final NetworkSpec spec;
-    private final ParameterizationKind kind;
-    private final ShippedSettings settings;
+    private final UNetConfig spec;
+    private final Parameterization parameterization;
+    private final SamplerSettings settings;
     private final Broadcast<float[]> weights;
     private final int seedField;
     private final int labelField;
@@ -46,11 +27,11 @@ final class SampleGeneration implements MapPartitionsFunction<Row, Row> {
     private final int batchSize;
     private final boolean withImage;
 
-    SampleGeneration(NetworkSpec spec, ParameterizationKind kind, SamplerSettings settings, Broadcast<float[]> weights,
+    SampleGeneration(UNetConfig spec, Parameterization parameterization, SamplerSettings settings, Broadcast<float[]> weights,
                      int seedField, int labelField, int numClasses, int batchSize, boolean withImage) {
         this.spec = spec;
-        this.kind = kind;
-        this.settings = ShippedSettings.of(settings);
+        this.parameterization = parameterization;
+        this.settings = settings;
         this.weights = weights;
         this.seedField = seedField;
         this.labelField = labelField;
@@ -61,9 +42,8 @@ final class SampleGeneration implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-        Parameterization p = kind.defaults();
-        Sampler s = new Sampler(p, settings.toSettings());
-        Denoiser d = new UNetDenoiser(spec, p, weights.value());
+        Sampler s = new Sampler(parameterization, settings);
+        Denoiser d = new UNetDenoiser(spec, parameterization, weights.value());
         int dim = spec.imageSize();
         return new Iterator<>() {
             private final List<Row> buffer = new ArrayList<>();

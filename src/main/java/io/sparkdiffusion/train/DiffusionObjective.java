@@ -4,10 +4,10 @@ import io.sparkdiffusion.autograd.Tape;
 import io.sparkdiffusion.autograd.Var;
 import io.sparkdiffusion.diffusion.Denoiser;
 import io.sparkdiffusion.diffusion.Parameterization;
-import io.sparkdiffusion.diffusion.ParameterizationKind;
 import io.sparkdiffusion.nn.DropoutDraw;
 import io.sparkdiffusion.model.NetworkCache;
 import io.sparkdiffusion.nn.unet.UNet;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
 
@@ -25,22 +25,25 @@ import java.util.SplittableRandom;
  * uniform, then {@code n} in index order; finally one long for the network's dropout mask.
  */
 public final class DiffusionObjective implements Objective {
-    private final NetworkSpec network;
-    private final ParameterizationKind parameterization;
+    private final UNetConfig network;
+    private final Parameterization param;
     private final double labelDropout;
-    private transient Parameterization param;
 
-    public DiffusionObjective(NetworkSpec network, ParameterizationKind parameterization, double labelDropout) {
+    public DiffusionObjective(UNetConfig network, Parameterization parameterization, double labelDropout) {
         if (!(labelDropout >= 0 && labelDropout <= 1)) {
             throw new IllegalArgumentException("labelDropout must be in [0, 1], got " + labelDropout);
         }
         this.network = network;
-        this.parameterization = parameterization;
+        this.param = parameterization;
         this.labelDropout = labelDropout;
     }
 
-    public NetworkSpec network() {
+    public UNetConfig network() {
         return network;
+    }
+
+    public Parameterization parameterization() {
+        return param;
     }
 
     @Override
@@ -51,15 +54,12 @@ public final class DiffusionObjective implements Objective {
     /** The U-Net's own seeded initialization (PyTorch defaults, {@link io.sparkdiffusion.nn.ParameterStore}). */
     @Override
     public void initialize(float[] params, long seed) {
-        float[] init = new UNet(network.toConfig(), seed).parameters().values();
+        float[] init = new UNet(network, seed).parameters().values();
         System.arraycopy(init, 0, params, 0, params.length);
     }
 
     @Override
     public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom random) {
-        if (param == null) {
-            param = parameterization.defaults();
-        }
         int n = batch.size();
         int dim = network.imageSize();
         if (batch.imageSize() != dim) {

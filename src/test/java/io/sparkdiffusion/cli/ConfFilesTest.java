@@ -1,6 +1,6 @@
 package io.sparkdiffusion.cli;
 
-import io.sparkdiffusion.train.NetworkSpec;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,7 +44,7 @@ class ConfFilesTest {
         assertEquals("edm", stages.trainer().getParameterization());
         assertEquals(10, stages.trainer().getNumClasses());
         // unet-small as in shared/reference/unet-small.md: 32 channels, [1, 2, 2], 2 blocks, attention at 7.
-        NetworkSpec spec = stages.trainer().networkSpec();
+        UNetConfig spec = stages.trainer().networkConfig();
         assertEquals(32, spec.modelChannels());
         assertArrayEquals(new int[]{1, 2, 2}, spec.channelMult());
         assertEquals(2, spec.numResBlocks());

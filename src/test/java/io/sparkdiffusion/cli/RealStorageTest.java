@@ -107,7 +107,7 @@ class RealStorageTest extends SparkTestBase {
         DiffusionModel loaded = DiffusionModel.load(base + "/model");
         assertArrayEquals(model.weights(), loaded.weights());
         assertArrayEquals(model.emaWeights(), loaded.emaWeights());
-        assertEquals(model.networkSpec(), loaded.networkSpec());
+        assertEquals(model.networkConfig(), loaded.networkConfig());
 
         Dataset<Row> seeds = spark().range(0, 6, 1, 2).withColumnRenamed("id", "seed");
         Dataset<Row> samples = loaded.transform(seeds).persist();

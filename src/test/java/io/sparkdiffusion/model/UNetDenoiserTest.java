@@ -1,8 +1,8 @@
 package io.sparkdiffusion.model;
 
 import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.train.DiffusionObjective;
-import io.sparkdiffusion.train.NetworkSpec;
 import io.sparkdiffusion.train.TinyNets;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +22,8 @@ class UNetDenoiserTest {
      */
     @Test
     void zeroNetworkLeavesTheSkipConnection() {
-        NetworkSpec spec = TinyNets.tiny(0);
-        int params = new DiffusionObjective(spec, ParameterizationKind.EDM, 0).numParameters();
+        UNetConfig spec = TinyNets.tiny(0);
+        int params = new DiffusionObjective(spec, ParameterizationKind.EDM.defaults(), 0).numParameters();
         UNetDenoiser d = new UNetDenoiser(spec, ParameterizationKind.EDM.defaults(), new float[params]);
         int dim = spec.imageSize();
         double[] x = new double[2 * dim];
@@ -45,8 +45,8 @@ class UNetDenoiserTest {
     /** Row i of a batch is the same, bit for bit, as row i denoised alone (the samplers rely on it). */
     @Test
     void rowsAreIndependentOfTheirBatch() {
-        NetworkSpec spec = TinyNets.tiny(3);
-        DiffusionObjective obj = new DiffusionObjective(spec, ParameterizationKind.EDM, 0);
+        UNetConfig spec = TinyNets.tiny(3);
+        DiffusionObjective obj = new DiffusionObjective(spec, ParameterizationKind.EDM.defaults(), 0);
         float[] w = new float[obj.numParameters()];
         obj.initialize(w, 5);
         UNetDenoiser d = new UNetDenoiser(spec, ParameterizationKind.EDM.defaults(), w);

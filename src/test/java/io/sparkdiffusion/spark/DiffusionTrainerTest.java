@@ -171,7 +171,7 @@ class DiffusionTrainerTest extends SparkTestBase {
         DiffusionModel loaded = StageChecks.saveAndLoad(model, dir.resolve("model").toString(), DiffusionModel::load);
         assertArrayEquals(model.weights(), loaded.weights());
         assertArrayEquals(model.emaWeights(), loaded.emaWeights());
-        assertEquals(model.networkSpec(), loaded.networkSpec());
+        assertEquals(model.networkConfig(), loaded.networkConfig());
         assertFalse(loaded.hasSummary());
         assertEquals(trainer.uid(), model.uid());
     }

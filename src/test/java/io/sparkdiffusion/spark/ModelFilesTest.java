@@ -222,7 +222,7 @@ class ModelFilesTest extends SparkTestBase {
     void aModelWithNonFiniteWeightsIsNeverSaved(@TempDir Path dir) {
         float[] w = original.weights();
         w[5] = Float.NaN;
-        DiffusionModel bad = new DiffusionModel(original.uid(), original.networkSpec(), w, original.emaWeights(), null);
+        DiffusionModel bad = new DiffusionModel(original.uid(), original.networkConfig(), w, original.emaWeights(), null);
         RuntimeException e = assertThrows(RuntimeException.class, () -> bad.write().save(dir.resolve("bad").toString()));
         assertTrue(ImageTensorizerTest.rootMessage(e).contains("NaN"), ImageTensorizerTest.rootMessage(e));
         assertFalse(Files.exists(dir.resolve("bad/data/manifest.txt")), "no weights were written");

@@ -28,7 +28,7 @@ class SavedModelFormatTest extends SparkTestBase {
     void aModelOfFormatOneLoadsAndSamplesAsTheBuildThatSavedIt() throws IOException, URISyntaxException {
         DiffusionModel model = DiffusionModel.load(fixture().toString());
         assertEquals(new UNetConfig(1, ModelFixture.SIZE, 4, new int[] {1, 2}, 1, new int[] {4}, 2, 0f),
-                model.networkSpec().toConfig());
+                model.networkConfig());
         assertEquals("edm", model.getParameterization());
         assertEquals("label", model.getLabelCol());
         List<String> expected = Files.readAllLines(fixture().resolve("samples.txt"), StandardCharsets.UTF_8);

@@ -58,7 +58,7 @@ public final class TrainingThroughput {
                         rec.broadcastNanos() / 1e9, rec.computeNanos() / 1e9, rec.aggregateNanos() / 1e9,
                         100 * rec.overheadFraction()));
         System.out.printf("master %s, %d partitions, BLAS %s, unet-small %s%n", master, cores, Gemm.implementation(),
-                trainer.networkSpec());
+                trainer.networkConfig());
         DiffusionModel model = trainer.fit(df);
         List<RoundRecord> steady = model.summary().rounds().subList(1, rounds + 1);
         long images = steady.stream().mapToLong(RoundRecord::images).sum();

@@ -1,6 +1,7 @@
 package io.sparkdiffusion.train;
 
 import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -13,15 +14,15 @@ class DiffusionObjectiveTest {
     /** Float32 network, central differences: a loose relative bound. */
     private static final double FD_REL_TOL = 0.05;
 
-    private static Batch batch(NetworkSpec spec, int n) {
+    private static Batch batch(UNetConfig spec, int n) {
         return ToyData.shard(n, spec.imageSize(), spec.numClasses(), 3).select(java.util.stream.IntStream.range(0, n).toArray());
     }
 
     /** The gradient's largest entries against central differences of the loss with the same random draws. */
     @Test
     void gradientMatchesFiniteDifferences() {
-        NetworkSpec spec = TinyNets.tiny(2);
-        DiffusionObjective obj = new DiffusionObjective(spec, ParameterizationKind.EDM, 0.5);
+        UNetConfig spec = TinyNets.tiny(2);
+        DiffusionObjective obj = new DiffusionObjective(spec, ParameterizationKind.EDM.defaults(), 0.5);
         float[] w = new float[obj.numParameters()];
         obj.initialize(w, 1);
         Batch b = batch(spec, 3);
@@ -42,8 +43,8 @@ class DiffusionObjectiveTest {
 
     @Test
     void sameSeedSameLossOtherSeedOtherLoss() {
-        NetworkSpec spec = TinyNets.tiny(0);
-        DiffusionObjective obj = new DiffusionObjective(spec, ParameterizationKind.FLOW, 0);
+        UNetConfig spec = TinyNets.tiny(0);
+        DiffusionObjective obj = new DiffusionObjective(spec, ParameterizationKind.FLOW.defaults(), 0);
         float[] w = new float[obj.numParameters()];
         obj.initialize(w, 1);
         Batch b = batch(spec, 2);

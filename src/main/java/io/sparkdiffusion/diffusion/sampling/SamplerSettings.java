@@ -3,9 +3,12 @@ package io.sparkdiffusion.diffusion.sampling;
 import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.TimeGrid;
 
+import java.io.Serializable;
+
 /**
  * Validated sampler settings; names follow Karras et al. 2022 and Song et al. 2021. Start from
- * {@link #defaults(SamplerKind, Parameterization)} and change fields with the {@code withX} methods.
+ * {@link #defaults(SamplerKind, Parameterization)} and change fields with the {@code withX} methods. Serializable:
+ * the Spark layer ships it to the executors as it is.
  *
  * @param kind              which sampler
  * @param numSteps          {@code N}, number of noise levels before 0, {@code >= 1}
@@ -24,7 +27,7 @@ import io.sparkdiffusion.diffusion.TimeGrid;
  */
 public record SamplerSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid, double sigmaMin, double sigmaMax,
                               double rho, double sChurn, double sMin, double sMax, double sNoise, double eta,
-                              double snr, int numCorrectorSteps, double guidanceWeight) {
+                              double snr, int numCorrectorSteps, double guidanceWeight) implements Serializable {
 
     public SamplerSettings {
         if (kind == null) {

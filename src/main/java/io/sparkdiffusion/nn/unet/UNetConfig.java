@@ -1,9 +1,11 @@
 package io.sparkdiffusion.nn.unet;
 
+import java.io.Serializable;
 import java.util.Arrays;
 
 /**
- * The shape of a denoiser U-Net (the PyTorch twin's constructor arguments).
+ * The shape of a denoiser U-Net (the PyTorch twin's constructor arguments). Serializable: objectives and denoisers
+ * carry it to Spark executors.
  *
  * @param imgChannels     image channels C (1 for Fashion-MNIST, 3 for CIFAR-10)
  * @param imgResolution   image height and width; divisible by {@code 2^(channelMult.length - 1)}
@@ -15,7 +17,7 @@ import java.util.Arrays;
  * @param dropout         dropout probability inside residual blocks during training, in {@code [0, 1)}
  */
 public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, int[] channelMult, int numResBlocks,
-                         int[] attnResolutions, int numClasses, float dropout) {
+                         int[] attnResolutions, int numClasses, float dropout) implements Serializable {
 
     public UNetConfig {
         if (imgChannels < 1) {
@@ -78,6 +80,11 @@ public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, 
     public UNetConfig withDropout(float newDropout) {
         return new UNetConfig(imgChannels, imgResolution, modelChannels, channelMult, numResBlocks, attnResolutions,
                 numClasses, newDropout);
+    }
+
+    /** Floats per image, {@code C * H * W}. */
+    public int imageSize() {
+        return imgChannels * imgResolution * imgResolution;
     }
 
     /** The width of the noise/class embedding: {@code 4 * modelChannels}. */
