@@ -17,7 +17,8 @@ public enum TimeGrid {
     EDM("edm"),
     /**
      * VP: {@code t'_i = 1 + i/(N-1) (epsilonS - 1)}, {@code sigma_i = sigmaVp(t'_i)} with {@code betaD, betaMin}
-     * fitted so that {@code sigmaVp(1) = sigmaMax} and {@code sigmaVp(epsilonS) = sigmaMin}, {@code epsilonS = 1e-3}.
+     * fitted so that {@code sigmaVp(1) = sigmaMax} and {@code sigmaVp(epsilonS) = sigmaMin}; {@code epsilonS} is the
+     * parameterization's ({@link VpParameterization#epsilonS()}), 1e-3 for the others (ablation_sampler's default).
      */
     VP("vp"),
     /** VE: geometric, {@code sigma_i^2 = sigmaMax^2 (sigmaMin^2 / sigmaMax^2)^(i/(N-1))}. */
@@ -35,7 +36,7 @@ public enum TimeGrid {
      */
     UNIFORM("uniform");
 
-    /** {@code epsilon_s} of the VP grid (NVlabs/edm ablation_sampler). */
+    /** {@code epsilon_s} of the VP grid for parameterizations without one (NVlabs/edm ablation_sampler's default). */
     static final double VP_EPSILON_S = 1e-3;
 
     private final String id;
@@ -81,7 +82,7 @@ public enum TimeGrid {
         }
         for (int i = 0; i < numSteps; i++) {
             double frac = numSteps == 1 ? 0.0 : (double) i / (numSteps - 1);
-            t[i] = p.sigmaInv(sigmaAt(frac, sigmaMin, sigmaMax, rho));
+            t[i] = p.sigmaInv(sigmaAt(frac, sigmaMin, sigmaMax, rho, epsilonS(p)));
         }
         return t;
     }
@@ -110,7 +111,12 @@ public enum TimeGrid {
         return s * s;
     }
 
-    private double sigmaAt(double frac, double sigmaMin, double sigmaMax, double rho) {
+    /** The {@code epsilon_s} of the VP grid for {@code p}. */
+    private static double epsilonS(Parameterization p) {
+        return p instanceof VpParameterization vp ? vp.epsilonS() : VP_EPSILON_S;
+    }
+
+    private double sigmaAt(double frac, double sigmaMin, double sigmaMax, double rho, double epsilonS) {
         return switch (this) {
             case EDM -> {
                 double a = Math.pow(sigmaMax, 1.0 / rho);
@@ -119,7 +125,7 @@ public enum TimeGrid {
             }
             case VE -> sigmaMax * Math.pow(sigmaMin / sigmaMax, frac);
             case VP -> {
-                double eps = VP_EPSILON_S;
+                double eps = epsilonS;
                 double lnMax = Math.log1p(sigmaMax * sigmaMax);
                 double betaD = 2.0 * (Math.log1p(sigmaMin * sigmaMin) / eps - lnMax) / (eps - 1.0);
                 double betaMin = lnMax - 0.5 * betaD;
