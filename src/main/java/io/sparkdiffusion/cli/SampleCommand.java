@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkdiffusion.io.HadoopPath;
 import io.sparkdiffusion.io.HadoopPaths;
 import io.sparkdiffusion.spark.DiffusionModel;
-import io.sparkdiffusion.spark.DiffusionTrainer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.sql.Column;
@@ -82,9 +81,8 @@ public final class SampleCommand implements Command {
     /** The sample command's own options plus the sampler Params of {@code flags} (not the network's). */
     public static ConfigSchema schema(DiffusionModel flags) {
         Set<String> fixed = new HashSet<>(TrainStages.MANAGED);
-        DiffusionTrainer trainer = new DiffusionTrainer("networkParams");
         for (Param<?> p : flags.params()) {
-            if (trainer.hasParam(p.name())) {
+            if (flags.isNetworkParam(p)) {
                 fixed.add(p.name()); // the network a model was trained with cannot change
             }
         }

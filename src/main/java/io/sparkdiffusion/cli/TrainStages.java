@@ -31,7 +31,7 @@ record TrainStages(ImageTensorizer tensorizer, DiffusionTrainer trainer, Diffusi
     /** Copies every sampling Param set in the config onto {@code model} (network Params stay the trainer's). */
     void applySampling(DiffusionModel model) {
         for (Param<?> p : sampling.params()) {
-            if (sampling.isSet(p) && !trainer.hasParam(p.name())) {
+            if (sampling.isSet(p) && !sampling.isNetworkParam(p)) {
                 StageParams.set(model, model.getParam(p.name()), sampling.getOrDefault(p));
             }
         }

@@ -29,17 +29,28 @@ public record FlowParameterization(TrainingT trainingT, double logitMean, double
 
     /** Training distribution of {@code t}. */
     public enum TrainingT {
-        UNIFORM, LOGIT_NORMAL;
+        UNIFORM("uniform"), LOGIT_NORMAL("logit-normal");
+
+        private final String id;
+
+        TrainingT(String id) {
+            this.id = id;
+        }
+
+        /** The name used at the edges: {@code uniform} or {@code logit-normal}. */
+        public String id() {
+            return id;
+        }
 
         /** Parses {@code "uniform"} or {@code "logit-normal"}. */
         public static TrainingT parse(String name) {
             String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-            return switch (key) {
-                case "uniform" -> UNIFORM;
-                case "logit-normal" -> LOGIT_NORMAL;
-                default -> throw new IllegalArgumentException(
-                        "trainingT must be one of [uniform, logit-normal], got '" + name + "'");
-            };
+            for (TrainingT t : values()) {
+                if (t.id.equals(key)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("trainingT must be one of [uniform, logit-normal], got '" + name + "'");
         }
     }
 

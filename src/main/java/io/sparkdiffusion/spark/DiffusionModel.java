@@ -1,7 +1,6 @@
 package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.diffusion.Parameterization;
-import io.sparkdiffusion.diffusion.ParameterizationKind;
 import io.sparkdiffusion.diffusion.TimeGrid;
 import io.sparkdiffusion.diffusion.sampling.Sampler;
 import io.sparkdiffusion.diffusion.sampling.SamplerKind;
@@ -15,7 +14,6 @@ import org.apache.spark.ml.Model;
 import org.apache.spark.ml.image.ImageSchema;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
-import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
@@ -41,7 +39,7 @@ import org.apache.spark.sql.types.StructType;
  * matrix shapes). A sample depends only on its seed and label, never on the partitioning or the batch it is
  * drawn in.
  */
-public final class DiffusionModel extends Model<DiffusionModel> implements MLWritable {
+public final class DiffusionModel extends Model<DiffusionModel> implements MLWritable, HasNetworkParams {
     private static final long serialVersionUID = 1L;
 
     private final String uid;
@@ -91,18 +89,10 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         seedCol = new Param<>(this, "seedCol", "integer column with each sample's seed");
         outputCol = new Param<>(this, "outputCol", "output: the generated image, array<float>, CHW in [-1, 1]");
         imageCol = new Param<>(this, "imageCol", "optional output: the generated image as a Spark image struct; empty for none");
-        sampler = new Param<>(this, "sampler", "sampler: heun, euler, edm-stochastic, ddim, ddpm, dpmpp-2m, sde, pc, "
-                + "flow-euler, flow-heun", Validators.of(v -> {
-                    SamplerKind.parse(v);
-                    return true;
-                }));
+        sampler = Validators.choice(this, "sampler", "sampler", Validators.ids(SamplerKind.values(), SamplerKind::id));
         numSteps = new IntParam(this, "numSteps", "noise levels before 0; 0: the sampler's default", Validators.intAtLeast(0));
-        timeGrid = new Param<>(this, "timeGrid", "time-step grid: " + java.util.Arrays.stream(TimeGrid.values())
-                .map(TimeGrid::id).collect(java.util.stream.Collectors.joining(", ")) + " (default: the parameterization's)",
-                Validators.of(v -> {
-                    TimeGrid.parse(v);
-                    return true;
-                }));
+        timeGrid = Validators.choice(this, "timeGrid", "time-step grid (default: the parameterization's)",
+                Validators.ids(TimeGrid.values(), TimeGrid::id));
         sigmaMin = new DoubleParam(this, "sigmaMin", "smallest noise level of the grid; 0: the parameterization's",
                 Validators.doubleAtLeast(0));
         sigmaMax = new DoubleParam(this, "sigmaMax", "largest noise level (sampling starts there); 0: the parameterization's",
@@ -155,17 +145,11 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         return uid;
     }
 
-    public Param<String> parameterization() { return net.parameterization; }
-    public Param<String> network() { return net.network; }
-    public IntParam imageChannels() { return net.imageChannels; }
-    public IntParam imageSize() { return net.imageSize; }
-    public IntParam numClasses() { return net.numClasses; }
-    public Param<String> labelCol() { return net.labelCol; }
-    public IntParam modelChannels() { return net.modelChannels; }
-    public IntArrayParam channelMult() { return net.channelMult; }
-    public IntParam numResBlocks() { return net.numResBlocks; }
-    public IntArrayParam attnResolutions() { return net.attnResolutions; }
-    public DoubleParam dropout() { return net.dropout; }
+    @Override
+    public NetworkParams networkParams() {
+        return net;
+    }
+
     public Param<String> seedCol() { return seedCol; }
     public Param<String> outputCol() { return outputCol; }
     public Param<String> imageCol() { return imageCol; }
@@ -186,17 +170,6 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public IntParam sampleBatchSize() { return sampleBatchSize; }
     public BooleanParam useEma() { return useEma; }
 
-    public String getParameterization() { return $(net.parameterization); }
-    public String getNetwork() { return $(net.network); }
-    public int getImageChannels() { return (Integer) $(net.imageChannels); }
-    public int getImageSize() { return (Integer) $(net.imageSize); }
-    public int getNumClasses() { return (Integer) $(net.numClasses); }
-    public String getLabelCol() { return $(net.labelCol); }
-    public int getModelChannels() { return (Integer) $(net.modelChannels); }
-    public int[] getChannelMult() { return $(net.channelMult); }
-    public int getNumResBlocks() { return (Integer) $(net.numResBlocks); }
-    public int[] getAttnResolutions() { return $(net.attnResolutions); }
-    public double getDropout() { return (Double) $(net.dropout); }
     public String getSeedCol() { return $(seedCol); }
     public String getOutputCol() { return $(outputCol); }
     public String getImageCol() { return $(imageCol); }
@@ -238,15 +211,11 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public DiffusionModel setSampleBatchSize(int v) { set(sampleBatchSize, v); return this; }
     public DiffusionModel setUseEma(boolean v) { set(useEma, v); return this; }
 
-    /** The network the weights belong to. */
+    /** The network the weights belong to (as saved with them; the network Params describe the same one). */
+    @Override
     public UNetConfig networkConfig() {
         requireWeights();
         return spec;
-    }
-
-    /** The parameterization the Params describe, shipped as it is to the executors. */
-    public Parameterization diffusionParameterization() {
-        return ParameterizationKind.parse(getParameterization()).defaults();
     }
 
     /** A copy of the raw final weights. */

@@ -1,7 +1,5 @@
 package io.sparkdiffusion.spark;
 
-import io.sparkdiffusion.diffusion.Parameterization;
-import io.sparkdiffusion.diffusion.ParameterizationKind;
 import io.sparkdiffusion.nn.optim.Optimizer;
 import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.train.DivergencePolicy;
@@ -14,7 +12,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
-import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
@@ -27,6 +24,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.types.StructType;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Trains a diffusion model by parameter averaging and returns a {@link DiffusionModel}.
@@ -43,7 +41,7 @@ import java.util.Arrays;
  * loss, weights or optimizer state are not finite is discarded; {@code onDivergence} says whether the run then
  * stops with a {@link io.sparkdiffusion.train.TrainingDivergedException} or backs off the learning rate.
  */
-public final class DiffusionTrainer extends Estimator<DiffusionModel> implements DefaultParamsWritable {
+public final class DiffusionTrainer extends Estimator<DiffusionModel> implements DefaultParamsWritable, HasNetworkParams {
     private static final long serialVersionUID = 1L;
 
     private final String uid;
@@ -89,7 +87,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         numImages = new LongParam(this, "numImages",
                 "images to train on in total, over all partitions; 0 trains numRounds rounds instead",
                 Validators.longAtLeast(0));
-        optimizer = new Param<>(this, "optimizer", "update rule: adam or sgd", Validators.oneOf(Optimizer.NAMES));
+        optimizer = Validators.choice(this, "optimizer", "update rule", List.of(Optimizer.NAMES));
         learningRate = new DoubleParam(this, "learningRate", "peak learning rate, > 0", Validators.doubleAbove(0));
         warmupSteps = new LongParam(this, "warmupSteps",
                 "steps over which the learning rate ramps up linearly from 0; 0 for none", Validators.longAtLeast(0));
@@ -107,9 +105,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         checkpointDir = new Param<>(this, "checkpointDir",
                 "directory (any Hadoop path) for training checkpoints, resumed from when present; empty for none");
         checkpointInterval = new IntParam(this, "checkpointInterval", "rounds between checkpoints", Validators.intAtLeast(1));
-        onDivergence = new Param<>(this, "onDivergence", "when a round's loss, weights or optimizer state are NaN or "
-                + "infinite, the round is discarded and the run stops with an error (stop) or reruns it at a lower "
-                + "learning rate (backoff)", Validators.oneOf("stop", "backoff"));
+        onDivergence = Validators.choice(this, "onDivergence", "when a round's loss, weights or optimizer state are NaN "
+                + "or infinite, the round is discarded and the run stops with an error (stop) or reruns it at a lower "
+                + "learning rate (backoff)", Validators.ids(DivergencePolicy.Action.values(),
+                DivergencePolicy.Action::settingName));
         learningRateBackoff = new DoubleParam(this, "learningRateBackoff",
                 "factor on the learning rate at each divergence backoff, in (0, 1)", Validators.of(v -> (Double) v > 0 && (Double) v < 1));
         maxBackoffs = new IntParam(this, "maxBackoffs", "most divergence backoffs in one run, >= 1", Validators.intAtLeast(1));
@@ -149,18 +148,11 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         return uid;
     }
 
-    // Params shared with DiffusionModel.
-    public Param<String> parameterization() { return net.parameterization; }
-    public Param<String> network() { return net.network; }
-    public IntParam imageChannels() { return net.imageChannels; }
-    public IntParam imageSize() { return net.imageSize; }
-    public IntParam numClasses() { return net.numClasses; }
-    public Param<String> labelCol() { return net.labelCol; }
-    public IntParam modelChannels() { return net.modelChannels; }
-    public IntArrayParam channelMult() { return net.channelMult; }
-    public IntParam numResBlocks() { return net.numResBlocks; }
-    public IntArrayParam attnResolutions() { return net.attnResolutions; }
-    public DoubleParam dropout() { return net.dropout; }
+    @Override
+    public NetworkParams networkParams() {
+        return net;
+    }
+
     // Training Params.
     public Param<String> inputCol() { return inputCol; }
     public DoubleParam labelDropout() { return labelDropout; }
@@ -184,17 +176,6 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DoubleParam learningRateBackoff() { return learningRateBackoff; }
     public IntParam maxBackoffs() { return maxBackoffs; }
 
-    public String getParameterization() { return $(net.parameterization); }
-    public String getNetwork() { return $(net.network); }
-    public int getImageChannels() { return (Integer) $(net.imageChannels); }
-    public int getImageSize() { return (Integer) $(net.imageSize); }
-    public int getNumClasses() { return (Integer) $(net.numClasses); }
-    public String getLabelCol() { return $(net.labelCol); }
-    public int getModelChannels() { return (Integer) $(net.modelChannels); }
-    public int[] getChannelMult() { return $(net.channelMult); }
-    public int getNumResBlocks() { return (Integer) $(net.numResBlocks); }
-    public int[] getAttnResolutions() { return $(net.attnResolutions); }
-    public double getDropout() { return (Double) $(net.dropout); }
     public String getInputCol() { return $(inputCol); }
     public double getLabelDropout() { return (Double) $(labelDropout); }
     public int getBatchSize() { return (Integer) $(batchSize); }
@@ -228,6 +209,22 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setNumResBlocks(int v) { set(net.numResBlocks, v); return this; }
     public DiffusionTrainer setAttnResolutions(int[] v) { set(net.attnResolutions, v); return this; }
     public DiffusionTrainer setDropout(double v) { set(net.dropout, v); return this; }
+    public DiffusionTrainer setSigmaData(double v) { set(net.sigmaData, v); return this; }
+    public DiffusionTrainer setPMean(double v) { set(net.pMean, v); return this; }
+    public DiffusionTrainer setPStd(double v) { set(net.pStd, v); return this; }
+    public DiffusionTrainer setBetaD(double v) { set(net.betaD, v); return this; }
+    public DiffusionTrainer setBetaMin(double v) { set(net.betaMin, v); return this; }
+    public DiffusionTrainer setEpsilonT(double v) { set(net.epsilonT, v); return this; }
+    public DiffusionTrainer setEpsilonS(double v) { set(net.epsilonS, v); return this; }
+    public DiffusionTrainer setM(int v) { set(net.m, v); return this; }
+    public DiffusionTrainer setVeSigmaMin(double v) { set(net.veSigmaMin, v); return this; }
+    public DiffusionTrainer setVeSigmaMax(double v) { set(net.veSigmaMax, v); return this; }
+    public DiffusionTrainer setTrainingT(String v) { set(net.trainingT, v); return this; }
+    public DiffusionTrainer setLogitMean(double v) { set(net.logitMean, v); return this; }
+    public DiffusionTrainer setLogitStd(double v) { set(net.logitStd, v); return this; }
+    public DiffusionTrainer setTMax(double v) { set(net.tMax, v); return this; }
+    public DiffusionTrainer setTMin(double v) { set(net.tMin, v); return this; }
+    public DiffusionTrainer setCNoiseScale(double v) { set(net.cNoiseScale, v); return this; }
     public DiffusionTrainer setInputCol(String v) { set(inputCol, v); return this; }
     public DiffusionTrainer setLabelDropout(double v) { set(labelDropout, v); return this; }
     public DiffusionTrainer setBatchSize(int v) { set(batchSize, v); return this; }
@@ -260,15 +257,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         return roundListener;
     }
 
-    /** The network these settings describe. */
-    public UNetConfig networkConfig() {
-        return NetworkParams.resolve(this, net);
-    }
 
-    /** The parameterization the Params describe, shipped as it is to the executors. */
-    public Parameterization diffusionParameterization() {
-        return ParameterizationKind.parse(getParameterization()).defaults();
-    }
 
     /** The training settings as the plain-Java record the train package runs on. */
     public TrainingConfig trainingConfig() {
@@ -301,6 +290,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                     + " but labelCol is empty: set labelCol to the class-label column, or numClasses to 0");
         }
         networkConfig();
+        diffusionParameterization();
         trainingConfig();
         return schema;
     }

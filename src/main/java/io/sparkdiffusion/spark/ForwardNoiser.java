@@ -60,8 +60,8 @@ public final class ForwardNoiser extends Transformer implements DefaultParamsWri
     public ForwardNoiser(String uid) {
         this.uid = uid;
         inputCol = new Param<>(this, "inputCol", "clean images: array<float>/array<double>/Vector, CHW in [-1, 1]");
-        parameterization = new Param<>(this, "parameterization", "diffusion parameterization: flow, ve, vp or edm",
-                Validators.oneOf("flow", "ve", "vp", "edm"));
+        parameterization = Validators.choice(this, "parameterization", "diffusion parameterization",
+                Validators.ids(ParameterizationKind.values(), ParameterizationKind::id));
         timeCol = new Param<>(this, "timeCol",
                 "numeric column with the time t of each row; empty: draw sigma from the training distribution");
         seedCol = new Param<>(this, "seedCol",

@@ -27,6 +27,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -90,9 +91,9 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
                 Validators.of(v -> Double.isFinite((Double) v)));
         inputMax = new DoubleParam(this, "inputMax", "value of white in array/Vector input (maps to 1); > inputMin",
                 Validators.of(v -> Double.isFinite((Double) v)));
-        handleInvalid = new Param<>(this, "handleInvalid",
-                "rows that cannot be read: error (fail), skip (drop the row) or keep (null output)",
-                Validators.oneOf("error", "skip", "keep"));
+        handleInvalid = Validators.choice(this, "handleInvalid",
+                "rows that cannot be read: fail (error), drop the row (skip) or output null (keep)",
+                List.of("error", "skip", "keep"));
         setDefault(inputCol, "image");
         setDefault(outputCol, "tensor");
         setDefault(imageChannels, 1);

@@ -1,19 +1,26 @@
 package io.sparkdiffusion.spark;
 
-import io.sparkdiffusion.nn.unet.UNetConfig;
+import io.sparkdiffusion.diffusion.EdmParameterization;
+import io.sparkdiffusion.diffusion.FlowParameterization;
+import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.diffusion.VeParameterization;
+import io.sparkdiffusion.diffusion.VpParameterization;
+import io.sparkdiffusion.nn.unet.UNetPreset;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.Params;
 
-/**
- * The Params that describe the network and the data, shared by {@link DiffusionTrainer} and
- * {@link DiffusionModel} (each stage exposes them through its own public methods, as Spark's reflection needs).
- */
-final class NetworkParams {
-    static final String[] PRESETS = {"unet-small"};
+import java.util.List;
 
+/**
+ * The Param objects of {@link HasNetworkParams} for one stage: the network, its parameterization and the data.
+ * Created once per stage in its constructor, after its uid is set; the stage hands them out through the
+ * interface's default methods. Defaults come from {@link UNetPreset} and the parameterizations' own
+ * {@code defaults()}, so each number is written once.
+ */
+public final class NetworkParams {
     final Param<String> parameterization;
     final Param<String> network;
     final IntParam imageChannels;
@@ -25,14 +32,32 @@ final class NetworkParams {
     final IntParam numResBlocks;
     final IntArrayParam attnResolutions;
     final DoubleParam dropout;
+    // EDM
+    final DoubleParam sigmaData;
+    final DoubleParam pMean;
+    final DoubleParam pStd;
+    // VP
+    final DoubleParam betaD;
+    final DoubleParam betaMin;
+    final DoubleParam epsilonT;
+    final DoubleParam epsilonS;
+    final IntParam m;
+    // VE
+    final DoubleParam veSigmaMin;
+    final DoubleParam veSigmaMax;
+    // Flow
+    final Param<String> trainingT;
+    final DoubleParam logitMean;
+    final DoubleParam logitStd;
+    final DoubleParam tMax;
+    final DoubleParam tMin;
+    final DoubleParam cNoiseScale;
 
     NetworkParams(Params owner) {
-        parameterization = new Param<>(owner, "parameterization", "diffusion parameterization: flow, ve, vp or edm",
-                Validators.oneOf("flow", "ve", "vp", "edm"));
-        network = new Param<>(owner, "network",
-                "network preset: unet-small (model channels 32, channel multipliers [1, 2, 2], 2 residual blocks per "
-                        + "level, attention at the lowest resolution); the settings below override it",
-                Validators.oneOf(PRESETS));
+        parameterization = Validators.choice(owner, "parameterization", "diffusion parameterization",
+                Validators.ids(ParameterizationKind.values(), ParameterizationKind::id));
+        network = Validators.choice(owner, "network", "network preset, one of " + UNetPreset.describeAll()
+                + "; the settings below override it", Validators.ids(UNetPreset.values(), UNetPreset::id));
         imageChannels = new IntParam(owner, "imageChannels", "image channels C (1 gray, 3 RGB)", Validators.intAtLeast(1));
         imageSize = new IntParam(owner, "imageSize", "image height and width", Validators.intAtLeast(1));
         numClasses = new IntParam(owner, "numClasses", "number of class labels; 0 for an unconditional model",
@@ -49,11 +74,45 @@ final class NetworkParams {
                 "resolutions with self-attention; empty: the lowest level's resolution", Validators.allAtLeast(1));
         dropout = new DoubleParam(owner, "dropout", "dropout probability in residual blocks while training, in [0, 1)",
                 Validators.doubleInHalfOpen(0, 1));
+        sigmaData = new DoubleParam(owner, "sigmaData", "edm: standard deviation of the data, > 0",
+                Validators.doubleAbove(0));
+        pMean = new DoubleParam(owner, "pMean", "edm: mean of ln(sigma) during training", Validators.finite());
+        pStd = new DoubleParam(owner, "pStd", "edm: standard deviation of ln(sigma) during training, > 0",
+                Validators.doubleAbove(0));
+        betaD = new DoubleParam(owner, "betaD", "vp: extent of the noise schedule beta_d, > 0", Validators.doubleAbove(0));
+        betaMin = new DoubleParam(owner, "betaMin", "vp: initial slope of the schedule beta_min, > 0",
+                Validators.doubleAbove(0));
+        epsilonT = new DoubleParam(owner, "epsilonT", "vp: smallest training t, in (0, 1)", Validators.doubleInOpen(0, 1));
+        epsilonS = new DoubleParam(owner, "epsilonS", "vp: smallest sampling t (the vp time grid ends there), in (0, 1)",
+                Validators.doubleInOpen(0, 1));
+        m = new IntParam(owner, "m", "vp: steps M of the original discrete DDPM; cNoise = (M - 1) t, >= 1",
+                Validators.intAtLeast(1));
+        veSigmaMin = new DoubleParam(owner, "veSigmaMin", "ve: smallest noise level of training and sampling, > 0",
+                Validators.doubleAbove(0));
+        veSigmaMax = new DoubleParam(owner, "veSigmaMax", "ve: largest noise level, > veSigmaMin",
+                Validators.doubleAbove(0));
+        trainingT = Validators.choice(owner, "trainingT", "flow: distribution of training t",
+                Validators.ids(FlowParameterization.TrainingT.values(), FlowParameterization.TrainingT::id));
+        logitMean = new DoubleParam(owner, "logitMean", "flow: mean of logit(t) for logit-normal training t",
+                Validators.finite());
+        logitStd = new DoubleParam(owner, "logitStd", "flow: standard deviation of logit(t) for logit-normal training t, > 0",
+                Validators.doubleAbove(0));
+        tMax = new DoubleParam(owner, "tMax", "flow: where sampling starts, in (0, 1)", Validators.doubleInOpen(0, 1));
+        tMin = new DoubleParam(owner, "tMin", "flow: smallest positive t of non-uniform sampling grids, in (0, tMax)",
+                Validators.doubleInOpen(0, 1));
+        cNoiseScale = new DoubleParam(owner, "cNoiseScale", "flow: cNoise = cNoiseScale * t, > 0",
+                Validators.doubleAbove(0));
+    }
+
+    List<Param<?>> all() {
+        return List.of(parameterization, network, imageChannels, imageSize, numClasses, labelCol, modelChannels,
+                channelMult, numResBlocks, attnResolutions, dropout, sigmaData, pMean, pStd, betaD, betaMin, epsilonT,
+                epsilonS, m, veSigmaMin, veSigmaMax, trainingT, logitMean, logitStd, tMax, tMin, cNoiseScale);
     }
 
     void setDefaults(DefaultSetter s) {
-        s.set(parameterization, "edm");
-        s.set(network, "unet-small");
+        s.set(parameterization, ParameterizationKind.EDM.id());
+        s.set(network, UNetPreset.UNET_SMALL.id());
         s.set(imageChannels, 1);
         s.set(imageSize, 28);
         s.set(numClasses, 0);
@@ -63,31 +122,31 @@ final class NetworkParams {
         s.set(numResBlocks, 0);
         s.set(attnResolutions, new int[0]);
         s.set(dropout, 0.0);
+        EdmParameterization edm = EdmParameterization.defaults();
+        s.set(sigmaData, edm.sigmaData());
+        s.set(pMean, edm.pMean());
+        s.set(pStd, edm.pStd());
+        VpParameterization vp = VpParameterization.defaults();
+        s.set(betaD, vp.betaD());
+        s.set(betaMin, vp.betaMin());
+        s.set(epsilonT, vp.epsilonT());
+        s.set(epsilonS, vp.epsilonS());
+        s.set(m, vp.m());
+        VeParameterization ve = VeParameterization.defaults();
+        s.set(veSigmaMin, ve.sigmaMin());
+        s.set(veSigmaMax, ve.sigmaMax());
+        FlowParameterization flow = FlowParameterization.defaults();
+        s.set(trainingT, flow.trainingT().id());
+        s.set(logitMean, flow.logitMean());
+        s.set(logitStd, flow.logitStd());
+        s.set(tMax, flow.tMax());
+        s.set(tMin, flow.tMin());
+        s.set(cNoiseScale, flow.cNoiseScale());
     }
 
     /** Params.setDefault is protected: the owning stage passes itself in as this callback. */
     interface DefaultSetter {
         <T> void set(Param<T> param, T value);
-    }
-
-    /** The network the settings describe, validated (UNetConfig's messages). */
-    static UNetConfig resolve(Params p, NetworkParams n) {
-        int c = (Integer) p.getOrDefault(n.imageChannels);
-        int size = (Integer) p.getOrDefault(n.imageSize);
-        int mc = (Integer) p.getOrDefault(n.modelChannels);
-        int[] mult = p.getOrDefault(n.channelMult);
-        int blocks = (Integer) p.getOrDefault(n.numResBlocks);
-        int[] attn = p.getOrDefault(n.attnResolutions);
-        // unet-small (shared/reference/unet-small.md).
-        mult = mult.length == 0 ? new int[] {1, 2, 2} : mult;
-        int levels = mult.length;
-        if (size % (1 << (levels - 1)) != 0) {
-            throw new IllegalArgumentException("imageSize " + size + " must be divisible by 2^(levels - 1) = "
-                    + (1 << (levels - 1)) + " for channelMult with " + levels + " levels");
-        }
-        attn = attn.length == 0 ? new int[] {size >> (levels - 1)} : attn;
-        return new UNetConfig(c, size, mc == 0 ? 32 : mc, mult, blocks == 0 ? 2 : blocks, attn,
-                (Integer) p.getOrDefault(n.numClasses), (float) (double) (Double) p.getOrDefault(n.dropout));
     }
 
     /** Throws unless labelCol and numClasses agree and the label column holds integers. */

@@ -1,10 +1,14 @@
 package io.sparkdiffusion.spark;
 
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.Params;
 import scala.runtime.AbstractFunction1;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /** Param validators as serializable Scala functions (Spark's Params take {@code T => Boolean}). */
@@ -32,6 +36,19 @@ final class Validators {
         return new Check<>(test);
     }
 
+    /**
+     * A string Param with a fixed list of allowed values, the one way such a Param is made: its doc ends with the
+     * list ({@code "<doc>: a, b, c"}) and {@link #oneOf} validates against the same list.
+     */
+    static Param<String> choice(Params owner, String name, String doc, List<String> allowed) {
+        return new Param<>(owner, name, doc + ": " + String.join(", ", allowed), oneOf(allowed.toArray(String[]::new)));
+    }
+
+    /** The names of {@code values} at the edges (each enum's {@code id()}), in declaration order. */
+    static <E> List<String> ids(E[] values, Function<E, String> id) {
+        return Arrays.stream(values).map(id).toList();
+    }
+
     /** A string among {@code allowed}, compared case-insensitively. */
     static scala.Function1<String, Object> oneOf(String... allowed) {
         String[] lower = Arrays.stream(allowed).map(s -> s.toLowerCase(Locale.ROOT)).toArray(String[]::new);
@@ -44,6 +61,16 @@ final class Validators {
 
     static scala.Function1<Object, Object> longAtLeast(long min) {
         return of(v -> ((Long) v) >= min);
+    }
+
+    /** A finite double. */
+    static scala.Function1<Object, Object> finite() {
+        return of(v -> Double.isFinite((Double) v));
+    }
+
+    /** A double in the open interval {@code (lo, hi)}. */
+    static scala.Function1<Object, Object> doubleInOpen(double lo, double hi) {
+        return of(v -> ((Double) v) > lo && ((Double) v) < hi);
     }
 
     /** A finite double {@code >= min}. */

@@ -46,6 +46,16 @@ public final class ModelFixture {
         return SparkTestBase.spark().createDataFrame(rows, schema).coalesce(1);
     }
 
+    /** A one-partition frame with a long {@code seed} column. */
+    static Dataset<Row> seedRows(long[] seeds) {
+        StructType schema = new StructType().add("seed", DataTypes.LongType);
+        List<Row> rows = new ArrayList<>();
+        for (long s : seeds) {
+            rows.add(RowFactory.create(s));
+        }
+        return SparkTestBase.spark().createDataFrame(rows, schema).coalesce(1);
+    }
+
     /** The samples of {@code model} for {@link #seeds()}, row after row, as {@code Float.floatToRawIntBits} hex. */
     static List<String> samples(DiffusionModel model) {
         List<String> lines = new ArrayList<>();

@@ -61,13 +61,12 @@ public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, 
     }
 
     /**
-     * The {@code unet-small} preset (shared/reference/unet-small.md): model channels 32, channel multipliers
-     * [1, 2, 2], 2 residual blocks per level, attention at the lowest resolution ({@code imgResolution / 4}:
-     * 7 for 28, 8 for 32), no dropout.
+     * The {@code unet-small} preset ({@link UNetPreset#UNET_SMALL}, shared/reference/unet-small.md): model channels
+     * 32, channel multipliers [1, 2, 2], 2 residual blocks per level, attention at the lowest resolution
+     * ({@code imgResolution / 4}: 7 for 28, 8 for 32), no dropout.
      */
     public static UNetConfig small(int imgChannels, int imgResolution, int numClasses) {
-        return new UNetConfig(imgChannels, imgResolution, 32, new int[] {1, 2, 2}, 2,
-                new int[] {imgResolution / 4}, numClasses, 0f);
+        return UNetPreset.UNET_SMALL.config(imgChannels, imgResolution, numClasses);
     }
 
     /** This config with another {@code modelChannels} (smaller networks for tests and fixtures). */
