@@ -61,6 +61,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     private final DoubleParam snr;
     private final IntParam numCorrectorSteps;
     private final DoubleParam guidanceWeight;
+    private final DoubleParam alpha;
     private final IntParam sampleBatchSize;
     private final BooleanParam useEma;
 
@@ -109,6 +110,8 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
                 Validators.intAtLeast(1));
         guidanceWeight = new DoubleParam(this, "guidanceWeight",
                 "classifier-free guidance weight w >= 0; 1 is the plain conditional model", Validators.doubleAtLeast(0));
+        alpha = new DoubleParam(this, "alpha", "heun and edm-stochastic: EDM's generalized 2nd-order step, the second "
+                + "slope at t + alpha h, in (0, 1]; 1 is Heun's method", Validators.of(v -> (Double) v > 0 && (Double) v <= 1));
         sampleBatchSize = new IntParam(this, "sampleBatchSize", "samples drawn together in one batch per partition",
                 Validators.intAtLeast(1));
         useEma = new BooleanParam(this, "useEma", "sample with the EMA of the weights (else the raw final weights)");
@@ -136,6 +139,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         setDefault(snr, 0.16);
         setDefault(numCorrectorSteps, 1);
         setDefault(guidanceWeight, 1.0);
+        setDefault(alpha, 1.0);
         setDefault(sampleBatchSize, 16);
         setDefault(useEma, true);
     }
@@ -167,6 +171,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public DoubleParam snr() { return snr; }
     public IntParam numCorrectorSteps() { return numCorrectorSteps; }
     public DoubleParam guidanceWeight() { return guidanceWeight; }
+    public DoubleParam alpha() { return alpha; }
     public IntParam sampleBatchSize() { return sampleBatchSize; }
     public BooleanParam useEma() { return useEma; }
 
@@ -187,6 +192,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public double getSnr() { return (Double) $(snr); }
     public int getNumCorrectorSteps() { return (Integer) $(numCorrectorSteps); }
     public double getGuidanceWeight() { return (Double) $(guidanceWeight); }
+    public double getAlpha() { return (Double) $(alpha); }
     public int getSampleBatchSize() { return (Integer) $(sampleBatchSize); }
     public boolean getUseEma() { return (Boolean) $(useEma); }
 
@@ -208,6 +214,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public DiffusionModel setSnr(double v) { set(snr, v); return this; }
     public DiffusionModel setNumCorrectorSteps(int v) { set(numCorrectorSteps, v); return this; }
     public DiffusionModel setGuidanceWeight(double v) { set(guidanceWeight, v); return this; }
+    public DiffusionModel setAlpha(double v) { set(alpha, v); return this; }
     public DiffusionModel setSampleBatchSize(int v) { set(sampleBatchSize, v); return this; }
     public DiffusionModel setUseEma(boolean v) { set(useEma, v); return this; }
 
@@ -263,7 +270,8 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
             s = s.withRho(getRho());
         }
         s = s.withChurn(getSChurn() > 0 ? getSChurn() : s.sChurn(), getSMin(), getSMax(), getSNoise());
-        return s.withEta(getEta()).withCorrector(getSnr(), getNumCorrectorSteps()).withGuidanceWeight(getGuidanceWeight());
+        return s.withEta(getEta()).withCorrector(getSnr(), getNumCorrectorSteps()).withGuidanceWeight(getGuidanceWeight())
+                .withAlpha(getAlpha());
     }
 
     static StructType outputSchema(StructType schema, String outputCol, String imageCol) {

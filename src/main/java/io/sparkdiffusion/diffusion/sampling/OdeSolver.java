@@ -4,8 +4,11 @@ import io.sparkdiffusion.diffusion.Parameterization;
 
 /**
  * Euler / Heun on the probability-flow ODE of any {@code sigma(t), s(t)} (Karras et al. 2022, Eq. 4), with the
- * optional churn of Algorithm 2; a port of NVlabs/edm {@code ablation_sampler} with {@code alpha = 1}. With
- * {@code sigma(t) = t, s(t) = 1} (EDM) Heun is Algorithm 1 and Heun with churn is Algorithm 2.
+ * optional churn of Algorithm 2; a port of NVlabs/edm {@code ablation_sampler}, including its generalized
+ * second-order step: the second slope is taken at {@code t' = tHat + alpha h} and the step mixes the slopes with
+ * weights {@code 1 - 1/(2 alpha)} and {@code 1/(2 alpha)} ({@code alpha = 1}: Heun). With {@code sigma(t) = t,
+ * s(t) = 1} (EDM) Heun is Algorithm 1 and Heun with churn is Algorithm 2. The last step, to {@code t = 0}, is an
+ * Euler step (after the churn of that level, if any); no noise is added after it.
  *
  * <p>State is scaled: {@code x = s(t) (y + sigma(t) n)}; the slope is
  * {@code dx/dt = (sigma'/sigma + s'/s) x - sigma' s / sigma * D(x / s; sigma)}.
@@ -19,6 +22,9 @@ final class OdeSolver {
         int numSteps = t.length - 1;
         boolean heun = st.kind() != SamplerKind.EULER;
         boolean churn = st.kind() == SamplerKind.EDM_STOCHASTIC && st.sChurn() > 0;
+        double alpha = st.alpha();
+        double wCur = 1.0 - 1.0 / (2.0 * alpha);
+        double wPrime = 1.0 / (2.0 * alpha);
         double[] x = b.x;
         int len = x.length;
         double[] denoised = new double[len];
@@ -61,12 +67,14 @@ final class OdeSolver {
             }
 
             // Apply 2nd order correction.
+            // tHat + h rounds to tNext only approximately: at alpha = 1 use tNext itself, as Algorithm 1 does.
+            double tPrime = alpha == 1.0 ? tNext : tHat + alpha * h;
             for (int j = 0; j < len; j++) {
-                xPrime[j] = x[j] + h * dCur[j];
+                xPrime[j] = x[j] + alpha * h * dCur[j];
             }
-            slope(p, tNext, xPrime, b, denoised, dPrime);
+            slope(p, tPrime, xPrime, b, denoised, dPrime);
             for (int j = 0; j < len; j++) {
-                x[j] += h * (0.5 * dCur[j] + 0.5 * dPrime[j]);
+                x[j] += h * (wCur * dCur[j] + wPrime * dPrime[j]);
             }
         }
     }

@@ -11,15 +11,16 @@ import java.util.stream.Collectors;
 public enum SamplerKind {
     /**
      * Deterministic 2nd-order Heun ODE solver in the parameterization's own {@code t} and {@code s(t)}
-     * (NVlabs/edm {@code ablation_sampler}, solver heun); with EDM this is Algorithm 1. {@code 2N - 1} evaluations
-     * (the last step, to {@code sigma = 0}, is Euler).
+     * (NVlabs/edm {@code ablation_sampler}, solver heun, with its {@code alpha}); with EDM this is Algorithm 1.
+     * {@code 2N - 1} evaluations (the last step, to {@code sigma = 0}, is Euler).
      */
     HEUN("heun"),
     /** 1st-order Euler ODE solver in the parameterization's own {@code t} and {@code s(t)}. {@code N} evaluations. */
     EULER("euler"),
     /**
      * Stochastic Heun with churn ({@code sChurn, sMin, sMax, sNoise}): Algorithm 2 with EDM, its generalization in
-     * {@code ablation_sampler} otherwise. {@code 2N - 1} evaluations.
+     * {@code ablation_sampler} otherwise. Ends with the last level's churn, then one Euler step to {@code sigma = 0}
+     * with no noise after it. {@code 2N - 1} evaluations.
      */
     EDM_STOCHASTIC("edm-stochastic"),
     /** DDIM (Song et al. 2021) with {@code eta} ({@code eta = 0}: deterministic). {@code N} evaluations. */
@@ -29,14 +30,15 @@ public enum SamplerKind {
     /** DPM-Solver++(2M) (Lu et al. 2022), multistep 2nd order in {@code lambda = -ln sigma}. {@code N} evaluations. */
     DPMPP_2M("dpmpp-2m"),
     /**
-     * Euler-Maruyama on the reverse-time SDE (Song et al. 2021, Eq. 6), last step a Tweedie denoising step.
-     * {@code N} evaluations.
+     * Euler-Maruyama on the reverse-time SDE (Song et al. 2021, Eq. 6). Ends with a Tweedie denoising step at the
+     * last level, {@code x <- D(x; sigma_{N-1})}, with no noise after it. {@code N} evaluations.
      */
     SDE("sde"),
     /**
      * Predictor-corrector (Song et al. 2021, Algorithm 1-3): {@code numCorrectorSteps} Langevin steps with signal-to-
-     * noise ratio {@code snr} at each level, then the {@link #SDE} predictor. {@code N (1 + numCorrectorSteps)}
-     * evaluations.
+     * noise ratio {@code snr} at each level, then the {@link #SDE} predictor; ends like {@link #SDE}: the last
+     * level's Langevin steps, then the Tweedie step {@code x <- D(x; sigma_{N-1})}, no noise after it.
+     * {@code N (1 + numCorrectorSteps)} evaluations.
      */
     PC("pc"),
     /** Euler in {@code t} on the flow velocity {@code v = (x_t - D) / t}; flow parameterization only. {@code N}. */

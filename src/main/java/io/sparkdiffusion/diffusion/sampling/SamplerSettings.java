@@ -24,10 +24,13 @@ import java.io.Serializable;
  * @param snr               Langevin corrector signal-to-noise ratio, {@code > 0} (pc only)
  * @param numCorrectorSteps Langevin steps per noise level, {@code >= 1} for pc (pc only; other samplers ignore it)
  * @param guidanceWeight    classifier-free guidance {@code w >= 0}; 1 = plain conditional, no extra calls
+ * @param alpha             EDM's generalized 2nd-order step (ablation_sampler): heun and edm-stochastic evaluate
+ *                          the second slope at {@code t + alpha h}, in {@code (0, 1]}; 1 is Heun's method
  */
 public record SamplerSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid, double sigmaMin, double sigmaMax,
                               double rho, double sChurn, double sMin, double sMax, double sNoise, double eta,
-                              double snr, int numCorrectorSteps, double guidanceWeight) implements Serializable {
+                              double snr, int numCorrectorSteps, double guidanceWeight, double alpha)
+        implements Serializable {
 
     public SamplerSettings {
         if (kind == null) {
@@ -67,6 +70,9 @@ public record SamplerSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid,
         if (!(guidanceWeight >= 0) || Double.isInfinite(guidanceWeight)) {
             throw new IllegalArgumentException("guidanceWeight must be finite and >= 0, got " + guidanceWeight);
         }
+        if (!(alpha > 0 && alpha <= 1)) {
+            throw new IllegalArgumentException("alpha must be in (0, 1], got " + alpha);
+        }
     }
 
     private static void requirePositive(String name, double value) {
@@ -79,7 +85,7 @@ public record SamplerSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid,
      * Defaults for {@code kind} with {@code p}: its sigma range, {@code rho} and grid; {@code numSteps} 18 for
      * heun and flow-heun (EDM's CIFAR-10 setting), 50 for euler, ddim, flow-euler, dpmpp-2m 25, edm-stochastic 64
      * with {@code sChurn = 10}, ddpm 250, sde and pc 500 (pc: one corrector step, {@code snr = 0.16});
-     * {@code sMin = 0, sMax = inf, sNoise = 1, eta = 0, guidanceWeight = 1}.
+     * {@code sMin = 0, sMax = inf, sNoise = 1, eta = 0, guidanceWeight = 1, alpha = 1}.
      */
     public static SamplerSettings defaults(SamplerKind kind, Parameterization p) {
         int numSteps = switch (kind) {
@@ -92,47 +98,52 @@ public record SamplerSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid,
         };
         double sChurn = kind == SamplerKind.EDM_STOCHASTIC ? 10.0 : 0.0;
         return new SamplerSettings(kind, numSteps, TimeGrid.DEFAULT, p.sigmaMin(), p.sigmaMax(), p.rho(), sChurn,
-                0.0, Double.POSITIVE_INFINITY, 1.0, 0.0, 0.16, 1, 1.0);
+                0.0, Double.POSITIVE_INFINITY, 1.0, 0.0, 0.16, 1, 1.0, 1.0);
     }
 
     public SamplerSettings withNumSteps(int numSteps) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight);
+                snr, numCorrectorSteps, guidanceWeight, alpha);
     }
 
     public SamplerSettings withTimeGrid(TimeGrid timeGrid) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight);
+                snr, numCorrectorSteps, guidanceWeight, alpha);
     }
 
     public SamplerSettings withSigmaRange(double sigmaMin, double sigmaMax) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight);
+                snr, numCorrectorSteps, guidanceWeight, alpha);
     }
 
     public SamplerSettings withRho(double rho) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight);
+                snr, numCorrectorSteps, guidanceWeight, alpha);
     }
 
     public SamplerSettings withChurn(double sChurn, double sMin, double sMax, double sNoise) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight);
+                snr, numCorrectorSteps, guidanceWeight, alpha);
     }
 
     public SamplerSettings withEta(double eta) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight);
+                snr, numCorrectorSteps, guidanceWeight, alpha);
     }
 
     public SamplerSettings withCorrector(double snr, int numCorrectorSteps) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight);
+                snr, numCorrectorSteps, guidanceWeight, alpha);
     }
 
     public SamplerSettings withGuidanceWeight(double guidanceWeight) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight);
+                snr, numCorrectorSteps, guidanceWeight, alpha);
+    }
+
+    public SamplerSettings withAlpha(double alpha) {
+        return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
+                snr, numCorrectorSteps, guidanceWeight, alpha);
     }
 
     /** Denoiser evaluations per batch ({@link SamplerKind#evaluations}). */
