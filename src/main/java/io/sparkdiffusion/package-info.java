@@ -1,2 +1,23 @@
-/** spark-diffusion: diffusion models trained and sampled as Apache Spark jobs. */
+/**
+ * spark-diffusion: diffusion models trained and sampled as Apache Spark jobs.
+ *
+ * <p>The layering, written down here once; {@code LayeringTest} reads this list and fails on any import in
+ * {@code src/main} that it does not allow. Dependencies point one way, and a package's sub-packages
+ * ({@code tensor.kernels}, {@code nn.unet}, {@code nn.optim}, {@code diffusion.sampling}) belong to its layer:
+ * <pre>
+ *   layer      may import
+ *   tensor     -
+ *   autograd   tensor
+ *   nn         autograd tensor
+ *   diffusion  -
+ *   io         tensor
+ *   model      nn autograd tensor diffusion
+ *   train      model nn autograd tensor diffusion io
+ *   spark      train model nn autograd tensor diffusion io
+ *   cli        spark train model nn autograd tensor diffusion io
+ * </pre>
+ * So {@code tensor <- autograd <- nn}; {@code diffusion} stands alone on plain arrays (the math reads and tests
+ * without the engine); {@code model} wraps the network as a {@code diffusion.Denoiser}; {@code io} holds the file
+ * formats, below {@code train}; then {@code train <- spark <- cli}.
+ */
 package io.sparkdiffusion;
