@@ -1,17 +1,13 @@
 package io.sparkdiffusion.cli;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 
 /**
- * {@code bench}: the engine benchmark ({@code io.sparkdiffusion.cli.EngineBenchmark}), with its arguments
- * passed through unchanged. No Spark.
+ * {@code bench}: the engine benchmark ({@link EngineBenchmark}), with its arguments passed through unchanged.
+ * No Spark.
  */
 public final class BenchCommand implements Command {
-    static final String BENCHMARK_CLASS = "io.sparkdiffusion.cli.EngineBenchmark";
 
     @Override
     public String name() {
@@ -28,7 +24,7 @@ public final class BenchCommand implements Command {
         return """
                 Usage: ./submit.sh bench [benchmark args]
 
-                Runs the engine benchmark (%s) in this JVM, without Spark: a training step
+                Runs the engine benchmark (io.sparkdiffusion.cli.EngineBenchmark) in this JVM, without Spark: a training step
                 (forward, loss, backward, Adam) and a sampling forward pass of unet-small on 1x28x28 images, with one
                 BLAS thread (OPENBLAS_NUM_THREADS=1, as each Spark task has), and the PyTorch twin's timings when
                 /usr/bin/python3 has torch. Prints one JSON line per measurement. Arguments after "bench" go to the
@@ -39,35 +35,19 @@ public final class BenchCommand implements Command {
                   ./submit.sh bench
                   ./submit.sh bench --no-torch --steps 5
                   JAVA_OPTS=-Xmx2g ./submit.sh bench --batch 64 --num-classes 10
-                """.formatted(BENCHMARK_CLASS);
+                """;
     }
 
     /** bench passes its arguments on untouched; only a leading --help is ours. */
-    static Args passThrough(String[] rest) {
+    @Override
+    public Args parseArgs(String[] rest) {
         boolean help = rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"));
         return new Args(Arrays.asList(rest), Map.of(), help);
     }
 
     @Override
     public int run(Args args) throws Exception {
-        Class<?> benchmark;
-        try {
-            // Looked up by name so that the command line builds without the engine benchmark.
-            benchmark = Class.forName(BENCHMARK_CLASS);
-        } catch (ClassNotFoundException e) {
-            throw new UsageException("bench needs " + BENCHMARK_CLASS + ", which is not in this build"
-                    + " (it comes with the engine benchmark; rebuild after merging it)");
-        }
-        Method main = benchmark.getMethod("main", String[].class);
-        List<String> passed = args.positional();
-        try {
-            main.invoke(null, (Object) passed.toArray(String[]::new));
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof Exception cause) {
-                throw cause;
-            }
-            throw e;
-        }
+        EngineBenchmark.main(args.positional().toArray(String[]::new));
         return 0;
     }
 }

@@ -12,6 +12,11 @@ public sealed interface Command permits TrainCommand, SampleCommand, InfoCommand
     /** The full --help text, with copy-pasteable examples. */
     String help();
 
+    /** The command's arguments: options and positionals ({@code bench} passes its own on untouched). */
+    default Args parseArgs(String[] rest) {
+        return Args.parse(rest);
+    }
+
     /** Runs the command; returns the process exit code. */
     int run(Args args) throws Exception;
 }

@@ -38,7 +38,7 @@ public final class Main {
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         try {
-            Args args = command instanceof BenchCommand ? BenchCommand.passThrough(rest) : Args.parse(rest);
+            Args args = command.parseArgs(rest);
             if (args.help()) {
                 out.print(command.help());
                 return 0;
