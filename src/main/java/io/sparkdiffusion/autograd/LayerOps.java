@@ -75,18 +75,12 @@ final class LayerOps {
         Var y = tape.output(xs, x, gamma, beta);
         // mean and rstd are saved for backward; inference writes them to scratch.
         float[] stats = y.requiresGrad ? tape.saved(2 * n * groups) : tape.scratch(2 * n * groups);
-        Tensor gm = gamma.value();
-        Tensor bt = beta.value();
-        GroupNorm.forward(x.value().data(), x.value().offset(), gm.data(), gm.offset(), bt.data(), bt.offset(),
-                y.value().data(), y.value().offset(), stats, 0, stats, n * groups, n, c, hw, groups, eps);
-        tape.record(y, () -> {
-            Tensor dx = tape.gradIfWanted(x);
-            Tensor dg = tape.gradIfWanted(gamma);
-            Tensor db = tape.gradIfWanted(beta);
-            GroupNorm.backward(y.grad.data(), y.grad.offset(), x.value().data(), x.value().offset(), stats, 0,
-                    stats, n * groups, gm.data(), gm.offset(), data(dx), offset(dx), data(dg), offset(dg),
-                    data(db), offset(db), n, c, hw, groups);
-        });
+        GroupNorm.Geometry g = new GroupNorm.Geometry(n, c, hw, groups);
+        Tensor mean = new Tensor(stats, 0, Shape.of(n * groups));
+        Tensor rstd = new Tensor(stats, n * groups, Shape.of(n * groups));
+        GroupNorm.forward(g, x.value(), gamma.value(), beta.value(), y.value(), mean, rstd, eps);
+        tape.record(y, () -> GroupNorm.backward(g, y.grad, x.value(), mean, rstd, gamma.value(), tape.gradIfWanted(x),
+                tape.gradIfWanted(gamma), tape.gradIfWanted(beta)));
         return y;
     }
 
@@ -98,20 +92,14 @@ final class LayerOps {
         Var y = tape.output(xs, x, gamma, beta);
         // Only mean and rstd are saved: backward recomputes the normalized value and its sigmoid from x.
         float[] stats = y.requiresGrad ? tape.saved(2 * n * groups) : tape.scratch(2 * n * groups);
-        Tensor gm = gamma.value();
-        Tensor bt = beta.value();
-        GroupNormSilu.forward(x.value().data(), x.value().offset(), gm.data(), gm.offset(), bt.data(), bt.offset(),
-                y.value().data(), y.value().offset(), stats, 0, stats, n * groups, n, c, hw, groups, eps,
+        GroupNorm.Geometry g = new GroupNorm.Geometry(n, c, hw, groups);
+        Tensor mean = new Tensor(stats, 0, Shape.of(n * groups));
+        Tensor rstd = new Tensor(stats, n * groups, Shape.of(n * groups));
+        GroupNormSilu.forward(g, x.value(), gamma.value(), beta.value(), y.value(), mean, rstd, eps,
                 tape.groupNormSiluScratch(c, hw, groups));
-        tape.record(y, () -> {
-            Tensor dx = tape.gradIfWanted(x);
-            Tensor dg = tape.gradIfWanted(gamma);
-            Tensor db = tape.gradIfWanted(beta);
-            GroupNormSilu.backward(y.grad.data(), y.grad.offset(), x.value().data(), x.value().offset(), stats, 0,
-                    stats, n * groups, gm.data(), gm.offset(), bt.data(), bt.offset(), data(dx), offset(dx),
-                    data(dg), offset(dg), data(db), offset(db), n, c, hw, groups,
-                    tape.groupNormSiluScratch(c, hw, groups));
-        });
+        tape.record(y, () -> GroupNormSilu.backward(g, y.grad, x.value(), mean, rstd, gamma.value(), beta.value(),
+                tape.gradIfWanted(x), tape.gradIfWanted(gamma), tape.gradIfWanted(beta),
+                tape.groupNormSiluScratch(c, hw, groups)));
         return y;
     }
 

@@ -1,5 +1,7 @@
 package io.sparkdiffusion.tensor.kernels;
 
+import io.sparkdiffusion.tensor.Tensor;
+
 /**
  * Group normalization (Wu and He 2018), as torch.nn.GroupNorm.
  *
@@ -12,15 +14,88 @@ package io.sparkdiffusion.tensor.kernels;
  *   dx += rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
  *   dgamma[c] += sum_{n,p} dy * xhat      dbeta[c] += sum_{n,p} dy
  * </pre>
+ * Every array is a {@link Tensor} view (its data from its offset); the shape is a {@link Geometry}.
  */
 public final class GroupNorm {
     private GroupNorm() {
     }
 
+    /**
+     * The shape of a group normalization (shared by {@link GroupNormSilu}): x [n, c, hw] in {@code groups} groups of
+     * {@code c / groups} channels.
+     */
+    public record Geometry(int n, int c, int hw, int groups) {
+        public Geometry {
+            if (n < 1 || c < 1 || hw < 1 || groups < 1 || c % groups != 0) {
+                throw new IllegalArgumentException("GroupNorm needs n, c, hw, groups >= 1 and groups dividing c, got n "
+                        + n + ", c " + c + ", hw " + hw + ", groups " + groups);
+            }
+        }
+
+        /** Channels per group, C/G. */
+        public int channelsPerGroup() {
+            return c / groups;
+        }
+
+        /** Elements of one group of one image, M = (C/G)*HW. */
+        public int groupSize() {
+            return c / groups * hw;
+        }
+
+        /** Entries of mean (and of rstd): N*G. */
+        public int numGroups() {
+            return n * groups;
+        }
+
+        /** Throws unless {@code t} (null allowed when {@code optional}) holds at least {@code size} elements. */
+        static void require(Tensor t, int size, String what, boolean optional) {
+            if (t == null ? !optional : t.size() < size) {
+                throw new IllegalArgumentException("GroupNorm " + what + ": expected " + size + " floats, got "
+                        + (t == null ? "null" : t.size()));
+            }
+        }
+
+        /** Throws unless the views of an image tensor, a per-channel tensor and a per-group tensor are large enough. */
+        void require(Tensor[] images, Tensor[] channels, Tensor[] stats) {
+            for (Tensor t : images) {
+                require(t, n * c * hw, "a view of [N, C, HW]", false);
+            }
+            for (Tensor t : channels) {
+                require(t, c, "a view of [C]", false);
+            }
+            for (Tensor t : stats) {
+                require(t, numGroups(), "a view of [N, G]", false);
+            }
+        }
+
+        /** Throws unless each gradient view is null or large enough. */
+        void requireGradients(Tensor dx, Tensor dgamma, Tensor dbeta) {
+            require(dx, n * c * hw, "dx", true);
+            require(dgamma, c, "dgamma", true);
+            require(dbeta, c, "dbeta", true);
+        }
+    }
+
     /** Writes y, mean [N*G] and rstd [N*G] (saved for backward). */
-    public static void forward(float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff,
-                               float[] y, int yOff, float[] mean, int meanOff, float[] rstd, int rstdOff,
-                               int n, int c, int hw, int groups, float eps) {
+    public static void forward(Geometry geo, Tensor xv, Tensor gammaV, Tensor betaV, Tensor yv, Tensor meanV,
+                               Tensor rstdV, float eps) {
+        geo.require(new Tensor[] {xv, yv}, new Tensor[] {gammaV, betaV}, new Tensor[] {meanV, rstdV});
+        float[] x = xv.data();
+        int xOff = xv.offset();
+        float[] gamma = gammaV.data();
+        int gOff = gammaV.offset();
+        float[] beta = betaV.data();
+        int bOff = betaV.offset();
+        float[] y = yv.data();
+        int yOff = yv.offset();
+        float[] mean = meanV.data();
+        int meanOff = meanV.offset();
+        float[] rstd = rstdV.data();
+        int rstdOff = rstdV.offset();
+        int n = geo.n();
+        int c = geo.c();
+        int hw = geo.hw();
+        int groups = geo.groups();
         int cpg = c / groups;
         int m = cpg * hw;
         for (int i = 0; i < n; i++) {
@@ -45,11 +120,31 @@ public final class GroupNorm {
         }
     }
 
-    /** Accumulates dx, dgamma, dbeta (each may be null). */
-    public static void backward(float[] dy, int dyOff, float[] x, int xOff, float[] mean, int meanOff,
-                                float[] rstd, int rstdOff, float[] gamma, int gOff,
-                                float[] dx, int dxOff, float[] dgamma, int dgOff, float[] dbeta, int dbOff,
-                                int n, int c, int hw, int groups) {
+    /** Accumulates dx, dgamma, dbeta (each may be null) from dy, x and the mean and rstd of {@link #forward}. */
+    public static void backward(Geometry geo, Tensor dyV, Tensor xv, Tensor meanV, Tensor rstdV, Tensor gammaV,
+                                Tensor dxV, Tensor dgammaV, Tensor dbetaV) {
+        geo.require(new Tensor[] {dyV, xv}, new Tensor[] {gammaV}, new Tensor[] {meanV, rstdV});
+        geo.requireGradients(dxV, dgammaV, dbetaV);
+        float[] dy = dyV.data();
+        int dyOff = dyV.offset();
+        float[] x = xv.data();
+        int xOff = xv.offset();
+        float[] mean = meanV.data();
+        int meanOff = meanV.offset();
+        float[] rstd = rstdV.data();
+        int rstdOff = rstdV.offset();
+        float[] gamma = gammaV.data();
+        int gOff = gammaV.offset();
+        float[] dx = dxV == null ? null : dxV.data();
+        int dxOff = dxV == null ? 0 : dxV.offset();
+        float[] dgamma = dgammaV == null ? null : dgammaV.data();
+        int dgOff = dgammaV == null ? 0 : dgammaV.offset();
+        float[] dbeta = dbetaV == null ? null : dbetaV.data();
+        int dbOff = dbetaV == null ? 0 : dbetaV.offset();
+        int n = geo.n();
+        int c = geo.c();
+        int hw = geo.hw();
+        int groups = geo.groups();
         int cpg = c / groups;
         int m = cpg * hw;
         float[] sums = new float[2];

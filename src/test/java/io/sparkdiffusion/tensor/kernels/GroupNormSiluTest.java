@@ -2,7 +2,6 @@ package io.sparkdiffusion.tensor.kernels;
 
 import static io.sparkdiffusion.tensor.kernels.Numerics.FD_TOLERANCE;
 import static io.sparkdiffusion.tensor.kernels.Numerics.FLOAT_TOLERANCE;
-import static io.sparkdiffusion.tensor.kernels.Numerics.GUARD;
 import static io.sparkdiffusion.tensor.kernels.Numerics.assertClose;
 import static io.sparkdiffusion.tensor.kernels.Numerics.assertGuardedClose;
 import static io.sparkdiffusion.tensor.kernels.Numerics.dot;
@@ -12,11 +11,14 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.guardedFilled;
 import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
 import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+import static io.sparkdiffusion.tensor.kernels.Numerics.view;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -84,8 +86,10 @@ class GroupNormSiluTest {
         float[] xf = guarded(x);
         float[] gf = guarded(gamma);
         float[] bf = guarded(beta);
-        GroupNormSilu.forward(engine, xf, GUARD, gf, GUARD, bf, GUARD, y, GUARD, stats, 1, stats, rstdOff, n, c, hw,
-                groups, (float) EPS, scratch);
+        GroupNorm.Geometry geo = new GroupNorm.Geometry(n, c, hw, groups);
+        Tensor mean = new Tensor(stats, 1, Shape.of(n * groups));
+        Tensor rstd = new Tensor(stats, rstdOff, Shape.of(n * groups));
+        GroupNormSilu.forward(engine, geo, view(xf), view(gf), view(bf), view(y), mean, rstd, (float) EPS, scratch);
         assertGuardedClose(Reference.groupNormSiluForward(x, gamma, beta, n, c, hw, groups, EPS), y,
                 FLOAT_TOLERANCE, engine + " y");
 
@@ -94,21 +98,21 @@ class GroupNormSiluTest {
         float[] dx = guarded(dx0);
         float[] dg = guarded(dg0);
         float[] db = guarded(db0);
-        GroupNormSilu.backward(engine, dyf, GUARD, xf, GUARD, stats, 1, stats, rstdOff, gf, GUARD, bf, GUARD,
-                dx, GUARD, dg, GUARD, db, GUARD, n, c, hw, groups, scratch);
+        GroupNormSilu.backward(engine, geo, view(dyf), view(xf), mean, rstd, view(gf), view(bf), view(dx), view(dg),
+                view(db), scratch);
         assertGuardedClose(plus(dx0, g[0]), dx, FLOAT_TOLERANCE, engine + " dx");
         assertGuardedClose(plus(dg0, g[1]), dg, FLOAT_TOLERANCE, engine + " dgamma");
         assertGuardedClose(plus(db0, g[2]), db, FLOAT_TOLERANCE, engine + " dbeta");
 
         // Each gradient may be null: the others are still accumulated, unchanged.
         float[] dxOnly = guarded(dx0);
-        GroupNormSilu.backward(engine, dyf, GUARD, xf, GUARD, stats, 1, stats, rstdOff, gf, GUARD, bf, GUARD,
-                dxOnly, GUARD, null, 0, null, 0, n, c, hw, groups, scratch);
+        GroupNormSilu.backward(engine, geo, view(dyf), view(xf), mean, rstd, view(gf), view(bf), view(dxOnly), null,
+                null, scratch);
         assertGuardedClose(plus(dx0, g[0]), dxOnly, FLOAT_TOLERANCE, engine + " dx alone");
         float[] dgOnly = guarded(dg0);
         float[] dbOnly = guarded(db0);
-        GroupNormSilu.backward(engine, dyf, GUARD, xf, GUARD, stats, 1, stats, rstdOff, gf, GUARD, bf, GUARD,
-                null, 0, dgOnly, GUARD, dbOnly, GUARD, n, c, hw, groups, scratch);
+        GroupNormSilu.backward(engine, geo, view(dyf), view(xf), mean, rstd, view(gf), view(bf), null, view(dgOnly),
+                view(dbOnly), scratch);
         assertGuardedClose(plus(dg0, g[1]), dgOnly, FLOAT_TOLERANCE, engine + " dgamma without dx");
         assertGuardedClose(plus(db0, g[2]), dbOnly, FLOAT_TOLERANCE, engine + " dbeta without dx");
     }
@@ -123,8 +127,10 @@ class GroupNormSiluTest {
         float[] stats = new float[16];
         float[] ones = new float[64];
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> GroupNormSilu.forward(x, 0, ones, 0, ones, 0, new float[x.length], 0, stats, 0, stats, 8,
-                        1, 64, 784, 8, 1e-5f, scratch));
+                () -> GroupNormSilu.forward(new GroupNorm.Geometry(1, 64, 784, 8), new Tensor(x, Shape.of(x.length)),
+                        new Tensor(ones, Shape.of(64)), new Tensor(ones, Shape.of(64)),
+                        new Tensor(new float[x.length], Shape.of(x.length)), new Tensor(stats, 0, Shape.of(8)),
+                        new Tensor(stats, 8, Shape.of(8)), 1e-5f, scratch));
         assertTrue(e.getMessage().contains("needs 784 and 6272"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new GroupNormSilu.Scratch(0, 4));
     }

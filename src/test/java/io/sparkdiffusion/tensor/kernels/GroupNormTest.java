@@ -2,7 +2,6 @@ package io.sparkdiffusion.tensor.kernels;
 
 import static io.sparkdiffusion.tensor.kernels.Numerics.FD_TOLERANCE;
 import static io.sparkdiffusion.tensor.kernels.Numerics.FLOAT_TOLERANCE;
-import static io.sparkdiffusion.tensor.kernels.Numerics.GUARD;
 import static io.sparkdiffusion.tensor.kernels.Numerics.assertClose;
 import static io.sparkdiffusion.tensor.kernels.Numerics.assertGuardedClose;
 import static io.sparkdiffusion.tensor.kernels.Numerics.dot;
@@ -12,7 +11,10 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.guardedFilled;
 import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
 import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+import static io.sparkdiffusion.tensor.kernels.Numerics.view;
 
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -54,14 +56,16 @@ class GroupNormTest {
         float[] y = guardedFilled(x.length, Float.NaN);
         float[] stats = new float[2 * n * groups + 3];
         float[] xf = guarded(x);
-        GroupNorm.forward(xf, GUARD, guarded(gamma), GUARD, guarded(beta), GUARD, y, GUARD, stats, 1, stats,
-                1 + n * groups, n, c, hw, groups, (float) EPS);
+        GroupNorm.Geometry geo = new GroupNorm.Geometry(n, c, hw, groups);
+        Tensor mean = new Tensor(stats, 1, Shape.of(n * groups));
+        Tensor rstd = new Tensor(stats, 1 + n * groups, Shape.of(n * groups));
+        GroupNorm.forward(geo, view(xf), view(guarded(gamma)), view(guarded(beta)), view(y), mean, rstd, (float) EPS);
         assertGuardedClose(Reference.groupNormForward(x, gamma, beta, n, c, hw, groups, EPS), y, FLOAT_TOLERANCE, "y");
         float[] dx = guarded(dx0);
         float[] dg = guarded(dg0);
         float[] db = guarded(db0);
-        GroupNorm.backward(guarded(dy), GUARD, xf, GUARD, stats, 1, stats, 1 + n * groups, guarded(gamma), GUARD,
-                dx, GUARD, dg, GUARD, db, GUARD, n, c, hw, groups);
+        GroupNorm.backward(geo, view(guarded(dy)), view(xf), mean, rstd, view(guarded(gamma)), view(dx), view(dg),
+                view(db));
         double[][] g = Reference.groupNormBackward(dy, x, gamma, n, c, hw, groups, EPS);
         assertGuardedClose(plus(dx0, g[0]), dx, FLOAT_TOLERANCE, "dx");
         assertGuardedClose(plus(dg0, g[1]), dg, FLOAT_TOLERANCE, "dgamma");

@@ -1,6 +1,8 @@
 package io.sparkdiffusion.tensor.kernels;
 
 import io.sparkdiffusion.tensor.Gemm;
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.SplittableRandom;
@@ -94,12 +96,17 @@ public final class KernelBench {
         float[] gamma = rand(c);
         float[] beta = rand(c);
         float[] stats = new float[2 * n * 8];
-        time("groupNorm fwd 32ch/8g @28", 0, () -> GroupNorm.forward(x, 0, gamma, 0, beta, 0, y, 0, stats, 0, stats,
-                n * 8, n, c, hw, 8, 1e-5f));
+        GroupNorm.Geometry geo = new GroupNorm.Geometry(n, c, hw, 8);
+        Tensor xt = new Tensor(x, Shape.of(count));
+        Tensor gt = new Tensor(gamma, Shape.of(c));
+        Tensor mean = new Tensor(stats, 0, Shape.of(n * 8));
+        Tensor rstd = new Tensor(stats, n * 8, Shape.of(n * 8));
+        time("groupNorm fwd 32ch/8g @28", 0, () -> GroupNorm.forward(geo, xt, gt, new Tensor(beta, Shape.of(c)),
+                new Tensor(y, Shape.of(count)), mean, rstd, 1e-5f));
         float[] dg = new float[c];
         float[] dbt = new float[c];
-        time("groupNorm bwd 32ch/8g @28", 0, () -> GroupNorm.backward(dy, 0, x, 0, stats, 0, stats, n * 8, gamma, 0,
-                dx, 0, dg, 0, dbt, 0, n, c, hw, 8));
+        time("groupNorm bwd 32ch/8g @28", 0, () -> GroupNorm.backward(geo, new Tensor(dy, Shape.of(count)), xt, mean,
+                rstd, gt, new Tensor(dx, Shape.of(count)), new Tensor(dg, Shape.of(c)), new Tensor(dbt, Shape.of(c))));
         time("silu fwd (save sigmoid) 32ch @28", 0, () -> Silu.forward(x, 0, y, 0, sig, 0, count));
         time("silu bwd (saved sigmoid) 32ch @28", 0, () -> Silu.backward(dy, 0, x, 0, sig, 0, dx, 0, count));
         time("add fwd 32ch @28", 0, () -> Add.forward(x, 0, dy, 0, y, 0, count));

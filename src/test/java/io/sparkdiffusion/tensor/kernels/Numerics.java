@@ -3,6 +3,8 @@ package io.sparkdiffusion.tensor.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
@@ -48,6 +50,11 @@ public final class Numerics {
             g[GUARD + i] = (float) a[i];
         }
         return g;
+    }
+
+    /** The window of a {@link #guarded} buffer as a tensor view at offset {@link #GUARD}. */
+    public static Tensor view(float[] guarded) {
+        return new Tensor(guarded, GUARD, Shape.of(guarded.length - 2 * GUARD));
     }
 
     /** A guarded buffer of n elements, all {@code value}. */
