@@ -116,12 +116,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
                 Validators.intAtLeast(1));
         useEma = new BooleanParam(this, "useEma", "sample with the EMA of the weights (else the raw final weights)");
 
-        net.setDefaults(new NetworkParams.DefaultSetter() {
-            @Override
-            public <T> void set(Param<T> p, T v) {
-                setDefault(p, v);
-            }
-        });
+        net.setDefaults(this);
         setDefault(seedCol, "seed");
         setDefault(outputCol, "sample");
         setDefault(imageCol, "");
@@ -149,10 +144,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         return uid;
     }
 
-    @Override
-    public NetworkParams networkParams() {
-        return net;
-    }
+    @Override public NetworkParams networkParams() { return net; }
 
     public Param<String> seedCol() { return seedCol; }
     public Param<String> outputCol() { return outputCol; }

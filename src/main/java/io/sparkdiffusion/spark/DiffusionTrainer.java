@@ -113,13 +113,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 "factor on the learning rate at each divergence backoff, in (0, 1)", Validators.of(v -> (Double) v > 0 && (Double) v < 1));
         maxBackoffs = new IntParam(this, "maxBackoffs", "most divergence backoffs in one run, >= 1", Validators.intAtLeast(1));
 
-        NetworkParams.DefaultSetter defaults = new NetworkParams.DefaultSetter() {
-            @Override
-            public <T> void set(Param<T> p, T v) {
-                setDefault(p, v);
-            }
-        };
-        net.setDefaults(defaults);
+        net.setDefaults(this);
         setDefault(inputCol, "tensor");
         setDefault(labelDropout, 0.1);
         setDefault(batchSize, 32);
@@ -148,10 +142,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         return uid;
     }
 
-    @Override
-    public NetworkParams networkParams() {
-        return net;
-    }
+    @Override public NetworkParams networkParams() { return net; }
 
     // Training Params.
     public Param<String> inputCol() { return inputCol; }

@@ -110,44 +110,41 @@ public final class NetworkParams {
                 epsilonS, m, veSigmaMin, veSigmaMax, trainingT, logitMean, logitStd, tMax, tMin, cNoiseScale);
     }
 
-    void setDefaults(DefaultSetter s) {
-        s.set(parameterization, ParameterizationKind.EDM.id());
-        s.set(network, UNetPreset.UNET_SMALL.id());
-        s.set(imageChannels, 1);
-        s.set(imageSize, 28);
-        s.set(numClasses, 0);
-        s.set(labelCol, "");
-        s.set(modelChannels, 0);
-        s.set(channelMult, new int[0]);
-        s.set(numResBlocks, 0);
-        s.set(attnResolutions, new int[0]);
-        s.set(dropout, 0.0);
+    /** Sets the defaults on {@code s}, the owning stage (Scala's protected setDefault is public to Java). */
+    void setDefaults(Params s) {
+        s.setDefault(parameterization, ParameterizationKind.EDM.id());
+        s.setDefault(network, UNetPreset.UNET_SMALL.id());
+        s.setDefault(imageChannels, 1);
+        s.setDefault(imageSize, 28);
+        s.setDefault(numClasses, 0);
+        s.setDefault(labelCol, "");
+        s.setDefault(modelChannels, 0);
+        s.setDefault(channelMult, new int[0]);
+        s.setDefault(numResBlocks, 0);
+        s.setDefault(attnResolutions, new int[0]);
+        s.setDefault(dropout, 0.0);
         EdmParameterization edm = EdmParameterization.defaults();
-        s.set(sigmaData, edm.sigmaData());
-        s.set(pMean, edm.pMean());
-        s.set(pStd, edm.pStd());
+        s.setDefault(sigmaData, edm.sigmaData());
+        s.setDefault(pMean, edm.pMean());
+        s.setDefault(pStd, edm.pStd());
         VpParameterization vp = VpParameterization.defaults();
-        s.set(betaD, vp.betaD());
-        s.set(betaMin, vp.betaMin());
-        s.set(epsilonT, vp.epsilonT());
-        s.set(epsilonS, vp.epsilonS());
-        s.set(m, vp.m());
+        s.setDefault(betaD, vp.betaD());
+        s.setDefault(betaMin, vp.betaMin());
+        s.setDefault(epsilonT, vp.epsilonT());
+        s.setDefault(epsilonS, vp.epsilonS());
+        s.setDefault(m, vp.m());
         VeParameterization ve = VeParameterization.defaults();
-        s.set(veSigmaMin, ve.sigmaMin());
-        s.set(veSigmaMax, ve.sigmaMax());
+        s.setDefault(veSigmaMin, ve.sigmaMin());
+        s.setDefault(veSigmaMax, ve.sigmaMax());
         FlowParameterization flow = FlowParameterization.defaults();
-        s.set(trainingT, flow.trainingT().id());
-        s.set(logitMean, flow.logitMean());
-        s.set(logitStd, flow.logitStd());
-        s.set(tMax, flow.tMax());
-        s.set(tMin, flow.tMin());
-        s.set(cNoiseScale, flow.cNoiseScale());
+        s.setDefault(trainingT, flow.trainingT().id());
+        s.setDefault(logitMean, flow.logitMean());
+        s.setDefault(logitStd, flow.logitStd());
+        s.setDefault(tMax, flow.tMax());
+        s.setDefault(tMin, flow.tMin());
+        s.setDefault(cNoiseScale, flow.cNoiseScale());
     }
 
-    /** Params.setDefault is protected: the owning stage passes itself in as this callback. */
-    interface DefaultSetter {
-        <T> void set(Param<T> param, T value);
-    }
 
     /** Throws unless labelCol and numClasses agree and the label column holds integers. */
     static void validateLabels(org.apache.spark.sql.types.StructType schema, String labelCol, int numClasses) {
