@@ -68,6 +68,16 @@ public final class GroupNorm {
             }
         }
 
+        /** The array of an optional view (a gradient nobody wants), or null. */
+        static float[] data(Tensor t) {
+            return t == null ? null : t.data();
+        }
+
+        /** The offset of an optional view, 0 when absent. */
+        static int offset(Tensor t) {
+            return t == null ? 0 : t.offset();
+        }
+
         /** Throws unless each gradient view is null or large enough. */
         void requireGradients(Tensor dx, Tensor dgamma, Tensor dbeta) {
             require(dx, n * c * hw, "dx", true);
@@ -77,25 +87,16 @@ public final class GroupNorm {
     }
 
     /** Writes y, mean [N*G] and rstd [N*G] (saved for backward). */
-    public static void forward(Geometry geo, Tensor xv, Tensor gammaV, Tensor betaV, Tensor yv, Tensor meanV,
-                               Tensor rstdV, float eps) {
-        geo.require(new Tensor[] {xv, yv}, new Tensor[] {gammaV, betaV}, new Tensor[] {meanV, rstdV});
-        float[] x = xv.data();
-        int xOff = xv.offset();
-        float[] gamma = gammaV.data();
-        int gOff = gammaV.offset();
-        float[] beta = betaV.data();
-        int bOff = betaV.offset();
-        float[] y = yv.data();
-        int yOff = yv.offset();
-        float[] mean = meanV.data();
-        int meanOff = meanV.offset();
-        float[] rstd = rstdV.data();
-        int rstdOff = rstdV.offset();
-        int n = geo.n();
-        int c = geo.c();
-        int hw = geo.hw();
-        int groups = geo.groups();
+    public static void forward(Geometry geo, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd,
+                               float eps) {
+        geo.require(new Tensor[] {x, y}, new Tensor[] {gamma, beta}, new Tensor[] {mean, rstd});
+        forward(x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), y.data(), y.offset(),
+                mean.data(), mean.offset(), rstd.data(), rstd.offset(), geo.n(), geo.c(), geo.hw(), geo.groups(), eps);
+    }
+
+    private static void forward(float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff,
+                                float[] y, int yOff, float[] mean, int meanOff, float[] rstd, int rstdOff,
+                                int n, int c, int hw, int groups, float eps) {
         int cpg = c / groups;
         int m = cpg * hw;
         for (int i = 0; i < n; i++) {
@@ -121,30 +122,20 @@ public final class GroupNorm {
     }
 
     /** Accumulates dx, dgamma, dbeta (each may be null) from dy, x and the mean and rstd of {@link #forward}. */
-    public static void backward(Geometry geo, Tensor dyV, Tensor xv, Tensor meanV, Tensor rstdV, Tensor gammaV,
-                                Tensor dxV, Tensor dgammaV, Tensor dbetaV) {
-        geo.require(new Tensor[] {dyV, xv}, new Tensor[] {gammaV}, new Tensor[] {meanV, rstdV});
-        geo.requireGradients(dxV, dgammaV, dbetaV);
-        float[] dy = dyV.data();
-        int dyOff = dyV.offset();
-        float[] x = xv.data();
-        int xOff = xv.offset();
-        float[] mean = meanV.data();
-        int meanOff = meanV.offset();
-        float[] rstd = rstdV.data();
-        int rstdOff = rstdV.offset();
-        float[] gamma = gammaV.data();
-        int gOff = gammaV.offset();
-        float[] dx = dxV == null ? null : dxV.data();
-        int dxOff = dxV == null ? 0 : dxV.offset();
-        float[] dgamma = dgammaV == null ? null : dgammaV.data();
-        int dgOff = dgammaV == null ? 0 : dgammaV.offset();
-        float[] dbeta = dbetaV == null ? null : dbetaV.data();
-        int dbOff = dbetaV == null ? 0 : dbetaV.offset();
-        int n = geo.n();
-        int c = geo.c();
-        int hw = geo.hw();
-        int groups = geo.groups();
+    public static void backward(Geometry geo, Tensor dy, Tensor x, Tensor mean, Tensor rstd, Tensor gamma, Tensor dx,
+                                Tensor dgamma, Tensor dbeta) {
+        geo.require(new Tensor[] {dy, x}, new Tensor[] {gamma}, new Tensor[] {mean, rstd});
+        geo.requireGradients(dx, dgamma, dbeta);
+        backward(dy.data(), dy.offset(), x.data(), x.offset(), mean.data(), mean.offset(), rstd.data(), rstd.offset(),
+                gamma.data(), gamma.offset(), Geometry.data(dx), Geometry.offset(dx), Geometry.data(dgamma),
+                Geometry.offset(dgamma), Geometry.data(dbeta), Geometry.offset(dbeta), geo.n(), geo.c(), geo.hw(),
+                geo.groups());
+    }
+
+    private static void backward(float[] dy, int dyOff, float[] x, int xOff, float[] mean, int meanOff,
+                                 float[] rstd, int rstdOff, float[] gamma, int gOff,
+                                 float[] dx, int dxOff, float[] dgamma, int dgOff, float[] dbeta, int dbOff,
+                                 int n, int c, int hw, int groups) {
         int cpg = c / groups;
         int m = cpg * hw;
         float[] sums = new float[2];

@@ -114,26 +114,18 @@ public final class GroupNormSilu {
         forward(Engine.DEFAULT, geo, x, gamma, beta, y, mean, rstd, eps, scratch);
     }
 
-    static void forward(Engine engine, GroupNorm.Geometry geo, Tensor xv, Tensor gammaV, Tensor betaV, Tensor yv,
-                        Tensor meanV, Tensor rstdV, float eps, Scratch scratch) {
-        geo.require(new Tensor[] {xv, yv}, new Tensor[] {gammaV, betaV}, new Tensor[] {meanV, rstdV});
+    static void forward(Engine engine, GroupNorm.Geometry geo, Tensor x, Tensor gamma, Tensor beta, Tensor y,
+                        Tensor mean, Tensor rstd, float eps, Scratch scratch) {
+        geo.require(new Tensor[] {x, y}, new Tensor[] {gamma, beta}, new Tensor[] {mean, rstd});
         scratch.require(geo);
-        float[] x = xv.data();
-        int xOff = xv.offset();
-        float[] gamma = gammaV.data();
-        int gOff = gammaV.offset();
-        float[] beta = betaV.data();
-        int bOff = betaV.offset();
-        float[] y = yv.data();
-        int yOff = yv.offset();
-        float[] mean = meanV.data();
-        int meanOff = meanV.offset();
-        float[] rstd = rstdV.data();
-        int rstdOff = rstdV.offset();
-        int n = geo.n();
-        int c = geo.c();
-        int hw = geo.hw();
-        int groups = geo.groups();
+        forward(engine, x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), y.data(),
+                y.offset(), mean.data(), mean.offset(), rstd.data(), rstd.offset(), geo.n(), geo.c(), geo.hw(),
+                geo.groups(), eps, scratch);
+    }
+
+    private static void forward(Engine engine, float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff,
+                                float[] y, int yOff, float[] mean, int meanOff, float[] rstd, int rstdOff,
+                                int n, int c, int hw, int groups, float eps, Scratch scratch) {
         boolean vector = engine == Engine.VECTOR;
         int cpg = c / groups;
         int m = cpg * hw;
@@ -169,33 +161,22 @@ public final class GroupNormSilu {
         backward(Engine.DEFAULT, geo, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, scratch);
     }
 
-    static void backward(Engine engine, GroupNorm.Geometry geo, Tensor dyV, Tensor xv, Tensor meanV, Tensor rstdV,
-                         Tensor gammaV, Tensor betaV, Tensor dxV, Tensor dgammaV, Tensor dbetaV, Scratch scratch) {
-        geo.require(new Tensor[] {dyV, xv}, new Tensor[] {gammaV, betaV}, new Tensor[] {meanV, rstdV});
-        geo.requireGradients(dxV, dgammaV, dbetaV);
+    static void backward(Engine engine, GroupNorm.Geometry geo, Tensor dy, Tensor x, Tensor mean, Tensor rstd,
+                         Tensor gamma, Tensor beta, Tensor dx, Tensor dgamma, Tensor dbeta, Scratch scratch) {
+        geo.require(new Tensor[] {dy, x}, new Tensor[] {gamma, beta}, new Tensor[] {mean, rstd});
+        geo.requireGradients(dx, dgamma, dbeta);
         scratch.require(geo);
-        float[] dy = dyV.data();
-        int dyOff = dyV.offset();
-        float[] x = xv.data();
-        int xOff = xv.offset();
-        float[] mean = meanV.data();
-        int meanOff = meanV.offset();
-        float[] rstd = rstdV.data();
-        int rstdOff = rstdV.offset();
-        float[] gamma = gammaV.data();
-        int gOff = gammaV.offset();
-        float[] beta = betaV.data();
-        int bOff = betaV.offset();
-        float[] dx = dxV == null ? null : dxV.data();
-        int dxOff = dxV == null ? 0 : dxV.offset();
-        float[] dgamma = dgammaV == null ? null : dgammaV.data();
-        int dgOff = dgammaV == null ? 0 : dgammaV.offset();
-        float[] dbeta = dbetaV == null ? null : dbetaV.data();
-        int dbOff = dbetaV == null ? 0 : dbetaV.offset();
-        int n = geo.n();
-        int c = geo.c();
-        int hw = geo.hw();
-        int groups = geo.groups();
+        backward(engine, dy.data(), dy.offset(), x.data(), x.offset(), mean.data(), mean.offset(), rstd.data(),
+                rstd.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), GroupNorm.Geometry.data(dx),
+                GroupNorm.Geometry.offset(dx), GroupNorm.Geometry.data(dgamma), GroupNorm.Geometry.offset(dgamma),
+                GroupNorm.Geometry.data(dbeta), GroupNorm.Geometry.offset(dbeta), geo.n(), geo.c(), geo.hw(),
+                geo.groups(), scratch);
+    }
+
+    private static void backward(Engine engine, float[] dy, int dyOff, float[] x, int xOff, float[] mean,
+                                 int meanOff, float[] rstd, int rstdOff, float[] gamma, int gOff, float[] beta,
+                                 int bOff, float[] dx, int dxOff, float[] dgamma, int dgOff, float[] dbeta, int dbOff,
+                                 int n, int c, int hw, int groups, Scratch scratch) {
         boolean vector = engine == Engine.VECTOR;
         float[] groupDa = scratch.group;
         float[] sums = scratch.sums;
