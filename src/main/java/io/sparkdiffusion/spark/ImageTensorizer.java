@@ -92,7 +92,7 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
         inputMax = new DoubleParam(this, "inputMax", "value of white in array/Vector input (maps to 1); > inputMin",
                 Validators.of(v -> Double.isFinite((Double) v)));
         handleInvalid = Validators.choice(this, "handleInvalid",
-                "rows that cannot be read: fail (error), drop the row (skip) or output null (keep)",
+                "rows that cannot be read fail the job (error), are dropped (skip) or give a null output (keep)",
                 List.of("error", "skip", "keep"));
         setDefault(inputCol, "image");
         setDefault(outputCol, "tensor");

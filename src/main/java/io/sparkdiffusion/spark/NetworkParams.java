@@ -56,7 +56,7 @@ public final class NetworkParams {
     NetworkParams(Params owner) {
         parameterization = Validators.choice(owner, "parameterization", "diffusion parameterization",
                 Validators.ids(ParameterizationKind.values(), ParameterizationKind::id));
-        network = Validators.choice(owner, "network", "network preset, one of " + UNetPreset.describeAll()
+        network = Validators.choice(owner, "network", "network preset: " + UNetPreset.describeAll()
                 + "; the settings below override it", Validators.ids(UNetPreset.values(), UNetPreset::id));
         imageChannels = new IntParam(owner, "imageChannels", "image channels C (1 gray, 3 RGB)", Validators.intAtLeast(1));
         imageSize = new IntParam(owner, "imageSize", "image height and width", Validators.intAtLeast(1));

@@ -38,10 +38,11 @@ final class Validators {
 
     /**
      * A string Param with a fixed list of allowed values, the one way such a Param is made: its doc ends with the
-     * list ({@code "<doc>: a, b, c"}) and {@link #oneOf} validates against the same list.
+     * list ({@code "<doc> (one of a, b, c)"}) and {@link #oneOf} validates against the same list.
      */
     static Param<String> choice(Params owner, String name, String doc, List<String> allowed) {
-        return new Param<>(owner, name, doc + ": " + String.join(", ", allowed), oneOf(allowed.toArray(String[]::new)));
+        return new Param<>(owner, name, doc + " (one of " + String.join(", ", allowed) + ")",
+                oneOf(allowed.toArray(String[]::new)));
     }
 
     /** The names of {@code values} at the edges (each enum's {@code id()}), in declaration order. */
