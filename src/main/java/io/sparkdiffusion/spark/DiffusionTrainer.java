@@ -41,7 +41,8 @@ import java.util.List;
  * loss, weights or optimizer state are not finite is discarded; {@code onDivergence} says whether the run then
  * stops with a {@link io.sparkdiffusion.train.TrainingDivergedException} or backs off the learning rate.
  */
-public final class DiffusionTrainer extends Estimator<DiffusionModel> implements DefaultParamsWritable, HasNetworkParams {
+public final class DiffusionTrainer extends Estimator<DiffusionModel> implements DefaultParamsWritable, HasNetworkParams,
+        SetsParameterizationParams<DiffusionTrainer> {
     private static final long serialVersionUID = 1L;
 
     private final String uid;
@@ -189,7 +190,6 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public double getLearningRateBackoff() { return (Double) $(learningRateBackoff); }
     public int getMaxBackoffs() { return (Integer) $(maxBackoffs); }
 
-    public DiffusionTrainer setParameterization(String v) { set(net.parameterization, v); return this; }
     public DiffusionTrainer setNetwork(String v) { set(net.network, v); return this; }
     public DiffusionTrainer setImageChannels(int v) { set(net.imageChannels, v); return this; }
     public DiffusionTrainer setImageSize(int v) { set(net.imageSize, v); return this; }
@@ -200,22 +200,6 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setNumResBlocks(int v) { set(net.numResBlocks, v); return this; }
     public DiffusionTrainer setAttnResolutions(int[] v) { set(net.attnResolutions, v); return this; }
     public DiffusionTrainer setDropout(double v) { set(net.dropout, v); return this; }
-    public DiffusionTrainer setSigmaData(double v) { set(net.sigmaData, v); return this; }
-    public DiffusionTrainer setPMean(double v) { set(net.pMean, v); return this; }
-    public DiffusionTrainer setPStd(double v) { set(net.pStd, v); return this; }
-    public DiffusionTrainer setBetaD(double v) { set(net.betaD, v); return this; }
-    public DiffusionTrainer setBetaMin(double v) { set(net.betaMin, v); return this; }
-    public DiffusionTrainer setEpsilonT(double v) { set(net.epsilonT, v); return this; }
-    public DiffusionTrainer setEpsilonS(double v) { set(net.epsilonS, v); return this; }
-    public DiffusionTrainer setM(int v) { set(net.m, v); return this; }
-    public DiffusionTrainer setVeSigmaMin(double v) { set(net.veSigmaMin, v); return this; }
-    public DiffusionTrainer setVeSigmaMax(double v) { set(net.veSigmaMax, v); return this; }
-    public DiffusionTrainer setTrainingT(String v) { set(net.trainingT, v); return this; }
-    public DiffusionTrainer setLogitMean(double v) { set(net.logitMean, v); return this; }
-    public DiffusionTrainer setLogitStd(double v) { set(net.logitStd, v); return this; }
-    public DiffusionTrainer setTMax(double v) { set(net.tMax, v); return this; }
-    public DiffusionTrainer setTMin(double v) { set(net.tMin, v); return this; }
-    public DiffusionTrainer setCNoiseScale(double v) { set(net.cNoiseScale, v); return this; }
     public DiffusionTrainer setInputCol(String v) { set(inputCol, v); return this; }
     public DiffusionTrainer setLabelDropout(double v) { set(labelDropout, v); return this; }
     public DiffusionTrainer setBatchSize(int v) { set(batchSize, v); return this; }

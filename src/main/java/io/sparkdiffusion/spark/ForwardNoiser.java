@@ -2,7 +2,6 @@ package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.diffusion.ForwardNoising;
 import io.sparkdiffusion.diffusion.Parameterization;
-import io.sparkdiffusion.diffusion.ParameterizationKind;
 import io.sparkdiffusion.train.Seeds;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.LongParam;
@@ -33,17 +32,21 @@ import java.util.List;
  * ({@code noiseCol}) and the raw network's regression target {@code (y - cSkip (y + sigma n)) / cOut}
  * ({@code targetCol}); see {@link ForwardNoising}.
  *
+ * <p>The parameterization is the record {@link #diffusionParameterization()} builds from the Params of
+ * {@link HasParameterizationParams} (its kind and every field), shipped to the executors as it is.
+ *
  * <p>The time comes from {@code timeCol} when set, otherwise {@code sigma} is drawn from the parameterization's
  * training distribution. Each row's draws come from its own seed: the value of {@code seedCol} when set,
  * otherwise {@code mix(seed, hash of the image values)} (so identical images get identical noise). Either way
  * a rerun, or another partitioning, gives the same rows.
  */
-public final class ForwardNoiser extends Transformer implements DefaultParamsWritable {
+public final class ForwardNoiser extends Transformer implements DefaultParamsWritable,
+        SetsParameterizationParams<ForwardNoiser> {
     private static final long serialVersionUID = 1L;
 
     private final String uid;
     private final Param<String> inputCol;
-    private final Param<String> parameterization;
+    private final ParameterizationParams diffusion;
     private final Param<String> timeCol;
     private final Param<String> seedCol;
     private final LongParam seed;
@@ -60,8 +63,7 @@ public final class ForwardNoiser extends Transformer implements DefaultParamsWri
     public ForwardNoiser(String uid) {
         this.uid = uid;
         inputCol = new Param<>(this, "inputCol", "clean images: array<float>/array<double>/Vector, CHW in [-1, 1]");
-        parameterization = Validators.choice(this, "parameterization", "diffusion parameterization",
-                Validators.ids(ParameterizationKind.values(), ParameterizationKind::id));
+        diffusion = new ParameterizationParams(this);
         timeCol = new Param<>(this, "timeCol",
                 "numeric column with the time t of each row; empty: draw sigma from the training distribution");
         seedCol = new Param<>(this, "seedCol",
@@ -73,7 +75,7 @@ public final class ForwardNoiser extends Transformer implements DefaultParamsWri
         noiseCol = new Param<>(this, "noiseCol", "output: the unit Gaussian noise n");
         targetCol = new Param<>(this, "targetCol", "output: the network's regression target (y - cSkip (y + sigma n)) / cOut");
         setDefault(inputCol, "tensor");
-        setDefault(parameterization, "edm");
+        diffusion.setDefaults(this);
         setDefault(timeCol, "");
         setDefault(seedCol, "");
         setDefault(seed, 0L);
@@ -89,8 +91,10 @@ public final class ForwardNoiser extends Transformer implements DefaultParamsWri
         return uid;
     }
 
+    @Override
+    public ParameterizationParams parameterizationParams() { return diffusion; }
+
     public Param<String> inputCol() { return inputCol; }
-    public Param<String> parameterization() { return parameterization; }
     public Param<String> timeCol() { return timeCol; }
     public Param<String> seedCol() { return seedCol; }
     public LongParam seed() { return seed; }
@@ -101,7 +105,6 @@ public final class ForwardNoiser extends Transformer implements DefaultParamsWri
     public Param<String> targetCol() { return targetCol; }
 
     public String getInputCol() { return $(inputCol); }
-    public String getParameterization() { return $(parameterization); }
     public String getTimeCol() { return $(timeCol); }
     public String getSeedCol() { return $(seedCol); }
     public long getSeed() { return (Long) $(seed); }
@@ -112,7 +115,6 @@ public final class ForwardNoiser extends Transformer implements DefaultParamsWri
     public String getTargetCol() { return $(targetCol); }
 
     public ForwardNoiser setInputCol(String v) { set(inputCol, v); return this; }
-    public ForwardNoiser setParameterization(String v) { set(parameterization, v); return this; }
     public ForwardNoiser setTimeCol(String v) { set(timeCol, v); return this; }
     public ForwardNoiser setSeedCol(String v) { set(seedCol, v); return this; }
     public ForwardNoiser setSeed(long v) { set(seed, v); return this; }
@@ -138,6 +140,7 @@ public final class ForwardNoiser extends Transformer implements DefaultParamsWri
 
     @Override
     public StructType transformSchema(StructType schema) {
+        diffusionParameterization(); // the record checks its fields together (e.g. veSigmaMin < veSigmaMax)
         ImageColumns.requireTensorColumn(schema, getInputCol(), "inputCol");
         if (!getSeedCol().isEmpty()) {
             ImageColumns.requireIntColumn(schema, getSeedCol(), "seedCol");
@@ -168,7 +171,7 @@ public final class ForwardNoiser extends Transformer implements DefaultParamsWri
         in.add(functions.col(getInputCol()));
         in.add(getTimeCol().isEmpty() ? functions.lit(null).cast("double") : functions.col(getTimeCol()).cast("double"));
         in.add(getSeedCol().isEmpty() ? functions.lit(null).cast("long") : functions.col(getSeedCol()).cast("long"));
-        Noiser noiser = new Noiser(ParameterizationKind.parse(getParameterization()), getSeed(), getInputCol());
+        Noiser noiser = new Noiser(diffusionParameterization(), getSeed(), getInputCol());
         String tmp = "__forwardNoiser_" + uid;
         Dataset<Row> withStruct = dataset.withColumn(tmp,
                 functions.udf(noiser, outputStruct()).apply(functions.struct(in.toArray(new Column[0]))));
@@ -178,24 +181,20 @@ public final class ForwardNoiser extends Transformer implements DefaultParamsWri
         return withStruct.drop(tmp);
     }
 
-    /** The per-row forward process; plain settings only, so it ships without the stage. */
+    /** The per-row forward process; plain (Serializable) values only, so it ships without the stage. */
     private static final class Noiser implements UDF1<Row, Row> {
-        private final ParameterizationKind kind;
+        private final Parameterization param;
         private final long seed;
         private final String col;
-        private transient Parameterization param;
 
-        Noiser(ParameterizationKind kind, long seed, String col) {
-            this.kind = kind;
+        Noiser(Parameterization param, long seed, String col) {
+            this.param = param;
             this.seed = seed;
             this.col = col;
         }
 
         @Override
         public Row call(Row r) {
-            if (param == null) {
-                param = kind.defaults();
-            }
             if (r.isNullAt(0)) {
                 throw new IllegalArgumentException("ForwardNoiser: column '" + col + "' holds a null image");
             }

@@ -66,6 +66,68 @@ class ForwardNoiserTest extends SparkTestBase {
         }
     }
 
+    /** EDM with sigmaData set through the Param: the target's cSkip and cOut use it (same closed form as above). */
+    @Test
+    void sigmaDataParamReachesTheTarget() {
+        double sd = 0.3;
+        List<Row> rows = new ForwardNoiser().setSigmaData(sd).setTimeCol("time").setSeedCol("seed")
+                .transform(images(4, 2)).collectAsList();
+        for (Row r : rows) {
+            double t = r.getDouble(r.fieldIndex("t"));
+            double[] y = doubles(r, "tensor");
+            double[] n = doubles(r, "noise");
+            double[] target = doubles(r, "target");
+            double cSkip = sd * sd / (t * t + sd * sd);
+            double cOut = t * sd / Math.sqrt(t * t + sd * sd);
+            for (int j = 0; j < y.length; j++) {
+                assertEquals((y[j] - cSkip * (y[j] + t * n[j])) / cOut, target[j], TOL);
+            }
+        }
+    }
+
+    /**
+     * VP with betaD and betaMin set through the Params: sigma(t) = sqrt(exp(betaD t^2 / 2 + betaMin t) - 1),
+     * s(t) = 1 / sqrt(1 + sigma^2), x_t = s (y + sigma n); cSkip = 1 and cOut = -sigma make the target n
+     * (Karras et al. 2022, Table 1).
+     */
+    @Test
+    void vpScheduleParamsReachTheNoising() {
+        double betaD = 5.0;
+        double betaMin = 0.5;
+        List<Row> rows = new ForwardNoiser().setParameterization("vp").setBetaD(betaD).setBetaMin(betaMin)
+                .setTimeCol("time").setSeedCol("seed").transform(images(4, 2)).collectAsList();
+        for (Row r : rows) {
+            double t = r.getDouble(r.fieldIndex("time"));
+            double sigma = Math.sqrt(Math.exp(betaD * t * t / 2 + betaMin * t) - 1);
+            double s = 1 / Math.sqrt(1 + sigma * sigma);
+            assertEquals(sigma, r.getDouble(r.fieldIndex("sigma")), 1e-9 * sigma);
+            double[] y = doubles(r, "tensor");
+            double[] n = doubles(r, "noise");
+            double[] x = doubles(r, "noisy");
+            double[] target = doubles(r, "target");
+            for (int j = 0; j < y.length; j++) {
+                assertEquals(s * (y[j] + sigma * n[j]), x[j], TOL);
+                assertEquals(n[j], target[j], TOL);
+            }
+        }
+    }
+
+    /** VE with its range set through the Params: training ln sigma ~ U(ln veSigmaMin, ln veSigmaMax). */
+    @Test
+    void veRangeParamsBoundTheDrawnSigma() {
+        double lo = 0.5;
+        double hi = 0.6;
+        List<Row> rows = new ForwardNoiser().setParameterization("ve").setVeSigmaMin(lo).setVeSigmaMax(hi)
+                .setSeedCol("seed").transform(images(20, 2)).collectAsList();
+        for (Row r : rows) {
+            double sigma = r.getDouble(r.fieldIndex("sigma"));
+            assertTrue(sigma >= lo && sigma <= hi, "sigma in [" + lo + ", " + hi + "], got " + sigma);
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> new ForwardNoiser().setParameterization("ve")
+                .setVeSigmaMin(hi).setVeSigmaMax(lo).transformSchema(images(1, 1).schema()));
+        assertTrue(e.getMessage().contains("sigmaMin must be < sigmaMax"), e.getMessage());
+    }
+
     /** Per-row seeds: the same rows, bit for bit, under another partitioning, with and without a seed column. */
     @Test
     void rowsDoNotDependOnPartitioning() {
@@ -112,7 +174,7 @@ class ForwardNoiserTest extends SparkTestBase {
 
     @Test
     void standardChecks(@TempDir Path dir) {
-        ForwardNoiser f = new ForwardNoiser().setParameterization("ve").setSeedCol("seed").setSeed(9);
+        ForwardNoiser f = new ForwardNoiser().setParameterization("ve").setVeSigmaMax(50).setSeedCol("seed").setSeed(9);
         StageChecks.checkParams(f, Set.of());
         StageChecks.checkCopyAndUid(f, f.parameterization(), "flow");
         StageChecks.saveAndLoad(f, dir.resolve("f").toString(), ForwardNoiser::load);
