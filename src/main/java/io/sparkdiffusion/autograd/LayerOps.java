@@ -129,14 +129,12 @@ final class LayerOps {
         int c = s.dim(1) / 3;
         int p = s.dim(2) * s.dim(3);
         Var y = tape.output(Shape.of(n, c, s.dim(2), s.dim(3)), qkv);
-        float[] probs = y.requiresGrad ? tape.saved(n * p * p) : tape.scratch(p * p);
-        Attention.forward(qkv.value().data(), qkv.value().offset(), y.value().data(), y.value().offset(), probs, 0,
-                y.requiresGrad ? p * p : 0, n, c, p);
-        tape.record(y, () -> {
-            Tensor dq = tape.gradIfWanted(qkv);
-            Attention.backward(y.grad.data(), y.grad.offset(), qkv.value().data(), qkv.value().offset(), probs, 0,
-                    dq.data(), dq.offset(), n, c, p, tape.scratch(p * p));
-        });
+        Attention.Geometry g = new Attention.Geometry(n, c, p);
+        Tensor probs = y.requiresGrad ? new Tensor(tape.saved(n * p * p), 0, Shape.of(n, p, p))
+                : new Tensor(tape.scratch(p * p), 0, Shape.of(p, p));
+        Attention.forward(g, qkv.value(), y.value(), probs, y.requiresGrad);
+        tape.record(y, () -> Attention.backward(g, y.grad, qkv.value(), probs, tape.gradIfWanted(qkv),
+                tape.scratch(p * p)));
         return y;
     }
 }

@@ -146,13 +146,9 @@ final class PointwiseOps {
         }
         Var loss = tape.output(Shape.of(1), y);
         Tensor v = y.value();
-        loss.value().set(0, Mse.forward(v.data(), v.offset(), target.data(), target.offset(), data(sampleWeight),
-                offset(sampleWeight), n, m));
-        tape.record(loss, () -> {
-            Tensor dy = tape.gradIfWanted(y);
-            Mse.backward(loss.grad.get(0), v.data(), v.offset(), target.data(), target.offset(), data(sampleWeight),
-                    offset(sampleWeight), dy.data(), dy.offset(), n, m);
-        });
+        Mse.Geometry g = new Mse.Geometry(n, m);
+        loss.value().set(0, Mse.forward(g, v, target, sampleWeight));
+        tape.record(loss, () -> Mse.backward(g, loss.grad.get(0), v, target, sampleWeight, tape.gradIfWanted(y)));
         return loss;
     }
 

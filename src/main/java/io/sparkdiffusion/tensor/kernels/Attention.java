@@ -1,6 +1,7 @@
 package io.sparkdiffusion.tensor.kernels;
 
 import io.sparkdiffusion.tensor.Gemm;
+import io.sparkdiffusion.tensor.Tensor;
 
 /**
  * Single-head self-attention over the P = H*W positions of an image (torch_unet.py's Attention, between
@@ -13,17 +14,59 @@ import io.sparkdiffusion.tensor.Gemm;
  * backward: dV = dOut probs;   dprobs = dOut^T V;   dS = probs * (dprobs - rowsum(probs * dprobs)) / sqrt(C)
  *           dQ = K dS^T;       dK = Q dS
  * </pre>
+ * Every array is a {@link Tensor} view (its data from its offset); the shape is a {@link Geometry}.
  */
 public final class Attention {
     private Attention() {
     }
 
+    /** The shape of an attention: N images of C channels (qkv holds 3C) over P positions. */
+    public record Geometry(int n, int c, int p) {
+        public Geometry {
+            if (n < 1 || c < 1 || p < 1) {
+                throw new IllegalArgumentException("Attention needs n, c, p >= 1, got n " + n + ", c " + c + ", p " + p);
+            }
+        }
+
+        /** Entries of qkv (and of dqkv): N*3C*P. */
+        public int qkvSize() {
+            return n * 3 * c * p;
+        }
+
+        /** Entries of out (and of dOut): N*C*P. */
+        public int outSize() {
+            return n * c * p;
+        }
+
+        /** Entries of one image's probabilities: P*P. */
+        public int probsSize() {
+            return p * p;
+        }
+
+        /** Throws unless {@code t} holds at least {@code size} elements. */
+        static void require(Tensor t, int size, String what) {
+            if (t == null || t.size() < size) {
+                throw new IllegalArgumentException("Attention " + what + ": expected " + size + " floats, got "
+                        + (t == null ? "null" : t.size()));
+            }
+        }
+    }
+
     /**
-     * Writes out and the softmax probabilities of image i at {@code probs[probsOff + i*probsStride]}; pass
-     * {@code probsStride = 0} with a {@code P*P} scratch when backward will not run.
+     * Writes out and the softmax probabilities: with {@code saveProbs}, image i's at {@code probs[i*P*P]} ([N, P, P],
+     * for {@link #backward}); without, every image reuses one {@code P*P} scratch in {@code probs}.
      */
-    public static void forward(float[] qkv, int qkvOff, float[] out, int outOff, float[] probs, int probsOff,
-                               int probsStride, int n, int c, int p) {
+    public static void forward(Geometry geo, Tensor qkv, Tensor out, Tensor probs, boolean saveProbs) {
+        Geometry.require(qkv, geo.qkvSize(), "qkv, a view of [N, 3C, P]");
+        Geometry.require(out, geo.outSize(), "out, a view of [N, C, P]");
+        Geometry.require(probs, saveProbs ? geo.n() * geo.probsSize() : geo.probsSize(),
+                saveProbs ? "probs, a view of [N, P, P]" : "probs, a scratch of [P, P]");
+        forward(qkv.data(), qkv.offset(), out.data(), out.offset(), probs.data(), probs.offset(),
+                saveProbs ? geo.probsSize() : 0, geo.n(), geo.c(), geo.p());
+    }
+
+    private static void forward(float[] qkv, int qkvOff, float[] out, int outOff, float[] probs, int probsOff,
+                                int probsStride, int n, int c, int p) {
         float alpha = (float) (1.0 / Math.sqrt(c));
         for (int i = 0; i < n; i++) {
             int q = qkvOff + i * 3 * c * p;
@@ -55,9 +98,22 @@ public final class Attention {
         }
     }
 
-    /** dqkv += d loss / d qkv, given dOut and the probs saved by forward; scratch holds P*P floats. */
-    public static void backward(float[] dOut, int dOutOff, float[] qkv, int qkvOff, float[] probs, int probsOff,
-                                float[] dqkv, int dqkvOff, int n, int c, int p, float[] scratch) {
+    /** dqkv += d loss / d qkv, given dOut and the probs saved by forward; scratch holds at least P*P floats. */
+    public static void backward(Geometry geo, Tensor dOut, Tensor qkv, Tensor probs, Tensor dqkv, float[] scratch) {
+        Geometry.require(dOut, geo.outSize(), "dOut, a view of [N, C, P]");
+        Geometry.require(qkv, geo.qkvSize(), "qkv, a view of [N, 3C, P]");
+        Geometry.require(probs, geo.n() * geo.probsSize(), "probs, a view of [N, P, P] saved by forward");
+        Geometry.require(dqkv, geo.qkvSize(), "dqkv, a view of [N, 3C, P]");
+        if (scratch.length < geo.probsSize()) {
+            throw new IllegalArgumentException("Attention scratch: expected " + geo.probsSize() + " floats, got "
+                    + scratch.length);
+        }
+        backward(dOut.data(), dOut.offset(), qkv.data(), qkv.offset(), probs.data(), probs.offset(), dqkv.data(),
+                dqkv.offset(), geo.n(), geo.c(), geo.p(), scratch);
+    }
+
+    private static void backward(float[] dOut, int dOutOff, float[] qkv, int qkvOff, float[] probs, int probsOff,
+                                 float[] dqkv, int dqkvOff, int n, int c, int p, float[] scratch) {
         float alpha = (float) (1.0 / Math.sqrt(c));
         for (int i = 0; i < n; i++) {
             int q = qkvOff + i * 3 * c * p;

@@ -121,9 +121,13 @@ public final class KernelBench {
         float[] out = new float[n * 64 * 49];
         float[] probs = new float[n * 49 * 49];
         float[] dqkv = new float[qkv.length];
-        time("attention fwd 64ch @7", 0, () -> Attention.forward(qkv, 0, out, 0, probs, 0, 49 * 49, n, 64, 49));
-        time("attention bwd 64ch @7", 0, () -> Attention.backward(out, 0, qkv, 0, probs, 0, dqkv, 0, n, 64, 49,
-                new float[49 * 49]));
+        Attention.Geometry ag = new Attention.Geometry(n, 64, 49);
+        Tensor qkvT = new Tensor(qkv, Shape.of(qkv.length));
+        Tensor outT = new Tensor(out, Shape.of(out.length));
+        Tensor probsT = new Tensor(probs, Shape.of(probs.length));
+        Tensor dqkvT = new Tensor(dqkv, Shape.of(dqkv.length));
+        time("attention fwd 64ch @7", 0, () -> Attention.forward(ag, qkvT, outT, probsT, true));
+        time("attention bwd 64ch @7", 0, () -> Attention.backward(ag, outT, qkvT, probsT, dqkvT, new float[49 * 49]));
     }
 
     /** Every stride-1 3x3 of unet-small: forward and backward on both shifted-product engines, batch n. */

@@ -12,11 +12,14 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.guardedFilled;
 import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
 import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+import static io.sparkdiffusion.tensor.kernels.Numerics.view;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -29,10 +32,23 @@ class LossAndDropoutTest {
         // ((1-0)^2 + (2-4)^2 + (0-0)^2 + (-1-1)^2) / 4 = (1 + 4 + 0 + 4) / 4, read from offset 1
         float[] y = {9f, 1f, 2f, 0f, -1f};
         float[] t = {0f, 4f, 0f, 1f};
-        assertEquals(9f / 4f, Mse.forward(y, 1, t, 0, null, 0, 2, 2), 1e-7f);
+        assertEquals(9f / 4f, Mse.forward(new Mse.Geometry(2, 2), new Tensor(y, 1, Shape.of(4)), new Tensor(t, Shape.of(4)), null), 1e-7f);
         // weights [2, 0.5]: (2 * (1 + 4) + 0.5 * (0 + 4)) / 4
-        assertEquals(12f / 4f, Mse.forward(new float[] {1f, 2f, 0f, -1f}, 0, new float[] {0f, 4f, 0f, 1f}, 0,
-                new float[] {2f, 0.5f}, 0, 2, 2), 1e-7f);
+        assertEquals(12f / 4f, Mse.forward(new Mse.Geometry(2, 2),
+                new Tensor(new float[] {1f, 2f, 0f, -1f}, Shape.of(4)), new Tensor(new float[] {0f, 4f, 0f, 1f},
+                Shape.of(4)), new Tensor(new float[] {2f, 0.5f}, Shape.of(2))), 1e-7f);
+    }
+
+    @Test
+    void mseRefusesViewsSmallerThanTheGeometry() {
+        Mse.Geometry geo = new Mse.Geometry(2, 3);
+        Tensor six = new Tensor(new float[6], Shape.of(6));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Mse.forward(geo, six, new Tensor(new float[5], Shape.of(5)), null));
+        assertTrue(e.getMessage().contains("target, a view of [N, M]: expected 6 floats, got 5"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Mse.forward(geo, six, six, new Tensor(new float[1], Shape.of(1))));
+        assertTrue(e.getMessage().contains("weights, a view of [N]: expected 2 floats, got 1"), e.getMessage());
     }
 
     @Test
@@ -45,12 +61,13 @@ class LossAndDropoutTest {
             double[] grad = Reference.mseBackward(1.0, y, t, weight, n);
             assertClose(numericGradient(v -> Reference.mseForward(v, t, weight, n), y), grad, FD_TOLERANCE,
                     "reference dy");
-            float[] wf = weight == null ? null : guarded(weight);
+            Tensor wf = weight == null ? null : view(guarded(weight));
+            Mse.Geometry geo = new Mse.Geometry(n, 4);
             assertEquals(Reference.mseForward(y, t, weight, n),
-                    Mse.forward(guarded(y), GUARD, guarded(t), GUARD, wf, GUARD, n, 4), FLOAT_TOLERANCE, "loss");
+                    Mse.forward(geo, view(guarded(y)), view(guarded(t)), wf), FLOAT_TOLERANCE, "loss");
             double[] dy0 = floatRounded(randn(rng, 12));
             float[] dy = guarded(dy0);
-            Mse.backward(0.5f, guarded(y), GUARD, guarded(t), GUARD, wf, GUARD, dy, GUARD, n, 4);
+            Mse.backward(geo, 0.5f, view(guarded(y)), view(guarded(t)), wf, view(dy));
             double[] half = Reference.mseBackward(0.5, y, t, weight, n);
             assertGuardedClose(plus(dy0, half), dy, FLOAT_TOLERANCE, "dy");
         }
