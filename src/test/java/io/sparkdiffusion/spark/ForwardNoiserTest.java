@@ -49,6 +49,18 @@ class ForwardNoiserTest extends SparkTestBase {
         List<Row> rows = new ForwardNoiser().setTimeCol("time").setSeedCol("seed").transform(images(5, 2))
                 .collectAsList();
         assertEquals(5, rows.size());
+        assertEdmClosedForm(rows, SIGMA_DATA);
+    }
+
+    /** EDM with sigmaData set through the Param: the target's cSkip and cOut use it (same closed form as above). */
+    @Test
+    void sigmaDataParamReachesTheTarget() {
+        double sd = 0.3;
+        assertEdmClosedForm(new ForwardNoiser().setSigmaData(sd).setTimeCol("time").setSeedCol("seed")
+                .transform(images(4, 2)).collectAsList(), sd);
+    }
+
+    private static void assertEdmClosedForm(List<Row> rows, double sd) {
         for (Row r : rows) {
             double t = r.getDouble(r.fieldIndex("time"));
             assertEquals(t, r.getDouble(r.fieldIndex("t")), 0.0);
@@ -57,29 +69,10 @@ class ForwardNoiserTest extends SparkTestBase {
             double[] n = doubles(r, "noise");
             double[] x = doubles(r, "noisy");
             double[] target = doubles(r, "target");
-            double cSkip = SIGMA_DATA * SIGMA_DATA / (t * t + SIGMA_DATA * SIGMA_DATA);
-            double cOut = t * SIGMA_DATA / Math.sqrt(t * t + SIGMA_DATA * SIGMA_DATA);
-            for (int j = 0; j < y.length; j++) {
-                assertEquals(y[j] + t * n[j], x[j], TOL);
-                assertEquals((y[j] - cSkip * (y[j] + t * n[j])) / cOut, target[j], TOL);
-            }
-        }
-    }
-
-    /** EDM with sigmaData set through the Param: the target's cSkip and cOut use it (same closed form as above). */
-    @Test
-    void sigmaDataParamReachesTheTarget() {
-        double sd = 0.3;
-        List<Row> rows = new ForwardNoiser().setSigmaData(sd).setTimeCol("time").setSeedCol("seed")
-                .transform(images(4, 2)).collectAsList();
-        for (Row r : rows) {
-            double t = r.getDouble(r.fieldIndex("t"));
-            double[] y = doubles(r, "tensor");
-            double[] n = doubles(r, "noise");
-            double[] target = doubles(r, "target");
             double cSkip = sd * sd / (t * t + sd * sd);
             double cOut = t * sd / Math.sqrt(t * t + sd * sd);
             for (int j = 0; j < y.length; j++) {
+                assertEquals(y[j] + t * n[j], x[j], TOL);
                 assertEquals((y[j] - cSkip * (y[j] + t * n[j])) / cOut, target[j], TOL);
             }
         }
