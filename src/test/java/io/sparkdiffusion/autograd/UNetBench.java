@@ -9,8 +9,8 @@ import java.util.SplittableRandom;
 
 /**
  * Throwaway speed probe, not a unit test: the unet-small forward + backward (no optimizer) built directly on the
- * tape, timed per step, with a per-op profile. Run with the test classpath:
- * {@code java -cp target/classes:target/test-classes:$(cat cp.txt) io.sparkdiffusion.autograd.UNetBench 64 10}.
+ * tape, timed per step, with a per-op profile. Run: {@code ./probe.sh unet [BATCH=64] [STEPS=10] [inference]}
+ * (README, "Measurement probes").
  */
 public final class UNetBench {
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();

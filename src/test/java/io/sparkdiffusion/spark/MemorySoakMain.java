@@ -27,9 +27,8 @@ import java.util.Set;
  * after chosen rounds prints the heap in use after {@code System.gc()} and the broadcast blocks the block
  * manager still holds.
  *
- * <p>Run: {@code java -Xmx2g <jdk17.opens> -cp target/classes:target/test-classes:$(cat target/test-cp.txt)
- * io.sparkdiffusion.spark.MemorySoakMain ROUNDS [LOCAL_STEPS [BATCH_SIZE]]} (defaults 200, 10, 16: the quick
- * config). What could accumulate does so per round (broadcasts, round records, cached blocks), not per step, so
+ * <p>Run: {@code ./probe.sh soak [ROUNDS [LOCAL_STEPS [BATCH_SIZE]]]} (defaults 200, 10, 16: the quick config;
+ * heap -Xmx2g unless JAVA_OPTS says otherwise; README, "Measurement probes"). What could accumulate does so per round (broadcasts, round records, cached blocks), not per step, so
  * fewer, smaller local steps measure the same thing in far less time. A flat heap and a broadcast count that
  * does not grow mean nothing accumulates per round.
  */

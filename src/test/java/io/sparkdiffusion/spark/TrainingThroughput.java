@@ -18,9 +18,9 @@ import java.util.SplittableRandom;
  * reported but left out of the totals.
  *
  * <pre>
- *   java -cp target/classes:target/test-classes:$(cat cp.txt) [jdk17 opens] \
- *       io.sparkdiffusion.spark.TrainingThroughput local[2] [rounds=4] [localSteps=20] [batchSize=32] [samples=0]
+ *   ./probe.sh throughput [master=local[2]] [rounds=4] [localSteps=20] [batchSize=32] [samples=0]
  * </pre>
+ * (README, "Measurement probes").
  */
 public final class TrainingThroughput {
     private TrainingThroughput() {

@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
 
 /**
  * Throwaway speed probe, not a unit test: thread CPU time per kernel call at unet-small's shapes, batch 64.
- * {@code java -cp target/classes:target/test-classes:$(cat cp.txt) io.sparkdiffusion.tensor.kernels.KernelBench}
+ * Run: {@code ./probe.sh kernels}, or {@code ./probe.sh kernels engines [BATCH]} for the stride-1 convolution
+ * engines (README, "Measurement probes").
  */
 public final class KernelBench {
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs one of the test-side measurement probes (speed and memory; not unit tests, not part of the jar):
+#   ./probe.sh kernels [engines [BATCH]]                        thread CPU time per kernel call at unet-small's shapes
+#   ./probe.sh unet [BATCH=64] [STEPS=10] [inference]            unet-small forward + backward on the tape, per-op profile
+#   ./probe.sh throughput [MASTER=local[2]] [ROUNDS=4] [LOCAL_STEPS=20] [BATCH=32] [SAMPLES=0]
+#                                                                DiffusionTrainer images/s and per-round time split
+#   ./probe.sh soak [ROUNDS=200] [LOCAL_STEPS=10] [BATCH=16]     heap and broadcast blocks over many rounds (quick config)
+# Each name is a class with a main() under src/test (package-private access to the code it measures):
+# tensor.kernels.KernelBench, autograd.UNetBench, spark.TrainingThroughput, spark.MemorySoakMain.
+# Builds the test classes (offline Maven) and the test classpath when stale; heap: JAVA_OPTS (default -Xmx2g).
+# Spark probes bind to 127.0.0.1. The engine benchmark of the jar is ./submit.sh bench, not this.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+die() { echo "probe.sh: $*" >&2; exit 2; }
+
+case "${1:-}" in
+  kernels) CLASS=io.sparkdiffusion.tensor.kernels.KernelBench ;;
+  unet) CLASS=io.sparkdiffusion.autograd.UNetBench ;;
+  throughput) CLASS=io.sparkdiffusion.spark.TrainingThroughput ;;
+  soak) CLASS=io.sparkdiffusion.spark.MemorySoakMain ;;
+  *) sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+     die "expected one of kernels, unet, throughput, soak as the first argument, got '${1:-}'" ;;
+esac
+shift
+
+CLASSPATH_FILE="$ROOT/target/test-classpath.txt"
+pom_value() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$ROOT/pom.xml" | head -n 1; }
+mvn_quiet() { (cd "$ROOT" && mvn -o -B -q "$@" 2>&1 | sed -e $'s/\x1b\\[[0-9;]*m//g' >&2); }
+
+if [ ! -d "$ROOT/target/test-classes" ] \
+    || [ -n "$(find "$ROOT/pom.xml" "$ROOT/src" -newer "$ROOT/target/test-classes" -name '*.java' -print -quit)" ]; then
+  echo "probe.sh: compiling the test classes" >&2
+  mvn_quiet test-compile
+fi
+if [ ! -f "$CLASSPATH_FILE" ] || [ "$ROOT/pom.xml" -nt "$CLASSPATH_FILE" ]; then
+  mvn_quiet dependency:build-classpath -DincludeScope=test -Dmdep.outputFile="$CLASSPATH_FILE"
+fi
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+
+# shellcheck disable=SC2046,SC2086 # the pom's flags and JAVA_OPTS are lists of words on purpose
+exec java $(pom_value jdk17.opens) ${JAVA_OPTS:--Xmx2g} \
+  -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" \
+  -cp "$ROOT/target/classes:$ROOT/target/test-classes:$(cat "$CLASSPATH_FILE")" "$CLASS" "$@"
