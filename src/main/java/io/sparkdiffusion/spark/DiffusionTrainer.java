@@ -285,6 +285,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 throw new IllegalArgumentException("the training data has no rows (partitions: "
                         + Arrays.toString(sizes) + ")");
             }
+            long largestShard = (long) Arrays.stream(sizes).max().orElse(0) * spec.imageSize();
+            KryoBuffers.check(dataset.sparkSession().sparkContext().getConf(), KryoBuffers.neededBytes(
+                    objective.numParameters(), config.optimizer().stateSize(objective.numParameters()), sizes.length,
+                    config.averageOptimizerState(), largestShard));
             int planned = getNumImages() > 0 ? (int) Math.min(Integer.MAX_VALUE, (getNumImages() + perRound - 1) / perRound)
                     : getNumRounds();
             Checkpoints checkpoints = getCheckpointDir().isEmpty() ? null : new Checkpoints(getCheckpointDir(),

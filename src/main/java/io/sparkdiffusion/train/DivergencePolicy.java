@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import com.esotericsoftware.kryo.DefaultSerializer;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import java.io.Serializable;
 import java.util.Locale;
 
@@ -19,6 +21,7 @@ import java.util.Locale;
  * @param learningRateBackoff the factor the learning rate is multiplied by on each backoff, in (0, 1)
  * @param maxBackoffs         the most backoffs in one run (resumed runs count again from 0), &gt;= 1
  */
+@DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record DivergencePolicy(Action action, double learningRateBackoff, int maxBackoffs) implements Serializable {
 
     /** The two reactions to a diverged round. */

@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import com.esotericsoftware.kryo.DefaultSerializer;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import java.io.Serializable;
 
 /**
@@ -12,6 +14,7 @@ import java.io.Serializable;
  * @param lossSum        the sum over steps of (batch-mean loss x batch size)
  * @param computeNanos   wall time of the local steps
  */
+@DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record PartitionResult(int partition, float[] params, float[] optimizerState, long images, double lossSum,
                               long computeNanos) implements Serializable {
 }

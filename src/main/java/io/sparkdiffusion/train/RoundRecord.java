@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import com.esotericsoftware.kryo.DefaultSerializer;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import java.io.Serializable;
 
 /**
@@ -16,6 +18,7 @@ import java.io.Serializable;
  *                       dividing and the EMA update ({@code total - broadcast - compute})
  * @param totalNanos     the round's wall time on the driver
  */
+@DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record RoundRecord(int round, long images, long imagesSeen, int partitions, double loss, long broadcastNanos,
                           long computeNanos, long aggregateNanos, long totalNanos) implements Serializable {
 

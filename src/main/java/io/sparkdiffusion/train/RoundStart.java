@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import com.esotericsoftware.kryo.DefaultSerializer;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import java.io.Serializable;
 import java.util.Map;
 
@@ -14,6 +16,7 @@ import java.util.Map;
  *                        from a zero state
  * @param stateSize       the length of an optimizer state
  */
+@DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record RoundStart(int round, long startStep, float[] params, float[] sharedState,
                          Map<Integer, float[]> partitionStates, int stateSize) implements Serializable {
 

@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import com.esotericsoftware.kryo.DefaultSerializer;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import java.io.Serializable;
 import java.util.Arrays;
 
@@ -11,6 +13,7 @@ import java.util.Arrays;
  * @param labels    {@code [size]} class labels in {@code [0, numClasses)}, or {@code null} when the data is unlabelled
  * @param imageSize the number of floats per image, {@code C * H * W}
  */
+@DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record Shard(float[] images, int[] labels, int imageSize) implements Serializable {
 
     public Shard {

@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import com.esotericsoftware.kryo.DefaultSerializer;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import io.sparkdiffusion.nn.optim.Optimizer;
 import java.io.Serializable;
 
@@ -24,6 +26,7 @@ import java.io.Serializable;
  *                              if not, each partition keeps its own state from round to round
  * @param seed                  the run's seed (see {@link Seeds})
  */
+@DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
                              Optimizer optimizer, double emaHalfLifeImages,
                              double emaRampupRatio, boolean averageOptimizerState, long seed)

@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import com.esotericsoftware.kryo.DefaultSerializer;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import java.io.Serializable;
 import java.util.List;
 
@@ -8,6 +10,7 @@ import java.util.List;
  *
  * @param rounds one record per round, in order
  */
+@DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record TrainingSummary(List<RoundRecord> rounds) implements Serializable {
 
     public TrainingSummary {

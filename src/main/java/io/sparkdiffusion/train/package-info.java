@@ -10,5 +10,13 @@
  *
  * <p>Every random draw comes from a {@link java.util.SplittableRandom} seeded by {@link io.sparkdiffusion.train.Seeds}
  * from (seed, global step, partition), so a retried task repeats its work exactly.
+ *
+ * <p>What crosses processes (the broadcast {@link io.sparkdiffusion.train.RoundStart}, the task results
+ * {@link io.sparkdiffusion.train.PartitionResult} inside a {@link io.sparkdiffusion.train.WeightedSum}, the cached
+ * {@link io.sparkdiffusion.train.Shard}s) goes through {@code spark.serializer}. Kryo, Spark's other serializer,
+ * builds objects field by field, which a record does not allow ("can't get field offset on a record class"), so
+ * every serializable record here names Kryo's {@code JavaSerializer} as its default serializer: Kryo then uses Java
+ * serialization (the canonical constructor) for it, without any registrator of ours. The annotation only needs Kryo
+ * (a Spark dependency) at compile time; without Kryo at run time it is ignored.
  */
 package io.sparkdiffusion.train;
