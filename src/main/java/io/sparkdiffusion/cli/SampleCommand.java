@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkdiffusion.io.HadoopPath;
 import io.sparkdiffusion.io.HadoopPaths;
 import io.sparkdiffusion.spark.DiffusionModel;
+import io.sparkdiffusion.spark.JobGroup;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.sql.Column;
@@ -155,10 +156,15 @@ public final class SampleCommand implements Command {
             HadoopPath dir = HadoopPaths.resolve(out, spark.sparkContext().hadoopConfiguration());
             System.out.printf(Locale.ROOT, "sampling %,d images (seeds %d..%d, %s, %d steps) into %s%n", num, firstSeed,
                     firstSeed + num - 1, model.getSampler(), model.samplerSettings().numSteps(), dir);
-            SampleFiles.writeAll(samples, SEED, model.getOutputCol(), TrainCommand.imageShape(model), dir.toString(),
-                    new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
             int perGrid = Math.min(num, gridColumns * (classes > 0 && label < 0 ? classes : gridColumns));
-            List<Row> first = samples.orderBy(SEED).limit(perGrid).collectAsList();
+            List<Row> first;
+            try (JobGroup group = JobGroup.open(spark.sparkContext(), model.uid(),
+                    String.format(Locale.ROOT, "DiffusionModel %s: sampling %,d images", model.uid(), num))) {
+                SampleFiles.writeAll(samples, SEED, model.getOutputCol(), TrainCommand.imageShape(model),
+                        dir.toString(), new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
+                group.describe(String.format(Locale.ROOT, "DiffusionModel %s: grid of %,d images", model.uid(), perGrid));
+                first = samples.orderBy(SEED).limit(perGrid).collectAsList();
+            }
             SampleFiles.writeFile(dir, "grid.png", SampleFiles.grid(first, TrainCommand.imageShape(model),
                     label < 0 ? classes : 0, gridColumns));
             System.out.printf(Locale.ROOT, "wrote %s .. %s and grid.png (%d images) to %s%n",

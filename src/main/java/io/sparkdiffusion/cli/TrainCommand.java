@@ -5,6 +5,7 @@ import io.sparkdiffusion.io.HadoopPath;
 import io.sparkdiffusion.io.HadoopPaths;
 import org.apache.hadoop.conf.Configuration;
 import io.sparkdiffusion.spark.DiffusionModel;
+import io.sparkdiffusion.spark.JobGroup;
 import io.sparkdiffusion.spark.DiffusionTrainer;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.train.RoundRecord;
@@ -165,8 +166,12 @@ public final class TrainCommand implements Command {
         Dataset<Row> seeds = SampleCommand.seeds(spark, 0, n, classes, -1,
                 Math.min(n, spark.sparkContext().defaultParallelism()));
         model.setLabelCol(classes > 0 ? SampleCommand.LABEL : "");
-        List<Row> rows = model.transform(seeds).select(SampleCommand.SEED, SampleCommand.LABEL, model.getOutputCol())
-                .collectAsList();
+        List<Row> rows;
+        try (JobGroup group = JobGroup.open(spark.sparkContext(), model.uid(),
+                String.format(Locale.ROOT, "DiffusionModel %s: sampling %,d images", model.uid(), n))) {
+            rows = model.transform(seeds).select(SampleCommand.SEED, SampleCommand.LABEL, model.getOutputCol())
+                    .collectAsList();
+        }
         return SampleFiles.grid(rows, imageShape(model), classes, settings.gridColumns());
     }
 

@@ -279,7 +279,11 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         JavaRDD<Shard> shards = DistributedTraining.shards(dataset.toDF(), getInputCol(),
                 getLabelCol().isEmpty() ? null : getLabelCol(), spec.imageSize(), getNumClasses());
         try {
-            int[] sizes = DistributedTraining.shardSizes(shards);
+            int[] sizes;
+            try (JobGroup group = JobGroup.open(dataset.sparkSession().sparkContext(), uid,
+                    "DiffusionTrainer " + uid + ": caching the training data")) {
+                sizes = DistributedTraining.shardSizes(shards);
+            }
             long perRound = DistributedTraining.imagesPerRound(sizes, config);
             if (perRound == 0) {
                 throw new IllegalArgumentException("the training data has no rows (partitions: "
@@ -299,7 +303,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 state = TrainingState.initial(objective, config);
             }
             var result = DistributedTraining.run(shards, objective, config, state, planned, roundListener, checkpoints,
-                    divergencePolicy());
+                    divergencePolicy(), uid);
             DiffusionModel model = new DiffusionModel(uid, spec, result.state().params(), result.state().ema(),
                     result.summary());
             copyValues(model, ParamMap.empty());

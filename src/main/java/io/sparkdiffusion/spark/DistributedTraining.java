@@ -20,12 +20,16 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.CollectionAccumulator;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.IntConsumer;
 
 /**
  * Parameter-averaging training as a sequence of ordinary Spark jobs, one per round:
@@ -146,14 +150,59 @@ final class DistributedTraining {
      */
     static Result run(JavaRDD<Shard> shards, Objective objective, TrainingConfig baseConfig, TrainingState state,
                       int plannedRounds, RoundListener listener, Checkpoints checkpoints, DivergencePolicy divergence) {
-        int backoffs = 0;
+        return run(shards, objective, baseConfig, state, plannedRounds, listener, checkpoints, divergence,
+                "DistributedTraining");
+    }
+
+    /**
+     * As above, each round a Spark job in job group {@code uid} described as {@code DiffusionTrainer <uid>: round
+     * r/N} (cancelling the group stops the fit; the last checkpoint stays as it was). The engines the tasks report
+     * are logged once, with a warning naming any executor on a slow fallback ({@link EngineReport}).
+     */
+    static Result run(JavaRDD<Shard> shards, Objective objective, TrainingConfig baseConfig, TrainingState state,
+                      int plannedRounds, RoundListener listener, Checkpoints checkpoints, DivergencePolicy divergence,
+                      String uid) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(shards.context());
+        CollectionAccumulator<EngineReport> engines = shards.context().collectionAccumulator("spark-diffusion engines");
+        Set<EngineReport> engineMix = new HashSet<>();
+        try (JobGroup group = JobGroup.open(shards.context(), uid, "DiffusionTrainer " + uid)) {
+            return run(jsc, shards, objective, baseConfig, state, plannedRounds, listener, checkpoints, divergence,
+                    round -> {
+                        group.describe("DiffusionTrainer " + uid + ": round " + (round + 1) + "/" + plannedRounds);
+                        engines.reset();
+                    },
+                    () -> logEngines(engines.value(), engineMix),
+                    engines);
+        }
+    }
+
+    /** Logs the engines of executors not seen before in this fit; warns about those on a slow fallback. */
+    private static void logEngines(List<EngineReport> reports, Set<EngineReport> seen) {
+        List<EngineReport> fresh = reports.stream().distinct().filter(r -> !seen.contains(r)).toList();
+        if (fresh.isEmpty()) {
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, "spark-diffusion engines" + (seen.isEmpty() ? "" : " (new executors)")
+                + ": " + EngineReport.mix(fresh));
+        seen.addAll(fresh);
+        String warning = EngineReport.warning(fresh);
+        if (warning != null) {
+            LOG.log(System.Logger.Level.WARNING, "spark-diffusion: " + warning);
+        }
+    }
+
+    private static Result run(JavaSparkContext jsc, JavaRDD<Shard> shards, Objective objective,
+                              TrainingConfig baseConfig, TrainingState state, int plannedRounds, RoundListener listener,
+                              Checkpoints checkpoints, DivergencePolicy divergence, IntConsumer beforeRound,
+                              Runnable afterRound, CollectionAccumulator<EngineReport> engines) {
+        int backoffs = 0;
         List<RoundRecord> records = new ArrayList<>();
         boolean averageState = baseConfig.averageOptimizerState();
         int depth = aggregationDepth(shards.getNumPartitions());
         while (state.round() < plannedRounds) {
             TrainingConfig config = state.learningRateScale() == 1.0 ? baseConfig
                     : baseConfig.withLearningRate(baseConfig.learningRate() * state.learningRateScale());
+            beforeRound.accept(state.round());
             long t0 = System.nanoTime();
             RoundStart round = state.roundStart();
             // Own optimizer states (averageOptimizerState = false) travel inside their partition's task only,
@@ -177,9 +226,11 @@ final class DistributedTraining {
                         ? new PartitionResult(p, s.params(), optimizerState, 0, 0, 0)
                         : LocalTrainer.run(objective, config, shard, p, s.params(), optimizerState, s.startStep(),
                         config.localSteps());
+                engines.add(EngineReport.current());
                 return List.of(r).iterator();
             }).treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge, depth);
 
+            afterRound.run();
             String problem = divergence(sum, averageState);
             if (problem != null) {
                 start.destroy();
