@@ -107,7 +107,7 @@ public final class SampleCommand implements Command {
             throw new UsageException("sampler settings: " + e.getMessage(), e);
         }
         String modelPath = (String) values.get("model");
-        ObjectNode metadata = InfoCommand.readMetadata(modelPath, new Configuration());
+        ObjectNode metadata = InfoCommand.readMetadata(modelPath, ClusterSettings.hadoopConfiguration());
         String cls = metadata.path("class").asText();
         if (!cls.equals(DiffusionModel.class.getName())) {
             throw new UsageException("model " + modelPath + " is a " + cls + ", not a " + DiffusionModel.class.getName());
@@ -148,7 +148,7 @@ public final class SampleCommand implements Command {
     private static void sample(SparkSession spark, DiffusionModel model, int num, long firstSeed, int label,
                                String out, int gridColumns) throws IOException {
         int classes = model.getNumClasses();
-        int partitions = Math.max(1, Math.min(num, spark.sparkContext().defaultParallelism()));
+        int partitions = Math.max(1, Math.min(num, ClusterSettings.defaultPartitions(spark.sparkContext())));
         model.setLabelCol(classes > 0 ? LABEL : "");
         Dataset<Row> samples = model.transform(seeds(spark, firstSeed, num, classes, label, partitions))
                 .select(SEED, LABEL, model.getOutputCol()).persist(StorageLevel.MEMORY_AND_DISK());

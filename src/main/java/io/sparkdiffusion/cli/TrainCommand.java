@@ -87,7 +87,7 @@ public final class TrainCommand implements Command {
         TrainStages stages = TrainStages.fresh();
         TrainSettings settings = load(configPath, args.options(), schema(stages));
         checkSettings(stages);
-        HadoopPath output = checkPaths(settings, new Configuration());
+        HadoopPath output = checkPaths(settings, ClusterSettings.hadoopConfiguration());
 
         SparkSession spark = Sessions.start("spark-diffusion train " + configPath);
         try {
@@ -115,7 +115,8 @@ public final class TrainCommand implements Command {
     private static int train(SparkSession spark, TrainSettings settings, TrainStages stages, HadoopPath output)
             throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        int partitions = settings.numPartitions() > 0 ? settings.numPartitions() : spark.sparkContext().defaultParallelism();
+        int partitions = settings.numPartitions() > 0 ? settings.numPartitions()
+                : ClusterSettings.defaultPartitions(spark.sparkContext());
         TrainingData.Loaded data = TrainingData.load(spark, settings, hadoop, stages.tensorizer(), partitions);
         DiffusionTrainer trainer = stages.trainer();
         boolean conditional = trainer.getNumClasses() > 0;

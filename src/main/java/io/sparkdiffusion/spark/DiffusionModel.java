@@ -70,6 +70,14 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     private final float[] emaWeights;
     private final transient TrainingSummary summary;
 
+    /**
+     * A model without weights, for Spark Connect's ML loader, which instantiates every stage listed in
+     * {@code META-INF/services/org.apache.spark.ml.Transformer}; {@link #transform} refuses to run.
+     */
+    public DiffusionModel() {
+        this(org.apache.spark.ml.util.Identifiable$.MODULE$.randomUID("diffusionModel"));
+    }
+
     /** A model without weights (Spark's reflection needs this constructor); {@link #transform} refuses to run. */
     public DiffusionModel(String uid) {
         this(uid, null, null, null, null);

@@ -12,6 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -28,7 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   <li>sampling under Kryo writes the embedded run's files byte for byte, although an executor dies while it
  *       writes them: every file once, whole, and nothing else;</li>
  *   <li>a setting in the cluster's own spark-defaults.conf reaches the driver, and every job of a fit carries its
- *       job group and description (both read from the application's event log, written by Spark's listener).</li>
+ *       job group and description (both read from the application's event log, written by Spark's listener);</li>
+ *   <li>spark-submit's {@code --packages} with the project's coordinates, resolved from a Maven repository, runs a
+ *       job.</li>
  * </ul>
  */
 class ClusterJobsTest {
@@ -101,8 +105,8 @@ class ClusterJobsTest {
         }
         assertTrue(eventLog.contains("\"" + MARKER_KEY + "\":\"" + marker + "\""),
                 "the driver's Spark properties lack " + MARKER_KEY + " from " + cluster.clusterDefaults());
-        assertTrue(eventLog.contains("\"spark.executor.extraJavaOptions\":\"--add-modules=jdk.incubator.vector"),
-                "the project's conf/spark-defaults.conf did not reach the driver either");
+        assertTrue(eventLog.contains("\"spark.driver.maxResultSize\":\"2g\""),
+                "the project's conf/spark-defaults.conf did not reach the driver");
         for (int r = 1; r <= ROUNDS; r++) {
             assertTrue(eventLog.matches("(?s).*\"spark.job.description\":\"DiffusionTrainer diffusionTrainer_[0-9a-f]+: "
                     + "round " + r + "/" + ROUNDS + "\".*"), "no job described as round " + r + "/" + ROUNDS);
@@ -155,6 +159,89 @@ class ClusterJobsTest {
         assertSameFiles(out);
     }
 
+    /**
+     * A third Worker whose executors' {@code java} drops {@code --add-modules=jdk.incubator.vector} (as a host whose
+     * launcher lost the flag would): the fit runs, and the driver's warning names exactly that executor.
+     */
+    @Test
+    void anExecutorWithoutTheVectorModuleIsNamedInAWarning() throws Exception {
+        Path javaHome = dir.resolve("jdk-without-vector");
+        Path java = Files.createDirectories(javaHome.resolve("bin")).resolve("java");
+        Files.writeString(java, """
+                #!/usr/bin/env bash
+                args=()
+                for a in "$@"; do [ "$a" = --add-modules=jdk.incubator.vector ] || args+=("$a"); done
+                exec "%s" "${args[@]}"
+                """.formatted(Path.of(System.getProperty("java.home"), "bin", "java")));
+        assertTrue(java.toFile().setExecutable(true));
+        String name = "worker-without-vector";
+        ProcessHandle worker = cluster.startWorker(name, javaHome);
+        try {
+            assertTrue(LocalCluster.waitForText(LocalCluster.log(name), "Successfully registered with master", 120),
+                    "the extra worker did not register:\n" + Files.readString(LocalCluster.log(name)));
+            Path run = dir.resolve("cluster-without-vector");
+            Path log = dir.resolve("cluster-without-vector.log");
+            // numPartitions 0: one per core of the cluster, counted once the 3 executors asked for have registered
+            // (so every executor gets tasks).
+            LocalCluster.await(cluster.submit(log, "--conf spark.cores.max=3", "train", config.toString(),
+                    "--num-rounds", "1", "--num-partitions", "0", "--output", run.toString()), log);
+            String app = LocalCluster.latestApp(1);
+            List<String> slow = executorDirs(name, app);
+            assertEquals(1, slow.size(), "executors of " + app + " on " + name + ": " + slow);
+            String output = Files.readString(log);
+            assertTrue(output.contains(" in 3 partitions: "), "not one partition per core:\n" + output);
+            Matcher warning = Pattern.compile("spark-diffusion: (.*) run the slow fallback GEMM convolutions").matcher(output);
+            assertTrue(warning.find(), "no warning about the slow executor:\n" + output);
+            assertEquals("executor " + slow.get(0) + " (127.0.0.1)", warning.group(1));
+        } finally {
+            LocalCluster.stopDaemon(worker);
+        }
+    }
+
+    /**
+     * The jar and pom, laid out as {@code mvn install} lays them out in a Maven repository, resolved by spark-submit
+     * from their coordinates ({@code --packages}); an Ivy settings file with that repository only, so nothing is
+     * looked up anywhere else.
+     */
+    @Test
+    void theCoordinatesResolvedFromAMavenRepositoryRunAJob() throws Exception {
+        String pom = Files.readString(ROOT.resolve("pom.xml"));
+        Matcher m = Pattern.compile("<groupId>([^<]+)</groupId>\\s*(?:<!--.*?-->\\s*)*<artifactId>([^<]+)</artifactId>\\s*"
+                + "<version>([^<]+)</version>", Pattern.DOTALL).matcher(pom);
+        assertTrue(m.find(), "no coordinates in pom.xml");
+        String group = m.group(1);
+        String artifact = m.group(2);
+        String version = m.group(3);
+        assertEquals("spark-diffusion_2.13", artifact);
+        Path repo = dir.resolve("m2");
+        Path versionDir = Files.createDirectories(repo.resolve(group.replace('.', '/') + "/" + artifact + "/" + version));
+        Files.copy(cluster.jar, versionDir.resolve(artifact + "-" + version + ".jar"));
+        Files.copy(ROOT.resolve("pom.xml"), versionDir.resolve(artifact + "-" + version + ".pom"));
+        Path ivySettings = dir.resolve("ivysettings.xml");
+        Files.writeString(ivySettings, """
+                <ivysettings>
+                  <settings defaultResolver="local-maven-repository"/>
+                  <caches defaultCacheDir="%s"/>
+                  <resolvers><ibiblio name="local-maven-repository" m2compatible="true" root="%s"/></resolvers>
+                </ivysettings>
+                """.formatted(dir.resolve("ivy-cache"), repo.toUri()));
+
+        Path out = dir.resolve("packages-samples");
+        Path log = dir.resolve("packages.log");
+        String coordinates = group + ":" + artifact + ":" + version;
+        LocalCluster.await(cluster.sparkSubmit(log, "--packages", coordinates,
+                "--conf", "spark.jars.ivySettings=" + ivySettings, "--conf", "spark.jars.ivy=" + dir.resolve("ivy"),
+                "--properties-file", ROOT.resolve("conf/spark-defaults.conf").toString(),
+                "--driver-memory", "1g", "--executor-memory", "768m", "--class", Main.class.getName(), "spark-internal",
+                "sample", "--model", reference.resolve("model").toString(), "--num", "4", "--num-steps", "2",
+                "--out", out.toString()), log);
+        String output = Files.readString(log);
+        assertTrue(output.contains("found " + group + "#" + artifact + ";" + version + " in local-maven-repository"),
+                "not resolved from the repository:\n" + output);
+        assertEquals(List.of("grid.png", "sample-00000000.png", "sample-00000001.png", "sample-00000002.png",
+                "sample-00000003.png"), visible(out));
+    }
+
     /** The visible files of {@code out} are those of the embedded run, byte for byte; hidden ones are temp files. */
     private static void assertSameFiles(Path out) throws IOException {
         List<String> expected = visible(referenceSamples);
@@ -190,7 +277,12 @@ class ClusterJobsTest {
     }
 
     private static List<String> executorDirs(int worker, String app) throws IOException {
-        Path appDir = ROOT.resolve("target/test-cluster/work/worker-" + worker + "/" + app);
+        return executorDirs("worker-" + worker, app);
+    }
+
+    /** The executors worker {@code worker} started for {@code app}: the directories of its work dir. */
+    private static List<String> executorDirs(String worker, String app) throws IOException {
+        Path appDir = ROOT.resolve("target/test-cluster/work/" + worker + "/" + app);
         List<String> out = new ArrayList<>();
         try (Stream<Path> files = Files.list(appDir)) {
             files.filter(Files::isDirectory).forEach(f -> out.add(f.getFileName().toString()));

@@ -150,6 +150,46 @@ final class LocalCluster {
     }
 
     /**
+     * Starts one more Worker ({@code name}, 1 core) whose executors run {@code javaHome/bin/java}; wait for it with
+     * {@link #waitForText} on {@link #log}, stop it with {@link #stopDaemon}.
+     */
+    ProcessHandle startWorker(String name, Path javaHome) throws IOException {
+        Path log = log(name);
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", sparkHome.resolve("jars").toString() + File.separator + "*", "org.apache.spark.deploy.worker.Worker",
+                "--host", "127.0.0.1", "--cores", "1", "--memory", "1g", "--webui-port", "0",
+                "--work-dir", DIR.resolve("work/" + name).toString(), masterUrl);
+        Process p = start(log, Map.of("SPARK_HOME", sparkHome.toString(), "SPARK_LOCAL_IP", "127.0.0.1",
+                "SPARK_SCALA_VERSION", "2.13", "JAVA_HOME", javaHome.toString()), cmd);
+        return p.toHandle();
+    }
+
+    /** The log of a daemon of the cluster. */
+    static Path log(String name) {
+        return DIR.resolve("logs/" + name + ".log");
+    }
+
+    /** Stops {@code daemon} and the executors it started, by their pids. */
+    static void stopDaemon(ProcessHandle daemon) throws Exception {
+        List<ProcessHandle> children = daemon.descendants().toList();
+        daemon.destroy();
+        try {
+            daemon.onExit().get(20, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            daemon.destroyForcibly();
+        }
+        children.forEach(ProcessHandle::destroyForcibly);
+    }
+
+    /** Starts the cluster's {@code bin/spark-submit --master URL args...}, as a Spark user would run it. */
+    Process sparkSubmit(Path log, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("bash", sparkHome.resolve("bin/spark-submit").toString(),
+                "--master", masterUrl));
+        cmd.addAll(List.of(args));
+        return start(log, Map.of("SPARK_HOME", sparkHome.toString(), "SPARK_LOCAL_IP", "127.0.0.1"), cmd);
+    }
+
+    /**
      * Starts {@code ./submit.sh --jar JAR args...}: the embedded run, on {@code local[2]} with a 1g heap (the
      * JVM's heap is JAVA_OPTS in an embedded run).
      */
