@@ -13,6 +13,7 @@
 #  - stop kills exactly the pids in D/pids, nothing found by name.
 # Needs CLASSPATH_FILE (the class path of Spark's jars, one line, ':'-separated) in the environment.
 set -euo pipefail
+shopt -s nullglob
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CLASSPATH_FILE="${CLASSPATH_FILE:-$ROOT/target/classpath.txt}"
