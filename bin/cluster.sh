@@ -145,7 +145,7 @@ start_daemon() { # name class args...: a JVM in the background, its pid in pids/
 
 start() {
   if alive "$DIR/pids/master.pid"; then
-    die "a cluster already runs from $DIR (master pid $(cat "$DIR/pids/master.pid")); ./submit.sh cluster stop first"
+    die "a cluster already runs from $DIR (master pid $(cat "$DIR/pids/master.pid")); stop it first: ./submit.sh cluster stop --dir $DIR"
   fi
   if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
     die "port $PORT on 127.0.0.1 is taken (another Spark master?); choose another with --port"

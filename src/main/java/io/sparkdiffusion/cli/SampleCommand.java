@@ -7,7 +7,6 @@ import io.sparkdiffusion.io.HadoopPath;
 import io.sparkdiffusion.io.HadoopPaths;
 import io.sparkdiffusion.spark.DiffusionModel;
 import io.sparkdiffusion.spark.JobGroup;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;

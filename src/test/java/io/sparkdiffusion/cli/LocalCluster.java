@@ -203,6 +203,7 @@ final class LocalCluster {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().remove("SPARK_HOME");
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1"); // every driver, daemon and executor on loopback
         pb.environment().putAll(env);
         return pb.start();
     }
