@@ -165,8 +165,13 @@ public final class TrainCommand implements Command {
         Dataset<Row> seeds = SampleCommand.seeds(spark, 0, n, classes, -1,
                 Math.min(n, spark.sparkContext().defaultParallelism()));
         model.setLabelCol(classes > 0 ? SampleCommand.LABEL : "");
-        List<Row> rows = model.transform(seeds).select(SampleCommand.SEED, SampleCommand.LABEL, model.getOutputCol())
-                .collectAsList();
+        List<Row> rows;
+        try {
+            rows = model.transform(seeds).select(SampleCommand.SEED, SampleCommand.LABEL, model.getOutputCol())
+                    .collectAsList();
+        } finally {
+            model.destroyWeightBroadcasts();
+        }
         return SampleFiles.grid(rows, imageShape(model), classes, settings.gridColumns());
     }
 
