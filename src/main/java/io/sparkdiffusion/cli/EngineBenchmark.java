@@ -10,8 +10,8 @@ import io.sparkdiffusion.nn.optim.Adam;
 import io.sparkdiffusion.nn.optim.AdamConfig;
 import io.sparkdiffusion.nn.unet.UNet;
 import io.sparkdiffusion.nn.unet.UNetConfig;
+import io.sparkdiffusion.model.UNetDenoiser;
 import io.sparkdiffusion.spark.DiffusionModel;
-import io.sparkdiffusion.train.UNetDenoiser;
 import io.sparkdiffusion.tensor.Gemm;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
@@ -42,19 +42,28 @@ import java.util.regex.Pattern;
  * Times the Java engine against the PyTorch twin on {@code unet-small} (1x28x28), one thread each:
  * (a) a training step (forward, MSE, backward, Adam) at {@code --batch} (default 64), (b) a sampling forward
  * pass on an inference tape at {@code --sample-batch} (default 256), each as the median of {@code --steps}
- * timed runs after {@code --warmup} untimed ones, and (c) when {@code /usr/bin/python3 -c 'import torch'}
- * works, the twin's own benchmark {@code torch_unet.py --threads 1 --batch B --steps N}.
+ * timed runs after {@code --warmup} untimed ones, (c) the sampler path users run: EDM Heun at its default 18
+ * steps through {@code Sampler} and {@code UNetDenoiser} at {@code --sampler-batch} (default: DiffusionModel's
+ * default sampleBatchSize), the median of {@code --sampler-repeats} whole batches, (d) when
+ * {@code /usr/bin/python3 -c 'import torch'} works, the twin's own benchmark
+ * {@code torch_unet.py --threads 1 --batch B --steps N} and the twin's Heun at the same batch, steps and noise
+ * grid ({@code torch_heun.py}, in this jar beside this class), and (e) unless {@code --no-spark},
+ * {@code DiffusionModel.transform} end to end on {@code local[1]} and {@code local[2]} ({@code --spark-images}
+ * images, default 64).
  *
  * <p>Output: an {@code engine} line first (the BLAS, the OpenBLAS kernel it runs, OPENBLAS_CORETYPE, and what
  * runs the 3x3 convolutions, {@code vector:N lanes} or {@code gemm}, and the fused GroupNorm+SiLU), then one JSON line per measurement
- * ({@code java_train_step}, {@code java_sample_forward}, the twin's
- * {@code train_step} and {@code sample_forward} lines tagged {@code "source":"torch"}, {@code heap}), then a
- * final line
+ * ({@code java_train_step}, {@code java_sample_forward}, {@code java_heun_sampler}, the twin's
+ * {@code train_step}, {@code sample_forward} and {@code heun_sampler} lines tagged {@code "source":"torch"},
+ * {@code java_transform} per master, {@code heap}), then a final line
  * <pre>
  * {"metric":"engine_vs_torch","java_train_ips":..,"torch_train_ips":..,"train_ratio":..,"java_sample_ips":..,
- *  "torch_sample_ips":..,"sample_ratio":..,"blas":".."}
+ *  "torch_sample_ips":..,"sample_ratio":..,"java_sampler_ips":..,"torch_sampler_ips":..,"sampler_ratio":..,
+ *  "blas":".."}
  * </pre>
- * with images per second and ratio = Java / torch ({@code null} when torch did not run). The {@code heap} line
+ * with images per second and ratio = Java / torch ({@code null} when torch did not run). Both Heun runs make
+ * the Java sampler's own number of network evaluations ({@code SamplerSettings.evaluations()}, 35 for 18 steps),
+ * counted in each run. The {@code heap} line
  * gives the JVM's max heap and the peak heap used (the sum of each heap pool's peak, an upper bound), so
  * running with {@code -Xmx2g} checks that training unet-small at batch 64 fits in 2 GiB.
  *
@@ -66,7 +75,9 @@ import java.util.regex.Pattern;
  * </pre>
  * Options: {@code --batch N} (64), {@code --sample-batch N} (256), {@code --steps N} (10), {@code --warmup N}
  * (2), {@code --num-classes N} (0), {@code --no-torch}, {@code --torch-script PATH} (default {@code $TORCH_UNET},
- * else {@code ../shared/reference/torch_unet.py}, else {@code ../../shared/reference/torch_unet.py}). {@code -Dsparkdiffusion.blas=java} forces the pure-Java BLAS.
+ * else {@code ../shared/reference/torch_unet.py}, else {@code ../../shared/reference/torch_unet.py}),
+ * {@code --sampler-batch N}, {@code --sampler-repeats N} (3), {@code --no-spark}, {@code --spark-images N} (64).
+ * {@code -Dsparkdiffusion.blas=java} forces the pure-Java BLAS.
  * Set {@code OPENBLAS_NUM_THREADS=1} for a one-thread comparison with native OpenBLAS.
  */
 public final class EngineBenchmark {
@@ -93,7 +104,7 @@ public final class EngineBenchmark {
             int samplerBatch = DiffusionModel.DEFAULT_SAMPLE_BATCH_SIZE;
             int samplerRepeats = 3;
             boolean spark = true;
-            int sparkImages = 128;
+            int sparkImages = 64;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--batch" -> batch = positive(args, ++i);
@@ -180,7 +191,7 @@ public final class EngineBenchmark {
                 o.numClasses(), "median_forward_s", round(forward, 5), "images_per_s", round(javaSampleIps, 2),
                 "heun18_images_per_s", round(javaSampleIps / HEUN_18.evaluations(), 3), "blas", blas, "conv3x3", conv));
 
-        SamplerPath sampler = SamplerPath.unetSmall(o.numClasses(), o.samplerBatch());
+        SamplerPath sampler = SamplerPath.unetSmall(o.numClasses(), o.samplerBatch(), HEUN_18);
         double javaSamplerIps = sampler.imagesPerSecond(o.samplerRepeats());
         System.out.println(json("metric", "java_heun_sampler", "threads", 1, "batch", o.samplerBatch(), "num_classes",
                 o.numClasses(), "num_steps", sampler.settings().numSteps(), "network_evaluations",

@@ -3,31 +3,31 @@ package io.sparkdiffusion.cli;
 import io.sparkdiffusion.diffusion.Denoiser;
 import io.sparkdiffusion.diffusion.EdmParameterization;
 import io.sparkdiffusion.diffusion.sampling.Sampler;
-import io.sparkdiffusion.diffusion.sampling.SamplerKind;
 import io.sparkdiffusion.diffusion.sampling.SamplerSettings;
 import io.sparkdiffusion.nn.unet.UNet;
 import io.sparkdiffusion.nn.unet.UNetConfig;
-import io.sparkdiffusion.train.NetworkSpec;
-import io.sparkdiffusion.train.UNetDenoiser;
+import io.sparkdiffusion.model.UNetDenoiser;
 
 import java.util.Arrays;
 
 /**
- * The sampling path a {@code DiffusionModel} runs in each task, without Spark: EDM Heun at its default steps
- * ({@link Sampler}, Karras et al. 2022, Algorithm 1) with the U-Net as a {@link UNetDenoiser}, one batch of
+ * The sampling path a {@code DiffusionModel} runs in each task, without Spark: an EDM sampler, e.g. Heun
+ * ({@link Sampler}, Karras et al. 2022, Algorithm 1), with the U-Net as a {@link UNetDenoiser}, one batch of
  * {@code batch} seeds at a time, on {@code unet-small} with PyTorch-default initial weights.
  */
 final class SamplerPath {
     private final EdmParameterization parameterization = EdmParameterization.defaults();
-    private final SamplerSettings settings = SamplerSettings.defaults(SamplerKind.HEUN, parameterization);
-    private final Sampler sampler = new Sampler(parameterization, settings);
-    private final NetworkSpec spec;
+    private final SamplerSettings settings;
+    private final Sampler sampler;
+    private final UNetConfig spec;
     private final float[] weights;
     private final int batch;
     private final long[] seeds;
     private final int[] labels;
 
-    private SamplerPath(NetworkSpec spec, float[] weights, int batch) {
+    private SamplerPath(UNetConfig spec, float[] weights, int batch, SamplerSettings settings) {
+        this.settings = settings;
+        this.sampler = new Sampler(parameterization, settings);
         this.spec = spec;
         this.weights = weights;
         this.batch = batch;
@@ -42,10 +42,10 @@ final class SamplerPath {
         }
     }
 
-    /** unet-small on 1x28x28 images with {@code numClasses} classes (0: unconditional). */
-    static SamplerPath unetSmall(int numClasses, int batch) {
+    /** unet-small on 1x28x28 images with {@code numClasses} classes (0: unconditional), EDM with {@code settings}. */
+    static SamplerPath unetSmall(int numClasses, int batch, SamplerSettings settings) {
         UNetConfig config = UNetConfig.small(1, 28, numClasses);
-        return new SamplerPath(NetworkSpec.of(config), new UNet(config, 0).parameters().values().clone(), batch);
+        return new SamplerPath(config, new UNet(config, 0).parameters().values().clone(), batch, settings);
     }
 
     SamplerSettings settings() {
@@ -56,7 +56,7 @@ final class SamplerPath {
         return parameterization.sigmaData();
     }
 
-    NetworkSpec spec() {
+    UNetConfig spec() {
         return spec;
     }
 
