@@ -56,7 +56,7 @@ final class LayerOps {
         Var y = tape.output(Shape.of(n, out), x, weight, bias);
         Tensor w = weight.value();
         Linear.forward(x.value().data(), x.value().offset(), w.data(), w.offset(), data(bias), offset(bias),
-                y.value().data(), y.value().offset(), n, in, out);
+                y.value().data(), y.value().offset(), n, in, out, tape.scratch(Linear.scratchSize(in, out)));
         tape.record(y, () -> {
             Tensor dx = tape.gradIfWanted(x);
             Tensor dw = tape.gradIfWanted(weight);

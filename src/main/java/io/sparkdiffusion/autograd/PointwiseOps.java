@@ -51,6 +51,21 @@ final class PointwiseOps {
         return y;
     }
 
+    static Var addScaled(Tape tape, Var a, Var b, float s) {
+        Checks.owned(tape, a, "addScaled left operand");
+        Checks.exact(tape, b, a.shape(), "addScaled right operand (must match the left operand)");
+        Var y = tape.output(a.shape(), a, b);
+        int count = a.shape().size();
+        Add.forwardScaled(a.value().data(), a.value().offset(), b.value().data(), b.value().offset(), s,
+                y.value().data(), y.value().offset(), count);
+        tape.record(y, () -> {
+            Tensor da = tape.gradIfWanted(a);
+            Tensor db = tape.gradIfWanted(b);
+            Add.backwardScaled(y.grad.data(), y.grad.offset(), s, data(da), offset(da), data(db), offset(db), count);
+        });
+        return y;
+    }
+
     static Var addPerChannel(Tape tape, Var x, Var e) {
         Shape xs = Checks.atLeastRank(tape, x, 2, "addPerChannel input", "[N, C, H, W]");
         int n = xs.dim(0);

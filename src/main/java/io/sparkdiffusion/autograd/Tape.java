@@ -120,6 +120,11 @@ public final class Tape {
         return PointwiseOps.add(this, a, b);
     }
 
+    /** s (a + b), same shape, in one pass (a residual join); the same bits as {@code scale(add(a, b), s)}. */
+    public Var addScaled(Var a, Var b, float s) {
+        return PointwiseOps.addScaled(this, a, b, s);
+    }
+
     /** x [N, C, ...] plus e [N, C] broadcast over the remaining axes ({@code x + e[:, :, None, None]}). */
     public Var addPerChannel(Var x, Var e) {
         return PointwiseOps.addPerChannel(this, x, e);

@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * {@code bench}: the engine benchmark ({@link EngineBenchmark}), with its arguments passed through unchanged.
- * No Spark.
+ * Spark only for its last part, an embedded {@code DiffusionModel.transform}.
  */
 public final class BenchCommand implements Command {
 
@@ -16,7 +16,7 @@ public final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time the denoiser engine (U-Net forward/backward, BLAS) on this machine, no Spark";
+        return "time the denoiser engine (U-Net training step, forward, Heun sampler) against PyTorch on this machine";
     }
 
     @Override
@@ -24,12 +24,15 @@ public final class BenchCommand implements Command {
         return """
                 Usage: ./submit.sh bench [benchmark args]
 
-                Runs the engine benchmark (io.sparkdiffusion.cli.EngineBenchmark) in this JVM, without Spark: a training step
-                (forward, loss, backward, Adam) and a sampling forward pass of unet-small on 1x28x28 images, with one
-                BLAS thread (OPENBLAS_NUM_THREADS=1, as each Spark task has), and the PyTorch twin's timings when
-                /usr/bin/python3 has torch. Prints one JSON line per measurement. Arguments after "bench" go to the
-                benchmark unchanged: --batch N (64), --sample-batch N (256), --steps N (10), --warmup N (2),
-                --num-classes N (0), --no-torch, --torch-script PATH.
+                Runs the engine benchmark (io.sparkdiffusion.cli.EngineBenchmark) in this JVM: a training step
+                (forward, loss, backward, Adam), a sampling forward pass and the sampler path users run (EDM Heun,
+                18 steps, through Sampler and the U-Net denoiser at the default sampleBatchSize) on unet-small with
+                1x28x28 images, one BLAS thread (OPENBLAS_NUM_THREADS=1, as each Spark task has), the PyTorch twin's
+                timings (training, forward, Heun) when /usr/bin/python3 has torch, and DiffusionModel.transform end
+                to end on an embedded Spark, local[1] and local[2] (driver on 127.0.0.1). Prints one JSON line per
+                measurement. Arguments after "bench" go to the benchmark unchanged: --batch N (64),
+                --sample-batch N (256), --steps N (10), --warmup N (2), --num-classes N (0), --no-torch,
+                --torch-script PATH, --sampler-batch N, --sampler-repeats N (3), --no-spark, --spark-images N (64).
 
                 Examples:
                   ./submit.sh bench

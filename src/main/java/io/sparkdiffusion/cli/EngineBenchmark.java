@@ -10,6 +10,8 @@ import io.sparkdiffusion.nn.optim.Adam;
 import io.sparkdiffusion.nn.optim.AdamConfig;
 import io.sparkdiffusion.nn.unet.UNet;
 import io.sparkdiffusion.nn.unet.UNetConfig;
+import io.sparkdiffusion.model.UNetDenoiser;
+import io.sparkdiffusion.spark.DiffusionModel;
 import io.sparkdiffusion.tensor.Gemm;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
@@ -40,19 +42,28 @@ import java.util.regex.Pattern;
  * Times the Java engine against the PyTorch twin on {@code unet-small} (1x28x28), one thread each:
  * (a) a training step (forward, MSE, backward, Adam) at {@code --batch} (default 64), (b) a sampling forward
  * pass on an inference tape at {@code --sample-batch} (default 256), each as the median of {@code --steps}
- * timed runs after {@code --warmup} untimed ones, and (c) when {@code /usr/bin/python3 -c 'import torch'}
- * works, the twin's own benchmark {@code torch_unet.py --threads 1 --batch B --steps N}.
+ * timed runs after {@code --warmup} untimed ones, (c) the sampler path users run: EDM Heun at its default 18
+ * steps through {@code Sampler} and {@code UNetDenoiser} at {@code --sampler-batch} (default: DiffusionModel's
+ * default sampleBatchSize), the median of {@code --sampler-repeats} whole batches, (d) when
+ * {@code /usr/bin/python3 -c 'import torch'} works, the twin's own benchmark
+ * {@code torch_unet.py --threads 1 --batch B --steps N} and the twin's Heun at the same batch, steps and noise
+ * grid ({@code torch_heun.py}, in this jar beside this class), and (e) unless {@code --no-spark},
+ * {@code DiffusionModel.transform} end to end on {@code local[1]} and {@code local[2]} ({@code --spark-images}
+ * images, default 64).
  *
  * <p>Output: an {@code engine} line first (the BLAS, the OpenBLAS kernel it runs, OPENBLAS_CORETYPE, and what
  * runs the 3x3 convolutions, {@code vector:N lanes} or {@code gemm}, and the fused GroupNorm+SiLU), then one JSON line per measurement
- * ({@code java_train_step}, {@code java_sample_forward}, the twin's
- * {@code train_step} and {@code sample_forward} lines tagged {@code "source":"torch"}, {@code heap}), then a
- * final line
+ * ({@code java_train_step}, {@code java_sample_forward}, {@code java_heun_sampler}, the twin's
+ * {@code train_step}, {@code sample_forward} and {@code heun_sampler} lines tagged {@code "source":"torch"},
+ * {@code java_transform} per master, {@code heap}), then a final line
  * <pre>
  * {"metric":"engine_vs_torch","java_train_ips":..,"torch_train_ips":..,"train_ratio":..,"java_sample_ips":..,
- *  "torch_sample_ips":..,"sample_ratio":..,"blas":".."}
+ *  "torch_sample_ips":..,"sample_ratio":..,"java_sampler_ips":..,"torch_sampler_ips":..,"sampler_ratio":..,
+ *  "blas":".."}
  * </pre>
- * with images per second and ratio = Java / torch ({@code null} when torch did not run). The {@code heap} line
+ * with images per second and ratio = Java / torch ({@code null} when torch did not run). Both Heun runs make
+ * the Java sampler's own number of network evaluations ({@code SamplerSettings.evaluations()}, 35 for 18 steps),
+ * counted in each run. The {@code heap} line
  * gives the JVM's max heap and the peak heap used (the sum of each heap pool's peak, an upper bound), so
  * running with {@code -Xmx2g} checks that training unet-small at batch 64 fits in 2 GiB.
  *
@@ -64,7 +75,9 @@ import java.util.regex.Pattern;
  * </pre>
  * Options: {@code --batch N} (64), {@code --sample-batch N} (256), {@code --steps N} (10), {@code --warmup N}
  * (2), {@code --num-classes N} (0), {@code --no-torch}, {@code --torch-script PATH} (default {@code $TORCH_UNET},
- * else {@code ../shared/reference/torch_unet.py}, else {@code ../../shared/reference/torch_unet.py}). {@code -Dsparkdiffusion.blas=java} forces the pure-Java BLAS.
+ * else {@code ../shared/reference/torch_unet.py}, else {@code ../../shared/reference/torch_unet.py}),
+ * {@code --sampler-batch N}, {@code --sampler-repeats N} (3), {@code --no-spark}, {@code --spark-images N} (64).
+ * {@code -Dsparkdiffusion.blas=java} forces the pure-Java BLAS.
  * Set {@code OPENBLAS_NUM_THREADS=1} for a one-thread comparison with native OpenBLAS.
  */
 public final class EngineBenchmark {
@@ -77,7 +90,8 @@ public final class EngineBenchmark {
             EdmParameterization.defaults()).withNumSteps(18);
 
     /** The benchmark's settings, parsed once from the command line. */
-    record Options(int batch, int sampleBatch, int steps, int warmup, int numClasses, boolean torch, Path torchScript) {
+    record Options(int batch, int sampleBatch, int steps, int warmup, int numClasses, boolean torch, Path torchScript,
+                   int samplerBatch, int samplerRepeats, boolean spark, int sparkImages) {
 
         static Options parse(String[] args) {
             int batch = 64;
@@ -87,6 +101,10 @@ public final class EngineBenchmark {
             int numClasses = 0;
             boolean torch = true;
             String script = System.getenv("TORCH_UNET") != null ? System.getenv("TORCH_UNET") : defaultTwinScript();
+            int samplerBatch = DiffusionModel.DEFAULT_SAMPLE_BATCH_SIZE;
+            int samplerRepeats = 3;
+            boolean spark = true;
+            int sparkImages = 64;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--batch" -> batch = positive(args, ++i);
@@ -96,11 +114,17 @@ public final class EngineBenchmark {
                     case "--num-classes" -> numClasses = nonNegative(args, ++i);
                     case "--no-torch" -> torch = false;
                     case "--torch-script" -> script = value(args, ++i);
+                    case "--sampler-batch" -> samplerBatch = positive(args, ++i);
+                    case "--sampler-repeats" -> samplerRepeats = positive(args, ++i);
+                    case "--no-spark" -> spark = false;
+                    case "--spark-images" -> sparkImages = positive(args, ++i);
                     default -> throw new IllegalArgumentException("unknown option " + args[i] + "; allowed: --batch, "
-                            + "--sample-batch, --steps, --warmup, --num-classes, --no-torch, --torch-script");
+                            + "--sample-batch, --steps, --warmup, --num-classes, --no-torch, --torch-script, "
+                            + "--sampler-batch, --sampler-repeats, --no-spark, --spark-images");
                 }
             }
-            return new Options(batch, sampleBatch, steps, warmup, numClasses, torch, Paths.get(script));
+            return new Options(batch, sampleBatch, steps, warmup, numClasses, torch, Paths.get(script), samplerBatch,
+                    samplerRepeats, spark, sparkImages);
         }
 
         /** {@code ../shared/reference/torch_unet.py} (the repository beside shared/), else one level further up (a worktree). */
@@ -167,14 +191,26 @@ public final class EngineBenchmark {
                 o.numClasses(), "median_forward_s", round(forward, 5), "images_per_s", round(javaSampleIps, 2),
                 "heun18_images_per_s", round(javaSampleIps / HEUN_18.evaluations(), 3), "blas", blas, "conv3x3", conv));
 
+        SamplerPath sampler = SamplerPath.unetSmall(o.numClasses(), o.samplerBatch(), HEUN_18);
+        double javaSamplerIps = sampler.imagesPerSecond(o.samplerRepeats());
+        System.out.println(json("metric", "java_heun_sampler", "threads", 1, "batch", o.samplerBatch(), "num_classes",
+                o.numClasses(), "num_steps", sampler.settings().numSteps(), "network_evaluations",
+                sampler.settings().evaluations(), "images_per_s", round(javaSamplerIps, 3),
+                "rows_per_forward", UNetDenoiser.batched() ? o.samplerBatch() : 1, "conv3x3", conv));
+
         Double torchTrainIps = null;
         Double torchSampleIps = null;
+        Double torchSamplerIps = null;
         if (o.torch()) {
             double[] torchIps = runTorch(o);
             if (torchIps != null) {
                 torchTrainIps = torchIps[0];
                 torchSampleIps = torchIps[1];
+                torchSamplerIps = runTorchHeun(o, sampler);
             }
+        }
+        if (o.spark()) {
+            SparkTransformBench.run(sampler, o.sparkImages());
         }
         System.out.println(heap[0]);
         System.out.println(json("metric", "engine_vs_torch",
@@ -182,7 +218,55 @@ public final class EngineBenchmark {
                 "train_ratio", torchTrainIps == null ? null : round(javaTrainIps / torchTrainIps, 4),
                 "java_sample_ips", round(javaSampleIps, 2), "torch_sample_ips", torchSampleIps,
                 "sample_ratio", torchSampleIps == null ? null : round(javaSampleIps / torchSampleIps, 4),
+                "java_sampler_ips", round(javaSamplerIps, 3), "torch_sampler_ips", torchSamplerIps,
+                "sampler_ratio", torchSamplerIps == null ? null : round(javaSamplerIps / torchSamplerIps, 4),
                 "blas", blas, "conv3x3", conv));
+    }
+
+    /**
+     * The twin's EDM Heun at the Java sampler's batch, steps and noise grid ({@code torch_heun.py}, shipped in
+     * this jar, imports the twin's network); its images per second, or null (with a JSON note) on failure. The
+     * script counts its network evaluations; a count other than the Java sampler's is an error.
+     */
+    private static Double runTorchHeun(Options o, SamplerPath sampler) throws IOException, InterruptedException {
+        Path script = Files.createTempFile("torch_heun", ".py");
+        try {
+            try (var in = EngineBenchmark.class.getResourceAsStream("torch_heun.py")) {
+                if (in == null) {
+                    throw new IllegalStateException("torch_heun.py is missing from the jar (io/sparkdiffusion/cli/)");
+                }
+                Files.write(script, in.readAllBytes());
+            }
+            var st = sampler.settings();
+            List<String> cmd = List.of(PYTHON, script.toString(), "--twin", o.torchScript().toString(),
+                    "--threads", "1", "--batch", Integer.toString(o.samplerBatch()),
+                    "--num-steps", Integer.toString(st.numSteps()), "--sigma-min", Double.toString(st.sigmaMin()),
+                    "--sigma-max", Double.toString(st.sigmaMax()), "--rho", Double.toString(st.rho()),
+                    "--sigma-data", Double.toString(sampler.sigmaData()),
+                    "--num-classes", Integer.toString(o.numClasses()),
+                    "--repeats", Integer.toString(o.samplerRepeats()));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            Double ips = null;
+            for (String line : out.split("\n")) {
+                if ("heun_sampler".equals(field(line, "metric"))) {
+                    System.out.println(line.replaceFirst("^\\{", "{\"source\": \"torch\", "));
+                    Double evaluations = number(line, "network_evaluations");
+                    if (evaluations == null || evaluations.intValue() != st.evaluations()) {
+                        throw new IllegalStateException("the twin's Heun made " + evaluations + " network evaluations,"
+                                + " the Java sampler " + st.evaluations() + ": the two runs are not comparable");
+                    }
+                    ips = number(line, "images_per_s");
+                }
+            }
+            if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0 || ips == null) {
+                System.out.println(json("metric", "torch_skipped", "reason", "twin Heun failed: " + out.replace('\n', '|')));
+                return null;
+            }
+            return ips;
+        } finally {
+            Files.deleteIfExists(script);
+        }
     }
 
     /**

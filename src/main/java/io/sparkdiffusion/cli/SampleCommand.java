@@ -170,6 +170,7 @@ public final class SampleCommand implements Command {
                     SampleFiles.fileName(firstSeed), SampleFiles.fileName(firstSeed + num - 1), perGrid, dir);
         } finally {
             samples.unpersist();
+            model.destroyWeightBroadcasts();
         }
     }
 

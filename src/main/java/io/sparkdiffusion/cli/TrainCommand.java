@@ -172,6 +172,8 @@ public final class TrainCommand implements Command {
                 String.format(Locale.ROOT, "DiffusionModel %s: sampling %,d images", model.uid(), n))) {
             rows = model.transform(seeds).select(SampleCommand.SEED, SampleCommand.LABEL, model.getOutputCol())
                     .collectAsList();
+        } finally {
+            model.destroyWeightBroadcasts();
         }
         return SampleFiles.grid(rows, imageShape(model), classes, settings.gridColumns());
     }

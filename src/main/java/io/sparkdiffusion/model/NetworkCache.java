@@ -10,7 +10,18 @@ import io.sparkdiffusion.nn.unet.UNetConfig;
  * the weights are overwritten from the caller's flat array before every use.
  */
 public final class NetworkCache {
-    private record Entry(UNetConfig spec, boolean recording, UNet net, Tape tape) {
+    private static final class Entry {
+        final UNetConfig spec;
+        final UNet net;
+        final Tape tape;
+        float[] loaded; // the weight array last copied into net (inference only), by identity
+
+        Entry(UNetConfig spec, boolean recording) {
+            this.spec = spec;
+            // The seed only fills initial values, which every user overwrites.
+            this.net = new UNet(spec, 0);
+            this.tape = recording ? new Tape() : Tape.inference();
+        }
     }
 
     private static final ThreadLocal<Entry> TRAINING = new ThreadLocal<>();
@@ -28,9 +39,29 @@ public final class NetworkCache {
         return entry(TRAINING, spec, true).tape;
     }
 
-    /** This thread's network and inference tape for {@code spec}. */
+    /**
+     * This thread's inference network for {@code spec}, with no weights considered loaded: the next
+     * {@link #inferenceNet(UNetConfig, float[])} copies its array in even when it is the one loaded last (a new
+     * denoiser may bring an array that was changed in place since).
+     */
     public static UNet inferenceNet(UNetConfig spec) {
-        return entry(INFERENCE, spec, false).net;
+        Entry e = entry(INFERENCE, spec, false);
+        e.loaded = null;
+        return e.net;
+    }
+
+    /**
+     * This thread's inference network for {@code spec} holding {@code weights}: copied in only when a different
+     * array was loaded last (a sampling task calls this once per sampler step with the same broadcast array), so
+     * the array must not change while it is in use.
+     */
+    public static UNet inferenceNet(UNetConfig spec, float[] weights) {
+        Entry e = entry(INFERENCE, spec, false);
+        if (e.loaded != weights) {
+            e.net.parameters().setValues(weights);
+            e.loaded = weights;
+        }
+        return e.net;
     }
 
     public static Tape inferenceTape(UNetConfig spec) {
@@ -40,8 +71,7 @@ public final class NetworkCache {
     private static Entry entry(ThreadLocal<Entry> slot, UNetConfig spec, boolean recording) {
         Entry e = slot.get();
         if (e == null || !e.spec.equals(spec)) {
-            // The seed only fills initial values, which every user overwrites.
-            e = new Entry(spec, recording, new UNet(spec, 0), recording ? new Tape() : Tape.inference());
+            e = new Entry(spec, recording);
             slot.set(e);
         }
         return e;

@@ -9,25 +9,39 @@ import io.sparkdiffusion.nn.unet.UNet;
 import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
+import io.sparkdiffusion.tensor.kernels.Conv2d;
 
 /**
  * A trained U-Net as the sampler's {@link Denoiser}, with the parameterization's preconditioning
  * (Karras et al. 2022, Eq. 7): {@code D(x; sigma) = cSkip x + cOut F(cIn x; cNoise)}. The network runs in
  * float32 on an inference tape; the sampler's state and the skip connection stay in double.
  *
- * <p>Rows go through the network one at a time: BLAS products give bitwise different results for different
- * matrix shapes, so a row evaluated inside a larger batch could differ in the last bits from the same row alone,
- * and a sample would then depend on the batch (and partition) it was drawn in. One row per forward pass keeps
- * every sample a function of its seed and label only.
+ * <p>All {@code n} rows of a call go through the network in one forward pass. Every forward kernel gives a row
+ * the same bits whatever else is in the batch (the vector convolutions, {@code Linear}'s fixed-order rows,
+ * attention's per-image products of fixed shapes, per-row GroupNorm), so a sample stays a function of its seed
+ * and label only, whatever batch or partition it is drawn in. Without the vector convolutions
+ * ({@link Conv2d#batchInvariant()} false: the JVM lacks {@code jdk.incubator.vector}) a GEMM's rounding would
+ * depend on the batch, so rows then go through one at a time, and the constructor logs that once per JVM.
  *
- * <p>Not thread-safe (one network per thread via a thread-local cache); create one per task.
+ * <p>Buffers (the float input, noise levels, labels, the tape's activations) are reused from call to call, and
+ * the weights are copied into this thread's network only when another weight array was loaded since.
+ * Not thread-safe (one network per thread via a thread-local cache); create one per task.
  */
 public final class UNetDenoiser implements Denoiser {
+    private static final System.Logger LOG = System.getLogger(UNetDenoiser.class.getName());
+    private static final boolean BATCHED = logRowsPerPass();
+
     private final UNetConfig network;
     private final Parameterization parameterization;
     private final float[] weights;
+    private float[] input = new float[0];   // [rows, dim]: cIn x of the rows in one pass
+    private float[] cNoise = new float[0];  // [rows]
+    private int[] rowLabels;                // [rows], or null before the first call with labels
 
-    /** @param weights the flat parameter vector, {@code [numParameters]}; not copied, not modified */
+    /**
+     * @param weights the flat parameter vector, {@code [numParameters]}; not copied, not modified, and must not
+     *                change while this denoiser is in use
+     */
     public UNetDenoiser(UNetConfig network, Parameterization parameterization, float[] weights) {
         this.network = network;
         this.parameterization = parameterization;
@@ -39,29 +53,59 @@ public final class UNetDenoiser implements Denoiser {
         }
     }
 
+    /** True when a call's rows share forward passes (the forward kernels are batch invariant), false for one row per pass. */
+    public static boolean batched() {
+        return BATCHED;
+    }
+
+    private static boolean logRowsPerPass() {
+        boolean batched = Conv2d.batchInvariant();
+        LOG.log(System.Logger.Level.INFO, batched
+                ? "spark-diffusion sampling: all rows of a sampler batch in one forward pass (batch-invariant kernels)"
+                : "spark-diffusion sampling: one row per forward pass, because the GEMM convolutions round differently"
+                        + " for different batch sizes; start the JVM with --add-modules=jdk.incubator.vector to batch");
+        return batched;
+    }
+
     @Override
     public void denoise(double[] x, double[] sigma, int[] labels, int n, int dim, double[] out) {
         if (dim != network.imageSize()) {
             throw new IllegalArgumentException("rows hold " + dim + " values, the network expects images of "
                     + network.imageSize());
         }
-        UNet net = NetworkCache.inferenceNet(network);
+        UNet net = NetworkCache.inferenceNet(network, weights);
         Tape tape = NetworkCache.inferenceTape(network);
-        net.parameters().setValues(weights);
-        Shape shape = Shape.of(1, network.imgChannels(), network.imgResolution(), network.imgResolution());
-        float[] input = new float[dim];
-        for (int i = 0; i < n; i++) {
-            Preconditioning pre = parameterization.precondition(sigma[i]);
-            int row = i * dim;
-            for (int j = 0; j < dim; j++) {
-                input[j] = (float) (pre.cIn() * x[row + j]);
+        int rows = BATCHED ? n : 1;
+        if (cNoise.length != rows) {
+            input = new float[rows * dim];
+            cNoise = new float[rows];
+            rowLabels = labels == null ? null : new int[rows];
+        }
+        if (labels != null && rowLabels == null) {
+            rowLabels = new int[rows];
+        }
+        Shape shape = Shape.of(rows, network.imgChannels(), network.imgResolution(), network.imgResolution());
+        for (int first = 0; first < n; first += rows) {
+            for (int i = 0; i < rows; i++) {
+                Preconditioning pre = parameterization.precondition(sigma[first + i]);
+                int row = (first + i) * dim;
+                for (int j = 0; j < dim; j++) {
+                    input[i * dim + j] = (float) (pre.cIn() * x[row + j]);
+                }
+                cNoise[i] = (float) pre.cNoise();
+                if (labels != null) {
+                    rowLabels[i] = labels[first + i];
+                }
             }
             tape.reset();
-            Var f = net.forward(tape, new Tensor(input, shape), new float[] {(float) pre.cNoise()},
-                    labels == null ? null : new int[] {labels[i]});
+            Var f = net.forward(tape, new Tensor(input, shape), cNoise, labels == null ? null : rowLabels);
             Tensor v = f.value();
-            for (int j = 0; j < dim; j++) {
-                out[row + j] = pre.cSkip() * x[row + j] + pre.cOut() * v.get(j);
+            for (int i = 0; i < rows; i++) {
+                Preconditioning pre = parameterization.precondition(sigma[first + i]);
+                int row = (first + i) * dim;
+                for (int j = 0; j < dim; j++) {
+                    out[row + j] = pre.cSkip() * x[row + j] + pre.cOut() * v.get(i * dim + j);
+                }
             }
         }
         tape.reset();

@@ -28,6 +28,6 @@ public final class AttentionBlock implements Block {
     @Override
     public Var forward(Tape tape, Var x, Var emb, DropoutDraw draw) {
         Var a = tape.attention(qkv.forward(tape, norm.forward(tape, x)));
-        return tape.scale(tape.add(x, proj.forward(tape, a)), INV_SQRT2);
+        return tape.addScaled(x, proj.forward(tape, a), INV_SQRT2);
     }
 }

@@ -55,6 +55,6 @@ public final class ResBlock implements Block {
         }
         h = conv1.forward(tape, h);
         Var s = skip != null ? skip.forward(tape, x) : x;
-        return tape.scale(tape.add(h, s), INV_SQRT2);
+        return tape.addScaled(h, s, INV_SQRT2);
     }
 }

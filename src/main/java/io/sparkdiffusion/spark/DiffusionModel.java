@@ -26,6 +26,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * A trained diffusion model that generates images: for each input row, one sample drawn from the row's seed
  * ({@code seedCol}) and, for a class-conditional model, its label ({@code labelCol}; null = unconditional).
@@ -34,13 +37,20 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>Sampling: the sampler {@code sampler} of the model's parameterization ({@link Sampler}) with the settings
  * below (0 means "the sampler's or parameterization's default" where the doc says so), the U-Net wrapped with its
- * preconditioning ({@link UNetDenoiser}) in inference mode, {@code sampleBatchSize} rows at a time per partition
- * (the sampler advances a batch together; the network sees one row per pass, because BLAS results depend on
- * matrix shapes). A sample depends only on its seed and label, never on the partitioning or the batch it is
- * drawn in.
+ * preconditioning ({@link UNetDenoiser}) in inference mode, {@code sampleBatchSize} rows at a time per partition:
+ * the sampler advances a batch together and the network evaluates the batch in one forward pass, with kernels
+ * that give each row the same bits whatever else is in the batch. A sample depends only on its seed and label,
+ * never on the partitioning or the batch it is drawn in.
  */
 public final class DiffusionModel extends Model<DiffusionModel> implements MLWritable, HasNetworkParams {
     private static final long serialVersionUID = 1L;
+    /**
+     * Default {@code sampleBatchSize}: rows per forward pass of the sampler's network. Heun-35 on unet-small through
+     * the bench's sampler path, one thread, on the 2-core development machine (2026-12-01, shared, so per CPU
+     * second): batch 4: 3.34, 8: 3.38, 16: 3.57 and 3.40, 32: 3.60, 64: 3.41 images; 16 is on the plateau with
+     * a quarter of 64's activations, and keeps a partition's last batch short.
+     */
+    public static final int DEFAULT_SAMPLE_BATCH_SIZE = 16;
 
     private final String uid;
     private final NetworkParams net;
@@ -69,6 +79,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     private final float[] weights;
     private final float[] emaWeights;
     private final transient TrainingSummary summary;
+    private transient List<Broadcast<float[]>> broadcasts; // of the transforms so far, until destroyed
 
     /**
      * A model without weights, for Spark Connect's ML loader, which instantiates every stage listed in
@@ -143,7 +154,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         setDefault(numCorrectorSteps, 1);
         setDefault(guidanceWeight, 1.0);
         setDefault(alpha, 1.0);
-        setDefault(sampleBatchSize, 16);
+        setDefault(sampleBatchSize, DEFAULT_SAMPLE_BATCH_SIZE);
         setDefault(useEma, true);
     }
 
@@ -298,11 +309,37 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         StructType outSchema = transformSchema(dataset.schema());
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
         Broadcast<float[]> bc = jsc.broadcast(getUseEma() ? emaWeights : weights);
+        synchronized (this) {
+            if (broadcasts == null) {
+                broadcasts = new ArrayList<>();
+            }
+            broadcasts.add(bc);
+        }
         StructType in = dataset.schema();
         SampleGeneration g = new SampleGeneration(spec, diffusionParameterization(), samplerSettings(), bc,
                 in.fieldIndex(getSeedCol()), getLabelCol().isEmpty() ? -1 : in.fieldIndex(getLabelCol()),
                 getNumClasses(), getSampleBatchSize(), !getImageCol().isEmpty());
         return dataset.toDF().mapPartitions(g, Encoders.row(outSchema));
+    }
+
+    /**
+     * Destroys the weight broadcasts of this model's transforms so far, on the driver and the executors: call it
+     * when the jobs that read those transforms' output are done (their Datasets can no longer be computed; a new
+     * transform broadcasts again). Without it a broadcast lives until Spark's ContextCleaner removes it once its
+     * Dataset is garbage collected on the driver.
+     *
+     * @return the number of broadcasts destroyed
+     */
+    public synchronized int destroyWeightBroadcasts() {
+        if (broadcasts == null) {
+            return 0;
+        }
+        int n = broadcasts.size();
+        for (Broadcast<float[]> bc : broadcasts) {
+            bc.destroy();
+        }
+        broadcasts.clear();
+        return n;
     }
 
     @Override

@@ -5,12 +5,16 @@ import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.train.DiffusionObjective;
 import io.sparkdiffusion.train.TinyNets;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class UNetDenoiserTest {
     private static final double TOL = 1e-12;
@@ -66,6 +70,66 @@ class UNetDenoiserTest {
             d.denoise(java.util.Arrays.copyOfRange(x, i * dim, (i + 1) * dim), new double[] {sigma[i]},
                     new int[] {labels[i]}, 1, dim, one);
             assertArrayEquals(java.util.Arrays.copyOfRange(all, i * dim, (i + 1) * dim), one, "row " + i);
+        }
+    }
+
+    /**
+     * Issue 12, item 1: on the full unet-small (1x28x28, with and without classes), every row's output is bit for
+     * bit the one it has alone, inside batches of 2, 7 and 64 with different neighbours at different positions.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 10})
+    void unetSmallRowsAreBitIdenticalAloneAndInBatchesOf2And7And64(int numClasses) {
+        assertTrue(UNetDenoiser.batched(), "the test JVM has the vector kernels, so rows share forward passes");
+        UNetConfig spec = UNetConfig.small(1, 28, numClasses);
+        DiffusionObjective obj = new DiffusionObjective(spec, ParameterizationKind.EDM.defaults(), 0);
+        float[] w = new float[obj.numParameters()];
+        obj.initialize(w, 7);
+        UNetDenoiser d = new UNetDenoiser(spec, ParameterizationKind.EDM.defaults(), w);
+        int dim = spec.imageSize();
+        int rows = 64;
+        SplittableRandom r = new SplittableRandom(11 + numClasses);
+        double[] x = new double[rows * dim];
+        double[] sigma = new double[rows];
+        int[] labels = numClasses == 0 ? null : new int[rows];
+        for (int i = 0; i < rows; i++) {
+            sigma[i] = 0.002 * Math.pow(80 / 0.002, r.nextDouble()); // EDM's sigma range, log-uniform
+            for (int j = 0; j < dim; j++) {
+                x[i * dim + j] = sigma[i] * r.nextGaussian() + (r.nextDouble() - 0.5);
+            }
+            if (labels != null) {
+                labels[i] = r.nextInt(-1, numClasses); // -1: no label, as classifier-free guidance passes
+            }
+        }
+        double[][] alone = new double[rows][dim];
+        for (int i = 0; i < rows; i++) {
+            d.denoise(Arrays.copyOfRange(x, i * dim, (i + 1) * dim), new double[] {sigma[i]},
+                    labels == null ? null : new int[] {labels[i]}, 1, dim, alone[i]);
+        }
+        int[] pair = {41, 5};
+        int[] seven = {63, 0, 17, 5, 32, 8, 41};
+        int[] all = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            all[i] = (i * 37 + 3) % rows; // a permutation: 37 is prime to 64
+        }
+        for (int[] batch : new int[][] {pair, seven, all}) {
+            int n = batch.length;
+            double[] bx = new double[n * dim];
+            double[] bs = new double[n];
+            int[] bl = labels == null ? null : new int[n];
+            for (int k = 0; k < n; k++) {
+                System.arraycopy(x, batch[k] * dim, bx, k * dim, dim);
+                bs[k] = sigma[batch[k]];
+                if (bl != null) {
+                    bl[k] = labels[batch[k]];
+                }
+            }
+            double[] out = new double[n * dim];
+            d.denoise(bx, bs, bl, n, dim, out);
+            for (int k = 0; k < n; k++) {
+                assertArrayEquals(alone[batch[k]], Arrays.copyOfRange(out, k * dim, (k + 1) * dim),
+                        "row " + batch[k] + " at position " + k + " of a batch of " + n);
+            }
         }
     }
 

@@ -75,6 +75,11 @@ class PipelineTest extends SparkTestBase {
         Map<Long, String> a = collect(model.transform(one));
         assertEquals(a, collect(model.transform(three)));
         assertTrue(a.values().stream().distinct().count() == a.size());
+        // The jobs are done: each transform's weight broadcast goes, and a new transform broadcasts afresh.
+        assertEquals(2, model.destroyWeightBroadcasts());
+        assertEquals(0, model.destroyWeightBroadcasts());
+        assertEquals(a, collect(model.transform(one)));
+        assertEquals(1, model.destroyWeightBroadcasts());
     }
 
     private static Dataset<Row> seeds(int partitions) {

@@ -14,10 +14,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A model saved by the build before the model classes moved ({@code src/test/resources/model-format-1}, written
- * by {@link ModelFixture} on commit eead016) still loads, describes the same network, and draws the same samples,
- * bit for bit, as that build drew from it.
+ * by {@link ModelFixture} on commit eead016) still loads, describes the same network, and draws the same samples
+ * as that build drew from it, within {@link #SAMPLE_TOLERANCE}.
  */
 class SavedModelFormatTest extends SparkTestBase {
+    /**
+     * The engine may round differently from the build that wrote the fixture (issue 12's batch-invariant 1x1,
+     * stride-2 and linear kernels sum in another order than BLAS: a few float ulps per op, here up to ~2e-5
+     * relative after 4 Heun steps); the parity tolerance against the PyTorch twin, 1e-4 relative (absolute below
+     * 1), still tells a misread weight file, which moves samples by order 1.
+     */
+    private static final double SAMPLE_TOLERANCE = 1e-4;
 
     static Path fixture() throws URISyntaxException {
         return Path.of(SavedModelFormatTest.class.getResource("/model-format-1/data/manifest.txt").toURI())
@@ -32,6 +39,12 @@ class SavedModelFormatTest extends SparkTestBase {
         assertEquals("edm", model.getParameterization());
         assertEquals("label", model.getLabelCol());
         List<String> expected = Files.readAllLines(fixture().resolve("samples.txt"), StandardCharsets.UTF_8);
-        assertEquals(expected, ModelFixture.samples(model));
+        List<String> actual = ModelFixture.samples(model);
+        assertEquals(expected.size(), actual.size());
+        for (int i = 0; i < expected.size(); i++) {
+            float e = Float.intBitsToFloat(Integer.parseUnsignedInt(expected.get(i), 16));
+            float a = Float.intBitsToFloat(Integer.parseUnsignedInt(actual.get(i), 16));
+            assertEquals(e, a, SAMPLE_TOLERANCE * Math.max(1, Math.abs(e)), "sample value " + i);
+        }
     }
 }

@@ -5,6 +5,7 @@ package io.sparkdiffusion.tensor.kernels;
  *
  * <pre>
  * a, b, y [count]    y = a + b    da += dy    db += dy
+ * scaled:             y = s (a + b)    da += s dy    db += s dy      (a residual join: one pass instead of two)
  * </pre>
  */
 public final class Add {
@@ -14,6 +15,25 @@ public final class Add {
     public static void forward(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int count) {
         for (int i = 0; i < count; i++) {
             y[yOff + i] = a[aOff + i] + b[bOff + i];
+        }
+    }
+
+    /** y = s (a + b): the sum rounded, then scaled, so the bits equal {@code Scale} after {@code forward}. */
+    public static void forwardScaled(float[] a, int aOff, float[] b, int bOff, float s, float[] y, int yOff,
+                                     int count) {
+        for (int i = 0; i < count; i++) {
+            y[yOff + i] = s * (a[aOff + i] + b[bOff + i]);
+        }
+    }
+
+    /** da += s dy and db += s dy; either may be null. */
+    public static void backwardScaled(float[] dy, int dyOff, float s, float[] da, int daOff, float[] db, int dbOff,
+                                      int count) {
+        if (da != null) {
+            Scale.backward(dy, dyOff, s, da, daOff, count);
+        }
+        if (db != null) {
+            Scale.backward(dy, dyOff, s, db, dbOff, count);
         }
     }
 

@@ -19,6 +19,12 @@ import io.sparkdiffusion.tensor.Gemm;
  * {@link #TARGET_COLUMNS} columns. Backward: {@code dW += dY col^T}, {@code dcol = W^T dY}, then col2im adds
  * {@code dcol} into dx; db gets the row sums of dY. A 1x1, stride-1, unpadded convolution uses x as its own col
  * when one image fills a GEMM. All backward outputs accumulate ({@code +=}).
+ *
+ * <p>With the vector engine ({@link ShiftedConv.Engine#VECTOR}) the forward of the other convolutions (1x1,
+ * stride 2) is {@link VectorConv#product} over the same im2col chunk instead of a GEMM: every output column is
+ * summed in its own lane in one fixed order, so an image's output is bit for bit the same whatever other images
+ * share the chunk (a GEMM's rounding depends on its shape, i.e. on the batch). With it every forward kernel of
+ * the U-Net is batch invariant ({@link #batchInvariant()}).
  */
 public final class Conv2d {
     /** Minimum GEMM width (output positions) before images are batched into one product. */
@@ -33,6 +39,14 @@ public final class Conv2d {
      */
     public static String stride1Implementation() {
         return ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR ? "vector:" + VectorConv.LANES + " lanes" : "gemm";
+    }
+
+    /**
+     * True when the forward pass of every convolution gives each image the same bits whatever else is in the
+     * batch: the vector engine is in use (the GEMM engine's rounding depends on the product's shape).
+     */
+    public static boolean batchInvariant() {
+        return ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR;
     }
 
     /** Sizes of one convolution; {@link #ho()} and {@link #wo()} follow the PyTorch formula. */
@@ -82,8 +96,12 @@ public final class Conv2d {
 
     /** Floats of scratch {@link #forward} and {@link #backward} need. */
     public static int scratchSize(Geometry g) {
+        return scratchSize(ShiftedConv.Engine.DEFAULT, g);
+    }
+
+    static int scratchSize(ShiftedConv.Engine engine, Geometry g) {
         if (g.usesShiftedGemm()) {
-            long size = ShiftedConv.scratchSize(g);
+            long size = ShiftedConv.scratchSize(engine, g);
             if (size > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("conv2d scratch too large for " + g);
             }
@@ -91,6 +109,9 @@ public final class Conv2d {
         }
         long cols = (long) g.chunk() * g.ho() * g.wo();
         long size = 2L * g.k() * cols + (long) g.cout() * cols;
+        if (engine == ShiftedConv.Engine.VECTOR) {
+            size = Math.max(size, vectorScratchSize(g));
+        }
         if (size > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("conv2d scratch too large for " + g);
         }
@@ -100,8 +121,18 @@ public final class Conv2d {
     /** y = conv(x, w) + b; y is overwritten. {@code b} may be null (no bias). */
     public static void forward(Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff,
                                float[] y, int yOff, float[] scratch) {
+        forward(ShiftedConv.Engine.DEFAULT, g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+    }
+
+    /** {@link #forward} on a given engine, so tests cover both. */
+    static void forward(ShiftedConv.Engine engine, Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b,
+                        int bOff, float[] y, int yOff, float[] scratch) {
         if (g.usesShiftedGemm()) {
-            ShiftedConv.forward(g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+            ShiftedConv.forward(engine, g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+            return;
+        }
+        if (engine == ShiftedConv.Engine.VECTOR) {
+            forwardVector(g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
             return;
         }
         int k = g.k();
@@ -137,6 +168,55 @@ public final class Conv2d {
                     System.arraycopy(scratch, tmpOff + o * cols + i * hw, y, dst + o * hw, hw);
                 }
                 addBias(b, bOff, y, dst, g.cout(), hw);
+            }
+        }
+    }
+
+    // Vector engine layout for one chunk of B images (cp = cols rounded up to whole VectorConv blocks; the columns
+    // past B*Ho*Wo hold whatever scratch held and only feed output columns that are never read):
+    //   col [K, cp]      im2col of the chunk, images side by side
+    //   out [Cout, cp]   product(a = w, in = col, one tap at shift 0)
+    //   ap               w packed for VectorConv
+    private static int vectorColumns(Geometry g) {
+        return VectorConv.roundUp(g.chunk() * g.ho() * g.wo(), VectorConv.BLOCK);
+    }
+
+    private static long vectorScratchSize(Geometry g) {
+        long cp = vectorColumns(g);
+        return (long) g.k() * cp + (long) g.cout() * cp + VectorConv.packedSize(g.cout(), g.k(), 1);
+    }
+
+    private static final int[] NO_SHIFT = {0};
+
+    private static void forwardVector(Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff,
+                                      float[] y, int yOff, float[] scratch) {
+        int k = g.k();
+        int hw = g.ho() * g.wo();
+        int inImage = g.cin() * g.h() * g.w();
+        int outImage = g.cout() * hw;
+        int chunk = g.chunk();
+        int cp = vectorColumns(g);
+        int outOff = k * cp;
+        int apOff = outOff + g.cout() * cp;
+        VectorConv.pack(g.cout(), k, 1, w, wOff, k, 1, 1, scratch, apOff);
+        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
+            int nb = Math.min(chunk, g.n() - n0);
+            for (int i = 0; i < nb; i++) {
+                im2col(g, x, xOff + (n0 + i) * inImage, scratch, i * hw, cp);
+            }
+            VectorConv.product(g.cout(), k, 1, scratch, apOff, scratch, 0, cp, NO_SHIFT, scratch, outOff, cp,
+                    nb * hw, false);
+            // [Cout, nb, hw] -> [nb, Cout, hw], plus the bias
+            for (int i = 0; i < nb; i++) {
+                int dst = yOff + (n0 + i) * outImage;
+                for (int o = 0; o < g.cout(); o++) {
+                    int src = outOff + o * cp + i * hw;
+                    int to = dst + o * hw;
+                    float bias = b == null ? 0f : b[bOff + o];
+                    for (int p = 0; p < hw; p++) {
+                        y[to + p] = scratch[src + p] + bias;
+                    }
+                }
             }
         }
     }

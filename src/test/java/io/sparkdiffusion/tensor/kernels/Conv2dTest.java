@@ -18,6 +18,8 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class Conv2dTest {
@@ -92,6 +94,54 @@ class Conv2dTest {
         assertGuardedClose(plus(dx0, ref[0]), dxf, FLOAT_TOLERANCE, "dx " + g);
         assertGuardedClose(plus(dw0, ref[1]), dwf, FLOAT_TOLERANCE, "dw " + g);
         assertGuardedClose(plus(db0, ref[2]), dbf, FLOAT_TOLERANCE, "db " + g);
+    }
+
+    /** Both forward engines of the convolutions that do not run as shifted products (1x1, stride 2). */
+    static Stream<Arguments> im2colGeometriesAndEngines() {
+        return fastGeometries().filter(g -> !g.usesShiftedGemm())
+                .flatMap(g -> Stream.of(ShiftedConv.Engine.values()).map(e -> Arguments.of(g, e)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("im2colGeometriesAndEngines")
+    void im2colForwardOfEitherEngineMatchesReference(Conv2d.Geometry g, ShiftedConv.Engine engine) {
+        SplittableRandom rng = new SplittableRandom(14);
+        double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
+        double[] w = floatRounded(randn(rng, g.cout() * g.k()));
+        double[] b = floatRounded(randn(rng, g.cout()));
+        float[] yf = Numerics.guardedFilled(g.n() * g.cout() * g.ho() * g.wo(), Float.NaN);
+        float[] scratch = new float[Conv2d.scratchSize(engine, g)];
+        java.util.Arrays.fill(scratch, Float.NaN);
+        Conv2d.forward(engine, g, guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, yf, GUARD, scratch);
+        assertGuardedClose(Reference.conv2dForward(g, x, w, b), yf, FLOAT_TOLERANCE, "y " + engine + " " + g);
+    }
+
+    /**
+     * The vector engine gives an image the same output bits alone and at any position of a batch, for the network's
+     * downsample (stride 2) and attention / skip (1x1) shapes: each output column is summed in its own lane.
+     */
+    @ParameterizedTest
+    @CsvSource({"32, 28, 32, 3, 2, 1", "64, 14, 64, 3, 2, 1", "64, 7, 192, 1, 1, 0", "96, 14, 64, 1, 1, 0",
+            "64, 28, 32, 1, 1, 0"})
+    void vectorForwardIsBatchInvariant(int cin, int size, int cout, int kernel, int stride, int pad) {
+        int n = 23; // more than one chunk at 7x7 (20 images) and 14x14 (5 images), with a short last chunk
+        Conv2d.Geometry all = new Conv2d.Geometry(n, cin, size, size, cout, kernel, kernel, stride, pad);
+        Conv2d.Geometry one = new Conv2d.Geometry(1, cin, size, size, cout, kernel, kernel, stride, pad);
+        SplittableRandom rng = new SplittableRandom(15);
+        float[] x = guarded(floatRounded(randn(rng, n * cin * size * size)));
+        float[] w = guarded(floatRounded(randn(rng, cout * all.k())));
+        float[] b = guarded(floatRounded(randn(rng, cout)));
+        int outImage = cout * all.ho() * all.wo();
+        float[] yAll = new float[n * outImage];
+        Conv2d.forward(ShiftedConv.Engine.VECTOR, all, x, GUARD, w, GUARD, b, GUARD, yAll, 0,
+                new float[Conv2d.scratchSize(ShiftedConv.Engine.VECTOR, all)]);
+        for (int i = 0; i < n; i++) {
+            float[] yOne = new float[outImage];
+            Conv2d.forward(ShiftedConv.Engine.VECTOR, one, x, GUARD + i * cin * size * size, w, GUARD, b, GUARD,
+                    yOne, 0, new float[Conv2d.scratchSize(ShiftedConv.Engine.VECTOR, one)]);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(
+                    java.util.Arrays.copyOfRange(yAll, i * outImage, (i + 1) * outImage), yOne, "image " + i);
+        }
     }
 
     @Test

@@ -13,7 +13,11 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
 import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -48,7 +52,8 @@ class LinearTest {
         double[] dw0 = floatRounded(randn(rng, w.length));
         double[] db0 = floatRounded(randn(rng, b.length));
         float[] y = guardedFilled(n * out, Float.NaN);
-        Linear.forward(guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, y, GUARD, n, in, out);
+        Linear.forward(guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, y, GUARD, n, in, out,
+                new float[Linear.scratchSize(in, out)]);
         assertGuardedClose(Reference.linearForward(x, w, b, n, in, out), y, FLOAT_TOLERANCE, "y");
         float[] dx = guarded(dx0);
         float[] dw = guarded(dw0);
@@ -60,7 +65,28 @@ class LinearTest {
         assertGuardedClose(plus(dw0, g[1]), dw, FLOAT_TOLERANCE, "dw");
         assertGuardedClose(plus(db0, g[2]), db, FLOAT_TOLERANCE, "db");
         float[] yNoBias = guardedFilled(n * out, Float.NaN);
-        Linear.forward(guarded(x), GUARD, guarded(w), GUARD, null, 0, yNoBias, GUARD, n, in, out);
+        Linear.forward(guarded(x), GUARD, guarded(w), GUARD, null, 0, yNoBias, GUARD, n, in, out,
+                new float[Linear.scratchSize(in, out)]);
         assertGuardedClose(Reference.linearForward(x, w, null, n, in, out), yNoBias, FLOAT_TOLERANCE, "y no bias");
+    }
+
+    /** A row's output has the same bits alone and at any position of a larger batch (sampling relies on it). */
+    @Test
+    void forwardIsBatchInvariant() {
+        int in = 128;
+        int out = 64;
+        int n = 9;
+        SplittableRandom rng = new SplittableRandom(23);
+        float[] x = guarded(floatRounded(randn(rng, n * in)));
+        float[] w = guarded(floatRounded(randn(rng, out * in)));
+        float[] b = guarded(floatRounded(randn(rng, out)));
+        float[] all = new float[n * out];
+        Linear.forward(x, GUARD, w, GUARD, b, GUARD, all, 0, n, in, out, new float[Linear.scratchSize(in, out)]);
+        for (int r = 0; r < n; r++) {
+            float[] one = new float[out];
+            Linear.forward(x, GUARD + r * in, w, GUARD, b, GUARD, one, 0, 1, in, out,
+                    new float[Linear.scratchSize(in, out)]);
+            assertArrayEquals(Arrays.copyOfRange(all, r * out, (r + 1) * out), one, "row " + r);
+        }
     }
 }

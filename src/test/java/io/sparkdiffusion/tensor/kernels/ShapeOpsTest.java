@@ -97,6 +97,22 @@ class ShapeOpsTest {
         float[] dx = guarded(da0);
         Scale.backward(guarded(dy), GUARD, s, dx, GUARD, 17);
         assertGuardedClose(scaledDy, dx, FLOAT_TOLERANCE, "dx of scale");
+
+        // The fused residual join: s (a + b), and s dy into both gradients, by the same closed forms.
+        double[] joined = new double[17];
+        double[] scaledDb = new double[17];
+        for (int i = 0; i < 17; i++) {
+            joined[i] = s * (a[i] + b[i]);
+            scaledDb[i] = db0[i] + s * dy[i];
+        }
+        float[] yj = guardedFilled(17, Float.NaN);
+        Add.forwardScaled(guarded(a), GUARD, guarded(b), GUARD, s, yj, GUARD, 17);
+        assertGuardedClose(joined, yj, FLOAT_TOLERANCE, "s (a + b)");
+        float[] daj = guarded(da0);
+        float[] dbj = guarded(db0);
+        Add.backwardScaled(guarded(dy), GUARD, s, daj, GUARD, dbj, GUARD, 17);
+        assertGuardedClose(scaledDy, daj, FLOAT_TOLERANCE, "da of s (a + b)");
+        assertGuardedClose(scaledDb, dbj, FLOAT_TOLERANCE, "db of s (a + b)");
     }
 
     @Test
