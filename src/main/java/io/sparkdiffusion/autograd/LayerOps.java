@@ -1,7 +1,6 @@
 package io.sparkdiffusion.autograd;
 
-import static io.sparkdiffusion.autograd.Tape.data;
-import static io.sparkdiffusion.autograd.Tape.offset;
+import static io.sparkdiffusion.autograd.Tape.value;
 
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
@@ -29,17 +28,9 @@ final class LayerOps {
         Conv2d.Geometry g = new Conv2d.Geometry(xs.dim(0), xs.dim(1), xs.dim(2), xs.dim(3), ws.dim(0), ws.dim(2),
                 ws.dim(3), stride, padding);
         Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias);
-        Tensor w = weight.value();
-        Conv2d.forward(g, x.value().data(), x.value().offset(), w.data(), w.offset(), data(bias), offset(bias),
-                y.value().data(), y.value().offset(), tape.scratch(Conv2d.scratchSize(g)));
-        tape.record(y, () -> {
-            Tensor dx = tape.gradIfWanted(x);
-            Tensor dw = tape.gradIfWanted(weight);
-            Tensor db = tape.gradIfWanted(bias);
-            Conv2d.backward(g, y.grad.data(), y.grad.offset(), x.value().data(), x.value().offset(), w.data(),
-                    w.offset(), data(dx), offset(dx), data(dw), offset(dw), data(db), offset(db),
-                    tape.scratch(Conv2d.scratchSize(g)));
-        });
+        Conv2d.forward(g, x.value(), weight.value(), value(bias), y.value(), tape.scratch(Conv2d.scratchSize(g)));
+        tape.record(y, () -> Conv2d.backward(g, y.grad, x.value(), weight.value(), tape.gradIfWanted(x),
+                tape.gradIfWanted(weight), tape.gradIfWanted(bias), tape.scratch(Conv2d.scratchSize(g))));
         return y;
     }
 
@@ -50,20 +41,11 @@ final class LayerOps {
         if (bias != null) {
             Checks.exact(tape, bias, Shape.of(ws.dim(0)), "linear bias");
         }
-        int n = xs.dim(0);
-        int in = xs.dim(1);
-        int out = ws.dim(0);
-        Var y = tape.output(Shape.of(n, out), x, weight, bias);
-        Tensor w = weight.value();
-        Linear.forward(x.value().data(), x.value().offset(), w.data(), w.offset(), data(bias), offset(bias),
-                y.value().data(), y.value().offset(), n, in, out, tape.scratch(Linear.scratchSize(in, out)));
-        tape.record(y, () -> {
-            Tensor dx = tape.gradIfWanted(x);
-            Tensor dw = tape.gradIfWanted(weight);
-            Tensor db = tape.gradIfWanted(bias);
-            Linear.backward(y.grad.data(), y.grad.offset(), x.value().data(), x.value().offset(), w.data(),
-                    w.offset(), data(dx), offset(dx), data(dw), offset(dw), data(db), offset(db), n, in, out);
-        });
+        Linear.Geometry g = new Linear.Geometry(xs.dim(0), xs.dim(1), ws.dim(0));
+        Var y = tape.output(Shape.of(g.n(), g.out()), x, weight, bias);
+        Linear.forward(g, x.value(), weight.value(), value(bias), y.value(), tape.scratch(Linear.scratchSize(g)));
+        tape.record(y, () -> Linear.backward(g, y.grad, x.value(), weight.value(), tape.gradIfWanted(x),
+                tape.gradIfWanted(weight), tape.gradIfWanted(bias)));
         return y;
     }
 

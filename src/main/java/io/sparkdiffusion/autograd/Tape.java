@@ -315,12 +315,9 @@ public final class Tape {
         return s;
     }
 
-    static float[] data(Var v) {
-        return v == null ? null : v.value().data();
-    }
-
-    static int offset(Var v) {
-        return v == null ? 0 : v.value().offset();
+    /** The value of an optional input (a bias nobody gave), or null. */
+    static Tensor value(Var v) {
+        return v == null ? null : v.value();
     }
 
     static float[] data(Tensor t) {

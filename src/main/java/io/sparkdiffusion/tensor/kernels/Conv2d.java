@@ -1,6 +1,7 @@
 package io.sparkdiffusion.tensor.kernels;
 
 import io.sparkdiffusion.tensor.Gemm;
+import io.sparkdiffusion.tensor.Tensor;
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch), zero padding, same stride on both axes.
@@ -25,6 +26,9 @@ import io.sparkdiffusion.tensor.Gemm;
  * summed in its own lane in one fixed order, so an image's output is bit for bit the same whatever other images
  * share the chunk (a GEMM's rounding depends on its shape, i.e. on the batch). With it every forward kernel of
  * the U-Net is batch invariant ({@link #batchInvariant()}).
+ *
+ * <p>Every array but the scratch is a {@link Tensor} view (its data from its offset); the shape is a
+ * {@link Geometry}, whose checks also guard {@link ShiftedConv}'s entry points.
  */
 public final class Conv2d {
     /** Minimum GEMM width (output positions) before images are batched into one product. */
@@ -92,6 +96,56 @@ public final class Conv2d {
             int hw = ho() * wo();
             return Math.min(n, Math.max(1, TARGET_COLUMNS / hw));
         }
+
+        /** Throws unless {@code t} (null allowed when {@code optional}) holds at least {@code size} elements. */
+        private void require(Tensor t, long size, String what, boolean optional) {
+            if (t == null ? !optional : t.size() < size) {
+                throw new IllegalArgumentException("conv2d " + what + ": expected " + size + " floats, got "
+                        + (t == null ? "null" : t.size()) + " (" + this + ")");
+            }
+        }
+
+        private String input() {
+            return "a view of [N, Cin, H, W] = [" + n + ", " + cin + ", " + h + ", " + w + "]";
+        }
+
+        private String weight() {
+            return "a view of [Cout, Cin, kh, kw] = [" + cout + ", " + cin + ", " + kh + ", " + kw + "]";
+        }
+
+        private String output() {
+            return "a view of [N, Cout, Ho, Wo] = [" + n + ", " + cout + ", " + ho() + ", " + wo() + "]";
+        }
+
+        private void requireScratch(float[] scratch, long size) {
+            if (scratch.length < size) {
+                throw new IllegalArgumentException("conv2d scratch: expected " + size + " floats (scratchSize), got "
+                        + scratch.length + " (" + this + ")");
+            }
+        }
+
+        /** Throws unless x, w, b (null allowed) and y have this geometry's sizes and scratch holds scratchSize. */
+        void requireForward(Tensor x, Tensor w, Tensor b, Tensor y, float[] scratch, long scratchSize) {
+            long in = (long) n * cin * h * this.w;
+            require(x, in, "x, " + input(), false);
+            require(w, (long) cout * k(), "weight, " + weight(), false);
+            require(b, cout, "bias, a view of [Cout] = [" + cout + "]", true);
+            require(y, (long) n * cout * ho() * wo(), "y, " + output(), false);
+            requireScratch(scratch, scratchSize);
+        }
+
+        /** Throws unless dy, x, w and the wanted gradients (null allowed) have this geometry's sizes. */
+        void requireBackward(Tensor dy, Tensor x, Tensor w, Tensor dx, Tensor dw, Tensor db, float[] scratch,
+                             long scratchSize) {
+            long in = (long) n * cin * h * this.w;
+            require(dy, (long) n * cout * ho() * wo(), "dy, " + output(), false);
+            require(x, in, "x, " + input(), false);
+            require(w, (long) cout * k(), "weight, " + weight(), false);
+            require(dx, in, "dx, " + input(), true);
+            require(dw, (long) cout * k(), "dweight, " + weight(), true);
+            require(db, cout, "dbias, a view of [Cout] = [" + cout + "]", true);
+            requireScratch(scratch, scratchSize);
+        }
     }
 
     /** Floats of scratch {@link #forward} and {@link #backward} need. */
@@ -118,19 +172,28 @@ public final class Conv2d {
         return (int) size;
     }
 
-    /** y = conv(x, w) + b; y is overwritten. {@code b} may be null (no bias). */
-    public static void forward(Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff,
-                               float[] y, int yOff, float[] scratch) {
-        forward(ShiftedConv.Engine.DEFAULT, g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+    /**
+     * y = conv(x, w) + b; y is overwritten. {@code b} may be null (no bias); scratch holds {@link #scratchSize}
+     * floats.
+     */
+    public static void forward(Geometry g, Tensor x, Tensor w, Tensor b, Tensor y, float[] scratch) {
+        forward(ShiftedConv.Engine.DEFAULT, g, x, w, b, y, scratch);
     }
 
     /** {@link #forward} on a given engine, so tests cover both. */
-    static void forward(ShiftedConv.Engine engine, Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b,
-                        int bOff, float[] y, int yOff, float[] scratch) {
+    static void forward(ShiftedConv.Engine engine, Geometry g, Tensor x, Tensor w, Tensor b, Tensor y,
+                        float[] scratch) {
+        g.requireForward(x, w, b, y, scratch, scratchSize(engine, g));
         if (g.usesShiftedGemm()) {
-            ShiftedConv.forward(engine, g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+            ShiftedConv.forward(engine, g, x, w, b, y, scratch);
             return;
         }
+        forward(engine, g, x.data(), x.offset(), w.data(), w.offset(), b == null ? null : b.data(),
+                b == null ? 0 : b.offset(), y.data(), y.offset(), scratch);
+    }
+
+    private static void forward(ShiftedConv.Engine engine, Geometry g, float[] x, int xOff, float[] w, int wOff,
+                                float[] b, int bOff, float[] y, int yOff, float[] scratch) {
         if (engine == ShiftedConv.Engine.VECTOR) {
             forwardVector(g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
             return;
@@ -236,29 +299,43 @@ public final class Conv2d {
 
     /**
      * Accumulates the gradients: {@code dx += dL/dx}, {@code dw += dL/dw}, {@code db += dL/db}; any of dx, dw,
-     * db may be null (not wanted).
+     * db may be null (not wanted); scratch holds {@link #scratchSize} floats.
      */
-    public static void backward(Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] w, int wOff,
-                                float[] dx, int dxOff, float[] dw, int dwOff, float[] db, int dbOff, float[] scratch) {
-        int k = g.k();
-        int hw = g.ho() * g.wo();
-        int inImage = g.cin() * g.h() * g.w();
-        int outImage = g.cout() * hw;
-        int chunk = g.chunk();
+    public static void backward(Geometry g, Tensor dy, Tensor x, Tensor w, Tensor dx, Tensor dw, Tensor db,
+                                float[] scratch) {
+        g.requireBackward(dy, x, w, dx, dw, db, scratch, scratchSize(g));
         if (db != null) {
-            for (int n = 0; n < g.n(); n++) {
-                for (int o = 0; o < g.cout(); o++) {
-                    db[dbOff + o] += Reduce.sum(dy, dyOff + n * outImage + o * hw, hw);
-                }
-            }
+            biasGradient(g, dy.data(), dy.offset(), db.data(), db.offset());
         }
         if (dx == null && dw == null) {
             return;
         }
         if (g.usesShiftedGemm()) {
-            ShiftedConv.backward(g, dy, dyOff, x, xOff, w, wOff, dx, dxOff, dw, dwOff, scratch);
+            ShiftedConv.backward(g, dy, x, w, dx, dw, scratch);
             return;
         }
+        backward(g, dy.data(), dy.offset(), x.data(), x.offset(), w.data(), w.offset(), dx == null ? null : dx.data(),
+                dx == null ? 0 : dx.offset(), dw == null ? null : dw.data(), dw == null ? 0 : dw.offset(), scratch);
+    }
+
+    private static void biasGradient(Geometry g, float[] dy, int dyOff, float[] db, int dbOff) {
+        int hw = g.ho() * g.wo();
+        int outImage = g.cout() * hw;
+        for (int n = 0; n < g.n(); n++) {
+            for (int o = 0; o < g.cout(); o++) {
+                db[dbOff + o] += Reduce.sum(dy, dyOff + n * outImage + o * hw, hw);
+            }
+        }
+    }
+
+    /** The im2col path of {@link #backward} for dx and dw (either may be null, not both). */
+    private static void backward(Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] w, int wOff,
+                                 float[] dx, int dxOff, float[] dw, int dwOff, float[] scratch) {
+        int k = g.k();
+        int hw = g.ho() * g.wo();
+        int inImage = g.cin() * g.h() * g.w();
+        int outImage = g.cout() * hw;
+        int chunk = g.chunk();
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int nb = Math.min(chunk, g.n() - n0);
             int cols = nb * hw;

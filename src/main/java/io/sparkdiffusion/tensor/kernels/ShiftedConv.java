@@ -1,6 +1,7 @@
 package io.sparkdiffusion.tensor.kernels;
 
 import io.sparkdiffusion.tensor.Gemm;
+import io.sparkdiffusion.tensor.Tensor;
 import java.util.Arrays;
 
 /**
@@ -29,6 +30,8 @@ import java.util.Arrays;
  * product(a = w, in = xp, shifts +u*Wp+v), the input gradient is product(a = w transposed, in = dyw, shifts
  * -(u*Wp+v)) into dxp, and the weight gradient is correlate(e = dyw, in = xp). Which {@link Engine} runs them is
  * chosen once; the vector engine's buffers are rounded up to whole blocks (layout beside its methods below).
+ *
+ * <p>The entry points take {@link Tensor} views and a {@link Conv2d.Geometry}, checked as {@link Conv2d}'s are.
  */
 final class ShiftedConv {
     /** The system property that picks the {@link Engine}: {@code auto} (default), {@code vector} or {@code gemm}. */
@@ -96,17 +99,28 @@ final class ShiftedConv {
         return 2 * xp + yw + 2 * w;
     }
 
-    static void forward(Conv2d.Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff,
-                        float[] y, int yOff, float[] scratch) {
-        forward(Engine.DEFAULT, g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+    /** Throws unless g is a stride-1 convolution whose padding is at most kernel size - 1 ({@link #supports}). */
+    private static void requireSupported(Conv2d.Geometry g) {
+        if (g.stride() != 1 || !supports(g)) {
+            throw new IllegalArgumentException("shifted convolution needs stride 1 and padding <= kernel size - 1, got "
+                    + g);
+        }
     }
 
-    static void forward(Engine engine, Conv2d.Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b,
-                        int bOff, float[] y, int yOff, float[] scratch) {
+    /** y = conv(x, w) + b; y is overwritten; b may be null; scratch holds {@link #scratchSize} floats. */
+    static void forward(Conv2d.Geometry g, Tensor x, Tensor w, Tensor b, Tensor y, float[] scratch) {
+        forward(Engine.DEFAULT, g, x, w, b, y, scratch);
+    }
+
+    static void forward(Engine engine, Conv2d.Geometry g, Tensor x, Tensor w, Tensor b, Tensor y, float[] scratch) {
+        requireSupported(g);
+        g.requireForward(x, w, b, y, scratch, scratchSize(engine, g));
+        float[] bd = b == null ? null : b.data();
+        int bOff = b == null ? 0 : b.offset();
         if (engine == Engine.VECTOR) {
-            forwardVector(g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+            forwardVector(g, x.data(), x.offset(), w.data(), w.offset(), bd, bOff, y.data(), y.offset(), scratch);
         } else {
-            forwardGemm(g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+            forwardGemm(g, x.data(), x.offset(), w.data(), w.offset(), bd, bOff, y.data(), y.offset(), scratch);
         }
     }
 
@@ -136,17 +150,25 @@ final class ShiftedConv {
         }
     }
 
-    static void backward(Conv2d.Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] w, int wOff,
-                         float[] dx, int dxOff, float[] dw, int dwOff, float[] scratch) {
-        backward(Engine.DEFAULT, g, dy, dyOff, x, xOff, w, wOff, dx, dxOff, dw, dwOff, scratch);
+    /** Accumulates dx and dw (either may be null); the bias gradient is {@link Conv2d#backward}'s. */
+    static void backward(Conv2d.Geometry g, Tensor dy, Tensor x, Tensor w, Tensor dx, Tensor dw, float[] scratch) {
+        backward(Engine.DEFAULT, g, dy, x, w, dx, dw, scratch);
     }
 
-    static void backward(Engine engine, Conv2d.Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] w,
-                         int wOff, float[] dx, int dxOff, float[] dw, int dwOff, float[] scratch) {
+    static void backward(Engine engine, Conv2d.Geometry g, Tensor dy, Tensor x, Tensor w, Tensor dx, Tensor dw,
+                         float[] scratch) {
+        requireSupported(g);
+        g.requireBackward(dy, x, w, dx, dw, null, scratch, scratchSize(engine, g));
+        float[] dxd = dx == null ? null : dx.data();
+        int dxOff = dx == null ? 0 : dx.offset();
+        float[] dwd = dw == null ? null : dw.data();
+        int dwOff = dw == null ? 0 : dw.offset();
         if (engine == Engine.VECTOR) {
-            backwardVector(g, dy, dyOff, x, xOff, w, wOff, dx, dxOff, dw, dwOff, scratch);
+            backwardVector(g, dy.data(), dy.offset(), x.data(), x.offset(), w.data(), w.offset(), dxd, dxOff, dwd,
+                    dwOff, scratch);
         } else {
-            backwardGemm(g, dy, dyOff, x, xOff, w, wOff, dx, dxOff, dw, dwOff, scratch);
+            backwardGemm(g, dy.data(), dy.offset(), x.data(), x.offset(), w.data(), w.offset(), dxd, dxOff, dwd,
+                    dwOff, scratch);
         }
     }
 

@@ -23,6 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Bounds: product computes whole blocks of {@link #BLOCK} columns (cols rounded up) and correlate whole
  * vectors of {@link #LANES} (cols rounded up); the caller's buffers hold those extra columns, zero where they
  * enter a sum. Java's array bounds checks still guard every access.
+ *
+ * <p>These are the inner kernels, so they stay on arrays and offsets: their callers' entry points
+ * ({@link ShiftedConv}, {@link Conv2d}) take the {@code Tensor} views and check them.
  */
 final class VectorConv {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;

@@ -11,9 +11,13 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.guarded;
 import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
 import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+import static io.sparkdiffusion.tensor.kernels.Numerics.view;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -81,7 +85,7 @@ class Conv2dTest {
         float[] bf = guarded(b);
         float[] yf = Numerics.guardedFilled(dy.length, Float.NaN);
         float[] scratch = new float[Conv2d.scratchSize(g)];
-        Conv2d.forward(g, xf, GUARD, wf, GUARD, bf, GUARD, yf, GUARD, scratch);
+        Conv2d.forward(g, view(xf), view(wf), view(bf), view(yf), scratch);
         assertGuardedClose(Reference.conv2dForward(g, x, w, b), yf, FLOAT_TOLERANCE, "y " + g);
 
         float[] dyf = guarded(dy);
@@ -89,7 +93,7 @@ class Conv2dTest {
         float[] dwf = guarded(dw0);
         float[] dbf = guarded(db0);
         java.util.Arrays.fill(scratch, Float.NaN);
-        Conv2d.backward(g, dyf, GUARD, xf, GUARD, wf, GUARD, dxf, GUARD, dwf, GUARD, dbf, GUARD, scratch);
+        Conv2d.backward(g, view(dyf), view(xf), view(wf), view(dxf), view(dwf), view(dbf), scratch);
         double[][] ref = Reference.conv2dBackward(g, dy, x, w);
         assertGuardedClose(plus(dx0, ref[0]), dxf, FLOAT_TOLERANCE, "dx " + g);
         assertGuardedClose(plus(dw0, ref[1]), dwf, FLOAT_TOLERANCE, "dw " + g);
@@ -112,7 +116,7 @@ class Conv2dTest {
         float[] yf = Numerics.guardedFilled(g.n() * g.cout() * g.ho() * g.wo(), Float.NaN);
         float[] scratch = new float[Conv2d.scratchSize(engine, g)];
         java.util.Arrays.fill(scratch, Float.NaN);
-        Conv2d.forward(engine, g, guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, yf, GUARD, scratch);
+        Conv2d.forward(engine, g, view(guarded(x)), view(guarded(w)), view(guarded(b)), view(yf), scratch);
         assertGuardedClose(Reference.conv2dForward(g, x, w, b), yf, FLOAT_TOLERANCE, "y " + engine + " " + g);
     }
 
@@ -133,12 +137,13 @@ class Conv2dTest {
         float[] b = guarded(floatRounded(randn(rng, cout)));
         int outImage = cout * all.ho() * all.wo();
         float[] yAll = new float[n * outImage];
-        Conv2d.forward(ShiftedConv.Engine.VECTOR, all, x, GUARD, w, GUARD, b, GUARD, yAll, 0,
+        Conv2d.forward(ShiftedConv.Engine.VECTOR, all, view(x), view(w), view(b), new Tensor(yAll, Shape.of(yAll.length)),
                 new float[Conv2d.scratchSize(ShiftedConv.Engine.VECTOR, all)]);
         for (int i = 0; i < n; i++) {
             float[] yOne = new float[outImage];
-            Conv2d.forward(ShiftedConv.Engine.VECTOR, one, x, GUARD + i * cin * size * size, w, GUARD, b, GUARD,
-                    yOne, 0, new float[Conv2d.scratchSize(ShiftedConv.Engine.VECTOR, one)]);
+            Conv2d.forward(ShiftedConv.Engine.VECTOR, one,
+                    new Tensor(x, GUARD + i * cin * size * size, Shape.of(cin * size * size)), view(w), view(b),
+                    new Tensor(yOne, Shape.of(outImage)), new float[Conv2d.scratchSize(ShiftedConv.Engine.VECTOR, one)]);
             org.junit.jupiter.api.Assertions.assertArrayEquals(
                     java.util.Arrays.copyOfRange(yAll, i * outImage, (i + 1) * outImage), yOne, "image " + i);
         }
@@ -153,12 +158,42 @@ class Conv2dTest {
         double[] dy = floatRounded(randn(rng, g.n() * g.cout() * g.ho() * g.wo()));
         float[] scratch = new float[Conv2d.scratchSize(g)];
         float[] yf = Numerics.guardedFilled(dy.length, 0);
-        Conv2d.forward(g, guarded(x), GUARD, guarded(w), GUARD, null, 0, yf, GUARD, scratch);
+        Conv2d.forward(g, view(guarded(x)), view(guarded(w)), null, view(yf), scratch);
         assertGuardedClose(Reference.conv2dForward(g, x, w, null), yf, FLOAT_TOLERANCE, "y without bias");
         float[] dwf = Numerics.guardedFilled(w.length, 0);
-        Conv2d.backward(g, guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, null, 0, dwf, GUARD, null, 0,
-                scratch);
+        Conv2d.backward(g, view(guarded(dy)), view(guarded(x)), view(guarded(w)), null, view(dwf), null, scratch);
         assertGuardedClose(Reference.conv2dBackward(g, dy, x, w)[1], dwf, FLOAT_TOLERANCE, "dw alone");
+    }
+
+    @Test
+    void refusesViewsSmallerThanTheGeometry() {
+        Conv2d.Geometry g = new Conv2d.Geometry(2, 3, 5, 5, 4, 3, 3, 1, 1);
+        Tensor x = new Tensor(new float[150], Shape.of(150));
+        Tensor w = new Tensor(new float[108], Shape.of(108));
+        Tensor y = new Tensor(new float[200], Shape.of(200));
+        float[] scratch = new float[Conv2d.scratchSize(g)];
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2d.forward(g, new Tensor(new float[149], Shape.of(149)), w, null, y, scratch));
+        assertTrue(e.getMessage().contains("x, a view of [N, Cin, H, W] = [2, 3, 5, 5]: expected 150 floats, got 149"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2d.forward(g, x, w, new Tensor(new float[3], Shape.of(3)), y, scratch));
+        assertTrue(e.getMessage().contains("bias, a view of [Cout] = [4]: expected 4 floats, got 3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2d.forward(g, x, w, null, new Tensor(new float[199], Shape.of(199)), scratch));
+        assertTrue(e.getMessage().contains("y, a view of [N, Cout, Ho, Wo] = [2, 4, 5, 5]: expected 200 floats, got 199"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2d.backward(g, y, x, new Tensor(new float[107], Shape.of(107)), null, null, null, scratch));
+        assertTrue(e.getMessage().contains("weight, a view of [Cout, Cin, kh, kw] = [4, 3, 3, 3]: expected 108 floats, "
+                + "got 107"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2d.backward(g, y, x, w, null, new Tensor(new float[100], Shape.of(100)), null, scratch));
+        assertTrue(e.getMessage().contains("dweight, a view of [Cout, Cin, kh, kw] = [4, 3, 3, 3]: expected 108"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Conv2d.forward(g, x, w, null, y, new float[scratch.length - 1]));
+        assertTrue(e.getMessage().contains("scratch: expected " + scratch.length + " floats"), e.getMessage());
     }
 
     @Test

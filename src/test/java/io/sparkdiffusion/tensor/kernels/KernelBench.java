@@ -61,19 +61,19 @@ public final class KernelBench {
             float[] scratch = new float[Conv2d.scratchSize(g)];
             double flops = 2.0 * n * cout * cin * 9 * hw * hw;
             time("conv3x3 fwd " + cin + "->" + cout + " @" + hw, flops,
-                    () -> Conv2d.forward(g, x, 0, w, 0, b, 0, y, 0, scratch));
+                    () -> Conv2d.forward(g, t(x), t(w), t(b), t(y), scratch));
             time("conv3x3 bwd " + cin + "->" + cout + " @" + hw, 2 * flops,
-                    () -> Conv2d.backward(g, y, 0, x, 0, w, 0, dx, 0, dw, 0, db, 0, scratch));
+                    () -> Conv2d.backward(g, t(y), t(x), t(w), t(dx), t(dw), t(db), scratch));
         }
         Conv2d.Geometry down = new Conv2d.Geometry(n, 32, 28, 28, 32, 3, 3, 2, 1);
         float[] xd = rand(n * 32 * 784);
         float[] wd = rand(32 * 288);
         float[] yd = new float[n * 32 * 196];
         float[] sd = new float[Conv2d.scratchSize(down)];
-        time("conv3x3 s2 fwd 32->32 @28", 2.0 * n * 32 * 288 * 196, () -> Conv2d.forward(down, xd, 0, wd, 0, null, 0,
-                yd, 0, sd));
-        time("conv3x3 s2 bwd 32->32 @28", 4.0 * n * 32 * 288 * 196, () -> Conv2d.backward(down, yd, 0, xd, 0, wd, 0,
-                new float[xd.length], 0, new float[wd.length], 0, null, 0, sd));
+        time("conv3x3 s2 fwd 32->32 @28", 2.0 * n * 32 * 288 * 196, () -> Conv2d.forward(down, t(xd), t(wd), null,
+                t(yd), sd));
+        time("conv3x3 s2 bwd 32->32 @28", 4.0 * n * 32 * 288 * 196, () -> Conv2d.backward(down, t(yd), t(xd), t(wd),
+                t(new float[xd.length]), t(new float[wd.length]), null, sd));
         Conv2d.Geometry pw = new Conv2d.Geometry(n, 96, 28, 28, 32, 1, 1, 1, 0);
         float[] xp = rand(n * 96 * 784);
         float[] wp = rand(32 * 96);
@@ -81,10 +81,10 @@ public final class KernelBench {
         float[] sp = new float[Conv2d.scratchSize(pw)];
         float[] dxp = new float[xp.length];
         float[] dwp = new float[wp.length];
-        time("conv1x1 fwd 96->32 @28", 2.0 * n * 32 * 96 * 784, () -> Conv2d.forward(pw, xp, 0, wp, 0, null, 0,
-                yp, 0, sp));
-        time("conv1x1 bwd 96->32 @28", 4.0 * n * 32 * 96 * 784, () -> Conv2d.backward(pw, yp, 0, xp, 0, wp, 0,
-                dxp, 0, dwp, 0, null, 0, sp));
+        time("conv1x1 fwd 96->32 @28", 2.0 * n * 32 * 96 * 784, () -> Conv2d.forward(pw, t(xp), t(wp), null,
+                t(yp), sp));
+        time("conv1x1 bwd 96->32 @28", 4.0 * n * 32 * 96 * 784, () -> Conv2d.backward(pw, t(yp), t(xp), t(wp),
+                t(dxp), t(dwp), null, sp));
 
         int c = 32;
         int hw = 784;
@@ -131,6 +131,11 @@ public final class KernelBench {
         time("attention bwd 64ch @7", 0, () -> Attention.backward(ag, outT, qkvT, probsT, dqkvT, new float[49 * 49]));
     }
 
+    /** All of {@code a} as a flat view. */
+    private static Tensor t(float[] a) {
+        return new Tensor(a, Shape.of(a.length));
+    }
+
     /** Every stride-1 3x3 of unet-small: forward and backward on both shifted-product engines, batch n. */
     private static void engines(int n) {
         int[][] shapes = {{32, 32, 28, 3}, {64, 32, 28, 3}, {96, 32, 28, 3}, {32, 64, 14, 3}, {64, 64, 14, 3},
@@ -150,18 +155,18 @@ public final class KernelBench {
             double flops = 2.0 * n * s[1] * s[0] * k * k * s[2] * s[2];
             String shape = k + "x" + k + " " + s[0] + "->" + s[1] + " @" + s[2];
             if (k == 1) {
-                time("im2col/GEMM fwd " + shape, flops, () -> Conv2d.forward(g, x, 0, w, 0, b, 0, y, 0, scratch));
+                time("im2col/GEMM fwd " + shape, flops, () -> Conv2d.forward(g, t(x), t(w), t(b), t(y), scratch));
                 time("im2col/GEMM bwd " + shape, 2 * flops,
-                        () -> Conv2d.backward(g, y, 0, x, 0, w, 0, dx, 0, dw, 0, null, 0, scratch));
+                        () -> Conv2d.backward(g, t(y), t(x), t(w), t(dx), t(dw), null, scratch));
             }
             for (ShiftedConv.Engine e : ShiftedConv.Engine.values()) {
-                time(e + " fwd " + shape, flops, () -> ShiftedConv.forward(e, g, x, 0, w, 0, b, 0, y, 0, scratch));
+                time(e + " fwd " + shape, flops, () -> ShiftedConv.forward(e, g, t(x), t(w), t(b), t(y), scratch));
                 time(e + " bwd " + shape, 2 * flops,
-                        () -> ShiftedConv.backward(e, g, y, 0, x, 0, w, 0, dx, 0, dw, 0, scratch));
+                        () -> ShiftedConv.backward(e, g, t(y), t(x), t(w), t(dx), t(dw), scratch));
                 time(e + " bwd dx " + shape, flops,
-                        () -> ShiftedConv.backward(e, g, y, 0, x, 0, w, 0, dx, 0, null, 0, scratch));
+                        () -> ShiftedConv.backward(e, g, t(y), t(x), t(w), t(dx), null, scratch));
                 time(e + " bwd dw " + shape, flops,
-                        () -> ShiftedConv.backward(e, g, y, 0, x, 0, w, 0, null, 0, dw, 0, scratch));
+                        () -> ShiftedConv.backward(e, g, t(y), t(x), t(w), null, t(dw), scratch));
             }
         }
     }

@@ -12,9 +12,14 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.guardedFilled;
 import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
 import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+import static io.sparkdiffusion.tensor.kernels.Numerics.view;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -52,21 +57,21 @@ class LinearTest {
         double[] dw0 = floatRounded(randn(rng, w.length));
         double[] db0 = floatRounded(randn(rng, b.length));
         float[] y = guardedFilled(n * out, Float.NaN);
-        Linear.forward(guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, y, GUARD, n, in, out,
-                new float[Linear.scratchSize(in, out)]);
+        Linear.Geometry geo = new Linear.Geometry(n, in, out);
+        Linear.forward(geo, view(guarded(x)), view(guarded(w)), view(guarded(b)), view(y),
+                new float[Linear.scratchSize(geo)]);
         assertGuardedClose(Reference.linearForward(x, w, b, n, in, out), y, FLOAT_TOLERANCE, "y");
         float[] dx = guarded(dx0);
         float[] dw = guarded(dw0);
         float[] db = guarded(db0);
-        Linear.backward(guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, dx, GUARD, dw, GUARD, db, GUARD,
-                n, in, out);
+        Linear.backward(geo, view(guarded(dy)), view(guarded(x)), view(guarded(w)), view(dx), view(dw), view(db));
         double[][] g = Reference.linearBackward(dy, x, w, n, in, out);
         assertGuardedClose(plus(dx0, g[0]), dx, FLOAT_TOLERANCE, "dx");
         assertGuardedClose(plus(dw0, g[1]), dw, FLOAT_TOLERANCE, "dw");
         assertGuardedClose(plus(db0, g[2]), db, FLOAT_TOLERANCE, "db");
         float[] yNoBias = guardedFilled(n * out, Float.NaN);
-        Linear.forward(guarded(x), GUARD, guarded(w), GUARD, null, 0, yNoBias, GUARD, n, in, out,
-                new float[Linear.scratchSize(in, out)]);
+        Linear.forward(geo, view(guarded(x)), view(guarded(w)), null, view(yNoBias),
+                new float[Linear.scratchSize(geo)]);
         assertGuardedClose(Reference.linearForward(x, w, null, n, in, out), yNoBias, FLOAT_TOLERANCE, "y no bias");
     }
 
@@ -81,12 +86,37 @@ class LinearTest {
         float[] w = guarded(floatRounded(randn(rng, out * in)));
         float[] b = guarded(floatRounded(randn(rng, out)));
         float[] all = new float[n * out];
-        Linear.forward(x, GUARD, w, GUARD, b, GUARD, all, 0, n, in, out, new float[Linear.scratchSize(in, out)]);
+        Linear.Geometry batch = new Linear.Geometry(n, in, out);
+        Linear.forward(batch, view(x), view(w), view(b), new Tensor(all, Shape.of(n * out)),
+                new float[Linear.scratchSize(batch)]);
+        Linear.Geometry single = new Linear.Geometry(1, in, out);
         for (int r = 0; r < n; r++) {
             float[] one = new float[out];
-            Linear.forward(x, GUARD + r * in, w, GUARD, b, GUARD, one, 0, 1, in, out,
-                    new float[Linear.scratchSize(in, out)]);
+            Linear.forward(single, new Tensor(x, GUARD + r * in, Shape.of(in)), view(w), view(b),
+                    new Tensor(one, Shape.of(out)), new float[Linear.scratchSize(single)]);
             assertArrayEquals(Arrays.copyOfRange(all, r * out, (r + 1) * out), one, "row " + r);
         }
+    }
+
+    @Test
+    void refusesViewsSmallerThanTheGeometry() {
+        Linear.Geometry geo = new Linear.Geometry(2, 3, 4);
+        Tensor x = new Tensor(new float[6], Shape.of(6));
+        Tensor w = new Tensor(new float[12], Shape.of(12));
+        Tensor y = new Tensor(new float[8], Shape.of(8));
+        float[] scratch = new float[12];
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Linear.forward(geo, x, new Tensor(new float[11], Shape.of(11)), null, y, scratch));
+        assertTrue(e.getMessage().contains("weight, a view of [out, in]: expected 12 floats, got 11"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Linear.forward(geo, x, w, new Tensor(new float[3], Shape.of(3)), y, scratch));
+        assertTrue(e.getMessage().contains("bias, a view of [out]: expected 4 floats, got 3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Linear.forward(geo, x, w, null, y, new float[11]));
+        assertTrue(e.getMessage().contains("scratch: expected 12 floats (in * out), got 11"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Linear.backward(geo, y, x, w, new Tensor(new float[5], Shape.of(5)), null, null));
+        assertTrue(e.getMessage().contains("dx, a view of [N, in]: expected 6 floats, got 5"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Linear.Geometry(2, 0, 4));
+        assertTrue(e.getMessage().contains("got n 2, in 0, out 4"), e.getMessage());
     }
 }

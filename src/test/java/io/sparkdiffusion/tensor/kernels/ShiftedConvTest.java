@@ -7,9 +7,13 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.floatRounded;
 import static io.sparkdiffusion.tensor.kernels.Numerics.guarded;
 import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
+import static io.sparkdiffusion.tensor.kernels.Numerics.view;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkdiffusion.tensor.Shape;
+import io.sparkdiffusion.tensor.Tensor;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -54,14 +58,14 @@ class ShiftedConvTest {
         float[] scratch = new float[(int) ShiftedConv.scratchSize(engine, g)];
         Arrays.fill(scratch, Float.NaN);
         float[] yf = Numerics.guardedFilled(dy.length, Float.NaN);
-        ShiftedConv.forward(engine, g, guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, yf, GUARD, scratch);
+        ShiftedConv.forward(engine, g, view(guarded(x)), view(guarded(w)), view(guarded(b)), view(yf), scratch);
         assertGuardedClose(Reference.conv2dForward(g, x, w, b), yf, FLOAT_TOLERANCE, engine + " y " + g);
 
         Arrays.fill(scratch, Float.NaN);
         float[] dxf = guarded(dx0);
         float[] dwf = guarded(dw0);
-        ShiftedConv.backward(engine, g, guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, dxf, GUARD,
-                dwf, GUARD, scratch);
+        ShiftedConv.backward(engine, g, view(guarded(dy)), view(guarded(x)), view(guarded(w)), view(dxf), view(dwf),
+                scratch);
         double[][] ref = Reference.conv2dBackward(g, dy, x, w);
         assertGuardedClose(plus(dx0, ref[0]), dxf, FLOAT_TOLERANCE, engine + " dx " + g);
         assertGuardedClose(plus(dw0, ref[1]), dwf, FLOAT_TOLERANCE, engine + " dw " + g);
@@ -77,12 +81,12 @@ class ShiftedConvTest {
         double[][] ref = Reference.conv2dBackward(g, dy, x, w);
         float[] scratch = new float[(int) ShiftedConv.scratchSize(engine, g)];
         float[] dxf = Numerics.guardedFilled(x.length, 0);
-        ShiftedConv.backward(engine, g, guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, dxf, GUARD,
-                null, 0, scratch);
+        ShiftedConv.backward(engine, g, view(guarded(dy)), view(guarded(x)), view(guarded(w)), view(dxf), null,
+                scratch);
         assertGuardedClose(ref[0], dxf, FLOAT_TOLERANCE, engine + " dx alone " + g);
         float[] dwf = Numerics.guardedFilled(w.length, 0);
-        ShiftedConv.backward(engine, g, guarded(dy), GUARD, guarded(x), GUARD, guarded(w), GUARD, null, 0,
-                dwf, GUARD, scratch);
+        ShiftedConv.backward(engine, g, view(guarded(dy)), view(guarded(x)), view(guarded(w)), null, view(dwf),
+                scratch);
         assertGuardedClose(ref[1], dwf, FLOAT_TOLERANCE, engine + " dw alone " + g);
     }
 
@@ -100,15 +104,37 @@ class ShiftedConvTest {
         float[] b = guarded(randn(rng, batch.cout()));
         int outImage = batch.cout() * 196;
         float[] y = new float[batch.n() * outImage];
-        ShiftedConv.forward(ShiftedConv.Engine.VECTOR, batch, x, GUARD, w, GUARD, b, GUARD, y, 0,
+        ShiftedConv.forward(ShiftedConv.Engine.VECTOR, batch, view(x), view(w), view(b), new Tensor(y, Shape.of(y.length)),
                 new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, batch)]);
         float[] scratch = new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, single)];
         assertTrue(ShiftedConv.chunk(batch) > 1, "the batch must share chunks for this test to mean anything");
         for (int i = 0; i < batch.n(); i++) {
             float[] alone = new float[outImage];
-            ShiftedConv.forward(ShiftedConv.Engine.VECTOR, single, x, GUARD + i * batch.cin() * 196, w, GUARD, b,
-                    GUARD, alone, 0, scratch);
+            ShiftedConv.forward(ShiftedConv.Engine.VECTOR, single,
+                    new Tensor(x, GUARD + i * batch.cin() * 196, Shape.of(batch.cin() * 196)), view(w), view(b),
+                    new Tensor(alone, Shape.of(outImage)), scratch);
             assertArrayEquals(alone, Arrays.copyOfRange(y, i * outImage, (i + 1) * outImage), "image " + i);
         }
+    }
+
+    @Test
+    void refusesGeometriesItCannotLayOutAndViewsSmallerThanTheGeometry() {
+        Conv2d.Geometry stride2 = new Conv2d.Geometry(1, 1, 6, 6, 1, 3, 3, 2, 1);
+        Tensor x = new Tensor(new float[36], Shape.of(36));
+        Tensor w = new Tensor(new float[9], Shape.of(9));
+        var e = assertThrows(IllegalArgumentException.class, () -> ShiftedConv.forward(stride2, x, w, null,
+                new Tensor(new float[9], Shape.of(9)), new float[1 << 12]));
+        assertTrue(e.getMessage().contains("needs stride 1 and padding <= kernel size - 1"), e.getMessage());
+        Conv2d.Geometry g = new Conv2d.Geometry(1, 1, 6, 6, 1, 3, 3, 1, 1);
+        float[] scratch = new float[(int) ShiftedConv.scratchSize(g)];
+        Tensor y = new Tensor(new float[36], Shape.of(36));
+        e = assertThrows(IllegalArgumentException.class, () -> ShiftedConv.backward(g,
+                new Tensor(new float[35], Shape.of(35)), x, w, null, null, scratch));
+        assertTrue(e.getMessage().contains("dy, a view of [N, Cout, Ho, Wo] = [1, 1, 6, 6]: expected 36 floats, got 35"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ShiftedConv.backward(g, y, x, w,
+                new Tensor(new float[30], Shape.of(30)), null, scratch));
+        assertTrue(e.getMessage().contains("dx, a view of [N, Cin, H, W] = [1, 1, 6, 6]: expected 36 floats, got 30"),
+                e.getMessage());
     }
 }
