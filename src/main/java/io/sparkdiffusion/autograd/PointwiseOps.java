@@ -12,6 +12,7 @@ import io.sparkdiffusion.tensor.kernels.Dropout;
 import io.sparkdiffusion.tensor.kernels.Mse;
 import io.sparkdiffusion.tensor.kernels.Scale;
 import io.sparkdiffusion.tensor.kernels.Silu;
+import io.sparkdiffusion.tensor.kernels.SoftmaxCrossEntropy;
 import io.sparkdiffusion.tensor.kernels.UpsampleNearest2x;
 
 /**
@@ -164,6 +165,26 @@ final class PointwiseOps {
         Mse.Geometry g = new Mse.Geometry(n, m);
         loss.value().set(0, Mse.forward(g, v, target, sampleWeight));
         tape.record(loss, () -> Mse.backward(g, loss.grad.get(0), v, target, sampleWeight, tape.gradIfWanted(y)));
+        return loss;
+    }
+
+    static Var softmaxCrossEntropy(Tape tape, Var logits, int[] labels) {
+        Shape s = Checks.rank(tape, logits, 2, "softmaxCrossEntropy logits", "[N, C]");
+        int n = s.dim(0);
+        int c = s.dim(1);
+        if (labels.length != n) {
+            throw new IllegalArgumentException("softmaxCrossEntropy labels: expected " + n + " (one per row of " + s
+                    + "), got " + labels.length);
+        }
+        Var loss = tape.output(Shape.of(1), logits);
+        float[] p = loss.requiresGrad ? tape.saved(n * c) : null;
+        Tensor z = logits.value();
+        loss.value().set(0, SoftmaxCrossEntropy.forward(z.data(), z.offset(), labels, p, 0, n, c));
+        int[] y = labels.clone();
+        tape.record(loss, () -> {
+            Tensor dz = tape.gradIfWanted(logits);
+            SoftmaxCrossEntropy.backward(loss.grad.get(0), p, 0, y, dz.data(), dz.offset(), n, c);
+        });
         return loss;
     }
 
