@@ -61,24 +61,9 @@ class FeatureCnnTest {
 
     @Test
     void theEngineTrainsItToSeparateThreeSimpleClasses() {
-        // Class 0: a bright left half, 1: a bright right half, 2: a bright centre square; plus noise.
-        SplittableRandom random = new SplittableRandom(5);
         int n = 300;
-        float[] x = new float[n * 64];
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = i % 3;
-            for (int r = 0; r < 8; r++) {
-                for (int c = 0; c < 8; c++) {
-                    boolean on = switch (y[i]) {
-                        case 0 -> c < 4;
-                        case 1 -> c >= 4;
-                        default -> r >= 2 && r < 6 && c >= 2 && c < 6;
-                    };
-                    x[i * 64 + r * 8 + c] = (on ? 0.5f : -0.5f) + (float) (0.3 * random.nextGaussian());
-                }
-            }
-        }
+        float[] x = ThreeShapes.images(n, 5, 0.3, 0, 1, 2);
+        int[] y = ThreeShapes.labels(n, 0, 1, 2);
         TrainingConfig config = new TrainingConfig(32, 10, 3e-3, 0, 0, new Optimizer.Adam(0.9, 0.999, 1e-8), 0, 0,
                 true, 1);
         LocalTrainingLoop.Result result = LocalTrainingLoop.run(new ClassifierObjective(TINY), config,
