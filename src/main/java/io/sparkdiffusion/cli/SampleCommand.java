@@ -80,13 +80,18 @@ public final class SampleCommand implements Command {
 
     /** The sample command's own options plus the sampler Params of {@code flags} (not the network's). */
     public static ConfigSchema schema(DiffusionModel flags) {
+        return new ConfigSchema(KEYS, List.of(flags), fixedParams(flags));
+    }
+
+    /** The Params of {@code flags} that are not command-line keys: column names and the network's. */
+    static Set<String> fixedParams(DiffusionModel flags) {
         Set<String> fixed = new HashSet<>(TrainStages.MANAGED);
         for (Param<?> p : flags.params()) {
             if (flags.isNetworkParam(p)) {
                 fixed.add(p.name()); // the network a model was trained with cannot change
             }
         }
-        return new ConfigSchema(KEYS, List.of(flags), fixed);
+        return fixed;
     }
 
     @Override
@@ -116,17 +121,22 @@ public final class SampleCommand implements Command {
         try {
             DiffusionModel model = DiffusionModel.load(HadoopPaths.resolve(modelPath,
                     spark.sparkContext().hadoopConfiguration()).toString());
-            for (Param<?> p : flags.params()) {
-                if (flags.isSet(p)) {
-                    StageParams.set(model, model.getParam(p.name()), flags.getOrDefault(p));
-                }
-            }
+            applyOverrides(flags, model);
             sample(spark, model, (Integer) values.get("num"), (Long) values.get("seed"), (Integer) values.get("label"),
                     (String) values.get("out"), (Integer) values.get("gridColumns"));
         } finally {
             spark.stop();
         }
         return 0;
+    }
+
+    /** Copies every Param set on {@code flags} (the command line's sampler settings) onto {@code model}. */
+    static void applyOverrides(DiffusionModel flags, DiffusionModel model) {
+        for (Param<?> p : flags.params()) {
+            if (flags.isSet(p)) {
+                StageParams.set(model, model.getParam(p.name()), flags.getOrDefault(p));
+            }
+        }
     }
 
     /** The model's numClasses from its saved metadata (set value, else default). */

@@ -64,7 +64,7 @@ public final class DiffusionEvaluator extends Evaluator implements DefaultParams
                 "the class each image was drawn for (int); empty for unconditional samples (no classAccuracy)");
         keyCol = new Param<>(this, "keyCol",
                 "integer column ordering the images (their seeds): precision and recall use the smallest keys; empty:"
-                        + " the images' positions");
+                        + " a uniform sample of the images by hashed position");
         featureModelPath = new Param<>(this, "featureModelPath",
                 "a saved FeatureNetworkModel (with reference statistics), unless set with setFeatureModel");
         numNeighbors = new IntParam(this, "numNeighbors", "k of the k-NN precision and recall (the paper's 3)",

@@ -18,8 +18,9 @@ import java.util.List;
  * What the metrics need from one pass of a feature network over a set of images, computed in partitions and merged
  * by {@code treeAggregate}: the feature moments (double), the class tally when the images carry the label they were
  * drawn for, and the feature rows of the (at most) {@code maxRows} images with the smallest keys, for the k-NN
- * precision and recall. Keys make the kept rows independent of the partitioning and of the merge order: a sample's
- * key is its seed, an image without one is keyed by its position (partition, row).
+ * precision and recall. Keys make the kept rows independent of the merge order: a sample's key is its seed (samples
+ * are independent draws, so the smallest seeds are a fair sample), an image without one is keyed by a hash of its
+ * position (partition, row), which makes the kept rows a uniform sample whatever order the rows are in.
  */
 final class FeatureSummary implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -133,7 +134,7 @@ final class FeatureSummary implements Serializable {
                     }
                     s.tally.add((int) ((Number) row.get(1)).longValue(), predicted);
                 }
-                keys[n] = keyed ? ((Number) row.get(labelled ? 2 : 1)).longValue() : (partition << 32) | index;
+                keys[n] = keyed ? ((Number) row.get(labelled ? 2 : 1)).longValue() : positionKey(partition, index);
                 System.arraycopy(f, 0, kept, n * f.length, f.length);
                 n++;
                 index++;
@@ -151,6 +152,18 @@ final class FeatureSummary implements Serializable {
         });
         FeatureSummary zero = new FeatureSummary(config.featureDim(), config.numClasses(), labelled, maxRows);
         return parts.treeAggregate(zero, FeatureSummary::merge, FeatureSummary::merge, 2);
+    }
+
+    /**
+     * The key of row {@code index} of {@code partition} when the data has no key column: the position scrambled by
+     * SplitMix64's finalizer, so the kept rows are a uniform sample of the positions. Rows in position order can be
+     * far from a uniform sample: {@code randomSplit}, for one, sorts each partition by the row values.
+     */
+    static long positionKey(long partition, long index) {
+        long z = (partition << 32 | index) + 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     /** A summary holding only the maxRows smallest of the first n unsorted {@code keys}, with their rows. */

@@ -4,6 +4,10 @@ import io.sparkdiffusion.metrics.FeatureMoments;
 import io.sparkdiffusion.metrics.FrechetDistance;
 import io.sparkdiffusion.metrics.QualityReport;
 import io.sparkdiffusion.nn.classifier.ThreeShapes;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.tuning.ParamGridBuilder;
+import org.apache.spark.ml.tuning.TrainValidationSplit;
+import org.apache.spark.ml.tuning.TrainValidationSplitModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -96,6 +100,25 @@ class DiffusionEvaluatorTest extends SparkTestBase {
                 DiffusionEvaluator::load);
         Dataset<Row> samples = TinyFeatures.frame(60, 31, 0.3, 0, 0, 1, 2);
         assertEquals(evaluator().setMetricName("classAccuracy").evaluate(samples), loaded.evaluate(samples), 0.0);
+    }
+
+    @Test
+    void trainValidationSplitPicksTheTrainerSettingWithTheLowestFid() {
+        // A tiny class-conditional U-Net on the three shapes; the validation rows' seeds and labels drive sampling.
+        DiffusionTrainer trainer = new DiffusionTrainer().setInputCol("image").setLabelCol("label").setNumClasses(3)
+                .setImageSize(ThreeShapes.SIZE).setModelChannels(4).setChannelMult(new int[] {1}).setNumResBlocks(1)
+                .setBatchSize(8).setLocalSteps(2).setNumRounds(1);
+        ParamMap[] grid = new ParamGridBuilder().addGrid(trainer.learningRate(), new double[] {1e-3, 1e-2}).build();
+        DiffusionEvaluator evaluator = evaluator().setInputCol("sample").setMetricName("fid");
+        TrainValidationSplitModel tvs = new TrainValidationSplit().setEstimator(trainer).setEstimatorParamMaps(grid)
+                .setEvaluator(evaluator).setTrainRatio(0.75).setSeed(3)
+                .fit(TinyFeatures.frame(120, 51, 0.3, 0, 0, 1, 2));
+        double[] fids = tvs.validationMetrics();
+        assertEquals(2, fids.length);
+        assertTrue(Double.isFinite(fids[0]) && Double.isFinite(fids[1]), java.util.Arrays.toString(fids));
+        int best = fids[0] <= fids[1] ? 0 : 1;
+        DiffusionModel chosen = (DiffusionModel) tvs.bestModel();
+        assertEquals(grid[best].apply(trainer.learningRate()), chosen.parent().getOrDefault(trainer.learningRate()));
     }
 
     @Test
