@@ -1,6 +1,5 @@
 package io.sparkdiffusion.cli;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkdiffusion.io.HadoopPaths;
 import io.sparkdiffusion.metrics.QualityReport;
@@ -84,13 +83,7 @@ public final class EvaluateCommand implements Command {
         args.required("model", name());
         args.required("features", name());
         DiffusionModel flags = new DiffusionModel("flags");
-        Map<String, Object> values = schema(flags).bind(JsonNodeFactory.instance.objectNode(), "command line",
-                args.options());
-        try {
-            flags.samplerSettings();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("sampler settings: " + e.getMessage(), e);
-        }
+        Map<String, Object> values = SampleCommand.bindSamplerOptions(schema(flags), flags, args);
         String modelPath = (String) values.get("model");
         String featuresPath = (String) values.get("features");
         requireClass(modelPath, DiffusionModel.class, "--model");

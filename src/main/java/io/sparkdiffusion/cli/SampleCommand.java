@@ -103,13 +103,7 @@ public final class SampleCommand implements Command {
             args.required(required, name());
         }
         DiffusionModel flags = new DiffusionModel("flags");
-        Map<String, Object> values = schema(flags).bind(JsonNodeFactory.instance.objectNode(), "command line",
-                args.options());
-        try {
-            flags.samplerSettings();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("sampler settings: " + e.getMessage(), e);
-        }
+        Map<String, Object> values = bindSamplerOptions(schema(flags), flags, args);
         String modelPath = (String) values.get("model");
         ObjectNode metadata = InfoCommand.readMetadata(modelPath, ClusterSettings.hadoopConfiguration());
         String cls = metadata.path("class").asText();
@@ -128,6 +122,20 @@ public final class SampleCommand implements Command {
             spark.stop();
         }
         return 0;
+    }
+
+    /**
+     * Binds the command line's options against {@code schema}, whose stage is {@code flags} (the sampler options
+     * land on it), and checks the sampler settings they make; returns the command's own option values.
+     */
+    static Map<String, Object> bindSamplerOptions(ConfigSchema schema, DiffusionModel flags, Args args) {
+        Map<String, Object> values = schema.bind(JsonNodeFactory.instance.objectNode(), "command line", args.options());
+        try {
+            flags.samplerSettings();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("sampler settings: " + e.getMessage(), e);
+        }
+        return values;
     }
 
     /** Copies every Param set on {@code flags} (the command line's sampler settings) onto {@code model}. */

@@ -5,7 +5,6 @@ import io.sparkdiffusion.nn.classifier.FeatureCnnConfig;
 import io.sparkdiffusion.io.HadoopBlobStore;
 import io.sparkdiffusion.io.WeightsFormat;
 import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
@@ -15,7 +14,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
@@ -84,27 +82,18 @@ final class FeatureModelPersistence {
     static final class Reader extends MLReader<FeatureNetworkModel> {
         @Override
         public FeatureNetworkModel load(String path) {
-            DefaultParamsReader.Metadata metadata;
-            try {
-                metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(),
-                        FeatureNetworkModel.class.getName());
-            } catch (Exception e) { // Spark rethrows Jackson's checked parse errors unchecked
-                throw new IllegalArgumentException("cannot load a FeatureNetworkModel from " + path + ": its metadata ("
-                        + path + "/metadata) is missing, unreadable or of another class: " + e.getMessage(), e);
-            }
+            DefaultParamsReader.Metadata metadata = ModelPersistence.loadMetadata(path, sparkSession(),
+                    FeatureNetworkModel.class);
             HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
             try {
-                Properties p = new Properties();
-                try (InputStream in = data.open("network.properties")) {
-                    p.load(in);
-                }
+                Properties p = ModelPersistence.readProperties(data, "network.properties");
                 int version = Integer.parseInt(p.getProperty("formatVersion", "-1"));
                 if (version < 1 || version > FORMAT_VERSION) {
                     throw new IOException(path + "/data/network.properties has format version " + version
                             + "; this build reads version 1.." + FORMAT_VERSION);
                 }
-                FeatureCnnConfig config = new FeatureCnnConfig(intProp(p, "imgChannels"), intProp(p, "imgResolution"),
-                        intProp(p, "channels"), intProp(p, "featureDim"), intProp(p, "numClasses"));
+                FeatureCnnConfig config = new FeatureCnnConfig(ModelPersistence.intProp(p, "imgChannels"), ModelPersistence.intProp(p, "imgResolution"),
+                        ModelPersistence.intProp(p, "channels"), ModelPersistence.intProp(p, "featureDim"), ModelPersistence.intProp(p, "numClasses"));
                 Map<String, float[]> arrays = WeightsFormat.read(data);
                 float[] weights = arrays.get("weights");
                 if (weights == null) {
@@ -139,13 +128,5 @@ final class FeatureModelPersistence {
             a[i] = ((Number) list.get(i)).doubleValue();
         }
         return a;
-    }
-
-    private static int intProp(Properties p, String key) throws IOException {
-        String v = p.getProperty(key);
-        if (v == null) {
-            throw new IOException("network.properties lacks '" + key + "'");
-        }
-        return Integer.parseInt(v.strip());
     }
 }

@@ -36,7 +36,7 @@ import java.util.Arrays;
  * <p>Unlabelled data has no classifier to train: the fit refuses it. Use a feature network trained on labelled
  * images of the same domain (see docs/quality-metrics.md for why a random network is no substitute).
  */
-public final class FeatureNetwork extends Estimator<FeatureNetworkModel> implements DefaultParamsWritable {
+public final class FeatureNetwork extends Estimator<FeatureNetworkModel> implements HasFeatureParams, DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
 
     private final String uid;
@@ -83,12 +83,11 @@ public final class FeatureNetwork extends Estimator<FeatureNetworkModel> impleme
         return uid;
     }
 
-    public Param<String> inputCol() { return net.inputCol; }
-    public IntParam imageChannels() { return net.imageChannels; }
-    public IntParam imageSize() { return net.imageSize; }
-    public IntParam numClasses() { return net.numClasses; }
-    public IntParam channels() { return net.channels; }
-    public IntParam featureDim() { return net.featureDim; }
+    @Override
+    public FeatureParams featureParams() {
+        return net;
+    }
+
     public Param<String> labelCol() { return labelCol; }
     public IntParam batchSize() { return batchSize; }
     public IntParam localSteps() { return localSteps; }
@@ -97,12 +96,6 @@ public final class FeatureNetwork extends Estimator<FeatureNetworkModel> impleme
     public LongParam seed() { return seed; }
     public IntParam numReferenceFeatures() { return numReferenceFeatures; }
 
-    public String getInputCol() { return $(net.inputCol); }
-    public int getImageChannels() { return (Integer) $(net.imageChannels); }
-    public int getImageSize() { return (Integer) $(net.imageSize); }
-    public int getNumClasses() { return (Integer) $(net.numClasses); }
-    public int getChannels() { return (Integer) $(net.channels); }
-    public int getFeatureDim() { return (Integer) $(net.featureDim); }
     public String getLabelCol() { return $(labelCol); }
     public int getBatchSize() { return (Integer) $(batchSize); }
     public int getLocalSteps() { return (Integer) $(localSteps); }
@@ -111,12 +104,12 @@ public final class FeatureNetwork extends Estimator<FeatureNetworkModel> impleme
     public long getSeed() { return (Long) $(seed); }
     public int getNumReferenceFeatures() { return (Integer) $(numReferenceFeatures); }
 
-    public FeatureNetwork setInputCol(String v) { set(net.inputCol, v); return this; }
-    public FeatureNetwork setImageChannels(int v) { set(net.imageChannels, v); return this; }
-    public FeatureNetwork setImageSize(int v) { set(net.imageSize, v); return this; }
-    public FeatureNetwork setNumClasses(int v) { set(net.numClasses, v); return this; }
-    public FeatureNetwork setChannels(int v) { set(net.channels, v); return this; }
-    public FeatureNetwork setFeatureDim(int v) { set(net.featureDim, v); return this; }
+    public FeatureNetwork setInputCol(String v) { set(featureParams().inputCol, v); return this; }
+    public FeatureNetwork setImageChannels(int v) { set(featureParams().imageChannels, v); return this; }
+    public FeatureNetwork setImageSize(int v) { set(featureParams().imageSize, v); return this; }
+    public FeatureNetwork setNumClasses(int v) { set(featureParams().numClasses, v); return this; }
+    public FeatureNetwork setChannels(int v) { set(featureParams().channels, v); return this; }
+    public FeatureNetwork setFeatureDim(int v) { set(featureParams().featureDim, v); return this; }
     public FeatureNetwork setLabelCol(String v) { set(labelCol, v); return this; }
     public FeatureNetwork setBatchSize(int v) { set(batchSize, v); return this; }
     public FeatureNetwork setLocalSteps(int v) { set(localSteps, v); return this; }
@@ -133,7 +126,7 @@ public final class FeatureNetwork extends Estimator<FeatureNetworkModel> impleme
 
     /** The network these settings describe, validated. */
     public FeatureCnnConfig featureCnnConfig() {
-        return net.config(this);
+        return describedFeatureCnn();
     }
 
     /** The training settings: Adam (0.9, 0.999, 1e-8) at a constant rate, no clipping; the EMA is the weights. */

@@ -32,7 +32,7 @@ import java.util.List;
  * Saved as Spark's {@code metadata/} plus {@code data/} (weights, reference features, network.properties, and the
  * reference moments as Parquet).
  */
-public final class FeatureNetworkModel extends Model<FeatureNetworkModel> implements MLWritable {
+public final class FeatureNetworkModel extends Model<FeatureNetworkModel> implements HasFeatureParams, MLWritable {
     private static final long serialVersionUID = 1L;
 
     private final String uid;
@@ -68,25 +68,18 @@ public final class FeatureNetworkModel extends Model<FeatureNetworkModel> implem
         return uid;
     }
 
-    public Param<String> inputCol() { return net.inputCol; }
-    public IntParam imageChannels() { return net.imageChannels; }
-    public IntParam imageSize() { return net.imageSize; }
-    public IntParam numClasses() { return net.numClasses; }
-    public IntParam channels() { return net.channels; }
-    public IntParam featureDim() { return net.featureDim; }
+    @Override
+    public FeatureParams featureParams() {
+        return net;
+    }
+
     public Param<String> featuresCol() { return featuresCol; }
     public Param<String> predictionCol() { return predictionCol; }
 
-    public String getInputCol() { return $(net.inputCol); }
-    public int getImageChannels() { return (Integer) $(net.imageChannels); }
-    public int getImageSize() { return (Integer) $(net.imageSize); }
-    public int getNumClasses() { return (Integer) $(net.numClasses); }
-    public int getChannels() { return (Integer) $(net.channels); }
-    public int getFeatureDim() { return (Integer) $(net.featureDim); }
     public String getFeaturesCol() { return $(featuresCol); }
     public String getPredictionCol() { return $(predictionCol); }
 
-    public FeatureNetworkModel setInputCol(String v) { set(net.inputCol, v); return this; }
+    public FeatureNetworkModel setInputCol(String v) { set(featureParams().inputCol, v); return this; }
     public FeatureNetworkModel setFeaturesCol(String v) { set(featuresCol, v); return this; }
     public FeatureNetworkModel setPredictionCol(String v) { set(predictionCol, v); return this; }
 

@@ -1,15 +1,14 @@
 package io.sparkdiffusion.spark;
 
-import io.sparkdiffusion.nn.classifier.FeatureCnnConfig;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.Params;
 
 /**
- * The Params that describe a feature network and its input, shared by {@link FeatureNetwork} and
- * {@link FeatureNetworkModel} (each exposes them through its own public methods, as Spark's reflection needs).
+ * The Param objects of {@link HasFeatureParams}, created by each stage in its constructor (a Param's parent is the
+ * stage's uid).
  */
-final class FeatureParams {
+public final class FeatureParams {
     final Param<String> inputCol;
     final IntParam imageChannels;
     final IntParam imageSize;
@@ -37,12 +36,5 @@ final class FeatureParams {
         s.setDefault(numClasses, 10);
         s.setDefault(channels, 16);
         s.setDefault(featureDim, 64);
-    }
-
-    /** The network the Params describe, validated. */
-    FeatureCnnConfig config(Params p) {
-        return new FeatureCnnConfig((Integer) p.getOrDefault(imageChannels), (Integer) p.getOrDefault(imageSize),
-                (Integer) p.getOrDefault(channels), (Integer) p.getOrDefault(featureDim),
-                (Integer) p.getOrDefault(numClasses));
     }
 }
