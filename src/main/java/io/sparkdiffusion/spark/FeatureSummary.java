@@ -2,6 +2,7 @@ package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.metrics.ClassTally;
 import io.sparkdiffusion.metrics.FeatureMoments;
+import io.sparkdiffusion.nn.classifier.FeatureCnnConfig;
 import io.sparkdiffusion.nn.classifier.FeatureExtractor;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -10,6 +11,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -90,12 +92,12 @@ final class FeatureSummary implements Serializable {
      * One pass of the feature network over {@code imageCol} of {@code data}.
      *
      * @param labelCol the label column (the class each image was drawn for), or null for none
-     * @param keyCol   the key column (e.g. the seed), or null to key by position
+     * @param keyCol   the key column (e.g. the seed), or null to key by hashed position ({@link #positionKey})
      */
     static FeatureSummary compute(Dataset<Row> data, String imageCol, String labelCol, String keyCol,
-                                  Broadcast<float[]> weights, io.sparkdiffusion.nn.classifier.FeatureCnnConfig config,
+                                  Broadcast<float[]> weights, FeatureCnnConfig config,
                                   int maxRows) {
-        List<String> cols = new java.util.ArrayList<>(List.of(imageCol));
+        List<String> cols = new ArrayList<>(List.of(imageCol));
         if (labelCol != null) {
             cols.add(labelCol);
         }
