@@ -121,10 +121,19 @@ public final class InfoCommand implements Command {
                 : accuracy.strip());
         out.println();
         out.println("settings (* set explicitly, the rest are defaults):");
-        JsonNode set = metadata.path("paramMap");
+        printSettings(metadata.path("paramMap"), effective(metadata), out);
+    }
+
+    /** Every Param's effective value: the saved default, overridden by the value set explicitly. */
+    private static Map<String, JsonNode> effective(ObjectNode metadata) {
         Map<String, JsonNode> effective = new TreeMap<>();
         metadata.path("defaultParamMap").fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
-        set.fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        metadata.path("paramMap").fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        return effective;
+    }
+
+    /** One line per setting, {@code *} marking those in {@code set}. */
+    private static void printSettings(JsonNode set, Map<String, JsonNode> effective, PrintStream out) {
         effective.forEach((k, v) -> out.printf(Locale.ROOT, "  %s %-22s %s%n", set.has(k) ? "*" : " ", k, text(v)));
     }
 
@@ -169,10 +178,7 @@ public final class InfoCommand implements Command {
      */
     static void print(ObjectNode metadata, Properties network, String manifest, String metrics, PrintStream out) {
         JsonNode set = metadata.path("paramMap");
-        JsonNode defaults = metadata.path("defaultParamMap");
-        Map<String, JsonNode> effective = new TreeMap<>();
-        defaults.fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
-        set.fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        Map<String, JsonNode> effective = effective(metadata);
         String cls = metadata.path("class").asText("?");
         String saved = metadata.has("timestamp")
                 ? ", saved " + java.time.Instant.ofEpochMilli(metadata.get("timestamp").asLong()) : "";
@@ -205,7 +211,7 @@ public final class InfoCommand implements Command {
         }
         out.println();
         out.println("settings (* set explicitly, the rest are defaults; sample's flags override sampler settings):");
-        effective.forEach((k, v) -> out.printf(Locale.ROOT, "  %s %-22s %s%n", set.has(k) ? "*" : " ", k, text(v)));
+        printSettings(set, effective, out);
     }
 
     private static String imagesSeen(String metrics) {
