@@ -19,8 +19,10 @@ import java.util.SplittableRandom;
  * ({@code rho} = 7, {@link TimeGrid#EDM}'s spacing). {@code tr dD/dx} is the Skilling-Hutchinson estimate
  * {@code eps^T (dD/dx) eps} with one Rademacher {@code eps} per row drawn from the row's seed and kept for the whole
  * path (as score_sde), or, with {@code probes = 0}, the exact trace over the {@code dim} basis vectors (for tests and
- * small dims). Jacobian-vector products are central differences of the denoiser with step {@code fdStep * sigma}
- * (the denoiser is a black box here); their error is {@code O(fdStep^2)}. The Hutchinson estimate is unbiased, so
+ * small dims). The quadratic forms {@code v^T (dD/dx) v} come from the denoiser itself when it is a
+ * {@link DenoiserJacobian} (the U-Net: one backward pass, exact up to float32), else from central differences with
+ * step {@code fdStep * sigma}, whose error is {@code O(fdStep^2)}: fine for a double-precision denoiser, drowned in
+ * rounding for a float32 one at small sigma. The Hutchinson estimate is unbiased, so
  * its error on a mean over rows is the standard error of the per-row values.
  */
 public final class Likelihood {
@@ -160,9 +162,17 @@ public final class Likelihood {
         }
     }
 
-    /** Per row: v^T (dD/dx) v by central differences along v (rows of {@code v}, {@code [n, dim]}). */
+    /**
+     * Per row: v^T (dD/dx) v, from the denoiser when it is a {@link DenoiserJacobian}, else by central differences
+     * along v (rows of {@code v}, {@code [n, dim]}).
+     */
     private double[] directional(Denoiser d, double[] x, int[] labels, double[] sig, int n, int dim, double[] v,
                                  double sigma) {
+        if (d instanceof DenoiserJacobian j) {
+            double[] out = new double[n];
+            j.jacobianQuadraticForm(x, sig, labels, n, dim, v, out);
+            return out;
+        }
         double step = fdStep * sigma;
         double[] plus = new double[n * dim];
         double[] minus = new double[n * dim];
