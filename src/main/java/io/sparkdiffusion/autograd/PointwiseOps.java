@@ -170,21 +170,12 @@ final class PointwiseOps {
 
     static Var softmaxCrossEntropy(Tape tape, Var logits, int[] labels) {
         Shape s = Checks.rank(tape, logits, 2, "softmaxCrossEntropy logits", "[N, C]");
-        int n = s.dim(0);
-        int c = s.dim(1);
-        if (labels.length != n) {
-            throw new IllegalArgumentException("softmaxCrossEntropy labels: expected " + n + " (one per row of " + s
-                    + "), got " + labels.length);
-        }
+        SoftmaxCrossEntropy.Geometry g = new SoftmaxCrossEntropy.Geometry(s.dim(0), s.dim(1));
         Var loss = tape.output(Shape.of(1), logits);
-        float[] p = loss.requiresGrad ? tape.saved(n * c) : null;
-        Tensor z = logits.value();
-        loss.value().set(0, SoftmaxCrossEntropy.forward(z.data(), z.offset(), labels, p, 0, n, c));
+        Tensor p = loss.requiresGrad ? new Tensor(tape.saved(s.size()), 0, s) : null;
         int[] y = labels.clone();
-        tape.record(loss, () -> {
-            Tensor dz = tape.gradIfWanted(logits);
-            SoftmaxCrossEntropy.backward(loss.grad.get(0), p, 0, y, dz.data(), dz.offset(), n, c);
-        });
+        loss.value().set(0, SoftmaxCrossEntropy.forward(g, logits.value(), y, p));
+        tape.record(loss, () -> SoftmaxCrossEntropy.backward(g, loss.grad.get(0), p, y, tape.gradIfWanted(logits)));
         return loss;
     }
 
