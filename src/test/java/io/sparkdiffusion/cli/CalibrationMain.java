@@ -27,8 +27,7 @@ import java.util.function.BiFunction;
  * strength, with half the classes dropped, and against pure Gaussian-noise images.
  *
  * <pre>
- *   java -cp target/classes:target/test-classes:$(cat target/classpath.txt) [jdk17 opens] \
- *       io.sparkdiffusion.cli.CalibrationMain conf/features-fashion-mnist.json runs/features-fashion-mnist/model
+ *   ./probe.sh calibration conf/features-fashion-mnist.json runs/features-fashion-mnist/model
  * </pre>
  */
 public final class CalibrationMain {

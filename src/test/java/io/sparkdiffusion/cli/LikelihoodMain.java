@@ -18,8 +18,7 @@ import java.util.SplittableRandom;
  * Rademacher probe per image), conditional on each image's label and unconditional. Runs on the driver thread.
  *
  * <pre>
- *   java -cp target/classes:target/test-classes:$(cat target/classpath.txt) [jdk17 opens] \
- *       io.sparkdiffusion.cli.LikelihoodMain MODEL_DIR [n=16] [steps=200]
+ *   ./probe.sh likelihood MODEL_DIR [n=16] [steps=100]
  * </pre>
  */
 public final class LikelihoodMain {
@@ -29,7 +28,7 @@ public final class LikelihoodMain {
     public static void main(String[] args) throws Exception {
         String modelPath = args[0];
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 16;
-        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 200;
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 100;
         SparkSession spark = SparkSession.builder().master("local[1]").appName("likelihood")
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
