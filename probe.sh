@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs one of the test-side measurement probes (speed and memory; not unit tests, not part of the jar):
+# Runs one of the test-side measurement probes (speed, memory, sample quality; not unit tests, not part of the jar):
 #   ./probe.sh kernels [engines [BATCH]]                        thread CPU time per kernel call at unet-small's shapes
 #   ./probe.sh unet [BATCH=64] [STEPS=10] [inference]            unet-small forward + backward on the tape, per-op profile
 #   ./probe.sh throughput [MASTER=local[2]] [ROUNDS=4] [LOCAL_STEPS=20] [BATCH=32] [SAMPLES=0]
 #                                                                DiffusionTrainer images/s and per-round time split
 #   ./probe.sh soak [ROUNDS=200] [LOCAL_STEPS=10] [BATCH=16]     heap and broadcast blocks over many rounds (quick config)
+#   ./probe.sh calibration FEATURES_CONF FEATURES_MODEL          FID, precision, recall of held-out images, degraded
+#   ./probe.sh likelihood MODEL [N=16] [STEPS=100]               bits/dim of a saved model on the last N bundled images
 # Each name is a class with a main() under src/test (package-private access to the code it measures):
-# tensor.kernels.KernelBench, autograd.UNetBench, spark.TrainingThroughput, spark.MemorySoakMain.
+# tensor.kernels.KernelBench, autograd.UNetBench, spark.TrainingThroughput, spark.MemorySoakMain,
+# cli.CalibrationMain, cli.LikelihoodMain.
 # Builds the test classes (offline Maven) and the test classpath when stale; heap: JAVA_OPTS (default -Xmx2g).
 # Spark probes bind to 127.0.0.1. The engine benchmark of the jar is ./submit.sh bench, not this.
 set -euo pipefail
@@ -19,8 +22,10 @@ case "${1:-}" in
   unet) CLASS=io.sparkdiffusion.autograd.UNetBench ;;
   throughput) CLASS=io.sparkdiffusion.spark.TrainingThroughput ;;
   soak) CLASS=io.sparkdiffusion.spark.MemorySoakMain ;;
-  *) sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-     die "expected one of kernels, unet, throughput, soak as the first argument, got '${1:-}'" ;;
+  calibration) CLASS=io.sparkdiffusion.cli.CalibrationMain ;;
+  likelihood) CLASS=io.sparkdiffusion.cli.LikelihoodMain ;;
+  *) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+     die "expected one of kernels, unet, throughput, soak, calibration, likelihood as the first argument, got '${1:-}'" ;;
 esac
 shift
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs a spark-diffusion command: ./submit.sh [--master URL] [--jar PATH] <train|sample|info|bench> [args]
-# (--help on each), or manages a one-machine Spark cluster: ./submit.sh cluster start|stop|status (bin/cluster.sh).
+# Runs a spark-diffusion command: ./submit.sh [--master URL] [--jar PATH] <train|sample|info|bench|features|evaluate>
+# [args] (--help on each), or manages a one-machine Spark cluster: ./submit.sh cluster start|stop|status (bin/cluster.sh).
 #
 #  - Without --master: builds target/spark-diffusion_2.13-<version>.jar when missing or older than src/ or
 #    pom.xml, then runs the command on an embedded Spark (local[*]) in one JVM, with Spark's jars from ~/.m2.

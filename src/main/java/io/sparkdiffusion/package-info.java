@@ -10,14 +10,16 @@
  *   autograd   tensor
  *   nn         autograd tensor
  *   diffusion  -
+ *   metrics    -
  *   io         tensor
  *   model      nn autograd tensor diffusion
  *   train      model nn autograd tensor diffusion io
- *   spark      train model nn autograd tensor diffusion io
- *   cli        spark train model nn autograd tensor diffusion io
+ *   spark      train model nn autograd tensor diffusion io metrics
+ *   cli        spark train model nn autograd tensor diffusion io metrics
  * </pre>
  * So {@code tensor <- autograd <- nn}; {@code diffusion} stands alone on plain arrays (the math reads and tests
- * without the engine); {@code model} wraps the network as a {@code diffusion.Denoiser}; {@code io} holds the file
+ * without the engine), and so does {@code metrics} (sample-quality math: feature moments, Fréchet distance,
+ * precision/recall); {@code model} wraps the network as a {@code diffusion.Denoiser}; {@code io} holds the file
  * formats, below {@code train}; then {@code train <- spark <- cli}.
  */
 package io.sparkdiffusion;

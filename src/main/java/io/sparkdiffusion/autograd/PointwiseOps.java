@@ -12,6 +12,7 @@ import io.sparkdiffusion.tensor.kernels.Dropout;
 import io.sparkdiffusion.tensor.kernels.Mse;
 import io.sparkdiffusion.tensor.kernels.Scale;
 import io.sparkdiffusion.tensor.kernels.Silu;
+import io.sparkdiffusion.tensor.kernels.SoftmaxCrossEntropy;
 import io.sparkdiffusion.tensor.kernels.UpsampleNearest2x;
 
 /**
@@ -164,6 +165,17 @@ final class PointwiseOps {
         Mse.Geometry g = new Mse.Geometry(n, m);
         loss.value().set(0, Mse.forward(g, v, target, sampleWeight));
         tape.record(loss, () -> Mse.backward(g, loss.grad.get(0), v, target, sampleWeight, tape.gradIfWanted(y)));
+        return loss;
+    }
+
+    static Var softmaxCrossEntropy(Tape tape, Var logits, int[] labels) {
+        Shape s = Checks.rank(tape, logits, 2, "softmaxCrossEntropy logits", "[N, C]");
+        SoftmaxCrossEntropy.Geometry g = new SoftmaxCrossEntropy.Geometry(s.dim(0), s.dim(1));
+        Var loss = tape.output(Shape.of(1), logits);
+        Tensor p = loss.requiresGrad ? new Tensor(tape.saved(s.size()), 0, s) : null;
+        int[] y = labels.clone();
+        loss.value().set(0, SoftmaxCrossEntropy.forward(g, logits.value(), y, p));
+        tape.record(loss, () -> SoftmaxCrossEntropy.backward(g, loss.grad.get(0), p, y, tape.gradIfWanted(logits)));
         return loss;
     }
 

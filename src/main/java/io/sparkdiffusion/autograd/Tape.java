@@ -171,6 +171,14 @@ public final class Tape {
         return PointwiseOps.mse(this, y, target, sampleWeight);
     }
 
+    /**
+     * Mean softmax cross-entropy of logits [N, C] against {@code labels} [N] in [0, C), as F.cross_entropy;
+     * returns shape [1].
+     */
+    public Var softmaxCrossEntropy(Var logits, int[] labels) {
+        return PointwiseOps.softmaxCrossEntropy(this, logits, labels);
+    }
+
     /** The same values under another shape of equal size (no copy of the value). */
     public Var reshape(Var x, Shape shape) {
         return PointwiseOps.reshape(this, x, shape);

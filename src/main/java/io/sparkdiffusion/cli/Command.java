@@ -1,7 +1,8 @@
 package io.sparkdiffusion.cli;
 
 /** A subcommand of {@link Main}. */
-public sealed interface Command permits TrainCommand, SampleCommand, InfoCommand, BenchCommand {
+public sealed interface Command permits TrainCommand, SampleCommand, InfoCommand, BenchCommand, FeaturesCommand,
+        EvaluateCommand {
 
     /** The word after {@code ./submit.sh}: {@code train}. */
     String name();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkdiffusion.io.HadoopPath;
 import io.sparkdiffusion.io.HadoopPaths;
+import io.sparkdiffusion.spark.FeatureNetworkModel;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 
@@ -46,11 +47,14 @@ public final class InfoCommand implements Command {
 
                 Prints what a saved model is: its class and Spark version, the parameterization, the network and
                 its parameter count, the classes, the images it was trained on (from metrics.jsonl beside model/),
-                and every setting with its value. Reads the model's files directly; no Spark job.
+                and every setting with its value. For a feature network (./submit.sh features): its CNN, the
+                reference rows and the held-out accuracy (accuracy.json beside model/). Reads the model's files
+                directly; no Spark job.
 
                 Examples:
                   ./submit.sh info --model runs/quick/model
                   ./submit.sh info --model hdfs:///runs/fashion-mnist/model
+                  ./submit.sh info --model runs/features-fashion-mnist/model
                 """;
     }
 
@@ -64,6 +68,12 @@ public final class InfoCommand implements Command {
         Configuration hadoop = new Configuration();
         HadoopPath model = HadoopPaths.resolve(args.required("model", name()), hadoop);
         ObjectNode metadata = readMetadata(model.toString(), hadoop);
+        if (metadata.path("class").asText().equals(FeatureNetworkModel.class.getName())) {
+            printFeatureNetwork(metadata, readProperties(model.child("data").child("network.properties")),
+                    readText(model.child("data").child("manifest.txt")), readText(sibling(model, "accuracy.json")),
+                    System.out);
+            return 0;
+        }
         print(metadata, readProperties(model.child("data").child("network.properties")),
                 readText(model.child("data").child("manifest.txt")), readText(siblingMetrics(model)), System.out);
         return 0;
@@ -71,9 +81,60 @@ public final class InfoCommand implements Command {
 
     /** {@code metrics.jsonl} beside the model directory, where train writes it. */
     static HadoopPath siblingMetrics(HadoopPath model) {
+        return sibling(model, "metrics.jsonl");
+    }
+
+    /** The file {@code name} beside the model directory. */
+    static HadoopPath sibling(HadoopPath model, String name) {
         org.apache.hadoop.fs.Path parent = model.path().getParent();
-        return new HadoopPath(model.fs(), new org.apache.hadoop.fs.Path(parent == null ? model.path() : parent,
-                "metrics.jsonl"));
+        return new HadoopPath(model.fs(), new org.apache.hadoop.fs.Path(parent == null ? model.path() : parent, name));
+    }
+
+    /**
+     * What a saved feature network (./submit.sh features) is: its CNN, parameter count, reference rows and the
+     * held-out accuracy from {@code accuracy.json} beside model/, then its settings.
+     */
+    static void printFeatureNetwork(ObjectNode metadata, Properties network, String manifest, String accuracy,
+                                    PrintStream out) {
+        String saved = metadata.has("timestamp")
+                ? ", saved " + java.time.Instant.ofEpochMilli(metadata.get("timestamp").asLong()) : "";
+        row(out, "model", "FeatureNetworkModel (uid " + metadata.path("uid").asText("?") + ", Spark "
+                + metadata.path("sparkVersion").asText("?") + saved + ")");
+        if (network != null) {
+            int c = Integer.parseInt(network.getProperty("channels", "0"));
+            row(out, "network", "feature CNN: " + network.getProperty("imgChannels") + "x"
+                    + network.getProperty("imgResolution") + "x" + network.getProperty("imgResolution")
+                    + " images, convolutions of " + c + ", " + 2 * c + ", " + 4 * c + " channels, "
+                    + network.getProperty("featureDim") + " features, " + network.getProperty("numClasses")
+                    + " classes");
+        }
+        if (manifest != null) {
+            manifest.lines().filter(l -> l.startsWith("array weights ")).findFirst().ifPresent(l ->
+                    row(out, "parameters", String.format(Locale.ROOT, "%,d", Long.parseLong(l.split(" ")[2]))));
+            int d = network == null ? 0 : Integer.parseInt(network.getProperty("featureDim", "0"));
+            manifest.lines().filter(l -> l.startsWith("array referenceFeatures ")).findFirst().ifPresent(l ->
+                    row(out, "reference rows", d == 0 ? "?" : String.format(Locale.ROOT, "%,d (for precision and"
+                            + " recall; the moments cover all the images it was fitted on)",
+                            Long.parseLong(l.split(" ")[2]) / d)));
+        }
+        row(out, "accuracy", accuracy == null ? "unknown (features writes accuracy.json beside model/)"
+                : accuracy.strip());
+        out.println();
+        out.println("settings (* set explicitly, the rest are defaults):");
+        printSettings(metadata.path("paramMap"), effective(metadata), out);
+    }
+
+    /** Every Param's effective value: the saved default, overridden by the value set explicitly. */
+    private static Map<String, JsonNode> effective(ObjectNode metadata) {
+        Map<String, JsonNode> effective = new TreeMap<>();
+        metadata.path("defaultParamMap").fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        metadata.path("paramMap").fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        return effective;
+    }
+
+    /** One line per setting, {@code *} marking those in {@code set}. */
+    private static void printSettings(JsonNode set, Map<String, JsonNode> effective, PrintStream out) {
+        effective.forEach((k, v) -> out.printf(Locale.ROOT, "  %s %-22s %s%n", set.has(k) ? "*" : " ", k, text(v)));
     }
 
     /** The JSON object of {@code model}/metadata/part-*, as Spark's DefaultParamsWriter saves it. */
@@ -117,10 +178,7 @@ public final class InfoCommand implements Command {
      */
     static void print(ObjectNode metadata, Properties network, String manifest, String metrics, PrintStream out) {
         JsonNode set = metadata.path("paramMap");
-        JsonNode defaults = metadata.path("defaultParamMap");
-        Map<String, JsonNode> effective = new TreeMap<>();
-        defaults.fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
-        set.fields().forEachRemaining(f -> effective.put(f.getKey(), f.getValue()));
+        Map<String, JsonNode> effective = effective(metadata);
         String cls = metadata.path("class").asText("?");
         String saved = metadata.has("timestamp")
                 ? ", saved " + java.time.Instant.ofEpochMilli(metadata.get("timestamp").asLong()) : "";
@@ -153,7 +211,7 @@ public final class InfoCommand implements Command {
         }
         out.println();
         out.println("settings (* set explicitly, the rest are defaults; sample's flags override sampler settings):");
-        effective.forEach((k, v) -> out.printf(Locale.ROOT, "  %s %-22s %s%n", set.has(k) ? "*" : " ", k, text(v)));
+        printSettings(set, effective, out);
     }
 
     private static String imagesSeen(String metrics) {

@@ -6,12 +6,12 @@ import java.util.List;
 
 /**
  * The entry point {@code submit.sh} runs, embedded or through spark-submit:
- * {@code Main <train|sample|info|bench> [args]}. Exit codes: 0 success, 1 failure, 2 usage error (bad flag,
+ * {@code Main <train|sample|info|bench|features|evaluate> [args]}. Exit codes: 0 success, 1 failure, 2 usage error (bad flag,
  * config key or value, missing file), reported as one line without a stack trace.
  */
 public final class Main {
     static final List<Command> COMMANDS = List.of(new TrainCommand(), new SampleCommand(), new InfoCommand(),
-            new BenchCommand());
+            new BenchCommand(), new FeaturesCommand(), new EvaluateCommand());
 
     private Main() {
     }

@@ -80,13 +80,18 @@ public final class SampleCommand implements Command {
 
     /** The sample command's own options plus the sampler Params of {@code flags} (not the network's). */
     public static ConfigSchema schema(DiffusionModel flags) {
+        return new ConfigSchema(KEYS, List.of(flags), fixedParams(flags));
+    }
+
+    /** The Params of {@code flags} that are not command-line keys: column names and the network's. */
+    static Set<String> fixedParams(DiffusionModel flags) {
         Set<String> fixed = new HashSet<>(TrainStages.MANAGED);
         for (Param<?> p : flags.params()) {
             if (flags.isNetworkParam(p)) {
                 fixed.add(p.name()); // the network a model was trained with cannot change
             }
         }
-        return new ConfigSchema(KEYS, List.of(flags), fixed);
+        return fixed;
     }
 
     @Override
@@ -98,13 +103,7 @@ public final class SampleCommand implements Command {
             args.required(required, name());
         }
         DiffusionModel flags = new DiffusionModel("flags");
-        Map<String, Object> values = schema(flags).bind(JsonNodeFactory.instance.objectNode(), "command line",
-                args.options());
-        try {
-            flags.samplerSettings();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("sampler settings: " + e.getMessage(), e);
-        }
+        Map<String, Object> values = bindSamplerOptions(schema(flags), flags, args);
         String modelPath = (String) values.get("model");
         ObjectNode metadata = InfoCommand.readMetadata(modelPath, ClusterSettings.hadoopConfiguration());
         String cls = metadata.path("class").asText();
@@ -116,17 +115,36 @@ public final class SampleCommand implements Command {
         try {
             DiffusionModel model = DiffusionModel.load(HadoopPaths.resolve(modelPath,
                     spark.sparkContext().hadoopConfiguration()).toString());
-            for (Param<?> p : flags.params()) {
-                if (flags.isSet(p)) {
-                    StageParams.set(model, model.getParam(p.name()), flags.getOrDefault(p));
-                }
-            }
+            applyOverrides(flags, model);
             sample(spark, model, (Integer) values.get("num"), (Long) values.get("seed"), (Integer) values.get("label"),
                     (String) values.get("out"), (Integer) values.get("gridColumns"));
         } finally {
             spark.stop();
         }
         return 0;
+    }
+
+    /**
+     * Binds the command line's options against {@code schema}, whose stage is {@code flags} (the sampler options
+     * land on it), and checks the sampler settings they make; returns the command's own option values.
+     */
+    static Map<String, Object> bindSamplerOptions(ConfigSchema schema, DiffusionModel flags, Args args) {
+        Map<String, Object> values = schema.bind(JsonNodeFactory.instance.objectNode(), "command line", args.options());
+        try {
+            flags.samplerSettings();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("sampler settings: " + e.getMessage(), e);
+        }
+        return values;
+    }
+
+    /** Copies every Param set on {@code flags} (the command line's sampler settings) onto {@code model}. */
+    static void applyOverrides(DiffusionModel flags, DiffusionModel model) {
+        for (Param<?> p : flags.params()) {
+            if (flags.isSet(p)) {
+                StageParams.set(model, model.getParam(p.name()), flags.getOrDefault(p));
+            }
+        }
     }
 
     /** The model's numClasses from its saved metadata (set value, else default). */

@@ -3,6 +3,7 @@ package io.sparkdiffusion.model;
 import io.sparkdiffusion.autograd.Tape;
 import io.sparkdiffusion.autograd.Var;
 import io.sparkdiffusion.diffusion.Denoiser;
+import io.sparkdiffusion.diffusion.DenoiserJacobian;
 import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.Preconditioning;
 import io.sparkdiffusion.nn.unet.UNet;
@@ -25,9 +26,13 @@ import io.sparkdiffusion.tensor.kernels.Conv2d;
  *
  * <p>Buffers (the float input, noise levels, labels, the tape's activations) are reused from call to call, and
  * the weights are copied into this thread's network only when another weight array was loaded since.
- * Not thread-safe (one network per thread via a thread-local cache); create one per task.
+ *
+ * <p>{@link #jacobianQuadraticForm} gives {@code v^T (dD/dx) v = cSkip |v|^2 + cOut cIn v . (dF/du)^T v} (u the
+ * network input) from one backward pass of a recording tape, for the likelihood's trace estimator.
+ *
+ * <p>Not thread-safe (one network per thread via a thread-local cache); create one per task.
  */
-public final class UNetDenoiser implements Denoiser {
+public final class UNetDenoiser implements DenoiserJacobian {
     private static final System.Logger LOG = System.getLogger(UNetDenoiser.class.getName());
     private static final boolean BATCHED = logRowsPerPass();
 
@@ -107,6 +112,48 @@ public final class UNetDenoiser implements Denoiser {
                     out[row + j] = pre.cSkip() * x[row + j] + pre.cOut() * v.get(i * dim + j);
                 }
             }
+        }
+        tape.reset();
+    }
+
+    @Override
+    public void jacobianQuadraticForm(double[] x, double[] sigma, int[] labels, int n, int dim, double[] v,
+                                      double[] out) {
+        if (dim != network.imageSize()) {
+            throw new IllegalArgumentException("rows hold " + dim + " values, the network expects images of "
+                    + network.imageSize());
+        }
+        UNet net = NetworkCache.trainingNet(network);
+        Tape tape = NetworkCache.trainingTape(network);
+        net.parameters().setValues(weights);
+        Shape shape = Shape.of(1, network.imgChannels(), network.imgResolution(), network.imgResolution());
+        for (int i = 0; i < n; i++) {
+            Preconditioning pre = parameterization.precondition(sigma[i]);
+            int row = i * dim;
+            float[] input = new float[dim];
+            for (int j = 0; j < dim; j++) {
+                input[j] = (float) (pre.cIn() * x[row + j]);
+            }
+            tape.reset();
+            net.parameters().zeroGrads();
+            Var u = tape.input(new Tensor(input, shape));
+            Var f = net.forward(tape, u, new float[] {(float) pre.cNoise()},
+                    labels == null ? null : new int[] {labels[i]});
+            // mse(f, t) has gradient 2 (f - t) / dim; with t = f - v dim / 2 that gradient is v, so backward gives
+            // the vector-Jacobian product (dF/du)^T v in u's grad.
+            float[] target = new float[dim];
+            for (int j = 0; j < dim; j++) {
+                target[j] = (float) (f.value().get(j) - v[row + j] * dim / 2.0);
+            }
+            tape.backward(tape.mse(f, new Tensor(target, shape)));
+            Tensor g = u.grad();
+            double vv = 0;
+            double vJv = 0;
+            for (int j = 0; j < dim; j++) {
+                vv += v[row + j] * v[row + j];
+                vJv += v[row + j] * g.get(j);
+            }
+            out[i] = pre.cSkip() * vv + pre.cOut() * pre.cIn() * vJv;
         }
         tape.reset();
     }

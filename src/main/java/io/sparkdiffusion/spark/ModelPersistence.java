@@ -8,6 +8,7 @@ import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,19 +78,10 @@ final class ModelPersistence {
     static final class Reader extends MLReader<DiffusionModel> {
         @Override
         public DiffusionModel load(String path) {
-            DefaultParamsReader.Metadata metadata;
-            try {
-                metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(), DiffusionModel.class.getName());
-            } catch (Exception e) { // Spark rethrows Jackson's checked parse errors unchecked
-                throw new IllegalArgumentException("cannot load a DiffusionModel from " + path + ": its metadata ("
-                        + path + "/metadata) is missing or unreadable: " + e.getMessage(), e);
-            }
+            DefaultParamsReader.Metadata metadata = loadMetadata(path, sparkSession(), DiffusionModel.class);
             HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
             try {
-                Properties p = new Properties();
-                try (InputStream in = data.open("network.properties")) {
-                    p.load(in);
-                }
+                Properties p = readProperties(data, "network.properties");
                 int version = Integer.parseInt(p.getProperty("formatVersion", "-1"));
                 if (version > NETWORK_FORMAT_VERSION) {
                     throw new IOException("the model in " + path + " was written by a newer format version " + version
@@ -135,7 +127,26 @@ final class ModelPersistence {
         return s.isEmpty() ? new int[0] : Arrays.stream(s.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
-    private static int intProp(Properties p, String key) throws IOException {
+    /** Spark's metadata of a saved {@code cls}, or an error naming the path and what is wrong with it. */
+    static DefaultParamsReader.Metadata loadMetadata(String path, SparkSession spark, Class<?> cls) {
+        try {
+            return DefaultParamsReader$.MODULE$.loadMetadata(path, spark, cls.getName());
+        } catch (Exception e) { // Spark rethrows Jackson's checked parse errors unchecked
+            throw new IllegalArgumentException("cannot load a " + cls.getSimpleName() + " from " + path
+                    + ": its metadata (" + path + "/metadata) is missing, unreadable or of another class: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    static Properties readProperties(HadoopBlobStore data, String name) throws IOException {
+        Properties p = new Properties();
+        try (InputStream in = data.open(name)) {
+            p.load(in);
+        }
+        return p;
+    }
+
+    static int intProp(Properties p, String key) throws IOException {
         String v = p.getProperty(key);
         if (v == null) {
             throw new IOException("network.properties lacks '" + key + "'");

@@ -27,12 +27,26 @@ class ConfFilesTest {
     void everyBundledConfigIsValid() throws IOException {
         try (Stream<Path> files = Files.list(Path.of("conf"))) {
             for (Path file : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+                if (file.getFileName().toString().startsWith("features-")) {
+                    checkFeaturesConfig(file);
+                    continue;
+                }
                 TrainStages stages = TrainStages.fresh();
                 TrainSettings settings = TrainCommand.load(file.toString(), Map.of(), TrainCommand.schema(stages));
                 TrainCommand.checkSettings(stages);
                 assertTrue(Files.isDirectory(Path.of(settings.data())), file + ": data " + settings.data());
             }
         }
+    }
+
+    /** A feature-network config (./submit.sh features) binds against its own stages and names existing data. */
+    private static void checkFeaturesConfig(Path file) {
+        var estimator = new io.sparkdiffusion.spark.FeatureNetwork();
+        Map<String, Object> values = FeaturesCommand.schema(estimator, new io.sparkdiffusion.spark.ImageTensorizer())
+                .bind(ConfigFile.read(file.toString()), file.toString(), Map.of());
+        estimator.featureCnnConfig();
+        estimator.trainingConfig();
+        assertTrue(Files.isDirectory(Path.of((String) values.get("data"))), file + ": data " + values.get("data"));
     }
 
     @Test

@@ -52,6 +52,34 @@ class InfoCommandTest {
     }
 
     @Test
+    void printsWhatAFeatureNetworkIs() throws IOException {
+        Path meta = Files.createDirectories(dir.resolve("features/metadata"));
+        Files.writeString(meta.resolve("part-00000"), "{\"class\":\"io.sparkdiffusion.spark.FeatureNetworkModel\","
+                + "\"timestamp\":0,\"sparkVersion\":\"4.2.0\",\"uid\":\"featureNetwork_abc\","
+                + "\"paramMap\":{\"featureDim\":64},\"defaultParamMap\":{\"channels\":16}}\n");
+        Properties network = new Properties();
+        network.setProperty("imgChannels", "1");
+        network.setProperty("imgResolution", "28");
+        network.setProperty("channels", "16");
+        network.setProperty("featureDim", "64");
+        network.setProperty("numClasses", "10");
+        String manifest = "format spark-diffusion-weights\nversion 1\narray weights 224714 1\n"
+                + "array referenceFeatures 128000 1\n";
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        InfoCommand.printFeatureNetwork(InfoCommand.readMetadata(dir.resolve("features").toString(), new Configuration()),
+                network, manifest, "{\"testAccuracy\": 0.8762}\n", new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        // 128,000 reference floats of 64 features are 2,000 rows.
+        assertTrue(out.startsWith("model             FeatureNetworkModel (uid featureNetwork_abc, Spark 4.2.0, saved "
+                + "1970-01-01T00:00:00Z)\nnetwork           feature CNN: 1x28x28 images, convolutions of 16, 32, 64 "
+                + "channels, 64 features, 10 classes\nparameters        224,714\nreference rows    2,000 (for precision"
+                + " and recall; the moments cover all the images it was fitted on)\naccuracy          "
+                + "{\"testAccuracy\": 0.8762}\n"), out);
+        assertTrue(out.contains("\n  * featureDim             64\n") && out.contains("\n    channels               16\n"),
+                out);
+    }
+
+    @Test
     void aDirectoryWithoutMetadataIsNamed() {
         UsageException e = assertThrows(UsageException.class,
                 () -> InfoCommand.readMetadata(dir.toString(), new Configuration()));

@@ -1,0 +1,148 @@
+package io.sparkdiffusion.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkdiffusion.io.HadoopPaths;
+import io.sparkdiffusion.metrics.QualityReport;
+import io.sparkdiffusion.spark.DiffusionEvaluator;
+import io.sparkdiffusion.spark.DiffusionModel;
+import io.sparkdiffusion.spark.FeatureNetworkModel;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code evaluate --model M --features F [--num N] [sampler options]}: draws N samples (seeds seed ..
+ * seed + N - 1, class seed mod numClasses) and scores them with {@link DiffusionEvaluator}; prints JSON and a table.
+ */
+public final class EvaluateCommand implements Command {
+    static final List<Setting> KEYS = List.of(
+            new Setting("model", ValueType.STRING, null, "a DiffusionModel saved by train (its model/ directory)",
+                    v -> !((String) v).isBlank(), "a path"),
+            new Setting("features", ValueType.STRING, null,
+                    "a feature network saved by ./submit.sh features (its model/ directory)",
+                    v -> !((String) v).isBlank(), "a path"),
+            new Setting("num", ValueType.INTEGER, 1000, "number of samples to draw and score",
+                    v -> (Integer) v >= 2, "an integer >= 2"),
+            new Setting("seed", ValueType.LONG, 0L, "first seed; the samples use seed .. seed + num - 1",
+                    v -> (Long) v >= 0, "an integer >= 0"),
+            new Setting("numNeighbors", ValueType.INTEGER, 3, "k of the k-NN precision and recall",
+                    v -> (Integer) v >= 1, "an integer >= 1"),
+            new Setting("precisionRecallSamples", ValueType.INTEGER, 2000,
+                    "most rows of each set used for precision and recall", v -> (Integer) v >= 2, "an integer >= 2"));
+
+    @Override
+    public String name() {
+        return "evaluate";
+    }
+
+    @Override
+    public String summary() {
+        return "score a model's samples: FID, precision, recall, class accuracy (JSON and a table)";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: ./submit.sh [--master URL] evaluate --model PATH --features PATH [--num N] [options]
+
+                Draws N samples from a saved model as a Spark job (seeds seed .. seed+N-1; for a class-conditional
+                model sample s is drawn for class s mod numClasses) and scores them against the reference of a
+                feature network (./submit.sh features): fid (lower is better), precision, recall and, for a
+                class-conditional model, classAccuracy overall and per class. Prints one JSON line, then a table.
+                The sampler settings default to the model's; the options below override them for this run.
+
+                The numbers are comparable only within one feature network and one sample count: the Fréchet
+                distance of N samples is biased upwards by roughly a constant / N, and another feature network
+                measures in another space.
+
+                Examples:
+                  ./submit.sh evaluate --model runs/fashion-mnist/model --features runs/features-fashion-mnist/model
+                  ./submit.sh evaluate --model runs/fashion-mnist/model --features runs/features-fashion-mnist/model \\
+                      --num 2000 --guidance-weight 2 --num-steps 32
+
+                Options (key, type, default, meaning):
+                """ + schema(new DiffusionModel("flags")).referenceText();
+    }
+
+    static ConfigSchema schema(DiffusionModel flags) {
+        return new ConfigSchema(KEYS, List.of(flags), SampleCommand.fixedParams(flags));
+    }
+
+    @Override
+    public int run(Args args) throws IOException {
+        if (!args.positional().isEmpty()) {
+            throw new UsageException("evaluate takes only options, got " + args.positional() + " (see --help)");
+        }
+        args.required("model", name());
+        args.required("features", name());
+        DiffusionModel flags = new DiffusionModel("flags");
+        Map<String, Object> values = SampleCommand.bindSamplerOptions(schema(flags), flags, args);
+        String modelPath = (String) values.get("model");
+        String featuresPath = (String) values.get("features");
+        requireClass(modelPath, DiffusionModel.class, "--model");
+        requireClass(featuresPath, FeatureNetworkModel.class, "--features");
+        SparkSession spark = Sessions.start("spark-diffusion evaluate " + modelPath);
+        try {
+            Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+            DiffusionModel model = DiffusionModel.load(HadoopPaths.resolve(modelPath, hadoop).toString());
+            SampleCommand.applyOverrides(flags, model);
+            FeatureNetworkModel features = FeatureNetworkModel.load(HadoopPaths.resolve(featuresPath, hadoop).toString());
+            if (features.getImageSize() != model.getImageSize() || features.getImageChannels() != model.getImageChannels()) {
+                throw new UsageException("the feature network reads " + features.getImageChannels() + "x"
+                        + features.getImageSize() + "x" + features.getImageSize() + " images, the model makes "
+                        + model.getImageChannels() + "x" + model.getImageSize() + "x" + model.getImageSize());
+            }
+            if (model.getNumClasses() > features.getNumClasses()) {
+                throw new UsageException("the model has " + model.getNumClasses() + " classes, the feature network"
+                        + " only " + features.getNumClasses() + ": train the feature network on the same classes");
+            }
+            QualityReport report = evaluate(spark, model, features, values);
+            System.out.println(report.toJson());
+            System.out.print(report.toTable());
+        } finally {
+            spark.stop();
+        }
+        return 0;
+    }
+
+    private static QualityReport evaluate(SparkSession spark, DiffusionModel model, FeatureNetworkModel features,
+                                          Map<String, Object> values) {
+        int num = (Integer) values.get("num");
+        long seed = (Long) values.get("seed");
+        int classes = model.getNumClasses();
+        int partitions = Math.max(1, Math.min(num, spark.sparkContext().defaultParallelism()));
+        model.setLabelCol(classes > 0 ? SampleCommand.LABEL : "");
+        System.out.printf(Locale.ROOT, "sampling %,d images (seeds %d..%d, %s, %d steps, guidance %.3g) and scoring"
+                        + " them against %,d reference images%n", num, seed, seed + num - 1, model.getSampler(),
+                model.samplerSettings().numSteps(), model.getGuidanceWeight(), features.referenceMoments().count());
+        long t0 = System.nanoTime();
+        Dataset<Row> samples = model.transform(SampleCommand.seeds(spark, seed, num, classes, -1, partitions))
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            DiffusionEvaluator evaluator = new DiffusionEvaluator().setFeatureModel(features)
+                    .setInputCol(model.getOutputCol()).setLabelCol(classes > 0 ? SampleCommand.LABEL : "")
+                    .setKeyCol(SampleCommand.SEED).setNumNeighbors((Integer) values.get("numNeighbors"))
+                    .setPrecisionRecallSamples((Integer) values.get("precisionRecallSamples"));
+            QualityReport report = evaluator.report(samples);
+            System.out.printf(Locale.ROOT, "evaluated in %s%n", Progress.duration(System.nanoTime() - t0));
+            return report;
+        } finally {
+            samples.unpersist();
+        }
+    }
+
+    private static void requireClass(String path, Class<?> expected, String flag) throws IOException {
+        ObjectNode metadata = InfoCommand.readMetadata(path, new Configuration());
+        String cls = metadata.path("class").asText();
+        if (!cls.equals(expected.getName())) {
+            throw new UsageException(flag + " " + path + " is a " + cls + ", not a " + expected.getName());
+        }
+    }
+}
