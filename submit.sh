@@ -121,6 +121,8 @@ while IFS= read -r line; do
   esac
 done < "$DEFAULTS"
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+# The embedded Spark talks only to itself: bind it to loopback, not to whatever address the hostname resolves to.
+export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 
 # shellcheck disable=SC2046,SC2086 # the pom's flags and JAVA_OPTS are lists of words on purpose
 exec java $(pom_value jdk17.opens) ${JAVA_OPTS:--Xmx6g} \
