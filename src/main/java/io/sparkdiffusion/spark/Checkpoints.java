@@ -45,6 +45,8 @@ final class Checkpoints {
     private final int interval;
     private final Configuration conf;
     private String lastSaved;
+    private RunFingerprint fingerprint;
+    private boolean forceResume;
 
     Checkpoints(String dir, int interval, Configuration conf) {
         if (interval < 1) {
@@ -53,6 +55,16 @@ final class Checkpoints {
         this.dir = dir;
         this.interval = interval;
         this.conf = conf;
+    }
+
+    /**
+     * The run these checkpoints belong to: recorded in every save, and compared on resume with what the
+     * checkpoint recorded; a difference is refused ({@link #latest}) unless {@code forceResume}.
+     */
+    Checkpoints forRun(RunFingerprint run, boolean force) {
+        this.fingerprint = run;
+        this.forceResume = force;
+        return this;
     }
 
     /** Saves {@code state} if its round count is a multiple of the interval. */
@@ -83,6 +95,9 @@ final class Checkpoints {
         props.setProperty("stateSize", Integer.toString(state.stateSize()));
         props.setProperty("averageOptimizerState", Boolean.toString(state.sharedState() != null));
         props.setProperty("learningRateScale", Double.toString(state.learningRateScale()));
+        if (fingerprint != null) {
+            fingerprint.store(props);
+        }
         try {
             HadoopPath target = CheckpointLayout.publish(HadoopPaths.resolve(dir, conf), state.round(), temp -> {
                 HadoopBlobStore store = new HadoopBlobStore(temp.toString(), conf);
@@ -147,6 +162,7 @@ final class Checkpoints {
                 continue;
             }
             check(s, name, numParameters, averageOptimizerState);
+            checkRun(name);
             lastSaved = root.child(name) + " (round " + s.round() + ")";
             return s;
         }
@@ -189,6 +205,42 @@ final class Checkpoints {
             throw new IOException(STATE + " lacks '" + key + "'");
         }
         return v.strip();
+    }
+
+    /**
+     * A checkpoint of another run (other partitions, data or trajectory Params) is refused with every difference
+     * named, unless forceResume; one written before runs were recorded is resumed with a warning.
+     */
+    private void checkRun(String name) {
+        if (fingerprint == null) {
+            return;
+        }
+        Properties props = new Properties();
+        try (var r = new BufferedReader(new InputStreamReader(new HadoopBlobStore(dir + "/" + name, conf).open(STATE),
+                StandardCharsets.UTF_8))) {
+            props.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + dir + "/" + name + "/" + STATE, e);
+        }
+        RunFingerprint recorded = RunFingerprint.load(props);
+        if (recorded == null) {
+            LOG.log(System.Logger.Level.WARNING, "checkpoint " + dir + "/" + name + " was written before checkpoints "
+                    + "recorded their run (partitions, data, settings): resuming it without checking that they match");
+            return;
+        }
+        List<String> differences = recorded.differences(fingerprint);
+        if (differences.isEmpty()) {
+            return;
+        }
+        String what = "checkpoint " + dir + "/" + name + " belongs to another run (checkpoint -> this fit): "
+                + String.join("; ", differences);
+        if (forceResume) {
+            LOG.log(System.Logger.Level.WARNING, what + "; resuming anyway (forceResume)");
+            return;
+        }
+        throw new IllegalArgumentException(what + ". Resume with the same data, partitioning and settings; set "
+                + "forceResume=true (--force-resume true) to resume anyway (e.g. a lower learningRate after a "
+                + "divergence), or use another checkpointDir to start afresh");
     }
 
     /** A readable checkpoint of another network or setting is the user's mistake, not damage: no fallback. */

@@ -37,13 +37,16 @@ import java.util.List;
  *
  * <p>The run lasts {@code numRounds} rounds, or, when {@code numImages > 0}, as many rounds as it takes to train on
  * {@code numImages} images. With {@code checkpointDir} set, the state is saved every {@code checkpointInterval}
- * rounds and a fit with the same directory resumes from the latest checkpoint (see docs/faults.md). A round whose
+ * rounds and a fit with the same directory resumes from the latest checkpoint (see docs/faults.md) if it was
+ * trained on the same partitions, data and trajectory Params ({@link RunFingerprint}), or {@code forceResume} is
+ * set. A round whose
  * loss, weights or optimizer state are not finite is discarded; {@code onDivergence} says whether the run then
  * stops with a {@link io.sparkdiffusion.train.TrainingDivergedException} or backs off the learning rate.
  */
 public final class DiffusionTrainer extends Estimator<DiffusionModel> implements DefaultParamsWritable, HasNetworkParams,
         SetsParameterizationParams<DiffusionTrainer> {
     private static final long serialVersionUID = 1L;
+    private static final System.Logger LOG = System.getLogger(DiffusionTrainer.class.getName());
 
     private final String uid;
     private final NetworkParams net;
@@ -68,6 +71,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final Param<String> onDivergence;
     private final DoubleParam learningRateBackoff;
     private final IntParam maxBackoffs;
+    private final BooleanParam forceResume;
     private transient RoundListener roundListener;
 
     public DiffusionTrainer() {
@@ -113,6 +117,8 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         learningRateBackoff = new DoubleParam(this, "learningRateBackoff",
                 "factor on the learning rate at each divergence backoff, in (0, 1)", Validators.of(v -> (Double) v > 0 && (Double) v < 1));
         maxBackoffs = new IntParam(this, "maxBackoffs", "most divergence backoffs in one run, >= 1", Validators.intAtLeast(1));
+        forceResume = new BooleanParam(this, "forceResume", "resume from checkpointDir even when its checkpoint was "
+                + "trained on another partition count, other data or other settings (else that is an error)");
 
         net.setDefaults(this);
         setDefault(inputCol, "tensor");
@@ -136,6 +142,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(onDivergence, "stop");
         setDefault(learningRateBackoff, 0.5);
         setDefault(maxBackoffs, 3);
+        setDefault(forceResume, false);
     }
 
     @Override
@@ -167,6 +174,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public Param<String> onDivergence() { return onDivergence; }
     public DoubleParam learningRateBackoff() { return learningRateBackoff; }
     public IntParam maxBackoffs() { return maxBackoffs; }
+    public BooleanParam forceResume() { return forceResume; }
 
     public String getInputCol() { return $(inputCol); }
     public double getLabelDropout() { return (Double) $(labelDropout); }
@@ -189,6 +197,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public String getOnDivergence() { return $(onDivergence); }
     public double getLearningRateBackoff() { return (Double) $(learningRateBackoff); }
     public int getMaxBackoffs() { return (Integer) $(maxBackoffs); }
+    public boolean getForceResume() { return (Boolean) $(forceResume); }
 
     public DiffusionTrainer setNetwork(String v) { set(net.network, v); return this; }
     public DiffusionTrainer setImageChannels(int v) { set(net.imageChannels, v); return this; }
@@ -221,6 +230,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setOnDivergence(String v) { set(onDivergence, v); return this; }
     public DiffusionTrainer setLearningRateBackoff(double v) { set(learningRateBackoff, v); return this; }
     public DiffusionTrainer setMaxBackoffs(int v) { set(maxBackoffs, v); return this; }
+    public DiffusionTrainer setForceResume(boolean v) { set(forceResume, v); return this; }
 
     /** Called on the driver after every round (not a Param: not saved, but kept by {@link #copy}). */
     public DiffusionTrainer setRoundListener(RoundListener listener) {
@@ -279,11 +289,12 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         JavaRDD<Shard> shards = DistributedTraining.shards(dataset.toDF(), getInputCol(),
                 getLabelCol().isEmpty() ? null : getLabelCol(), spec.imageSize(), getNumClasses());
         try {
-            int[] sizes;
+            List<RunFingerprint.ShardDigest> digests;
             try (JobGroup group = JobGroup.open(dataset.sparkSession().sparkContext(), uid,
                     "DiffusionTrainer " + uid + ": caching the training data")) {
-                sizes = DistributedTraining.shardSizes(shards);
+                digests = RunFingerprint.digest(shards);
             }
+            int[] sizes = digests.stream().mapToInt(RunFingerprint.ShardDigest::size).toArray();
             long perRound = DistributedTraining.imagesPerRound(sizes, config);
             if (perRound == 0) {
                 throw new IllegalArgumentException("the training data has no rows (partitions: "
@@ -296,11 +307,16 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
             int planned = getNumImages() > 0 ? (int) Math.min(Integer.MAX_VALUE, (getNumImages() + perRound - 1) / perRound)
                     : getNumRounds();
             Checkpoints checkpoints = getCheckpointDir().isEmpty() ? null : new Checkpoints(getCheckpointDir(),
-                    getCheckpointInterval(), dataset.sparkSession().sparkContext().hadoopConfiguration());
+                    getCheckpointInterval(), dataset.sparkSession().sparkContext().hadoopConfiguration())
+                    .forRun(RunFingerprint.of(digests, this), getForceResume());
             TrainingState state = checkpoints == null ? null
                     : checkpoints.latest(objective.numParameters(), config.averageOptimizerState());
             if (state == null) {
                 state = TrainingState.initial(objective, config);
+            } else if (state.round() >= planned) {
+                LOG.log(System.Logger.Level.WARNING, "DiffusionTrainer " + uid + ": nothing to train, the checkpoint "
+                        + checkpoints.lastGood() + " is already at round " + state.round() + " of the " + planned
+                        + " planned; returning its model (raise numRounds or numImages to train further)");
             }
             var result = DistributedTraining.run(shards, objective, config, state, planned, roundListener, checkpoints,
                     divergencePolicy(), uid);
