@@ -34,7 +34,8 @@ import java.util.stream.IntStream;
  * its own files, once, and the {@link ImageTensorizer} decodes each once when the trainer builds its shards. No
  * image bytes are sorted or shuffled, and the count comes from the listing.
  *
- * <p>Files whose names start with {@code .} or {@code _} (hidden files, {@code _SUCCESS}) are not images; other
+ * <p>Files whose names, or the names of folders under the root that hold them, start with {@code .} or {@code _}
+ * (hidden files, {@code .ipynb_checkpoints/}, {@code _SUCCESS}) are not images; other
  * files that are not {@code .png}, {@code .jpg} or {@code .jpeg} are left out too, and how many is logged.
  */
 final class ImageFolderData {
@@ -59,7 +60,7 @@ final class ImageFolderData {
         while (it.hasNext()) {
             LocatedFileStatus f = it.next();
             String name = f.getPath().getName();
-            if (name.startsWith(".") || name.startsWith("_")) {
+            if (hidden(root.path(), f.getPath())) {
                 continue;
             }
             int dot = name.lastIndexOf('.');
@@ -99,6 +100,20 @@ final class ImageFolderData {
                 .add(TrainingData.LABEL, DataTypes.IntegerType, false);
         tensorizer.setInputCol(CONTENT);
         return new TrainingData.Loaded(spark.createDataFrame(rows, schema), names, n);
+    }
+
+    /** Whether {@code file} or a folder between {@code root} and it starts with '.' or '_' (as Spark's file index skips). */
+    private static boolean hidden(org.apache.hadoop.fs.Path root, org.apache.hadoop.fs.Path file) {
+        String top = org.apache.hadoop.fs.Path.getPathWithoutSchemeAndAuthority(root).toString();
+        for (org.apache.hadoop.fs.Path p = file; p != null && p.depth() > 0; p = p.getParent()) {
+            if (org.apache.hadoop.fs.Path.getPathWithoutSchemeAndAuthority(p).toString().equals(top)) {
+                return false;
+            }
+            if (p.getName().startsWith(".") || p.getName().startsWith("_")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The rows {@code (path, content, label)} of one slice, each file read when its row is consumed. */

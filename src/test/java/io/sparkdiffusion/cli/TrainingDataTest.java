@@ -44,7 +44,10 @@ class TrainingDataTest extends SparkTestBase {
         CountingFileSystem.register(spark().sparkContext().hadoopConfiguration());
     }
 
-    /** 10 seeded RGB PNGs: a/00..a/03 (label 0), b/04..b/09 (label 1), and a README that is not an image. */
+    /**
+     * 10 seeded RGB PNGs: a/00..a/03 (label 0), b/04..b/09 (label 1), a README that is not an image and a copy in
+     * a hidden folder that is not training data.
+     */
     private static List<Path> imageFolder(Path dir) throws IOException {
         SplittableRandom r = new SplittableRandom(7);
         List<Path> files = new ArrayList<>();
@@ -61,6 +64,8 @@ class TrainingDataTest extends SparkTestBase {
             files.add(f);
         }
         Files.writeString(dir.resolve("README.txt"), "not an image");
+        Files.createDirectories(dir.resolve("a/.ipynb_checkpoints"));
+        Files.write(dir.resolve("a/.ipynb_checkpoints/00.png"), Files.readAllBytes(files.get(0)));
         return files;
     }
 
@@ -99,6 +104,7 @@ class TrainingDataTest extends SparkTestBase {
             assertEquals(1, CountingFileSystem.opens(f), "one fit opens (and so decodes) " + f + " once");
         }
         assertEquals(0, CountingFileSystem.opens(dir.resolve("README.txt")));
+        assertEquals(0, CountingFileSystem.opens(dir.resolve("a/.ipynb_checkpoints/00.png")), "hidden folder");
 
         // Contiguous slices of the sorted files: floor(p * 10 / 3) = 0, 3, 6, 10.
         List<List<Row>> parts = data.frame().select("path", TrainingData.LABEL).javaRDD().glom().collect();
