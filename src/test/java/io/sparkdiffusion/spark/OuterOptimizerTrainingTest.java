@@ -223,4 +223,28 @@ class OuterOptimizerTrainingTest extends SparkTestBase {
         assertThrows(IllegalArgumentException.class, () -> t.setOuterLearningRate(0));
         assertThrows(IllegalArgumentException.class, () -> t.setOuterMomentum(1.0));
     }
+
+    /** A NaN in the outer momentum is refused like one in the weights: no diverged state reaches a checkpoint. */
+    @Test
+    void aNonFiniteMomentumIsNeverCheckpointed(@TempDir Path dir) {
+        Objective obj = new ToyDenoisingObjective(D);
+        TrainingState state = TrainingState.initial(obj, config(DILOCO));
+        float[] v = new float[obj.numParameters()];
+        v[3] = Float.NaN;
+        state.setOuterMomentum(v);
+        var e = assertThrows(IllegalStateException.class,
+                () -> new Checkpoints(dir.toString(), 1, new org.apache.hadoop.conf.Configuration()).save(state));
+        assertTrue(e.getMessage().contains("outer momentum entry 3"), e.getMessage());
+    }
+
+    /** A momentum the run's rule does not use (nesterov checkpoint, average run) is dropped; a wrong length refused. */
+    @Test
+    void aMomentumTheRunDoesNotUseIsDropped() {
+        Objective obj = new ToyDenoisingObjective(D);
+        TrainingState state = TrainingState.initial(obj, config(DILOCO));
+        state.matchOuterOptimizer(OuterOptimizer.AVERAGE);
+        assertNull(state.outerMomentum());
+        var e = assertThrows(IllegalArgumentException.class, () -> state.setOuterMomentum(new float[3]));
+        assertTrue(e.getMessage().contains("3 floats"), e.getMessage());
+    }
 }
