@@ -24,7 +24,7 @@ import java.util.TreeMap;
 
 /**
  * The driver's {@link TrainingState} saved every {@code interval} rounds under {@code dir/round-NNNNNN/}
- * (weights, EMA and optimizer state in {@link WeightsFormat} with a SHA-256 per chunk, counters in
+ * (weights, EMA, optimizer state and outer momentum in {@link WeightsFormat} with a SHA-256 per chunk, counters in
  * {@code state.properties}), with {@code dir/LATEST} naming the newest. A fit given the same directory resumes
  * from it.
  *
@@ -39,6 +39,8 @@ import java.util.TreeMap;
 final class Checkpoints {
     static final String LATEST = CheckpointLayout.LATEST;
     static final String STATE = "state.properties";
+    /** The outer optimizer's momentum ({@link io.sparkdiffusion.train.OuterOptimizer}), when it keeps one. */
+    static final String OUTER_MOMENTUM = "outer_momentum";
     private static final System.Logger LOG = System.getLogger(Checkpoints.class.getName());
 
     private final String dir;
@@ -88,6 +90,9 @@ final class Checkpoints {
             arrays.put("optimizer", state.sharedState());
         }
         state.partitionStates().forEach((p, s) -> arrays.put("optimizer_p" + p, s));
+        if (state.outerMomentum() != null) {
+            arrays.put(OUTER_MOMENTUM, state.outerMomentum());
+        }
         Properties props = new Properties();
         props.setProperty("step", Long.toString(state.step()));
         props.setProperty("round", Integer.toString(state.round()));
@@ -121,6 +126,9 @@ final class Checkpoints {
         }
         if (problem == null) {
             problem = DivergencePolicy.firstNonFinite("optimizer state entry", state.sharedState());
+        }
+        if (problem == null) {
+            problem = DivergencePolicy.firstNonFinite("outer momentum entry", state.outerMomentum());
         }
         for (var e : state.partitionStates().entrySet()) {
             if (problem == null) {
@@ -196,6 +204,8 @@ final class Checkpoints {
                 Integer.parseInt(required(props, "stateSize")), Long.parseLong(required(props, "step")),
                 Integer.parseInt(required(props, "round")), Long.parseLong(required(props, "imagesSeen")));
         s.setLearningRateScale(Double.parseDouble(props.getProperty("learningRateScale", "1.0")));
+        // Absent in checkpoints of plain averaging and in those written before outer optimizers.
+        s.setOuterMomentum(arrays.get(OUTER_MOMENTUM));
         return s;
     }
 

@@ -4,6 +4,7 @@ import io.sparkdiffusion.nn.optim.Optimizer;
 import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.DiffusionObjective;
+import io.sparkdiffusion.train.OuterOptimizer;
 import io.sparkdiffusion.train.RoundListener;
 import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.TrainingConfig;
@@ -33,7 +34,9 @@ import java.util.List;
  * and optionally {@code labelCol}. Each partition of the input is one worker's shard (repartition first to
  * choose the parallelism); shards are cached for the whole fit. Each round is one Spark job: broadcast the
  * weights, {@code localSteps} optimizer steps of {@code batchSize} images per partition, image-weighted average
- * through {@code treeAggregate}, EMA update on the driver (see {@link DistributedTraining}).
+ * through {@code treeAggregate}, the outer step ({@code outerOptimizer}: the mean itself, or DiLoCo's Nesterov step
+ * on the round's mean change, see {@link OuterOptimizer}) and the EMA update on the driver (see
+ * {@link DistributedTraining}).
  *
  * <p>The run lasts {@code numRounds} rounds, or, when {@code numImages > 0}, as many rounds as it takes to train on
  * {@code numImages} images. With {@code checkpointDir} set, the state is saved every {@code checkpointInterval}
@@ -65,6 +68,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final DoubleParam emaHalfLifeImages;
     private final DoubleParam emaRampupRatio;
     private final BooleanParam averageOptimizerState;
+    private final Param<String> outerOptimizer;
+    private final DoubleParam outerLearningRate;
+    private final DoubleParam outerMomentum;
     private final LongParam seed;
     private final Param<String> checkpointDir;
     private final IntParam checkpointInterval;
@@ -106,6 +112,13 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 "EMA half-life at most this fraction of the images trained so far (EDM); 0 disables", Validators.doubleAtLeast(0));
         averageOptimizerState = new BooleanParam(this, "averageOptimizerState",
                 "average the optimizer state across partitions like the weights (else each partition keeps its own)");
+        outerOptimizer = Validators.choice(this, "outerOptimizer", "what the driver makes of the partitions' mean "
+                + "weights after each round: take them (average) or DiLoCo's outer step, SGD with Nesterov momentum on "
+                + "the round's mean change (nesterov)", List.of(OuterOptimizer.NAMES));
+        outerLearningRate = new DoubleParam(this, "outerLearningRate",
+                "nesterov: learning rate of the outer step, > 0 (DiLoCo: 0.7)", Validators.doubleAbove(0));
+        outerMomentum = new DoubleParam(this, "outerMomentum",
+                "nesterov: momentum of the outer step, in [0, 1) (DiLoCo: 0.9)", Validators.doubleInHalfOpen(0, 1));
         seed = new LongParam(this, "seed", "seed of the initial weights and of every training draw");
         checkpointDir = new Param<>(this, "checkpointDir",
                 "directory (any Hadoop path) for training checkpoints, resumed from when present; empty for none");
@@ -136,6 +149,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(emaHalfLifeImages, 50_000.0);
         setDefault(emaRampupRatio, 0.05);
         setDefault(averageOptimizerState, true);
+        setDefault(outerOptimizer, "average");
+        setDefault(outerLearningRate, OuterOptimizer.DILOCO_LEARNING_RATE);
+        setDefault(outerMomentum, OuterOptimizer.DILOCO_MOMENTUM);
         setDefault(seed, 0L);
         setDefault(checkpointDir, "");
         setDefault(checkpointInterval, 10);
@@ -168,6 +184,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DoubleParam emaHalfLifeImages() { return emaHalfLifeImages; }
     public DoubleParam emaRampupRatio() { return emaRampupRatio; }
     public BooleanParam averageOptimizerState() { return averageOptimizerState; }
+    public Param<String> outerOptimizer() { return outerOptimizer; }
+    public DoubleParam outerLearningRate() { return outerLearningRate; }
+    public DoubleParam outerMomentum() { return outerMomentum; }
     public LongParam seed() { return seed; }
     public Param<String> checkpointDir() { return checkpointDir; }
     public IntParam checkpointInterval() { return checkpointInterval; }
@@ -191,6 +210,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public double getEmaHalfLifeImages() { return (Double) $(emaHalfLifeImages); }
     public double getEmaRampupRatio() { return (Double) $(emaRampupRatio); }
     public boolean getAverageOptimizerState() { return (Boolean) $(averageOptimizerState); }
+    public String getOuterOptimizer() { return $(outerOptimizer); }
+    public double getOuterLearningRate() { return (Double) $(outerLearningRate); }
+    public double getOuterMomentum() { return (Double) $(outerMomentum); }
     public long getSeed() { return (Long) $(seed); }
     public String getCheckpointDir() { return $(checkpointDir); }
     public int getCheckpointInterval() { return (Integer) $(checkpointInterval); }
@@ -224,6 +246,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setEmaHalfLifeImages(double v) { set(emaHalfLifeImages, v); return this; }
     public DiffusionTrainer setEmaRampupRatio(double v) { set(emaRampupRatio, v); return this; }
     public DiffusionTrainer setAverageOptimizerState(boolean v) { set(averageOptimizerState, v); return this; }
+    public DiffusionTrainer setOuterOptimizer(String v) { set(outerOptimizer, v); return this; }
+    public DiffusionTrainer setOuterLearningRate(double v) { set(outerLearningRate, v); return this; }
+    public DiffusionTrainer setOuterMomentum(double v) { set(outerMomentum, v); return this; }
     public DiffusionTrainer setSeed(long v) { set(seed, v); return this; }
     public DiffusionTrainer setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public DiffusionTrainer setCheckpointInterval(int v) { set(checkpointInterval, v); return this; }
@@ -248,7 +273,8 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public TrainingConfig trainingConfig() {
         return new TrainingConfig(getBatchSize(), getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
                 Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8), getEmaHalfLifeImages(),
-                getEmaRampupRatio(), getAverageOptimizerState(), getSeed());
+                getEmaRampupRatio(), getAverageOptimizerState(), getSeed(),
+                OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum()));
     }
 
     /** What a diverged round leads to. */
@@ -318,6 +344,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                         + checkpoints.lastGood() + " is already at round " + state.round() + " of the " + planned
                         + " planned; returning its model (raise numRounds or numImages to train further)");
             }
+            state.matchOuterOptimizer(config.outerOptimizer());
             var result = DistributedTraining.run(shards, objective, config, state, planned, roundListener, checkpoints,
                     divergencePolicy(), uid);
             DiffusionModel model = new DiffusionModel(uid, spec, result.state().params(), result.state().ema(),
