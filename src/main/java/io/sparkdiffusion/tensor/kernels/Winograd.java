@@ -2,6 +2,8 @@ package io.sparkdiffusion.tensor.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -92,6 +94,31 @@ final class Winograd {
     private static final int STRIDE = GROUP + LANES;
     private static final int XI = 16;
     private static final int[] NO_SHIFT = {0};
+    // Interleaving and deinterleaving pairs of vectors, as one-vector shuffles and a blend with a constant mask
+    // (JDK 17 compiles these to a few instructions; its two-vector rearrange and masked stores allocate):
+    // zip lo = a[0] b[0] a[1] b[1] .. (first half of a and b), zip hi the same from the second half;
+    // even = a[0] a[2] .. b[0] b[2] .., odd = a[1] a[3] .. b[1] b[3] ..
+    private static final VectorShuffle<Float> HALF_LO = shuffle(i -> i / 2);
+    private static final VectorShuffle<Float> HALF_HI = shuffle(i -> LANES / 2 + i / 2);
+    private static final VectorShuffle<Float> EVEN = shuffle(i -> (2 * i) % LANES);
+    private static final VectorShuffle<Float> ODD = shuffle(i -> (2 * i + 1) % LANES);
+    private static final VectorMask<Float> ODD_LANES = mask(i -> i % 2 == 1);
+    private static final VectorMask<Float> UPPER_HALF = mask(i -> i >= LANES / 2);
+    private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator from) {
+        int[] at = new int[LANES];
+        for (int i = 0; i < LANES; i++) {
+            at[i] = from.applyAsInt(i);
+        }
+        return VectorShuffle.fromValues(SPECIES, at);
+    }
+
+    private static VectorMask<Float> mask(java.util.function.IntPredicate set) {
+        boolean[] bits = new boolean[LANES];
+        for (int i = 0; i < LANES; i++) {
+            bits[i] = set.test(i);
+        }
+        return VectorMask.fromArray(SPECIES, bits, 0);
+    }
 
     private Winograd() {
     }
@@ -117,7 +144,7 @@ final class Winograd {
     //   v     [16][kdim][STRIDE]
     //   m     [16][rows][STRIDE]
     //   plane [4][planeSize]                    the parity planes of one image's channel (see fillPlanes)
-    //   out   [4][STRIDE]                       the output transform of one row of M, before the scatter
+    //   row   [3][rowSize]                      an input row with its zero border, two rows of output
     private static int planeWidth(Conv2d.Geometry g) {
         return tileCols(g) + 1;
     }
@@ -126,9 +153,14 @@ final class Winograd {
         return (tileRows(g) + 1) * planeWidth(g) + 2 * LANES;
     }
 
+    /** One row buffer: an input row with its zero border (fillPlanes), or one output row (transformOutput). */
+    private static int rowSize(Conv2d.Geometry g) {
+        return 2 * planeWidth(g) + 2 * LANES;
+    }
+
     private static long scratchSize(Conv2d.Geometry g, int rows, int kdim) {
         return (long) XI * VectorConv.packedSize(rows, kdim, 1) + (long) XI * kdim * STRIDE
-                + (long) XI * rows * STRIDE + 4L * planeSize(g) + 4L * STRIDE;
+                + (long) XI * rows * STRIDE + 4L * planeSize(g) + 3L * rowSize(g);
     }
 
     /** Floats of scratch {@link #forward} (rows = Cout) and {@link #inputGradient} (rows = Cin) need. */
@@ -196,12 +228,14 @@ final class Winograd {
         int vOff = XI * ps;
         int mOff = vOff + XI * kdim * STRIDE;
         int planeOff = mOff + XI * rows * STRIDE;
-        int tmpOff = planeOff + 4 * planeSize(g);
+        int rowOff = planeOff + 4 * planeSize(g);
+        // The row buffer's zero border: column -1 and everything past column w - 1 stay zero through the call.
+        Arrays.fill(scratch, rowOff, rowOff + rowSize(g), 0f);
         int tiles = g.n() * tileRows(g) * tileCols(g);
         for (int t0 = 0; t0 < tiles; t0 += GROUP) {
             int cols = Math.min(GROUP, tiles - t0);
             for (int c = 0; c < kdim; c++) {
-                transformInput(g, kdim, c, in, inOff, t0, cols, scratch, vOff + c * STRIDE, planeOff);
+                transformInput(g, kdim, c, in, inOff, t0, cols, scratch, vOff + c * STRIDE, planeOff, rowOff);
             }
             for (int xi = 0; xi < XI; xi++) {
                 VectorConv.product(rows, kdim, 1, scratch, xi * ps, scratch, vOff + xi * kdim * STRIDE, STRIDE,
@@ -209,7 +243,7 @@ final class Winograd {
             }
             for (int o = 0; o < rows; o++) {
                 transformOutput(g, rows, o, scratch, mOff + o * STRIDE, rows * STRIDE, t0, cols, b == null ? 0f
-                        : b[bOff + o], out, outOff, accumulate, tmpOff);
+                        : b[bOff + o], out, outOff, accumulate, rowOff + rowSize(g));
             }
         }
     }
@@ -219,7 +253,7 @@ final class Winograd {
      * One image at a time: its parity planes, then one vector of tiles of a tile row at a time.
      */
     private static void transformInput(Conv2d.Geometry g, int kdim, int c, float[] x, int xOff, int t0, int cols,
-                                       float[] s, int vAt, int planeOff) {
+                                       float[] s, int vAt, int planeOff, int rowOff) {
         int th = tileRows(g);
         int tw = tileCols(g);
         int perImage = th * tw;
@@ -237,7 +271,7 @@ final class Winograd {
             int last = Math.min(end - n * perImage, perImage);
             int a0 = first / tw;
             int a1 = (last - 1) / tw;
-            fillPlanes(g, x, xOff + (n * kdim + c) * g.h() * g.w(), a0, a1 + 1, s, planeOff, psz);
+            fillPlanes(g, x, xOff + (n * kdim + c) * g.h() * g.w(), a0, a1 + 1, s, planeOff, psz, rowOff);
             for (int a = a0; a <= a1; a++) {
                 int bLo = a == a0 ? first - a * tw : 0;
                 int bHi = a == a1 ? last - a * tw : tw;
@@ -307,7 +341,7 @@ final class Winograd {
      * vector load gives it for LANES neighbouring tiles.
      */
     private static void fillPlanes(Conv2d.Geometry g, float[] x, int plane, int a0, int a1, float[] s, int planeOff,
-                                   int psz) {
+                                   int psz, int rowOff) {
         int h = g.h();
         int w = g.w();
         int pw = planeWidth(g);
@@ -321,12 +355,13 @@ final class Winograd {
                     Arrays.fill(s, row1, row1 + pw, 0f);
                     continue;
                 }
-                int src = plane + i * w;
-                // q = 1: column 2b, q = 0: column 2b - 1
-                for (int b = 0; b < pw; b++) {
-                    int j = 2 * b;
-                    s[row0 + b] = j >= 1 && j - 1 < w ? x[src + j - 1] : 0f;
-                    s[row1 + b] = j < w ? x[src + j] : 0f;
+                // Deinterleave the zero-bordered row: q = 0 gets columns 2b - 1, q = 1 columns 2b.
+                System.arraycopy(x, plane + i * w, s, rowOff + 1, w);
+                for (int b = 0; b < pw; b += LANES) {
+                    FloatVector v0 = FloatVector.fromArray(SPECIES, s, rowOff + 2 * b);
+                    FloatVector v1 = FloatVector.fromArray(SPECIES, s, rowOff + 2 * b + LANES);
+                    v0.rearrange(EVEN).blend(v1.rearrange(EVEN), UPPER_HALF).intoArray(s, row0 + b);
+                    v0.rearrange(ODD).blend(v1.rearrange(ODD), UPPER_HALF).intoArray(s, row1 + b);
                 }
             }
         }
@@ -334,96 +369,87 @@ final class Winograd {
 
     /**
      * Output channel o of tiles t0 .. t0+cols-1: y (or dx when accumulating) from M[xi][o][t - t0] at
-     * {@code s[mAt + xi*xiStride + t - t0]}, plus bias.
+     * {@code s[mAt + xi*xiStride + t - t0]}, plus bias; one tile row of one image at a time, LANES tiles per
+     * step, their 2x2 outputs interleaved into two rows of y.
      */
     private static void transformOutput(Conv2d.Geometry g, int rows, int o, float[] s, int mAt, int xiStride,
                                         int t0, int cols, float bias, float[] y, int yOff, boolean accumulate,
-                                        int tmpOff) {
-        for (int p = 0; p < cols; p += LANES) {
-            int m = mAt + p;
-            FloatVector m00 = FloatVector.fromArray(SPECIES, s, m);
-            FloatVector m01 = FloatVector.fromArray(SPECIES, s, m + xiStride);
-            FloatVector m02 = FloatVector.fromArray(SPECIES, s, m + 2 * xiStride);
-            FloatVector m03 = FloatVector.fromArray(SPECIES, s, m + 3 * xiStride);
-            FloatVector m10 = FloatVector.fromArray(SPECIES, s, m + 4 * xiStride);
-            FloatVector m11 = FloatVector.fromArray(SPECIES, s, m + 5 * xiStride);
-            FloatVector m12 = FloatVector.fromArray(SPECIES, s, m + 6 * xiStride);
-            FloatVector m13 = FloatVector.fromArray(SPECIES, s, m + 7 * xiStride);
-            FloatVector m20 = FloatVector.fromArray(SPECIES, s, m + 8 * xiStride);
-            FloatVector m21 = FloatVector.fromArray(SPECIES, s, m + 9 * xiStride);
-            FloatVector m22 = FloatVector.fromArray(SPECIES, s, m + 10 * xiStride);
-            FloatVector m23 = FloatVector.fromArray(SPECIES, s, m + 11 * xiStride);
-            FloatVector m30 = FloatVector.fromArray(SPECIES, s, m + 12 * xiStride);
-            FloatVector m31 = FloatVector.fromArray(SPECIES, s, m + 13 * xiStride);
-            FloatVector m32 = FloatVector.fromArray(SPECIES, s, m + 14 * xiStride);
-            FloatVector m33 = FloatVector.fromArray(SPECIES, s, m + 15 * xiStride);
-            // A^T m: rows
-            FloatVector r00 = m00.add(m10).add(m20);
-            FloatVector r01 = m01.add(m11).add(m21);
-            FloatVector r02 = m02.add(m12).add(m22);
-            FloatVector r03 = m03.add(m13).add(m23);
-            FloatVector r10 = m10.sub(m20).sub(m30);
-            FloatVector r11 = m11.sub(m21).sub(m31);
-            FloatVector r12 = m12.sub(m22).sub(m32);
-            FloatVector r13 = m13.sub(m23).sub(m33);
-            // (A^T m) A: columns
-            r00.add(r01).add(r02).intoArray(s, tmpOff + p);
-            r01.sub(r02).sub(r03).intoArray(s, tmpOff + STRIDE + p);
-            r10.add(r11).add(r12).intoArray(s, tmpOff + 2 * STRIDE + p);
-            r11.sub(r12).sub(r13).intoArray(s, tmpOff + 3 * STRIDE + p);
-        }
-        scatter(g, rows, o, s, tmpOff, t0, cols, bias, y, yOff, accumulate);
-    }
-
-    /** Writes (or adds) the 2x2 outputs of each tile, held as four rows of tmp, into y [N, rows, H, W]. */
-    private static void scatter(Conv2d.Geometry g, int rows, int o, float[] s, int tmpOff, int t0, int cols,
-                                float bias, float[] y, int yOff, boolean accumulate) {
+                                        int rowOff) {
         int th = tileRows(g);
         int tw = tileCols(g);
         int h = g.h();
         int w = g.w();
         int perImage = th * tw;
-        int n = t0 / perImage;
-        int a = (t0 - n * perImage) / tw;
-        int b = t0 - n * perImage - a * tw;
-        int plane = yOff + (n * rows + o) * h * w;
-        for (int p = 0; p < cols; p++) {
-            int i = 2 * a;
-            int j = 2 * b;
-            int at = plane + i * w + j;
-            boolean right = j + 1 < w;
-            boolean down = i + 1 < h;
-            if (accumulate) {
-                y[at] += s[tmpOff + p];
-                if (right) {
-                    y[at + 1] += s[tmpOff + STRIDE + p];
+        int end = t0 + cols;
+        FloatVector bv = FloatVector.broadcast(SPECIES, bias);
+        int second = rowOff + rowSize(g);
+        for (int t = t0; t < end; ) {
+            int n = t / perImage;
+            int a = (t - n * perImage) / tw;
+            int bLo = t - n * perImage - a * tw;
+            int bHi = Math.min(tw, end - n * perImage - a * tw);
+            int rowAt = yOff + (n * rows + o) * h * w + 2 * a * w;
+            int limit = Math.min(2 * bHi, w);
+            for (int bb = bLo; bb < bHi; bb += LANES) {
+                int m = mAt + t - t0 + bb - bLo;
+                FloatVector m00 = FloatVector.fromArray(SPECIES, s, m);
+                FloatVector m01 = FloatVector.fromArray(SPECIES, s, m + xiStride);
+                FloatVector m02 = FloatVector.fromArray(SPECIES, s, m + 2 * xiStride);
+                FloatVector m03 = FloatVector.fromArray(SPECIES, s, m + 3 * xiStride);
+                FloatVector m10 = FloatVector.fromArray(SPECIES, s, m + 4 * xiStride);
+                FloatVector m11 = FloatVector.fromArray(SPECIES, s, m + 5 * xiStride);
+                FloatVector m12 = FloatVector.fromArray(SPECIES, s, m + 6 * xiStride);
+                FloatVector m13 = FloatVector.fromArray(SPECIES, s, m + 7 * xiStride);
+                FloatVector m20 = FloatVector.fromArray(SPECIES, s, m + 8 * xiStride);
+                FloatVector m21 = FloatVector.fromArray(SPECIES, s, m + 9 * xiStride);
+                FloatVector m22 = FloatVector.fromArray(SPECIES, s, m + 10 * xiStride);
+                FloatVector m23 = FloatVector.fromArray(SPECIES, s, m + 11 * xiStride);
+                FloatVector m30 = FloatVector.fromArray(SPECIES, s, m + 12 * xiStride);
+                FloatVector m31 = FloatVector.fromArray(SPECIES, s, m + 13 * xiStride);
+                FloatVector m32 = FloatVector.fromArray(SPECIES, s, m + 14 * xiStride);
+                FloatVector m33 = FloatVector.fromArray(SPECIES, s, m + 15 * xiStride);
+                // A^T m: rows
+                FloatVector r00 = m00.add(m10).add(m20);
+                FloatVector r01 = m01.add(m11).add(m21);
+                FloatVector r02 = m02.add(m12).add(m22);
+                FloatVector r03 = m03.add(m13).add(m23);
+                FloatVector r10 = m10.sub(m20).sub(m30);
+                FloatVector r11 = m11.sub(m21).sub(m31);
+                FloatVector r12 = m12.sub(m22).sub(m32);
+                FloatVector r13 = m13.sub(m23).sub(m33);
+                // (A^T m) A: columns
+                FloatVector y00 = r00.add(r01).add(r02);
+                FloatVector y01 = r01.sub(r02).sub(r03);
+                FloatVector y10 = r10.add(r11).add(r12);
+                FloatVector y11 = r11.sub(r12).sub(r13);
+                if (!accumulate) {
+                    y00 = y00.add(bv);
+                    y01 = y01.add(bv);
+                    y10 = y10.add(bv);
+                    y11 = y11.add(bv);
                 }
-                if (down) {
-                    y[at + w] += s[tmpOff + 2 * STRIDE + p];
-                    if (right) {
-                        y[at + w + 1] += s[tmpOff + 3 * STRIDE + p];
+                // Interleaved into two rows of the buffer, at columns 2*bb.., then cropped into y below.
+                int j = 2 * bb;
+                y00.rearrange(HALF_LO).blend(y01.rearrange(HALF_LO), ODD_LANES).intoArray(s, rowOff + j);
+                y00.rearrange(HALF_HI).blend(y01.rearrange(HALF_HI), ODD_LANES).intoArray(s, rowOff + j + LANES);
+                y10.rearrange(HALF_LO).blend(y11.rearrange(HALF_LO), ODD_LANES).intoArray(s, second + j);
+                y10.rearrange(HALF_HI).blend(y11.rearrange(HALF_HI), ODD_LANES).intoArray(s, second + j + LANES);
+            }
+            int from = 2 * bLo;
+            int to = Math.min(2 * bHi, w);
+            int rowsHere = 2 * a + 1 < h ? 2 : 1;
+            for (int r = 0; r < rowsHere; r++) {
+                int dst = rowAt + r * w;
+                int src = (r == 0 ? rowOff : second);
+                if (accumulate) {
+                    for (int i = from; i < to; i++) {
+                        y[dst + i] += s[src + i];
                     }
-                }
-            } else {
-                y[at] = s[tmpOff + p] + bias;
-                if (right) {
-                    y[at + 1] = s[tmpOff + STRIDE + p] + bias;
-                }
-                if (down) {
-                    y[at + w] = s[tmpOff + 2 * STRIDE + p] + bias;
-                    if (right) {
-                        y[at + w + 1] = s[tmpOff + 3 * STRIDE + p] + bias;
-                    }
+                } else {
+                    System.arraycopy(s, src + from, y, dst + from, to - from);
                 }
             }
-            if (++b == tw) {
-                b = 0;
-                if (++a == th) {
-                    a = 0;
-                    n++;
-                    plane = yOff + (n * rows + o) * h * w;
-                }
-            }
+            t += bHi - bLo;
         }
     }
 }
