@@ -39,10 +39,12 @@ public final class Conv2d {
 
     /**
      * What runs stride-1 convolutions other than 1x1 (see {@link ShiftedConv.Engine}): {@code "vector:N lanes"}
-     * (the Vector API kernels, N floats per vector) or {@code "gemm"} (one BLAS call per kernel tap).
+     * (the Vector API kernels, N floats per vector) followed by where {@link Winograd} takes over, or
+     * {@code "gemm"} (one BLAS call per kernel tap).
      */
     public static String stride1Implementation() {
-        return ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR ? "vector:" + VectorConv.LANES + " lanes" : "gemm";
+        return ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR
+                ? "vector:" + VectorConv.LANES + " lanes, " + Winograd.Choice.describe() : "gemm";
     }
 
     /**

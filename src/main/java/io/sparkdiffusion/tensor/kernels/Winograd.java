@@ -65,6 +65,15 @@ final class Winograd {
             return g.kh() == 3 && g.kw() == 3 && g.stride() == 1 && g.pad() == 1;
         }
 
+        /** Which 3x3 padding-1 convolutions run here, for the benchmark's engine line. */
+        static String describe() {
+            return switch (MODE) {
+                case PROPERTY_VALUE -> "winograd F(2x2,3x3) for all 3x3 padding 1";
+                case "auto" -> "winograd F(2x2,3x3) where " + RULE;
+                default -> "no winograd";
+            };
+        }
+
         /** True when g runs on Winograd, given that the vector engine runs the stride-1 convolutions. */
         static boolean applies(Conv2d.Geometry g) {
             if (!supports(g)) {
@@ -98,7 +107,6 @@ final class Winograd {
     /** Row stride of V and M: a row's last vector may spill up to LANES - 1 floats past GROUP. */
     private static final int STRIDE = GROUP + LANES;
     private static final int XI = 16;
-    private static final int[] NO_SHIFT = {0};
     // Interleaving and deinterleaving pairs of vectors, as one-vector shuffles and a blend with a constant mask
     // (JDK 17 compiles these to a few instructions; its two-vector rearrange and masked stores allocate):
     // zip lo = a[0] b[0] a[1] b[1] .. (first half of a and b), zip hi the same from the second half;
@@ -237,14 +245,18 @@ final class Winograd {
         // The row buffer's zero border: column -1 and everything past column w - 1 stay zero through the call.
         Arrays.fill(scratch, rowOff, rowOff + rowSize(g), 0f);
         int tiles = g.n() * tileRows(g) * tileCols(g);
+        int[] termAt = new int[kdim];
+        for (int k = 0; k < kdim; k++) {
+            termAt[k] = k * STRIDE;
+        }
         for (int t0 = 0; t0 < tiles; t0 += GROUP) {
             int cols = Math.min(GROUP, tiles - t0);
             for (int c = 0; c < kdim; c++) {
                 transformInput(g, kdim, c, in, inOff, t0, cols, scratch, vOff + c * STRIDE, planeOff, rowOff);
             }
             for (int xi = 0; xi < XI; xi++) {
-                VectorConv.product(rows, kdim, 1, scratch, xi * ps, scratch, vOff + xi * kdim * STRIDE, STRIDE,
-                        NO_SHIFT, scratch, mOff + xi * rows * STRIDE, STRIDE, cols, false);
+                VectorConv.product(rows, kdim, scratch, xi * ps, scratch, vOff + xi * kdim * STRIDE, termAt,
+                        scratch, mOff + xi * rows * STRIDE, STRIDE, cols, false);
             }
             for (int o = 0; o < rows; o++) {
                 transformOutput(g, rows, o, scratch, mOff + o * STRIDE, rows * STRIDE, t0, cols, b == null ? 0f
