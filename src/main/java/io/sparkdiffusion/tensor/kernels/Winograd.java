@@ -39,13 +39,16 @@ final class Winograd {
 
     /**
      * Which convolutions run here, read once from {@link ShiftedConv#ENGINE_PROPERTY} and logged: all supported
-     * ones with {@code winograd}, those {@link #wins} picks with {@code auto}, none with {@code vector} or
+     * ones with {@code winograd}, those {@link Choice#wins} picks with {@code auto}, none with {@code vector} or
      * {@code gemm}. A class of its own, free of the Vector API, so that asking never needs the module. The
      * choice depends on the layer's shape only, never on the batch size, so that batch invariance holds.
      */
     static final class Choice {
         private static final String MODE = System.getProperty(ShiftedConv.ENGINE_PROPERTY, "auto").trim()
                 .toLowerCase(java.util.Locale.ROOT);
+
+        /** The measured rule of {@code auto}, for the log. */
+        private static final String RULE = "H, W >= 14 and Cin, Cout >= 16";
 
         static {
             System.getLogger(Winograd.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion 3x3 padding-1 "
@@ -58,6 +61,16 @@ final class Winograd {
         }
 
         private Choice() {
+        }
+
+        /**
+         * The shapes where Winograd measured faster than the vector shifted products (UNetBench per-op profile and
+         * KernelBench engines, batch 64): at 7x7 a tile row is 4 tiles, a quarter of a 16-float vector, and the
+         * transforms cost more than the products save; with a single input or output channel there is nothing to
+         * save.
+         */
+        static boolean wins(Conv2d.Geometry g) {
+            return g.h() >= 14 && g.w() >= 14 && g.cin() >= 16 && g.cout() >= 16;
         }
 
         /** The geometries Winograd F(2x2, 3x3) computes: 3x3 kernel, stride 1, padding 1. */
@@ -87,19 +100,6 @@ final class Winograd {
         }
     }
 
-    /** The measured rule of {@code auto}, for the log. */
-    private static final String RULE = "H, W >= 14 and Cin, Cout >= 16";
-
-    /**
-     * The shapes where Winograd measured faster than the vector shifted products (UNetBench per-op profile and
-     * KernelBench engines, batch 64): at 7x7 a tile row is 4 tiles, a quarter of a 16-float vector, and the
-     * transforms cost more than the products save; with a single input or output channel there is nothing to
-     * save.
-     */
-    static boolean wins(Conv2d.Geometry g) {
-        return g.h() >= 14 && g.w() >= 14 && g.cin() >= 16 && g.cout() >= 16;
-    }
-
     private static final VectorSpecies<Float> SPECIES = VectorConv.SPECIES;
     private static final int LANES = VectorConv.LANES;
     /** Tiles per group: the products' column count, a whole number of {@link VectorConv#BLOCK}s. */
@@ -117,6 +117,7 @@ final class Winograd {
     private static final VectorShuffle<Float> ODD = shuffle(i -> (2 * i + 1) % LANES);
     private static final VectorMask<Float> ODD_LANES = mask(i -> i % 2 == 1);
     private static final VectorMask<Float> UPPER_HALF = mask(i -> i >= LANES / 2);
+
     private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator from) {
         int[] at = new int[LANES];
         for (int i = 0; i < LANES; i++) {
