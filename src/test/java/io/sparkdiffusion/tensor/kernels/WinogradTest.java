@@ -71,7 +71,10 @@ class WinogradTest {
         assertGuardedClose(plus(dx0, Reference.conv2dBackward(g, dy, x, w)[0]), dx, TOLERANCE, "dx " + g);
     }
 
-    /** Through Conv2d, forced or chosen: the same results as the reference, the weight gradient included. */
+    /**
+     * Through Conv2d, on whatever engine it picks for the shape (under auto, Winograd for the 33 -> 35 channel case
+     * only): the same results as the reference, the weight gradient included.
+     */
     @ParameterizedTest
     @MethodSource("geometries")
     void conv2dBackwardWithWinogradMatchesReference(Conv2d.Geometry g) {
