@@ -103,11 +103,10 @@ final class Winograd {
     private static final VectorSpecies<Float> SPECIES = VectorConv.SPECIES;
     private static final int LANES = VectorConv.LANES;
     /**
-     * Tiles per group: the products' column count, a whole number of {@link VectorConv#BLOCK}s. One block: 1, 2
-     * and 4 blocks ran at the same speed within the noise (KernelBench shapes, batch 64), and one keeps the
-     * scratch (V and M, 16 * (Cin + Cout) * GROUP floats) below the shifted products' own.
+     * Tiles per group: the products' column count, a whole number of {@link VectorConv#BLOCK}s. Four blocks: in the
+     * U-Net profile one block lost Winograd's gain (the 16 products' packed weights are streamed once per group).
      */
-    static final int GROUP = VectorConv.BLOCK;
+    static final int GROUP = 4 * VectorConv.BLOCK;
     /** Row stride of V and M: a row's last vector may spill up to LANES - 1 floats past GROUP. */
     private static final int STRIDE = GROUP + LANES;
     private static final int XI = 16;
