@@ -64,7 +64,7 @@ public final class TrainingState {
      * Ends a round: the weights (and, if averaged, the optimizer state) become the image-weighted means of the
      * partitions' results, the EMA moves towards the new weights by the round's images, counters advance.
      */
-    public void finishRound(WeightedSum sum, TrainingConfig config) {
+    public void finishRound(RoundResult sum, TrainingConfig config) {
         params = sum.meanParams();
         if (sharedState != null) {
             sharedState = sum.meanOptimizerState();
