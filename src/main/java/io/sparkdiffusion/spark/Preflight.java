@@ -37,6 +37,7 @@ final class Preflight {
     /** Room for what is not counted: serialization framing, a task's closure, the shard in flight. */
     private static final long MARGIN_BYTES = 1L << 20;
     private static final double MARGIN = 1.05;
+    private static final long RESULT_FRAMING_BYTES = 64L << 10;
 
     /**
      * Where the fit runs.
@@ -75,7 +76,8 @@ final class Preflight {
 
     private static void checkResultSize(ReductionPlan plan, FitSize size, SparkConf conf) {
         long max = ReductionPlan.maxResultBytes(conf);
-        long needed = withMargin(plan.driverBytesPerJob());
+        // Results are float and double arrays: Java serialization adds a few bytes per array and per object.
+        long needed = (long) (plan.driverBytesPerJob() * MARGIN) + RESULT_FRAMING_BYTES;
         if (needed <= max) {
             return;
         }

@@ -84,9 +84,9 @@ class PreflightTest {
     void aSmallMaxResultSizeFailsNamingTheSettingAndAValueThatWorks() {
         SparkConf c = conf(ReductionPlan.MAX_RESULT_SIZE, "100m");
         var e = assertThrows(IllegalArgumentException.class, () -> Preflight.check(Reduction.TREE, SMALL, 784, c, CLUSTER_2G));
-        // 153,600,000 x 1.05 + 1 MiB = 162,328,576 bytes: 155 MiB rounded up.
+        // 153,600,000 x 1.05 + 64 KiB = 161,345,536 bytes: 154 MiB rounded up.
         assertTrue(e.getMessage().startsWith("spark.driver.maxResultSize is 100 MiB, but with reduction=tree"), e.getMessage());
-        assertTrue(e.getMessage().contains("set spark.driver.maxResultSize to 155m or more, or set reduction to sliced"),
+        assertTrue(e.getMessage().contains("set spark.driver.maxResultSize to 154m or more, or set reduction to sliced"),
                 e.getMessage());
         assertEquals(Reduction.SLICED, Preflight.check(Reduction.AUTO, SMALL, 784, c, CLUSTER_2G).path());
         var d = assertThrows(IllegalArgumentException.class, () -> Preflight.check(Reduction.TREE, CIFAR, 784, conf(),
