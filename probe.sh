@@ -7,7 +7,7 @@
 #   ./probe.sh soak [ROUNDS=200] [LOCAL_STEPS=10] [BATCH=16]     heap and broadcast blocks over many rounds (quick config)
 #   ./probe.sh calibration FEATURES_CONF FEATURES_MODEL          FID, precision, recall of held-out images, degraded
 #   ./probe.sh likelihood MODEL [N=16] [STEPS=100]               bits/dim of a saved model on the last N bundled images
-#   ./probe.sh reduction [ROUNDS=4] [PARTITIONS=8]               round overhead, tree vs sliced reduction, 1.6 M-60 M
+#   ./probe.sh reduction [ROUNDS=4] [PARTITIONS=8] [CASES]       round overhead, tree vs sliced reduction, 1.6 M-60 M
 #                                                                weights on the one-machine cluster (docs/scaling.md)
 # Each name is a class with a main() under src/test (package-private access to the code it measures):
 # tensor.kernels.KernelBench, autograd.UNetBench, spark.TrainingThroughput, spark.MemorySoakMain,

@@ -32,8 +32,13 @@ record ReductionPlan(Reduction path, int slices, int slicesPerJob, long driverBy
     static final String MAX_RESULT_SIZE = "spark.driver.maxResultSize";
     /** Spark's default for {@link #MAX_RESULT_SIZE}. */
     static final long DEFAULT_MAX_RESULT_BYTES = 1L << 30;
-    /** Auto picks the tree while the partial sums the driver receives stay under this (more: the slices). */
-    static final long AUTO_TREE_MAX_DRIVER_BYTES = 256L << 20;
+    /**
+     * Auto picks the tree while the partial sums the driver receives stay under this (more: the slices). Measured
+     * (docs/scaling.md): unet-small with Adam in 8 partitions, where the tree sends 146 MiB of double sums after a
+     * merge stage on the executors, took 13.6 s of overhead per round on the tree and 6.1 s sliced; in 2
+     * partitions the tree sends the two results' floats (37 MiB), no merge stage, and stays.
+     */
+    static final long AUTO_TREE_MAX_DRIVER_BYTES = 64L << 20;
     /** The most piece bytes one slice reducer holds (N pieces): slices shrink as partitions grow. */
     static final long REDUCER_INPUT_BYTES = 256L << 20;
     static final int MAX_SLICE_FLOATS = 2 << 20;
@@ -69,9 +74,9 @@ record ReductionPlan(Reduction path, int slices, int slicesPerJob, long driverBy
         String treeText = results + " partial sum" + (results == 1 ? "" : "s") + ", " + mib(tree) + " in all";
         switch (setting) {
             case TREE:
-                return tree(size, "reduction=tree (the driver receives " + treeText + ")");
+                return tree(size, "set to tree; the driver receives " + treeText);
             case SLICED:
-                return sliced(size, maxResult, "reduction=sliced");
+                return sliced(size, maxResult, "set to sliced");
             default:
                 if (size.partitions() == 1) {
                     return tree(size, "one partition: the tree sends the driver that partition's floats (" + mib(tree) + ")");

@@ -11,12 +11,12 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code ./probe.sh reduction [ROUNDS=4] [PARTITIONS=8]}: the round overhead (broadcast + reduction) of the tree and
+ * {@code ./probe.sh reduction [ROUNDS=4] [PARTITIONS=8] [CASES]}: the round overhead (broadcast + reduction) of the tree and
  * the sliced reduction on the one-machine cluster ({@link LocalCluster}: 2 Workers of 1 core; a 2g driver and 2g
  * executors, Spark's default maxResultSize), for 1.6 M and 16 M weights with Adam (3 floats per weight move) and
  * 60 M with SGD (1 float: Adam at 60 M does not fit this machine's share), one local step of
  * {@link io.sparkdiffusion.spark.QuadraticObjective} per round. Round 1 (executors starting, shards cached) is
- * left out of the means. Prints a Markdown table; the overhead is also given as a share of a 20-step round of
+ * left out of the means. CASES replaces the three, e.g. {@code 16000000:sgd,1600000:adam}. Prints a Markdown table; the overhead is also given as a share of a 20-step round of
  * unet-small at batch 32, from the compute rate passed as {@code -Dunet.small.imagesPerCoreSecond} (default 46:
  * README, conf/fashion-mnist.json on the idle machine, 92 images/s on 2 cores).
  */
@@ -33,8 +33,8 @@ public final class ReductionBenchmark {
         int partitions = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         double unetSmallRate = Double.parseDouble(System.getProperty("unet.small.imagesPerCoreSecond", "46"));
         double unetSmallRound = 20 * 32 / unetSmallRate;
-        List<Case> cases = List.of(new Case("1.6 M, Adam", 1_600_000, "adam"), new Case("16 M, Adam", 16_000_000, "adam"),
-                new Case("60 M, SGD", 60_000_000, "sgd"));
+        List<Case> cases = args.length > 2 ? parseCases(args[2]) : List.of(new Case("1.6 M, Adam", 1_600_000, "adam"),
+                new Case("16 M, Adam", 16_000_000, "adam"), new Case("60 M, SGD", 60_000_000, "sgd"));
         LocalCluster cluster = LocalCluster.shared();
         Path dir = Files.createDirectories(Path.of("target/test-cluster/runs/" + UUID.randomUUID()));
         List<String> rows = new ArrayList<>();
@@ -64,7 +64,18 @@ public final class ReductionBenchmark {
         rows.forEach(System.out::println);
     }
 
-    /** One table row from a run's output: means over the rounds after the first. */
+    /** {@code 16000000:sgd,1600000:adam}: weights and optimizer per case. */
+    private static List<Case> parseCases(String text) {
+        List<Case> cases = new ArrayList<>();
+        for (String c : text.split(",")) {
+            String[] f = c.split(":");
+            int n = Integer.parseInt(f[0]);
+            cases.add(new Case(String.format(Locale.ROOT, "%.1f M, %s", n / 1e6, f[1]), n, f[1]));
+        }
+        return cases;
+    }
+
+        /** One table row from a run's output: means over the rounds after the first. */
     private static String row(Case c, String path, List<String> lines, double unetSmallRound) {
         String slices = "";
         double broadcast = 0;

@@ -46,17 +46,24 @@ class PreflightTest {
                 "one partition: its floats");
     }
 
-    /** unet-small: 2 partial sums of 16 x 4.8 M bytes (146 MiB) stay on the tree; the CIFAR shape's 3.2 GiB do not. */
+    /**
+     * unet-small in 2 partitions: the driver receives their floats, 2 x 4 x 4.8 M bytes (37 MiB), on the tree; in 8,
+     * 2 partial sums of 16 x 4.8 M bytes (146 MiB, more than 64 MiB) go sliced, as does the CIFAR shape's 3.2 GiB.
+     */
     @Test
     void autoKeepsTheTreeForSmallModelsAndSlicesLargeOnes() {
-        assertEquals(Reduction.TREE, ReductionPlan.choose(Reduction.AUTO, SMALL, conf()).path());
+        FitSize small2 = new FitSize(1_600_000, 3_200_000, 2, true);
+        assertEquals(Reduction.TREE, ReductionPlan.choose(Reduction.AUTO, small2, conf()).path());
+        ReductionPlan small8 = ReductionPlan.choose(Reduction.AUTO, SMALL, conf());
+        assertEquals(Reduction.SLICED, small8.path());
+        assertTrue(small8.reason().contains("2 partial sums, 146 MiB in all, more than 64 MiB"), small8.reason());
         ReductionPlan cifar = ReductionPlan.choose(Reduction.AUTO, CIFAR, conf());
         assertEquals(Reduction.SLICED, cifar.path());
         assertTrue(cifar.reason().contains("more than half of spark.driver.maxResultSize"), cifar.reason());
         assertEquals(Reduction.TREE, ReductionPlan.choose(Reduction.AUTO, new FitSize(60_000_000, 0, 1, true), conf()).path(),
                 "one partition");
-        assertEquals(Reduction.SLICED, ReductionPlan.choose(Reduction.AUTO, SMALL, conf(ReductionPlan.MAX_RESULT_SIZE, "200m"))
-                .path(), "146 MiB is more than half of 200m");
+        assertEquals(Reduction.SLICED, ReductionPlan.choose(Reduction.AUTO, small2, conf(ReductionPlan.MAX_RESULT_SIZE, "64m"))
+                .path(), "37 MiB is more than half of 64m");
     }
 
     /**
