@@ -10,6 +10,7 @@ import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.ToyData;
 import io.sparkdiffusion.train.ToyDenoisingObjective;
 import io.sparkdiffusion.train.TrainingConfig;
+import io.sparkdiffusion.train.TrainingDivergedException;
 import io.sparkdiffusion.train.TrainingState;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -19,6 +20,8 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The sliced reduction (a reduce-scatter) on local[2,4], on the toy objective, against independent means. */
 class SlicedReductionTest extends SparkTestBase {
@@ -149,6 +152,21 @@ class SlicedReductionTest extends SparkTestBase {
         var with = run(List.of(PARTS.get(0), empty, PARTS.get(2)), obj, c, 1, sliced(3, 3));
         assertEquals(2, with.summary().rounds().get(0).partitions());
         assertEquals(3L * (4 + 4), with.summary().rounds().get(0).images());
+    }
+
+    /**
+     * Partition 0's third gradient has a NaN at weight 7 (finite loss): the driver's check of the assembled slices
+     * names weight 7 of the whole vector, and the round is not kept.
+     */
+    @Test
+    void aNonFiniteWeightInOneSliceIsCaughtAndNamed() {
+        Objective obj = new ToyDenoisingObjective(D);
+        TrainingConfig c = new TrainingConfig(4, 3, 0.05, 0, 0, new Optimizer.Sgd(), 0, 0, true, 1234);
+        DivergenceTest.PoisonedObjective.BUDGET.set(1);
+        TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> run(PARTS,
+                new DivergenceTest.PoisonedObjective(obj, false, 3), c, 2, sliced(5, 2)));
+        assertEquals(0, e.round());
+        assertTrue(e.getMessage().contains("weight 7 of " + obj.numParameters() + " is NaN"), e.getMessage());
     }
 
     private static float[] mean(double[] sum, long images) {
