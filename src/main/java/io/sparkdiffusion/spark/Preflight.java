@@ -38,6 +38,8 @@ final class Preflight {
     private static final long MARGIN_BYTES = 1L << 20;
     private static final double MARGIN = 1.05;
     private static final long RESULT_FRAMING_BYTES = 64L << 10;
+    /** Spark's default {@code spark.resultGetter.threads}: task results fetched and deserialized at once. */
+    private static final int RESULT_GETTER_THREADS = 4;
 
     /**
      * Where the fit runs.
@@ -154,8 +156,8 @@ final class Preflight {
 
     /**
      * The driver's share of a round: weights, EMA and optimizer state(s); the broadcast's serialized blocks; and
-     * the reduction's results: the tree's running sum (double sums once a second result arrives), one partial sum
-     * arriving and its serialized bytes, then the means; the slices' means and one job's slices, serialized and not.
+     * the reduction's results: the tree's running sum (double sums once a second result arrives), the partial sums
+     * arriving at once (up to Spark's 4 result getters), three copies each while they arrive, then the means; the slices' means and one job's slices (three copies while they arrive).
      */
     static long driverBytes(ReductionPlan plan, FitSize size) {
         long state = 4 * (2 * size.numParameters()
@@ -166,9 +168,12 @@ final class Preflight {
         if (plan.path() == Reduction.TREE) {
             int n = ReductionPlan.treeDriverResults(size.partitions());
             long partial = plan.driverBytesPerRound() / n;
-            results = (n == 1 ? 0 : 16 * size.resultFloats()) + 2 * partial + means;
+            // Spark's result getters (4 threads) fetch and deserialize up to 4 results at once, each held three
+            // times meanwhile: the fetched bytes, their copy in the task result, the deserialized value.
+            results = (n == 1 ? 0 : 16 * size.resultFloats()) + 3L * Math.min(n, RESULT_GETTER_THREADS) * partial
+                    + means;
         } else {
-            results = means + 2 * plan.driverBytesPerJob();
+            results = means + 3 * plan.driverBytesPerJob();
         }
         return state + broadcast + results;
     }

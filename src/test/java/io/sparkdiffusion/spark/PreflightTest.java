@@ -128,6 +128,13 @@ class PreflightTest {
         var c = assertThrows(IllegalArgumentException.class, () -> Preflight.check(Reduction.AUTO, SGD_60M, 784,
                 conf(Preflight.EXECUTOR_MEMORY, "3g"), new Preflight.Environment(GIB, 0)));
         assertTrue(c.getMessage().contains("set spark.driver.memory to"), c.getMessage());
+        // Seen in the benchmark (docs/scaling.md): 16 M weights with SGD in 8 partitions on the tree ran a 2g driver
+        // out of heap in Spark's task-result getter (2 partial sums of 256 MB arriving); the check refuses it.
+        FitSize sgd16 = new FitSize(16_000_000, 0, 8, true);
+        var oom = assertThrows(IllegalArgumentException.class, () -> Preflight.check(Reduction.TREE, sgd16, 784,
+                conf(Preflight.EXECUTOR_MEMORY, "2g"), CLUSTER_2G));
+        assertTrue(oom.getMessage().startsWith("the driver's heap (spark.driver.memory) is 2048 MiB"), oom.getMessage());
+        Preflight.check(Reduction.SLICED, sgd16, 784, conf(Preflight.EXECUTOR_MEMORY, "2g"), CLUSTER_2G);
     }
 
     /** 60 M weights: an executor holds the broadcast twice (480 MB) and a task's weights and gradients (480 MB). */
