@@ -11,19 +11,25 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code ./probe.sh reduction [ROUNDS=4] [PARTITIONS=8] [CASES]}: the round overhead (broadcast + reduction) of the tree and
- * the sliced reduction on the one-machine cluster ({@link LocalCluster}: 2 Workers of 1 core; a 2g driver and 2g
- * executors, Spark's default maxResultSize), for 1.6 M and 16 M weights with Adam (3 floats per weight move) and
+ * {@code ./probe.sh reduction [ROUNDS=4] [PARTITIONS=8] [CASES]}: the round overhead (broadcast + reduction) of the
+ * tree and the sliced reduction on the one-machine cluster ({@link LocalCluster}: 2 Workers of 1 core; 2g
+ * executors; a 2g driver with Spark's default maxResultSize, or {@code -Dreduction.driverMemory=4g
+ * -Dreduction.maxResultSize=2g} in JAVA_OPTS), for 1.6 M and 16 M weights with Adam (3 floats per weight move) and
  * 60 M with SGD (1 float: Adam at 60 M does not fit this machine's share), one local step of
- * {@link io.sparkdiffusion.spark.QuadraticObjective} per round. Round 1 (executors starting, shards cached) is
- * left out of the means. CASES replaces the three, e.g. {@code 16000000:sgd,1600000:adam}. Prints a Markdown table; the overhead is also given as a share of a 20-step round of
- * unet-small at batch 32, from the compute rate passed as {@code -Dunet.small.imagesPerCoreSecond} (default 46:
- * README, conf/fashion-mnist.json on the idle machine, 92 images/s on 2 cores).
+ * {@link io.sparkdiffusion.spark.QuadraticObjective} per round; CASES replaces these, e.g.
+ * {@code 16000000:sgd,1600000:adam}. Round 1 (executors starting, shards cached) is left out of the means. Prints a
+ * Markdown table; the overhead is also given as a share of a 20-step round of unet-small at batch 32, from the
+ * compute rate passed as {@code -Dunet.small.imagesPerCoreSecond} (default 46: README, conf/fashion-mnist.json on
+ * the idle machine, 92 images/s on 2 cores).
  */
 public final class ReductionBenchmark {
 
     private record Case(String label, int numParameters, String optimizer) {
     }
+
+    /** The driver's heap and result limit: 2g and Spark's default 1g unless -Dreduction.driverMemory=... etc. */
+    private static final String DRIVER_MEMORY = System.getProperty("reduction.driverMemory", "2g");
+    private static final String MAX_RESULT_SIZE = System.getProperty("reduction.maxResultSize", "1g");
 
     private ReductionBenchmark() {
     }
@@ -40,9 +46,10 @@ public final class ReductionBenchmark {
         List<String> rows = new ArrayList<>();
         for (Case c : cases) {
             for (String path : List.of("tree", "sliced")) {
-                Path log = dir.resolve(c.numParameters() + "-" + path + ".log");
+                Path log = dir.resolve(c.numParameters() + "-" + c.optimizer() + "-" + path + ".log");
                 long t0 = System.nanoTime();
-                Process p = cluster.sparkSubmit(log, "--driver-memory", "2g", "--executor-memory", "2g", "--class",
+                Process p = cluster.sparkSubmit(log, "--driver-memory", DRIVER_MEMORY, "--executor-memory", "2g",
+                        "--conf", "spark.driver.maxResultSize=" + MAX_RESULT_SIZE, "--class",
                         ReductionProbe.class.getName(), LocalCluster.testJar().toString(), "bench",
                         String.valueOf(c.numParameters()), String.valueOf(partitions), String.valueOf(rounds), "1", path,
                         c.optimizer());
@@ -55,9 +62,9 @@ public final class ReductionBenchmark {
                 rows.add(row);
             }
         }
-        System.out.printf(Locale.ROOT, "%n%d partitions, %d rounds (round 1 left out), 1 local step per round; "
-                + "a 20-step unet-small round at batch 32: %.1f s at %.0f images/s per core%n%n", partitions, rounds,
-                unetSmallRound, unetSmallRate);
+        System.out.printf(Locale.ROOT, "%n%d partitions, %d rounds (round 1 left out), 1 local step per round, "
+                + "driver %s, maxResultSize %s; a 20-step unet-small round at batch 32: %.1f s at %.0f images/s per "
+                + "core%n%n", partitions, rounds, DRIVER_MEMORY, MAX_RESULT_SIZE, unetSmallRound, unetSmallRate);
         System.out.println("| weights | reduction | slices | broadcast s | reduction s | overhead s | round s |"
                 + " overhead / 20-step unet-small round |");
         System.out.println("|---|---|---|---|---|---|---|---|");
