@@ -59,6 +59,7 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
     }
 
     /** The size and content hash of one cached shard (computed by the task that holds it). */
+    @com.esotericsoftware.kryo.DefaultSerializer(com.esotericsoftware.kryo.serializers.JavaSerializer.class) // Kryo cannot fill a record
     record ShardDigest(int size, long crc) implements java.io.Serializable {
     }
 
