@@ -45,6 +45,7 @@ final class ImageFolderData {
     private static final System.Logger LOG = System.getLogger(ImageFolderData.class.getName());
 
     /** One image file: its URI and its label. */
+    @com.esotericsoftware.kryo.DefaultSerializer(com.esotericsoftware.kryo.serializers.JavaSerializer.class) // Kryo cannot fill a record
     record ImageFile(String uri, int label) implements java.io.Serializable {
     }
 

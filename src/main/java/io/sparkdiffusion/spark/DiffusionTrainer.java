@@ -34,9 +34,11 @@ import java.util.List;
  * and optionally {@code labelCol}. Each partition of the input is one worker's shard (repartition first to
  * choose the parallelism); shards are cached for the whole fit. Each round is one Spark job: broadcast the
  * weights, {@code localSteps} optimizer steps of {@code batchSize} images per partition, image-weighted average
- * through {@code treeAggregate}, the outer step ({@code outerOptimizer}: the mean itself, or DiLoCo's Nesterov step
- * on the round's mean change, see {@link OuterOptimizer}) and the EMA update on the driver (see
- * {@link DistributedTraining}).
+ * through {@code treeAggregate} or, for large models, averaged parameter slices ({@code reduction}, see
+ * {@link Reduction}), the outer step ({@code outerOptimizer}: the mean itself, or DiLoCo's Nesterov step on the
+ * round's mean change, see {@link OuterOptimizer}) and the EMA update on the driver (see
+ * {@link DistributedTraining}). Before the first round the fit checks that a round fits the Spark settings in force
+ * ({@link Preflight}).
  *
  * <p>The run lasts {@code numRounds} rounds, or, when {@code numImages > 0}, as many rounds as it takes to train on
  * {@code numImages} images. With {@code checkpointDir} set, the state is saved every {@code checkpointInterval}
@@ -77,6 +79,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final Param<String> onDivergence;
     private final DoubleParam learningRateBackoff;
     private final IntParam maxBackoffs;
+    private final Param<String> reduction;
     private final BooleanParam forceResume;
     private transient RoundListener roundListener;
 
@@ -130,6 +133,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         learningRateBackoff = new DoubleParam(this, "learningRateBackoff",
                 "factor on the learning rate at each divergence backoff, in (0, 1)", Validators.of(v -> (Double) v > 0 && (Double) v < 1));
         maxBackoffs = new IntParam(this, "maxBackoffs", "most divergence backoffs in one run, >= 1", Validators.intAtLeast(1));
+        reduction = Validators.choice(this, "reduction", "how each round is averaged: tree (treeAggregate of partial "
+                + "sums; small models), sliced (executors average parameter slices; the driver receives only the "
+                + "averaged model) or auto (the tree while its partial sums are small, logged)",
+                Validators.ids(Reduction.values(), Reduction::settingName));
         forceResume = new BooleanParam(this, "forceResume", "resume from checkpointDir even when its checkpoint was "
                 + "trained on another partition count, other data or other settings (else that is an error)");
 
@@ -158,6 +165,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(onDivergence, "stop");
         setDefault(learningRateBackoff, 0.5);
         setDefault(maxBackoffs, 3);
+        setDefault(reduction, "auto");
         setDefault(forceResume, false);
     }
 
@@ -193,6 +201,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public Param<String> onDivergence() { return onDivergence; }
     public DoubleParam learningRateBackoff() { return learningRateBackoff; }
     public IntParam maxBackoffs() { return maxBackoffs; }
+    public Param<String> reduction() { return reduction; }
     public BooleanParam forceResume() { return forceResume; }
 
     public String getInputCol() { return $(inputCol); }
@@ -219,6 +228,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public String getOnDivergence() { return $(onDivergence); }
     public double getLearningRateBackoff() { return (Double) $(learningRateBackoff); }
     public int getMaxBackoffs() { return (Integer) $(maxBackoffs); }
+    public String getReduction() { return $(reduction); }
     public boolean getForceResume() { return (Boolean) $(forceResume); }
 
     public DiffusionTrainer setNetwork(String v) { set(net.network, v); return this; }
@@ -255,6 +265,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setOnDivergence(String v) { set(onDivergence, v); return this; }
     public DiffusionTrainer setLearningRateBackoff(double v) { set(learningRateBackoff, v); return this; }
     public DiffusionTrainer setMaxBackoffs(int v) { set(maxBackoffs, v); return this; }
+    public DiffusionTrainer setReduction(String v) { set(reduction, v); return this; }
     public DiffusionTrainer setForceResume(boolean v) { set(forceResume, v); return this; }
 
     /** Called on the driver after every round (not a Param: not saved, but kept by {@link #copy}). */
@@ -327,9 +338,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                         + Arrays.toString(sizes) + ")");
             }
             long largestShard = (long) Arrays.stream(sizes).max().orElse(0) * spec.imageSize();
-            KryoBuffers.check(dataset.sparkSession().sparkContext().getConf(), KryoBuffers.neededBytes(
+            var sc = dataset.sparkSession().sparkContext();
+            ReductionPlan plan = Preflight.check(Reduction.parse(getReduction()), new ReductionPlan.FitSize(
                     objective.numParameters(), config.optimizer().stateSize(objective.numParameters()), sizes.length,
-                    config.averageOptimizerState(), largestShard));
+                    config.averageOptimizerState()), largestShard, sc.getConf(), Preflight.Environment.of(sc.master()));
             int planned = getNumImages() > 0 ? (int) Math.min(Integer.MAX_VALUE, (getNumImages() + perRound - 1) / perRound)
                     : getNumRounds();
             Checkpoints checkpoints = getCheckpointDir().isEmpty() ? null : new Checkpoints(getCheckpointDir(),
@@ -346,7 +358,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
             }
             state.matchOuterOptimizer(config.outerOptimizer());
             var result = DistributedTraining.run(shards, objective, config, state, planned, roundListener, checkpoints,
-                    divergencePolicy(), uid);
+                    divergencePolicy(), uid, plan);
             DiffusionModel model = new DiffusionModel(uid, spec, result.state().params(), result.state().ema(),
                     result.summary());
             copyValues(model, ParamMap.empty());

@@ -6,8 +6,10 @@ import io.sparkdiffusion.train.LocalTrainer;
 import io.sparkdiffusion.train.PartitionResult;
 import io.sparkdiffusion.train.RoundListener;
 import io.sparkdiffusion.train.RoundRecord;
+import io.sparkdiffusion.train.RoundResult;
 import io.sparkdiffusion.train.RoundStart;
 import io.sparkdiffusion.train.Shard;
+import io.sparkdiffusion.train.SliceLayout;
 import io.sparkdiffusion.train.TrainingConfig;
 import io.sparkdiffusion.train.TrainingDivergedException;
 import io.sparkdiffusion.train.TrainingState;
@@ -37,7 +39,9 @@ import java.util.function.IntConsumer;
  *   <li>broadcast the weights and optimizer state ({@link RoundStart});</li>
  *   <li>each partition runs {@code localSteps} steps on its cached {@link Shard} ({@link LocalTrainer}), its
  *       randomness seeded from (seed, global step, partition), so a retried task repeats itself exactly;</li>
- *   <li>the results come back through {@code treeAggregate} as an image-weighted {@link WeightedSum};</li>
+ *   <li>the results come back image-weighted: through {@code treeAggregate} as a {@link WeightedSum}, or, for
+ *       large models, cut into parameter slices that executors average ({@link SlicedReduction}), so that the
+ *       driver receives only the averaged floats ({@link ReductionPlan} chooses, once per fit);</li>
  *   <li>the driver divides, updates the EMA, records the round and destroys the broadcast.</li>
  * </ol>
  * No barrier mode, no servers: a lost executor only costs the retry of its tasks.
@@ -162,12 +166,27 @@ final class DistributedTraining {
     static Result run(JavaRDD<Shard> shards, Objective objective, TrainingConfig baseConfig, TrainingState state,
                       int plannedRounds, RoundListener listener, Checkpoints checkpoints, DivergencePolicy divergence,
                       String uid) {
+        return run(shards, objective, baseConfig, state, plannedRounds, listener, checkpoints, divergence, uid, null);
+    }
+
+    /**
+     * As above, averaging each round by {@code plan} (logged once); null chooses automatically
+     * ({@link ReductionPlan#choose} with {@link Reduction#AUTO} and the context's settings).
+     */
+    static Result run(JavaRDD<Shard> shards, Objective objective, TrainingConfig baseConfig, TrainingState state,
+                      int plannedRounds, RoundListener listener, Checkpoints checkpoints, DivergencePolicy divergence,
+                      String uid, ReductionPlan plan) {
+        ReductionPlan reduction = plan != null ? plan : ReductionPlan.choose(Reduction.AUTO, new ReductionPlan.FitSize(
+                objective.numParameters(), state.stateSize(), shards.getNumPartitions(),
+                baseConfig.averageOptimizerState()), shards.context().getConf());
+        LOG.log(System.Logger.Level.INFO, "spark-diffusion reduction: " + reduction.path().settingName() + ", because "
+                + reduction.reason());
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(shards.context());
         CollectionAccumulator<EngineReport> engines = shards.context().collectionAccumulator("spark-diffusion engines");
         Set<EngineReport> engineMix = new HashSet<>();
         try (JobGroup group = JobGroup.open(shards.context(), uid, "DiffusionTrainer " + uid)) {
             return run(jsc, shards, objective, baseConfig, state, plannedRounds, listener, checkpoints, divergence,
-                    round -> {
+                    reduction, round -> {
                         group.describe("DiffusionTrainer " + uid + ": round " + (round + 1) + "/" + plannedRounds);
                         engines.reset();
                     },
@@ -193,12 +212,15 @@ final class DistributedTraining {
 
     private static Result run(JavaSparkContext jsc, JavaRDD<Shard> shards, Objective objective,
                               TrainingConfig baseConfig, TrainingState state, int plannedRounds, RoundListener listener,
-                              Checkpoints checkpoints, DivergencePolicy divergence, IntConsumer beforeRound,
+                              Checkpoints checkpoints, DivergencePolicy divergence, ReductionPlan reduction,
+                              IntConsumer beforeRound,
                               Runnable afterRound, CollectionAccumulator<EngineReport> engines) {
         int backoffs = 0;
         List<RoundRecord> records = new ArrayList<>();
         boolean averageState = baseConfig.averageOptimizerState();
         int depth = aggregationDepth(shards.getNumPartitions());
+        SliceLayout layout = reduction.path() == Reduction.SLICED
+                ? new SliceLayout(objective.numParameters(), state.stateSize(), reduction.slices()) : null;
         while (state.round() < plannedRounds) {
             TrainingConfig config = state.learningRateScale() == 1.0 ? baseConfig
                     : baseConfig.withLearningRate(baseConfig.learningRate() * state.learningRateScale());
@@ -217,7 +239,7 @@ final class DistributedTraining {
                 ownStates.add(averageState ? null : round.stateFor(p));
             }
             JavaRDD<float[]> states = jsc.parallelize(ownStates, numPartitions);
-            WeightedSum sum = shards.zipPartitions(states, (Iterator<Shard> it, Iterator<float[]> own) -> {
+            JavaRDD<PartitionResult> results = shards.zipPartitions(states, (Iterator<Shard> it, Iterator<float[]> own) -> {
                 int p = TaskContext.getPartitionId();
                 Shard shard = it.hasNext() ? it.next() : null;
                 RoundStart s = start.value();
@@ -228,7 +250,9 @@ final class DistributedTraining {
                         config.localSteps());
                 engines.add(EngineReport.current());
                 return List.of(r).iterator();
-            }).treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge, depth);
+            });
+            RoundResult sum = layout != null ? SlicedReduction.reduce(results, reduction, layout, averageState)
+                    : results.treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge, depth);
 
             afterRound.run();
             String problem = divergence(sum, averageState);
@@ -268,7 +292,7 @@ final class DistributedTraining {
     }
 
     /** What is not finite in a round's results, or null when the round is sound. */
-    private static String divergence(WeightedSum sum, boolean averageState) {
+    private static String divergence(RoundResult sum, boolean averageState) {
         String problem = DivergencePolicy.problem(sum.meanLoss(), sum.meanParams(),
                 averageState ? sum.meanOptimizerState() : null);
         if (problem == null && !averageState) {

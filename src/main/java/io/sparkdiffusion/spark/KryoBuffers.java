@@ -13,7 +13,8 @@ import java.util.Locale;
  * <ul>
  *   <li>a partial {@code WeightedSum} of two or more partitions (a task result of {@code treeAggregate}): a sum
  *       and a compensation in double for the weights and the averaged state, {@code 16 (P + S)} bytes, or
- *       {@code 16 P + 4 S N} when every partition keeps its own state;</li>
+ *       {@code 16 P + 4 S N} when every partition keeps its own state; with the sliced reduction
+ *       ({@link ReductionPlan}) instead a piece of a partition's result or an averaged slice, a few MiB;</li>
  *   <li>the round's broadcast: {@code 4 (P + S)} bytes;</li>
  *   <li>a cached shard read from another executor or from disk: {@code 4} bytes per float of its images.</li>
  * </ul>
@@ -39,8 +40,17 @@ final class KryoBuffers {
                             long largestShardFloats) {
         long sum = 16 * numParams + (averageState ? 16 * stateSize : 4 * stateSize * partitions);
         long broadcast = 4 * (numParams + (averageState ? stateSize : 0));
+        return neededBytes(sum, broadcast, largestShardFloats);
+    }
+
+    /**
+     * The most bytes one serialized object of a fit takes, with a margin, from its largest reduction object (a
+     * partial sum of the tree, or a piece or averaged slice of the sliced reduction), its broadcast and its
+     * largest shard.
+     */
+    static long neededBytes(long largestReductionBytes, long broadcastBytes, long largestShardFloats) {
         long shard = 4 * largestShardFloats;
-        return (long) (Math.max(sum, Math.max(broadcast, shard)) * MARGIN) + MARGIN_BYTES;
+        return (long) (Math.max(largestReductionBytes, Math.max(broadcastBytes, shard)) * MARGIN) + MARGIN_BYTES;
     }
 
     /**

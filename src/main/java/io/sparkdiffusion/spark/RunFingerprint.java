@@ -41,11 +41,12 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
     /**
      * Params that do not change the weights of the rounds already trained: the length of the run, where and how
      * often it is saved, the column names (the data hash covers the content), divergence handling (a user told
-     * to lower the learning rate after a divergence sets forceResume), and forceResume itself.
+     * to lower the learning rate after a divergence sets forceResume), forceResume itself, and the reduction (tree
+     * and slices give the same means, to float rounding; a user whose round no longer fits switches it).
      */
     static final Set<String> NOT_TRAJECTORY = Set.of("numRounds", "numImages", "checkpointDir",
             "checkpointInterval", "forceResume", "inputCol", "labelCol", "onDivergence", "learningRateBackoff",
-            "maxBackoffs");
+            "maxBackoffs", "reduction");
 
     private static final String PARTITIONS = "fingerprint.partitions";
     private static final String ROWS = "fingerprint.rows";
@@ -58,6 +59,7 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
     }
 
     /** The size and content hash of one cached shard (computed by the task that holds it). */
+    @com.esotericsoftware.kryo.DefaultSerializer(com.esotericsoftware.kryo.serializers.JavaSerializer.class) // Kryo cannot fill a record
     record ShardDigest(int size, long crc) implements java.io.Serializable {
     }
 

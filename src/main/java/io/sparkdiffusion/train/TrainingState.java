@@ -76,7 +76,7 @@ public final class TrainingState {
      * weights (the mean itself for plain averaging), the optimizer state (if averaged) their mean, the EMA moves
      * towards the new weights by the round's images, counters advance.
      */
-    public void finishRound(WeightedSum sum, TrainingConfig config) {
+    public void finishRound(RoundResult sum, TrainingConfig config) {
         OuterOptimizer.Step outer = outerStep(sum, config);
         params = outer.params();
         outerMomentum = outer.momentum();
@@ -95,7 +95,7 @@ public final class TrainingState {
      * The outer step this round's results would give, without changing this state. New arrays each call: the
      * weights the round started from (the broadcast) are never written.
      */
-    public OuterOptimizer.Step outerStep(WeightedSum sum, TrainingConfig config) {
+    public OuterOptimizer.Step outerStep(RoundResult sum, TrainingConfig config) {
         OuterOptimizer outer = config.outerOptimizer();
         if (outer.hasMomentum() != (outerMomentum != null)) {
             throw new IllegalStateException("outerOptimizer=" + outer.settingName() + " but the training state "
@@ -109,7 +109,7 @@ public final class TrainingState {
      * What is not finite in the outer step of this round's results ({@link DivergencePolicy#firstNonFinite}), or
      * null when it is sound. Plain averaging adds nothing to the check of the mean itself.
      */
-    public String outerProblem(WeightedSum sum, TrainingConfig config) {
+    public String outerProblem(RoundResult sum, TrainingConfig config) {
         if (!config.outerOptimizer().hasMomentum()) {
             return null;
         }

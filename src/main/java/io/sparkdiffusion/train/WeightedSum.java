@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * <p>Mutable: {@link #add} and {@link #merge} update this object and return it, as Spark's aggregation
  * functions may.
  */
-public final class WeightedSum implements Serializable {
+public final class WeightedSum implements RoundResult, Serializable {
 
     private final boolean averageOptimizerState;
     /** The only contribution so far, not yet expanded into the double sums; null otherwise. */
@@ -117,12 +117,14 @@ public final class WeightedSum implements Serializable {
     }
 
     /** The image-weighted mean of the weights, {@code sum_p n_p w_p / sum_p n_p}. */
+    @Override
     public float[] meanParams() {
         // One partition: n w / n is w exactly, so its own weights are the mean.
         return single != null ? single.params().clone() : mean(paramSum, paramErr);
     }
 
     /** The image-weighted mean of the optimizer state, or {@code null} when states are kept per partition. */
+    @Override
     public float[] meanOptimizerState() {
         if (!averageOptimizerState) {
             return null;
@@ -131,25 +133,30 @@ public final class WeightedSum implements Serializable {
     }
 
     /** Each partition's own optimizer state (when states are not averaged), by partition index. */
+    @Override
     public Map<Integer, float[]> partitionStates() {
         return partitionStates;
     }
 
+    @Override
     public long images() {
         return images;
     }
 
     /** The image-weighted mean of the partitions' batch losses. */
+    @Override
     public double meanLoss() {
         return images == 0 ? Double.NaN : lossSum / images;
     }
 
     /** The number of partitions that trained on at least one image. */
+    @Override
     public int partitions() {
         return partitions;
     }
 
     /** The slowest partition's local compute time. */
+    @Override
     public long maxComputeNanos() {
         return maxComputeNanos;
     }

@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The one standalone cluster the cluster tests share: a Master and 2 Workers of 1 core each, separate JVMs on
- * 127.0.0.1 on free ports (a user's cluster on 7077 is left alone), started by {@code bin/cluster.sh} (what
+ * The one standalone cluster the cluster tests share: a Master and 2 Workers of 1 core (and up to 3g) each,
+ * separate JVMs on 127.0.0.1 on free ports (a user's cluster on 7077 is left alone), started by {@code bin/cluster.sh} (what
  * {@code ./submit.sh cluster start} runs) on first use and stopped by their pids from a shutdown hook. Jobs go
  * through {@code submit.sh --master}, i.e. the real spark-submit of the assembled Spark home, with an application
  * jar built here from {@code target/classes} (during {@code mvn test} the packaged jar does not exist yet).
@@ -34,6 +34,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 final class LocalCluster {
     static final int WORKERS = 2;
     static final long JOB_TIMEOUT_MINUTES = 8;
+    /**
+     * What each Worker may give its executors: the large-model test's 2g executors fit; the other tests ask for
+     * 768m, so this is a cap, not a reservation.
+     */
+    static final String WORKER_MEMORY = "3g";
     private static final Path ROOT = Path.of(System.getProperty("user.dir"));
     private static final Path DIR = ROOT.resolve("target/test-cluster");
     private static LocalCluster shared;
@@ -59,7 +64,7 @@ final class LocalCluster {
             Runtime.getRuntime().addShutdownHook(new Thread(LocalCluster::stopByPids, "stop-test-cluster"));
             Path log = Files.createDirectories(DIR).resolve("start.log");
             run(log, Map.of("CLASSPATH_FILE", classpath.toString()), List.of("bash", ROOT.resolve("bin/cluster.sh").toString(),
-                    "start", "--workers", String.valueOf(WORKERS), "--cores", "1", "--memory", "1g", "--port",
+                    "start", "--workers", String.valueOf(WORKERS), "--cores", "1", "--memory", WORKER_MEMORY, "--port",
                     String.valueOf(port), "--ui-port", String.valueOf(uiPort), "--dir", DIR.toString()), 3);
             shared = new LocalCluster("spark://127.0.0.1:" + port, appJar(DIR.resolve("spark-diffusion-test.jar")));
         }
@@ -232,15 +237,41 @@ final class LocalCluster {
 
     /** A jar of the main classes and resources: what {@code mvn package} would build. */
     static Path appJar(Path jar) throws IOException {
-        Path classes = ROOT.resolve("target/classes");
+        return jarOf(jar, ROOT.resolve("target/classes"));
+    }
+
+    /**
+     * A jar of the main and the test classes, for applications that live in src/test (their classes must reach
+     * the executors); made once per JVM.
+     */
+    static synchronized Path testJar() throws IOException {
+        Path jar = DIR.resolve("spark-diffusion-with-tests.jar");
+        if (testJar == null) {
+            Files.createDirectories(DIR);
+            testJar = jarOf(jar, ROOT.resolve("target/classes"), ROOT.resolve("target/test-classes"));
+        }
+        return testJar;
+    }
+
+    private static Path testJar;
+
+    private static Path jarOf(Path jar, Path... dirs) throws IOException {
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream jarOut = new JarOutputStream(out, manifest);
-             Stream<Path> files = Files.walk(classes)) {
-            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                jarOut.putNextEntry(new JarEntry(classes.relativize(f).toString().replace(File.separatorChar, '/')));
-                Files.copy(f, jarOut);
-                jarOut.closeEntry();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream jarOut = new JarOutputStream(out, manifest)) {
+            for (Path classes : dirs) {
+                try (Stream<Path> files = Files.walk(classes)) {
+                    for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                        String name = classes.relativize(f).toString().replace(File.separatorChar, '/');
+                        if (!names.add(name)) {
+                            continue; // a resource of both directories: the main one, listed first
+                        }
+                        jarOut.putNextEntry(new JarEntry(name));
+                        Files.copy(f, jarOut);
+                        jarOut.closeEntry();
+                    }
+                }
             }
         }
         return jar;

@@ -5,6 +5,7 @@ import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import io.sparkdiffusion.train.PartitionResult;
 import io.sparkdiffusion.train.RoundStart;
 import io.sparkdiffusion.train.Shard;
+import io.sparkdiffusion.train.SliceMean;
 import io.sparkdiffusion.train.WeightedSum;
 import org.apache.spark.SparkConf;
 import org.apache.spark.serializer.KryoSerializer;
@@ -87,6 +88,32 @@ class SerializersTest {
                 .add(new PartitionResult(5, new float[] {3f}, new float[] {5f, 6f}, 2, 1.0, 1)));
         assertArrayEquals(new float[] {2f}, own.meanParams());
         assertArrayEquals(new float[] {5f, 6f}, own.partitionStates().get(5));
+    }
+
+    /** The sliced reduction's pieces (an empty partition's has null arrays) and averaged slices, arrays in bulk. */
+    @ParameterizedTest
+    @MethodSource("serializers")
+    void slicePiecesAndMeans(Serializer serializer) {
+        float[] w = {1f, -0f, Float.MIN_VALUE, Float.NaN, 3e38f};
+        PartitionResult piece = roundTrip(serializer, new PartitionResult(3, w, new float[] {7f}, 12, 2.5, 99));
+        assertArrayEquals(w, piece.params());
+        assertArrayEquals(new float[] {7f}, piece.optimizerState());
+        assertEquals(List.of(3, 12L, 2.5, 99L), List.of(piece.partition(), piece.images(), piece.lossSum(),
+                piece.computeNanos()));
+        PartitionResult empty = roundTrip(serializer, new PartitionResult(1, null, null, 0, 0, 5));
+        assertNull(empty.params());
+        assertNull(empty.optimizerState());
+        float[] big = new float[200_000]; // more than one bulk chunk
+        for (int i = 0; i < big.length; i++) {
+            big[i] = i * 0.5f - 7;
+        }
+        SliceMean mean = roundTrip(serializer, new SliceMean(2, big, null, Map.of(4, new float[] {1f, 2f}), 30, 0.75,
+                3, 11));
+        assertArrayEquals(big, mean.meanParams());
+        assertNull(mean.meanState());
+        assertArrayEquals(new float[] {1f, 2f}, mean.partitionStates().get(4));
+        assertEquals(List.of(2, 30L, 0.75, 3, 11L), List.of(mean.slice(), mean.images(), mean.meanLoss(),
+                mean.partitions(), mean.maxComputeNanos()));
     }
 
     @ParameterizedTest
