@@ -310,8 +310,9 @@ final class DistributedTraining {
                                                       DivergencePolicy policy, int backoffs) {
         String advice = backoffs > 0
                 ? "It still diverged after " + backoffs + " learning-rate backoffs (maxBackoffs " + policy.maxBackoffs()
-                + "): lower learningRate, raise warmupSteps or set gradClip, and resume."
-                : "Lower learningRate, raise warmupSteps or set gradClip and resume"
+                + "): lower learningRate, raise warmupSteps or set gradClip, and resume with forceResume=true (the changed"
+                + " Params differ from the checkpoint's on purpose)."
+                : "Lower learningRate, raise warmupSteps or set gradClip and resume with forceResume=true"
                 + (policy.action() == DivergencePolicy.Action.STOP
                 ? ", or set onDivergence=backoff to retry such rounds at a lower rate." : ".");
         return new TrainingDivergedException(round, where, checkpoints == null ? null : checkpoints.lastGood(), advice);
