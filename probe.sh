@@ -7,9 +7,10 @@
 #   ./probe.sh soak [ROUNDS=200] [LOCAL_STEPS=10] [BATCH=16]     heap and broadcast blocks over many rounds (quick config)
 #   ./probe.sh calibration FEATURES_CONF FEATURES_MODEL          FID, precision, recall of held-out images, degraded
 #   ./probe.sh likelihood MODEL [N=16] [STEPS=100]               bits/dim of a saved model on the last N bundled images
+#   ./probe.sh denoiser N MODEL...                               denoising error per noise level, with and without labels
 # Each name is a class with a main() under src/test (package-private access to the code it measures):
 # tensor.kernels.KernelBench, autograd.UNetBench, spark.TrainingThroughput, spark.MemorySoakMain,
-# cli.CalibrationMain, cli.LikelihoodMain.
+# cli.CalibrationMain, cli.LikelihoodMain, cli.DenoiserProbeMain.
 # Builds the test classes (offline Maven) and the test classpath when stale; heap: JAVA_OPTS (default -Xmx2g).
 # Spark probes bind to 127.0.0.1. The engine benchmark of the jar is ./submit.sh bench, not this.
 set -euo pipefail
@@ -24,8 +25,9 @@ case "${1:-}" in
   soak) CLASS=io.sparkdiffusion.spark.MemorySoakMain ;;
   calibration) CLASS=io.sparkdiffusion.cli.CalibrationMain ;;
   likelihood) CLASS=io.sparkdiffusion.cli.LikelihoodMain ;;
-  *) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-     die "expected one of kernels, unet, throughput, soak, calibration, likelihood as the first argument, got '${1:-}'" ;;
+  denoiser) CLASS=io.sparkdiffusion.cli.DenoiserProbeMain ;;
+  *) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+     die "expected one of kernels, unet, throughput, soak, calibration, likelihood, denoiser as the first argument, got '${1:-}'" ;;
 esac
 shift
 

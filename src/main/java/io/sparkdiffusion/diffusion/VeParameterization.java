@@ -8,13 +8,39 @@ import java.util.SplittableRandom;
  * {@code cNoise = ln(sigma / 2)}; training {@code ln sigma ~ U(ln sigmaMin, ln sigmaMax)},
  * {@code lambda = 1 / sigma^2}; sampling grid geometric in {@code sigma} ({@link TimeGrid#VE}).
  *
+ * <p>With {@code trainingSigma = LOG_NORMAL} the training noise levels are EDM's {@code ln sigma ~ N(pMean, pStd^2)}
+ * instead of log-uniform (EDM Table 2, config E's distribution with VE's preconditioning); {@code lambda} stays
+ * {@code 1 / sigma^2} ({@code lambda cOut^2 = 1}, EDM's rule, Sec. 5).
+ *
  * @param sigmaMin smallest noise level (training and sampling), {@code > 0}
  * @param sigmaMax largest noise level, {@code > sigmaMin}
+ * @param trainingSigma the training distribution: the paper's log-uniform, or log-normal
+ * @param pMean    mean of {@code ln sigma} for {@link TrainingSigma#LOG_NORMAL}
+ * @param pStd     standard deviation of {@code ln sigma} for {@link TrainingSigma#LOG_NORMAL}, {@code > 0}
+ * @param lossWeighting {@code lambda}: the paper's {@code 1 / sigma^2}, or EDM's ({@link LossWeighting})
+ * @param sigmaData standard deviation of the data for {@link LossWeighting#EDM}, {@code > 0}
  */
-public record VeParameterization(double sigmaMin, double sigmaMax) implements Parameterization {
+public record VeParameterization(double sigmaMin, double sigmaMax, TrainingSigma trainingSigma, double pMean,
+                                 double pStd, LossWeighting lossWeighting, double sigmaData)
+        implements Parameterization {
 
     public VeParameterization {
         Checks.sigmaRange(sigmaMin, sigmaMax);
+        if (trainingSigma == null) {
+            throw new IllegalArgumentException("trainingSigma must be PAPER or LOG_NORMAL, got null");
+        }
+        Checks.finite("pMean", pMean);
+        Checks.positive("pStd", pStd);
+        if (lossWeighting == null) {
+            throw new IllegalArgumentException("lossWeighting must be PAPER or EDM, got null");
+        }
+        Checks.positive("sigmaData", sigmaData);
+    }
+
+    /** The paper's training distribution, log-uniform on {@code [sigmaMin, sigmaMax]} (pMean, pStd, sigmaData: EDM's, unused) and {@code lambda}. */
+    public VeParameterization(double sigmaMin, double sigmaMax) {
+        this(sigmaMin, sigmaMax, TrainingSigma.PAPER, EdmParameterization.P_MEAN, EdmParameterization.P_STD,
+                LossWeighting.PAPER, EdmParameterization.SIGMA_DATA);
     }
 
     /** {@code sigmaMin = 0.02, sigmaMax = 100}. */
@@ -59,12 +85,20 @@ public record VeParameterization(double sigmaMin, double sigmaMax) implements Pa
 
     @Override
     public double sampleTrainingSigma(SplittableRandom rng) {
+        if (trainingSigma == TrainingSigma.LOG_NORMAL) {
+            return TrainingSigma.logNormal(rng, pMean, pStd);
+        }
         return sigmaMin * Math.pow(sigmaMax / sigmaMin, rng.nextDouble());
     }
 
     @Override
     public double lossWeight(double sigma) {
-        return 1.0 / (sigma * sigma);
+        return lossWeighting.lambda(sigma, sigmaData);
+    }
+
+    @Override
+    public double networkLossWeight(double sigma) {
+        return lossWeighting.networkWeight(sigma, sigmaData);
     }
 
     @Override
