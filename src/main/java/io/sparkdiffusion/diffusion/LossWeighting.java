@@ -8,8 +8,8 @@ import java.util.stream.Collectors;
  * The loss weight {@code lambda(sigma)} of Eq. 8 for {@link VpParameterization} and {@link VeParameterization}: their
  * paper's {@code 1 / sigma^2} (the epsilon loss: {@code lambda cOut^2 = 1}, the raw network's plain squared error), or
  * EDM's {@code (sigma^2 + sigmaData^2) / (sigma sigmaData)^2} (Karras et al. 2022, Table 1, "ours"; NVlabs/edm
- * {@code EDMLoss}), which on the raw network of VP or VE is the per-example weight
- * {@code lambda cOut^2 = (sigma^2 + sigmaData^2) / sigmaData^2}.
+ * {@code EDMLoss}); on the raw network the per-example weight is {@code lambda cOut^2}, with VP's or VE's own
+ * preconditioning {@code (sigma^2 + sigmaData^2) / sigmaData^2}, with EDM's ({@link PreconditioningKind#EDM}) 1.
  *
  * <p>Why it matters: with {@code cSkip = 1} and {@code cOut = +-sigma}, the raw network's target is the noise; the
  * part of it that depends on the clean image (and so on the class label) has a standard deviation of about
@@ -41,14 +41,6 @@ public enum LossWeighting {
         }
         double prod = sigma * sigmaData;
         return (sigma * sigma + sigmaData * sigmaData) / (prod * prod);
-    }
-
-    /** {@code lambda(sigma) cOut(sigma)^2} for {@code cOut = +-sigma}: 1, or {@code (sigma^2 + sigmaData^2) / sigmaData^2}. */
-    double networkWeight(double sigma, double sigmaData) {
-        if (this == PAPER) {
-            return 1.0;
-        }
-        return (sigma * sigma + sigmaData * sigmaData) / (sigmaData * sigmaData);
     }
 
     /**

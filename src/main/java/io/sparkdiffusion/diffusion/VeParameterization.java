@@ -18,10 +18,13 @@ import java.util.SplittableRandom;
  * @param pMean    mean of {@code ln sigma} for {@link TrainingSigma#LOG_NORMAL}
  * @param pStd     standard deviation of {@code ln sigma} for {@link TrainingSigma#LOG_NORMAL}, {@code > 0}
  * @param lossWeighting {@code lambda}: the paper's {@code 1 / sigma^2}, or EDM's ({@link LossWeighting})
- * @param sigmaData standard deviation of the data for {@link LossWeighting#EDM}, {@code > 0}
+ * @param sigmaData standard deviation of the data for {@link LossWeighting#EDM} and {@link PreconditioningKind#EDM},
+ *                  {@code > 0}
+ * @param preconditioning {@code cSkip, cOut, cIn}: the paper's, or EDM's ({@link PreconditioningKind})
  */
 public record VeParameterization(double sigmaMin, double sigmaMax, TrainingSigma trainingSigma, double pMean,
-                                 double pStd, LossWeighting lossWeighting, double sigmaData)
+                                 double pStd, LossWeighting lossWeighting, double sigmaData,
+                                 PreconditioningKind preconditioning)
         implements Parameterization {
 
     public VeParameterization {
@@ -35,12 +38,15 @@ public record VeParameterization(double sigmaMin, double sigmaMax, TrainingSigma
             throw new IllegalArgumentException("lossWeighting must be PAPER or EDM, got null");
         }
         Checks.positive("sigmaData", sigmaData);
+        if (preconditioning == null) {
+            throw new IllegalArgumentException("preconditioning must be PAPER or EDM, got null");
+        }
     }
 
     /** The paper's training distribution, log-uniform on {@code [sigmaMin, sigmaMax]} (pMean, pStd, sigmaData: EDM's, unused) and {@code lambda}. */
     public VeParameterization(double sigmaMin, double sigmaMax) {
         this(sigmaMin, sigmaMax, TrainingSigma.PAPER, EdmParameterization.P_MEAN, EdmParameterization.P_STD,
-                LossWeighting.PAPER, EdmParameterization.SIGMA_DATA);
+                LossWeighting.PAPER, EdmParameterization.SIGMA_DATA, PreconditioningKind.PAPER);
     }
 
     /** {@code sigmaMin = 0.02, sigmaMax = 100}. */
@@ -80,7 +86,7 @@ public record VeParameterization(double sigmaMin, double sigmaMax, TrainingSigma
 
     @Override
     public Preconditioning precondition(double sigma) {
-        return new Preconditioning(1.0, sigma, 1.0, Math.log(0.5 * sigma));
+        return preconditioning.apply(sigma, sigmaData, new Preconditioning(1.0, sigma, 1.0, Math.log(0.5 * sigma)));
     }
 
     @Override
@@ -98,7 +104,11 @@ public record VeParameterization(double sigmaMin, double sigmaMax, TrainingSigma
 
     @Override
     public double networkLossWeight(double sigma) {
-        return lossWeighting.networkWeight(sigma, sigmaData);
+        if (lossWeighting == LossWeighting.PAPER && preconditioning == PreconditioningKind.PAPER) {
+            return 1.0;
+        }
+        double cOut = precondition(sigma).cOut();
+        return lossWeight(sigma) * cOut * cOut;
     }
 
     @Override

@@ -22,11 +22,14 @@ import java.util.SplittableRandom;
  * @param pMean    mean of {@code ln sigma} for {@link TrainingSigma#LOG_NORMAL}
  * @param pStd     standard deviation of {@code ln sigma} for {@link TrainingSigma#LOG_NORMAL}, {@code > 0}
  * @param lossWeighting {@code lambda}: the paper's {@code 1 / sigma^2}, or EDM's ({@link LossWeighting})
- * @param sigmaData standard deviation of the data for {@link LossWeighting#EDM}, {@code > 0}
+ * @param sigmaData standard deviation of the data for {@link LossWeighting#EDM} and {@link PreconditioningKind#EDM},
+ *                  {@code > 0}
+ * @param preconditioning {@code cSkip, cOut, cIn}: the paper's, or EDM's ({@link PreconditioningKind})
  */
 public record VpParameterization(double betaD, double betaMin, double epsilonT, double epsilonS, int m,
                                  TrainingSigma trainingSigma, double pMean, double pStd,
-                                 LossWeighting lossWeighting, double sigmaData)
+                                 LossWeighting lossWeighting, double sigmaData,
+                                 PreconditioningKind preconditioning)
         implements Parameterization {
 
     public VpParameterization {
@@ -50,12 +53,15 @@ public record VpParameterization(double betaD, double betaMin, double epsilonT, 
             throw new IllegalArgumentException("lossWeighting must be PAPER or EDM, got null");
         }
         Checks.positive("sigmaData", sigmaData);
+        if (preconditioning == null) {
+            throw new IllegalArgumentException("preconditioning must be PAPER or EDM, got null");
+        }
     }
 
     /** The paper's training distribution, {@code t ~ U(epsilonT, 1)} (pMean, pStd, sigmaData: EDM's, unused) and {@code lambda}. */
     public VpParameterization(double betaD, double betaMin, double epsilonT, double epsilonS, int m) {
         this(betaD, betaMin, epsilonT, epsilonS, m, TrainingSigma.PAPER, EdmParameterization.P_MEAN,
-                EdmParameterization.P_STD, LossWeighting.PAPER, EdmParameterization.SIGMA_DATA);
+                EdmParameterization.P_STD, LossWeighting.PAPER, EdmParameterization.SIGMA_DATA, PreconditioningKind.PAPER);
     }
 
     /** {@code betaD = 19.9, betaMin = 0.1, epsilonT = 1e-5, epsilonS = 1e-3, m = 1000}, paper's training. */
@@ -97,7 +103,9 @@ public record VpParameterization(double betaD, double betaMin, double epsilonT, 
 
     @Override
     public Preconditioning precondition(double sigma) {
-        return new Preconditioning(1.0, -sigma, 1.0 / Math.sqrt(sigma * sigma + 1.0), (m - 1) * sigmaInv(sigma));
+        Preconditioning paper = new Preconditioning(1.0, -sigma, 1.0 / Math.sqrt(sigma * sigma + 1.0),
+                (m - 1) * sigmaInv(sigma));
+        return preconditioning.apply(sigma, sigmaData, paper);
     }
 
     @Override
@@ -115,7 +123,11 @@ public record VpParameterization(double betaD, double betaMin, double epsilonT, 
 
     @Override
     public double networkLossWeight(double sigma) {
-        return lossWeighting.networkWeight(sigma, sigmaData);
+        if (lossWeighting == LossWeighting.PAPER && preconditioning == PreconditioningKind.PAPER) {
+            return 1.0;
+        }
+        double cOut = precondition(sigma).cOut();
+        return lossWeight(sigma) * cOut * cOut;
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.sparkdiffusion.diffusion.FlowParameterization;
 import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.ParameterizationKind;
 import io.sparkdiffusion.diffusion.LossWeighting;
+import io.sparkdiffusion.diffusion.PreconditioningKind;
 import io.sparkdiffusion.diffusion.TrainingSigma;
 import io.sparkdiffusion.diffusion.VeParameterization;
 import io.sparkdiffusion.diffusion.VpParameterization;
@@ -37,6 +38,7 @@ public interface HasParameterizationParams extends Params {
     default DoubleParam pStd() { return parameterizationParams().pStd; }
     default Param<String> trainingSigma() { return parameterizationParams().trainingSigma; }
     default Param<String> lossWeighting() { return parameterizationParams().lossWeighting; }
+    default Param<String> preconditioning() { return parameterizationParams().preconditioning; }
     default DoubleParam betaD() { return parameterizationParams().betaD; }
     default DoubleParam betaMin() { return parameterizationParams().betaMin; }
     default DoubleParam epsilonT() { return parameterizationParams().epsilonT; }
@@ -57,6 +59,7 @@ public interface HasParameterizationParams extends Params {
     default double getPStd() { return (Double) getOrDefault(pStd()); }
     default String getTrainingSigma() { return getOrDefault(trainingSigma()); }
     default String getLossWeighting() { return getOrDefault(lossWeighting()); }
+    default String getPreconditioning() { return getOrDefault(preconditioning()); }
     default double getBetaD() { return (Double) getOrDefault(betaD()); }
     default double getBetaMin() { return (Double) getOrDefault(betaMin()); }
     default double getEpsilonT() { return (Double) getOrDefault(epsilonT()); }
@@ -84,9 +87,11 @@ public interface HasParameterizationParams extends Params {
             }
             case VP -> new VpParameterization(getBetaD(), getBetaMin(), getEpsilonT(), getEpsilonS(), getM(),
                     TrainingSigma.parse(getTrainingSigma()), getPMean(), getPStd(),
-                    LossWeighting.parse(getLossWeighting()), getSigmaData());
+                    LossWeighting.parse(getLossWeighting()), getSigmaData(),
+                    PreconditioningKind.parse(getPreconditioning()));
             case VE -> new VeParameterization(getVeSigmaMin(), getVeSigmaMax(), TrainingSigma.parse(getTrainingSigma()),
-                    getPMean(), getPStd(), LossWeighting.parse(getLossWeighting()), getSigmaData());
+                    getPMean(), getPStd(), LossWeighting.parse(getLossWeighting()), getSigmaData(),
+                    PreconditioningKind.parse(getPreconditioning()));
             case FLOW -> new FlowParameterization(FlowParameterization.TrainingT.parse(getTrainingT()), getLogitMean(),
                     getLogitStd(), getTMax(), getTMin(), getCNoiseScale());
         };

@@ -6,6 +6,7 @@ import io.sparkdiffusion.diffusion.TrainingSigma;
 import io.sparkdiffusion.diffusion.VeParameterization;
 import io.sparkdiffusion.diffusion.VpParameterization;
 import io.sparkdiffusion.diffusion.Parameterization;
+import io.sparkdiffusion.diffusion.PreconditioningKind;
 import io.sparkdiffusion.model.UNetDenoiser;
 import io.sparkdiffusion.nn.unet.UNetConfig;
 import org.junit.jupiter.api.Test;
@@ -74,8 +75,8 @@ class DiffusionObjectiveTest {
         UNetConfig spec = TinyNets.tiny(0);
         Parameterization[] params = {
                 new VpParameterization(19.9, 0.1, 1e-5, 1e-3, 1000, TrainingSigma.LOG_NORMAL, -1.2, 1.2,
-                        LossWeighting.EDM, 0.5),
-                new VeParameterization(0.02, 100, TrainingSigma.LOG_NORMAL, -1.2, 1.2, LossWeighting.EDM, 0.5)};
+                        LossWeighting.EDM, 0.5, PreconditioningKind.PAPER),
+                new VeParameterization(0.02, 100, TrainingSigma.LOG_NORMAL, -1.2, 1.2, LossWeighting.EDM, 0.5, PreconditioningKind.PAPER)};
         for (Parameterization p : params) {
             DiffusionObjective obj = new DiffusionObjective(spec, p, 0);
             float[] w = new float[obj.numParameters()];
