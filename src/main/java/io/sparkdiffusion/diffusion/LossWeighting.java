@@ -44,6 +44,18 @@ public enum LossWeighting {
     }
 
     /**
+     * {@code lambda(sigma) cOut(sigma)^2} of {@code p} (which uses this weighting and {@code preconditioning}): exactly
+     * 1 when both are the paper's, so that the paper recipes keep the plain MSE.
+     */
+    double networkWeight(PreconditioningKind preconditioning, Parameterization p, double sigma) {
+        if (this == PAPER && preconditioning == PreconditioningKind.PAPER) {
+            return 1.0;
+        }
+        double cOut = p.precondition(sigma).cOut();
+        return p.lossWeight(sigma) * cOut * cOut;
+    }
+
+    /**
      * Parses {@code "paper"} or {@code "edm"} (case-insensitive).
      *
      * @throws IllegalArgumentException naming the bad value and the allowed ones

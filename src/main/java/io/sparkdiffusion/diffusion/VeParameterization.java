@@ -29,18 +29,7 @@ public record VeParameterization(double sigmaMin, double sigmaMax, TrainingSigma
 
     public VeParameterization {
         Checks.sigmaRange(sigmaMin, sigmaMax);
-        if (trainingSigma == null) {
-            throw new IllegalArgumentException("trainingSigma must be PAPER or LOG_NORMAL, got null");
-        }
-        Checks.finite("pMean", pMean);
-        Checks.positive("pStd", pStd);
-        if (lossWeighting == null) {
-            throw new IllegalArgumentException("lossWeighting must be PAPER or EDM, got null");
-        }
-        Checks.positive("sigmaData", sigmaData);
-        if (preconditioning == null) {
-            throw new IllegalArgumentException("preconditioning must be PAPER or EDM, got null");
-        }
+        Checks.recipeOptions(trainingSigma, pMean, pStd, lossWeighting, sigmaData, preconditioning);
     }
 
     /** The paper's training distribution, log-uniform on {@code [sigmaMin, sigmaMax]} (pMean, pStd, sigmaData: EDM's, unused) and {@code lambda}. */
@@ -104,11 +93,7 @@ public record VeParameterization(double sigmaMin, double sigmaMax, TrainingSigma
 
     @Override
     public double networkLossWeight(double sigma) {
-        if (lossWeighting == LossWeighting.PAPER && preconditioning == PreconditioningKind.PAPER) {
-            return 1.0;
-        }
-        double cOut = precondition(sigma).cOut();
-        return lossWeight(sigma) * cOut * cOut;
+        return lossWeighting.networkWeight(preconditioning, this, sigma);
     }
 
     @Override

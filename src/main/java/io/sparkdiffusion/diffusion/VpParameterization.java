@@ -44,18 +44,7 @@ public record VpParameterization(double betaD, double betaMin, double epsilonT, 
         if (m < 1) {
             throw new IllegalArgumentException("m must be >= 1, got " + m);
         }
-        if (trainingSigma == null) {
-            throw new IllegalArgumentException("trainingSigma must be PAPER or LOG_NORMAL, got null");
-        }
-        Checks.finite("pMean", pMean);
-        Checks.positive("pStd", pStd);
-        if (lossWeighting == null) {
-            throw new IllegalArgumentException("lossWeighting must be PAPER or EDM, got null");
-        }
-        Checks.positive("sigmaData", sigmaData);
-        if (preconditioning == null) {
-            throw new IllegalArgumentException("preconditioning must be PAPER or EDM, got null");
-        }
+        Checks.recipeOptions(trainingSigma, pMean, pStd, lossWeighting, sigmaData, preconditioning);
     }
 
     /** The paper's training distribution, {@code t ~ U(epsilonT, 1)} (pMean, pStd, sigmaData: EDM's, unused) and {@code lambda}. */
@@ -123,11 +112,7 @@ public record VpParameterization(double betaD, double betaMin, double epsilonT, 
 
     @Override
     public double networkLossWeight(double sigma) {
-        if (lossWeighting == LossWeighting.PAPER && preconditioning == PreconditioningKind.PAPER) {
-            return 1.0;
-        }
-        double cOut = precondition(sigma).cOut();
-        return lossWeight(sigma) * cOut * cOut;
+        return lossWeighting.networkWeight(preconditioning, this, sigma);
     }
 
     @Override
