@@ -7,9 +7,9 @@ import java.util.stream.Collectors;
 
 /**
  * The training noise-level distribution {@code p_train(sigma)} of {@link VpParameterization} and
- * {@link VeParameterization}: their paper's (Karras et al. 2022, Table 1), or EDM's log-normal one, which is how
- * EDM's Table 2 (configs E and F) retrains VP and VE: the same preconditioning, the noise levels where a small
- * budget pays.
+ * {@link VeParameterization}: their paper's (Karras et al. 2022, Table 1), or EDM's log-normal one (EDM's Table 2,
+ * config E: the noise levels where a small budget pays). Measured here, it is not enough on its own with VP's or
+ * VE's own preconditioning (docs/parameterizations.md).
  *
  * <p>Why the paper's distributions are poor at a small budget: VP's {@code t ~ U(epsilonT, 1)} puts 35 % of the draws
  * above {@code sigma = 8} and under 3 % below {@code sigma = 0.1}; VE's log-uniform sigma on [0.02, 100] spends 35 %

@@ -8,9 +8,10 @@ import java.util.SplittableRandom;
  * {@code cNoise = ln(sigma / 2)}; training {@code ln sigma ~ U(ln sigmaMin, ln sigmaMax)},
  * {@code lambda = 1 / sigma^2}; sampling grid geometric in {@code sigma} ({@link TimeGrid#VE}).
  *
- * <p>With {@code trainingSigma = LOG_NORMAL} the training noise levels are EDM's {@code ln sigma ~ N(pMean, pStd^2)}
- * instead of log-uniform (EDM Table 2, config E's distribution with VE's preconditioning); {@code lambda} stays
- * {@code 1 / sigma^2} ({@code lambda cOut^2 = 1}, EDM's rule, Sec. 5).
+ * <p>EDM's recipe on VE's schedule (EDM Table 2, configs D and E; docs/parameterizations.md): {@code trainingSigma =
+ * LOG_NORMAL} draws {@code ln sigma ~ N(pMean, pStd^2)}, {@code lossWeighting = EDM} takes EDM's {@code lambda},
+ * {@code preconditioning = EDM} EDM's {@code cSkip, cOut, cIn} (with {@code sigmaData}); {@code cNoise}, {@code sigma(t)}
+ * and the grid stay VE's. The defaults are the paper's.
  *
  * @param sigmaMin smallest noise level (training and sampling), {@code > 0}
  * @param sigmaMax largest noise level, {@code > sigmaMin}

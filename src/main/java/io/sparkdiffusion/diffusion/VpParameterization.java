@@ -9,9 +9,10 @@ import java.util.SplittableRandom;
  * training {@code t ~ U(epsilonT, 1)}, {@code lambda = 1 / sigma^2}; sampling grid linear in {@code t} from 1 to
  * {@code epsilonS} ({@link TimeGrid#VP}).
  *
- * <p>With {@code trainingSigma = LOG_NORMAL} the training noise levels are EDM's {@code ln sigma ~ N(pMean, pStd^2)}
- * instead (EDM Table 2, config E's distribution with VP's preconditioning); {@code lambda} stays {@code 1 / sigma^2}
- * (the epsilon loss), whose {@code lambda cOut^2 = 1} is EDM's own rule for the loss weight (Sec. 5).
+ * <p>EDM's recipe on VP's schedule (EDM Table 2, configs D and E; docs/parameterizations.md): {@code trainingSigma =
+ * LOG_NORMAL} draws {@code ln sigma ~ N(pMean, pStd^2)}, {@code lossWeighting = EDM} takes EDM's {@code lambda},
+ * {@code preconditioning = EDM} EDM's {@code cSkip, cOut, cIn} (with {@code sigmaData}); {@code cNoise}, {@code sigma(t)},
+ * {@code s(t)} and the grid stay VP's. The defaults are the paper's.
  *
  * @param betaD    extent of the noise schedule ({@code > 0})
  * @param betaMin  initial slope of the schedule ({@code > 0})
