@@ -26,4 +26,21 @@ final class Checks {
                     + ", sigmaMax = " + sigmaMax);
         }
     }
+
+    /** The training-recipe options VP and VE share ({@link TrainingSigma}, {@link LossWeighting}, {@link PreconditioningKind}). */
+    static void recipeOptions(TrainingSigma trainingSigma, double pMean, double pStd, LossWeighting lossWeighting,
+                              double sigmaData, PreconditioningKind preconditioning) {
+        if (trainingSigma == null) {
+            throw new IllegalArgumentException("trainingSigma must be PAPER or LOG_NORMAL, got null");
+        }
+        finite("pMean", pMean);
+        positive("pStd", pStd);
+        if (lossWeighting == null) {
+            throw new IllegalArgumentException("lossWeighting must be PAPER or EDM, got null");
+        }
+        positive("sigmaData", sigmaData);
+        if (preconditioning == null) {
+            throw new IllegalArgumentException("preconditioning must be PAPER or EDM, got null");
+        }
+    }
 }

@@ -27,9 +27,16 @@ public record EdmParameterization(double sigmaData, double pMean, double pStd, d
         Checks.positive("rho", rho);
     }
 
+    /** EDM's {@code P_mean} (Table 1), also the log-normal training of VP and VE ({@link TrainingSigma}). */
+    static final double P_MEAN = -1.2;
+    /** EDM's {@code P_std} (Table 1). */
+    static final double P_STD = 1.2;
+    /** EDM's {@code sigma_data} for images in [-1, 1] (Table 1). */
+    static final double SIGMA_DATA = 0.5;
+
     /** {@code sigmaData = 0.5, pMean = -1.2, pStd = 1.2}, grid from 80 to 0.002 with {@code rho = 7}. */
     public static EdmParameterization defaults() {
-        return new EdmParameterization(0.5, -1.2, 1.2, 0.002, 80.0, 7.0);
+        return new EdmParameterization(SIGMA_DATA, P_MEAN, P_STD, 0.002, 80.0, 7.0);
     }
 
     @Override
@@ -72,7 +79,7 @@ public record EdmParameterization(double sigmaData, double pMean, double pStd, d
 
     @Override
     public double sampleTrainingSigma(SplittableRandom rng) {
-        return Math.exp(pMean + pStd * rng.nextGaussian());
+        return TrainingSigma.logNormal(rng, pMean, pStd);
     }
 
     @Override

@@ -10,10 +10,11 @@ import java.util.SplittableRandom;
  * ODE (Eq. 4) is {@code dx/dt = (sigma'(t)/sigma(t) + s'(t)/s(t)) x - sigma'(t) s(t)/sigma(t) D(x/s(t); sigma(t))}.
  * Every parameterization has {@code sigma(0) = 0} and {@code s(0) = 1}.
  *
- * <p>Training (Eq. 8) minimizes {@code E lambda(sigma) |D(y + sigma n; sigma) - y|^2}. Since
- * {@code lambda(sigma) * cOut(sigma)^2 = 1} for all four, this equals the plain squared error of the raw network
- * {@code F(cIn * x; cNoise)} against the target {@code (y - cSkip * x) / cOut} (Eq. 8 rewritten), which is what
- * {@link #trainingExample} produces.
+ * <p>Training (Eq. 8) minimizes {@code E lambda(sigma) |D(y + sigma n; sigma) - y|^2}, which is the squared error of
+ * the raw network {@code F(cIn * x; cNoise)} against the target {@code (y - cSkip * x) / cOut} (what
+ * {@link #trainingExample} produces) weighted by {@link #networkLossWeight} {@code = lambda(sigma) cOut(sigma)^2}
+ * (Eq. 8 rewritten). With each paper's own {@code lambda} that weight is 1 for all four (plain MSE); VP and VE can
+ * take EDM's {@code lambda} instead ({@link LossWeighting}).
  *
  * <p>Serializable (records of doubles and enums), so that the Spark layer ships the parameterization itself, with
  * every field as set, to the executors.
@@ -45,8 +46,16 @@ public sealed interface Parameterization extends Serializable
     /** Draws one training noise level from the training distribution {@code p_train(sigma)} (Table 1). */
     double sampleTrainingSigma(SplittableRandom rng);
 
-    /** Loss weight {@code lambda(sigma)} of Eq. 8; equals {@code 1 / cOut(sigma)^2}. */
+    /** Loss weight {@code lambda(sigma)} of Eq. 8; {@code 1 / cOut(sigma)^2} with each paper's own weighting. */
     double lossWeight(double sigma);
+
+    /**
+     * Weight of the raw network's squared error at {@code sigma}, {@code lambda(sigma) cOut(sigma)^2}; exactly 1 (plain
+     * MSE) unless a VP or VE parameterization uses EDM's {@code lambda} ({@link LossWeighting}).
+     */
+    default double networkLossWeight(double sigma) {
+        return 1.0;
+    }
 
     /** Smallest positive noise level of the default sampling grid. */
     double sigmaMin();

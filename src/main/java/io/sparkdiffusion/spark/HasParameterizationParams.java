@@ -4,6 +4,9 @@ import io.sparkdiffusion.diffusion.EdmParameterization;
 import io.sparkdiffusion.diffusion.FlowParameterization;
 import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.diffusion.LossWeighting;
+import io.sparkdiffusion.diffusion.PreconditioningKind;
+import io.sparkdiffusion.diffusion.TrainingSigma;
 import io.sparkdiffusion.diffusion.VeParameterization;
 import io.sparkdiffusion.diffusion.VpParameterization;
 import org.apache.spark.ml.param.DoubleParam;
@@ -33,6 +36,9 @@ public interface HasParameterizationParams extends Params {
     default DoubleParam sigmaData() { return parameterizationParams().sigmaData; }
     default DoubleParam pMean() { return parameterizationParams().pMean; }
     default DoubleParam pStd() { return parameterizationParams().pStd; }
+    default Param<String> trainingSigma() { return parameterizationParams().trainingSigma; }
+    default Param<String> lossWeighting() { return parameterizationParams().lossWeighting; }
+    default Param<String> preconditioning() { return parameterizationParams().preconditioning; }
     default DoubleParam betaD() { return parameterizationParams().betaD; }
     default DoubleParam betaMin() { return parameterizationParams().betaMin; }
     default DoubleParam epsilonT() { return parameterizationParams().epsilonT; }
@@ -51,6 +57,9 @@ public interface HasParameterizationParams extends Params {
     default double getSigmaData() { return (Double) getOrDefault(sigmaData()); }
     default double getPMean() { return (Double) getOrDefault(pMean()); }
     default double getPStd() { return (Double) getOrDefault(pStd()); }
+    default String getTrainingSigma() { return getOrDefault(trainingSigma()); }
+    default String getLossWeighting() { return getOrDefault(lossWeighting()); }
+    default String getPreconditioning() { return getOrDefault(preconditioning()); }
     default double getBetaD() { return (Double) getOrDefault(betaD()); }
     default double getBetaMin() { return (Double) getOrDefault(betaMin()); }
     default double getEpsilonT() { return (Double) getOrDefault(epsilonT()); }
@@ -76,8 +85,13 @@ public interface HasParameterizationParams extends Params {
                 yield new EdmParameterization(getSigmaData(), getPMean(), getPStd(), grid.sigmaMin(), grid.sigmaMax(),
                         grid.rho());
             }
-            case VP -> new VpParameterization(getBetaD(), getBetaMin(), getEpsilonT(), getEpsilonS(), getM());
-            case VE -> new VeParameterization(getVeSigmaMin(), getVeSigmaMax());
+            case VP -> new VpParameterization(getBetaD(), getBetaMin(), getEpsilonT(), getEpsilonS(), getM(),
+                    TrainingSigma.parse(getTrainingSigma()), getPMean(), getPStd(),
+                    LossWeighting.parse(getLossWeighting()), getSigmaData(),
+                    PreconditioningKind.parse(getPreconditioning()));
+            case VE -> new VeParameterization(getVeSigmaMin(), getVeSigmaMax(), TrainingSigma.parse(getTrainingSigma()),
+                    getPMean(), getPStd(), LossWeighting.parse(getLossWeighting()), getSigmaData(),
+                    PreconditioningKind.parse(getPreconditioning()));
             case FLOW -> new FlowParameterization(FlowParameterization.TrainingT.parse(getTrainingT()), getLogitMean(),
                     getLogitStd(), getTMax(), getTMin(), getCNoiseScale());
         };

@@ -2,7 +2,10 @@ package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.diffusion.EdmParameterization;
 import io.sparkdiffusion.diffusion.FlowParameterization;
+import io.sparkdiffusion.diffusion.LossWeighting;
 import io.sparkdiffusion.diffusion.ParameterizationKind;
+import io.sparkdiffusion.diffusion.PreconditioningKind;
+import io.sparkdiffusion.diffusion.TrainingSigma;
 import io.sparkdiffusion.diffusion.VeParameterization;
 import io.sparkdiffusion.diffusion.VpParameterization;
 import org.apache.spark.ml.param.DoubleParam;
@@ -24,6 +27,10 @@ public final class ParameterizationParams {
     final DoubleParam sigmaData;
     final DoubleParam pMean;
     final DoubleParam pStd;
+    // VP and VE
+    final Param<String> trainingSigma;
+    final Param<String> lossWeighting;
+    final Param<String> preconditioning;
     // VP
     final DoubleParam betaD;
     final DoubleParam betaMin;
@@ -44,11 +51,26 @@ public final class ParameterizationParams {
     ParameterizationParams(Params owner) {
         parameterization = Validators.choice(owner, "parameterization", "diffusion parameterization",
                 Validators.ids(ParameterizationKind.values(), ParameterizationKind::id));
-        sigmaData = new DoubleParam(owner, "sigmaData", "edm: standard deviation of the data, > 0",
+        sigmaData = new DoubleParam(owner, "sigmaData",
+                "edm, and vp/ve with lossWeighting or preconditioning edm: standard deviation of the data, > 0",
                 Validators.doubleAbove(0));
-        pMean = new DoubleParam(owner, "pMean", "edm: mean of ln(sigma) during training", Validators.finite());
-        pStd = new DoubleParam(owner, "pStd", "edm: standard deviation of ln(sigma) during training, > 0",
+        pMean = new DoubleParam(owner, "pMean",
+                "edm, and vp/ve with trainingSigma log-normal: mean of ln(sigma) during training", Validators.finite());
+        pStd = new DoubleParam(owner, "pStd",
+                "edm, and vp/ve with trainingSigma log-normal: standard deviation of ln(sigma) during training, > 0",
                 Validators.doubleAbove(0));
+        trainingSigma = Validators.choice(owner, "trainingSigma", "vp, ve: distribution of training sigma: paper (vp: "
+                        + "t ~ U(epsilonT, 1); ve: log-uniform on [veSigmaMin, veSigmaMax]) or log-normal (EDM's, "
+                        + "ln(sigma) ~ N(pMean, pStd^2)); see docs/parameterizations.md",
+                Validators.ids(TrainingSigma.values(), TrainingSigma::id));
+        lossWeighting = Validators.choice(owner, "lossWeighting", "vp, ve: loss weight lambda(sigma): paper (1/sigma^2, "
+                        + "the epsilon loss) or edm (EDM's (sigma^2 + sigmaData^2)/(sigma sigmaData)^2); see "
+                        + "docs/parameterizations.md",
+                Validators.ids(LossWeighting.values(), LossWeighting::id));
+        preconditioning = Validators.choice(owner, "preconditioning", "vp, ve: cSkip, cOut, cIn: paper (Table 1: the "
+                        + "network predicts the noise) or edm (EDM's, with sigmaData; cNoise stays the "
+                        + "parameterization's); see docs/parameterizations.md",
+                Validators.ids(PreconditioningKind.values(), PreconditioningKind::id));
         betaD = new DoubleParam(owner, "betaD", "vp: extent of the noise schedule beta_d, > 0", Validators.doubleAbove(0));
         betaMin = new DoubleParam(owner, "betaMin", "vp: initial slope of the schedule beta_min, > 0",
                 Validators.doubleAbove(0));
@@ -75,7 +97,7 @@ public final class ParameterizationParams {
     }
 
     List<Param<?>> all() {
-        return List.of(parameterization, sigmaData, pMean, pStd, betaD, betaMin, epsilonT, epsilonS, m, veSigmaMin,
+        return List.of(parameterization, sigmaData, pMean, pStd, trainingSigma, lossWeighting, preconditioning, betaD, betaMin, epsilonT, epsilonS, m, veSigmaMin,
                 veSigmaMax, trainingT, logitMean, logitStd, tMax, tMin, cNoiseScale);
     }
 
@@ -87,6 +109,9 @@ public final class ParameterizationParams {
         s.setDefault(pMean, edm.pMean());
         s.setDefault(pStd, edm.pStd());
         VpParameterization vp = VpParameterization.defaults();
+        s.setDefault(trainingSigma, vp.trainingSigma().id());
+        s.setDefault(lossWeighting, vp.lossWeighting().id());
+        s.setDefault(preconditioning, vp.preconditioning().id());
         s.setDefault(betaD, vp.betaD());
         s.setDefault(betaMin, vp.betaMin());
         s.setDefault(epsilonT, vp.epsilonT());

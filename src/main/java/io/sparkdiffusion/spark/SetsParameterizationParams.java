@@ -18,6 +18,9 @@ public interface SetsParameterizationParams<S extends SetsParameterizationParams
     default S setSigmaData(double v) { set(sigmaData(), v); return self(); }
     default S setPMean(double v) { set(pMean(), v); return self(); }
     default S setPStd(double v) { set(pStd(), v); return self(); }
+    default S setTrainingSigma(String v) { set(trainingSigma(), v); return self(); }
+    default S setLossWeighting(String v) { set(lossWeighting(), v); return self(); }
+    default S setPreconditioning(String v) { set(preconditioning(), v); return self(); }
     default S setBetaD(double v) { set(betaD(), v); return self(); }
     default S setBetaMin(double v) { set(betaMin(), v); return self(); }
     default S setEpsilonT(double v) { set(epsilonT(), v); return self(); }

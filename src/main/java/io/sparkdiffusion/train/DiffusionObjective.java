@@ -17,8 +17,9 @@ import java.util.SplittableRandom;
  * The denoising loss of Karras et al. 2022 (Eq. 8) for a U-Net under a parameterization's preconditioning:
  * for each image {@code y} of the batch, {@code sigma ~ p_train}, {@code n ~ N(0, I)}, and the raw network
  * {@code F(cIn (y + sigma n); cNoise)} regresses {@code (y - cSkip (y + sigma n)) / cOut} with plain MSE
- * ({@link Parameterization#trainingExample}; {@code lambda(sigma) cOut^2 = 1}, so this is the weighted denoiser
- * loss). Labels are replaced by "no label" with probability {@code labelDropout}, which trains the
+ * ({@link Parameterization#trainingExample}), each example weighted by
+ * {@link Parameterization#networkLossWeight} {@code = lambda(sigma) cOut^2}, so this is the weighted denoiser loss
+ * (the weight is 1, plain MSE, except for VP or VE with EDM's {@code lambda}). Labels are replaced by "no label" with probability {@code labelDropout}, which trains the
  * unconditional model classifier-free guidance needs.
  *
  * <p>Draws from the step's stream, image by image: {@code sigma}, then (labelled data only) the dropout
@@ -69,6 +70,8 @@ public final class DiffusionObjective implements Objective {
         float[] netInput = new float[n * dim];
         float[] target = new float[n * dim];
         float[] cNoise = new float[n];
+        float[] weight = new float[n];  // [n]: lambda(sigma) cOut^2 per example
+        boolean weighted = false;
         int[] labels = batch.labels() == null ? null : new int[n];
         float[] y = new float[dim];
         float[] noise = new float[dim];
@@ -77,6 +80,8 @@ public final class DiffusionObjective implements Objective {
         for (int b = 0; b < n; b++) {
             System.arraycopy(batch.images(), b * dim, y, 0, dim);
             double sigma = param.sampleTrainingSigma(random);
+            weight[b] = (float) param.networkLossWeight(sigma);
+            weighted |= weight[b] != 1f;
             if (labels != null) {
                 boolean drop = random.nextDouble() < labelDropout;
                 labels[b] = drop ? Denoiser.NO_LABEL : batch.labels()[b];
@@ -98,7 +103,8 @@ public final class DiffusionObjective implements Objective {
         Shape shape = Shape.of(n, network.imgChannels(), network.imgResolution(), network.imgResolution());
         Var out = net.forward(tape, tape.constant(new Tensor(netInput, shape)), cNoise, labels,
                 new DropoutDraw(dropoutSeed));
-        Var loss = tape.mse(out, new Tensor(target, shape));
+        // Plain MSE when every weight is 1, so that the paper recipes keep their exact arithmetic.
+        Var loss = tape.mse(out, new Tensor(target, shape), weighted ? new Tensor(weight, Shape.of(n)) : null);
         tape.backward(loss);
         double value = loss.value().get(0);
         System.arraycopy(net.parameters().grads(), 0, grads, 0, grads.length);

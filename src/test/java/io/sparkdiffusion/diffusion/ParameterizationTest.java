@@ -133,6 +133,66 @@ class ParameterizationTest {
         assertEquals(0.8640313923585756, cdf(FlowParameterization.logitNormal(), 3.0), CDF_TOL);
     }
 
+    @Test
+    void logNormalTrainingOfVpAndVeIsEdms() {
+        // ln s ~ N(-1.2, 1.2^2): P(s < 1) = Phi(1) = 0.8413447460685429, P(s < exp(-2.4)) = Phi(-1) = 0.15865525393145707
+        Parameterization vp = new VpParameterization(19.9, 0.1, 1e-5, 1e-3, 1000, TrainingSigma.LOG_NORMAL, -1.2, 1.2,
+                LossWeighting.PAPER, 0.5, PreconditioningKind.PAPER);
+        Parameterization ve = new VeParameterization(0.02, 100, TrainingSigma.LOG_NORMAL, -1.2, 1.2,
+                LossWeighting.PAPER, 0.5, PreconditioningKind.PAPER);
+        for (Parameterization p : new Parameterization[] {vp, ve}) {
+            assertEquals(0.8413447460685429, cdf(p, 1.0), CDF_TOL, p.kind().id());
+            assertEquals(0.15865525393145707, cdf(p, 0.09071795328941251), CDF_TOL, p.kind().id());
+        }
+        // ln s ~ N(0, 0.5^2): P(s < exp(0.5)) = Phi(1)
+        Parameterization narrow = new VpParameterization(19.9, 0.1, 1e-5, 1e-3, 1000, TrainingSigma.LOG_NORMAL, 0.0,
+                0.5, LossWeighting.PAPER, 0.5, PreconditioningKind.PAPER);
+        assertEquals(0.8413447460685429, cdf(narrow, 1.6487212707001282), CDF_TOL);
+    }
+
+    @Test
+    void edmLossWeightOnVpAndVeMatchesTable1() {
+        // lambda = (s^2 + 0.25) / (0.25 s^2): 104, 5, 4.01 at s = 0.1, 1, 10 (as EDM's own, edmMatchesTable1);
+        // the raw network's weight lambda cOut^2 = lambda s^2 = (s^2 + 0.25) / 0.25: 1.04, 5, 401
+        Parameterization vp = new VpParameterization(19.9, 0.1, 1e-5, 1e-3, 1000, TrainingSigma.LOG_NORMAL, -1.2, 1.2,
+                LossWeighting.EDM, 0.5, PreconditioningKind.PAPER);
+        Parameterization ve = new VeParameterization(0.02, 100, TrainingSigma.LOG_NORMAL, -1.2, 1.2,
+                LossWeighting.EDM, 0.5, PreconditioningKind.PAPER);
+        double[] lambda = {104.0, 5.0, 4.01};
+        double[] network = {1.04, 5.0, 401.0};
+        for (Parameterization p : new Parameterization[] {vp, ve}) {
+            for (int i = 0; i < SIGMAS.length; i++) {
+                assertEquals(lambda[i], p.lossWeight(SIGMAS[i]), HAND_TOL * lambda[i], p.kind().id());
+                assertEquals(network[i], p.networkLossWeight(SIGMAS[i]), HAND_TOL * network[i], p.kind().id());
+            }
+        }
+        // the paper's weighting keeps the plain MSE exactly
+        for (ParameterizationKind kind : ParameterizationKind.values()) {
+            assertEquals(1.0, kind.defaults().networkLossWeight(3.7), 0.0, kind.id());
+        }
+    }
+
+    @Test
+    void edmPreconditioningOnVpAndVeKeepsTheirCNoise() {
+        // EDM's cSkip, cOut, cIn at sd = 0.5 (edmMatchesTable1's hand values); cNoise VP's 999 t and VE's ln(s/2);
+        // lambda EDM's; the raw network's weight lambda cOut^2 is then 1 at every sigma
+        Parameterization vp = new VpParameterization(19.9, 0.1, 1e-5, 1e-3, 1000, TrainingSigma.LOG_NORMAL, -1.2, 1.2,
+                LossWeighting.EDM, 0.5, PreconditioningKind.EDM);
+        Parameterization ve = new VeParameterization(0.02, 100, TrainingSigma.LOG_NORMAL, -1.2, 1.2,
+                LossWeighting.EDM, 0.5, PreconditioningKind.EDM);
+        assertPrecond(vp, 0.1, 0.9615384615384615, 0.09805806756909201, 1.9611613513818402, 26.96795342641709, 104.0);
+        assertPrecond(vp, 1.0, 0.2, 0.4472135954999579, 0.8944271909999159, 258.7013021703638, 5.0);
+        assertPrecond(vp, 10.0, 0.0024937655860349127, 0.49937616943892227, 0.09987523388778446, 675.3689136265791,
+                4.01);
+        assertPrecond(ve, 1.0, 0.2, 0.4472135954999579, 0.8944271909999159, -0.6931471805599453, 5.0);
+        assertPrecond(ve, 10.0, 0.0024937655860349127, 0.49937616943892227, 0.09987523388778446, 1.6094379124341003,
+                4.01);
+        for (double sigma : new double[] {0.003, 0.1, 1.0, 10.0, 150.0}) {
+            assertEquals(1.0, vp.networkLossWeight(sigma), 1e-12, "vp at sigma = " + sigma);
+            assertEquals(1.0, ve.networkLossWeight(sigma), 1e-12, "ve at sigma = " + sigma);
+        }
+    }
+
     private static double cdf(Parameterization p, double sigma) {
         SplittableRandom rng = new SplittableRandom(42);
         int draws = 200_000;
@@ -189,6 +249,15 @@ class ParameterizationTest {
         assertSame(TimeGrid.UNIFORM, TimeGrid.parse("uniform"));
         assertSame(TimeGrid.IDDPM, TimeGrid.parse("iddpm"));
         assertThrows(IllegalArgumentException.class, () -> TimeGrid.parse("linear"));
+        assertSame(TrainingSigma.LOG_NORMAL, TrainingSigma.parse(" Log-Normal"));
+        e = assertThrows(IllegalArgumentException.class, () -> TrainingSigma.parse("uniform"));
+        assertEquals("trainingSigma must be one of [paper, log-normal], got 'uniform'", e.getMessage());
+        assertSame(LossWeighting.EDM, LossWeighting.parse("edm"));
+        e = assertThrows(IllegalArgumentException.class, () -> LossWeighting.parse("snr"));
+        assertEquals("lossWeighting must be one of [paper, edm], got 'snr'", e.getMessage());
+        assertSame(PreconditioningKind.EDM, PreconditioningKind.parse("EDM"));
+        e = assertThrows(IllegalArgumentException.class, () -> PreconditioningKind.parse("vp"));
+        assertEquals("preconditioning must be one of [paper, edm], got 'vp'", e.getMessage());
     }
 
     @Test
@@ -200,6 +269,12 @@ class ParameterizationTest {
         assertEquals("sigmaMin must be finite and > 0, got -1.0", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new VpParameterization(19.9, 0.1, 1e-5, 1e-3, 0));
         assertEquals("m must be >= 1, got 0", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new VeParameterization(0.02, 100,
+                TrainingSigma.LOG_NORMAL, -1.2, 0, LossWeighting.EDM, 0.5, PreconditioningKind.PAPER));
+        assertEquals("pStd must be finite and > 0, got 0.0", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new VpParameterization(19.9, 0.1, 1e-5, 1e-3, 1000,
+                TrainingSigma.PAPER, -1.2, 1.2, null, 0.5, PreconditioningKind.PAPER));
+        assertEquals("lossWeighting must be PAPER or EDM, got null", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> EdmParameterization.defaults().timeSteps(0));
         assertEquals("numSteps must be >= 1, got 0", e.getMessage());
     }
