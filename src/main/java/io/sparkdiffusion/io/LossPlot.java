@@ -109,7 +109,7 @@ public final class LossPlot {
         return image;
     }
 
-    private record Axis(int left, int top, int w, int h, double xMin, double xMax, double yMin, double yMax) {
+    record Axis(int left, int top, int w, int h, double xMin, double xMax, double yMin, double yMax) {
         double px(double x) {
             return left + (x - xMin) / (xMax - xMin) * w;
         }
@@ -135,7 +135,8 @@ public final class LossPlot {
         }
     }
 
-    private static void drawXTicks(Graphics2D g, Axis ax) {
+    /** Vertical grid lines and labels at nice steps of x (shared with {@link QualityPlot}). */
+    static void drawXTicks(Graphics2D g, Axis ax) {
         FontMetrics fm = g.getFontMetrics();
         double step = niceStep((ax.xMax - ax.xMin) / 6);
         for (double v = Math.ceil(ax.xMin / step) * step; v <= ax.xMax + step * 1e-9; v += step) {
@@ -159,7 +160,7 @@ public final class LossPlot {
         return 10 * p;
     }
 
-    private static String formatTick(double v) {
+    static String formatTick(double v) {
         if (Math.abs(v) >= 1e6) {
             return trim(String.format(Locale.ROOT, "%.3g", v / 1e6)) + "M";
         }
