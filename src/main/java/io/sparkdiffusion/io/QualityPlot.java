@@ -1,13 +1,8 @@
 package io.sparkdiffusion.io;
 
-import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.geom.AffineTransform;
-import java.awt.geom.Path2D;
 import java.awt.image.BufferedImage;
 import java.util.Locale;
 
@@ -63,13 +58,8 @@ public final class QualityPlot {
             }
         }
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
-        Graphics2D g = image.createGraphics();
+        Graphics2D g = LossPlot.canvas(image);
         try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, width, height);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
             int plotW = width - MARGIN_LEFT - MARGIN_RIGHT;
             int plotH = height - MARGIN_TOP - MARGIN_BOTTOM;
             double xMax = x.length > 1 ? x[x.length - 1] : x[0] + 1;
@@ -86,30 +76,8 @@ public final class QualityPlot {
                 }
             }
             LossPlot.drawXTicks(g, ax);
-            g.setColor(Color.BLACK);
-            g.drawRect(MARGIN_LEFT, MARGIN_TOP, plotW, plotH);
-            g.setColor(CURVE);
-            g.setStroke(new BasicStroke(2f));
-            Path2D.Double path = new Path2D.Double();
-            for (int i = 0; i < x.length; i++) {
-                double px = ax.px(x[i]);
-                double py = ax.py(accuracy[i]);
-                if (i == 0) {
-                    path.moveTo(px, py);
-                } else {
-                    path.lineTo(px, py);
-                }
-                g.fillOval((int) px - 3, (int) py - 3, 6, 6);
-            }
-            g.draw(path);
-            g.setColor(Color.BLACK);
-            String xLabel = "images seen";
-            String yLabel = "class accuracy (higher is better)";
-            g.drawString(xLabel, MARGIN_LEFT + (plotW - fm.stringWidth(xLabel)) / 2, height - 15);
-            AffineTransform saved = g.getTransform();
-            g.rotate(-Math.PI / 2);
-            g.drawString(yLabel, -(MARGIN_TOP + (plotH + fm.stringWidth(yLabel)) / 2), 18);
-            g.setTransform(saved);
+            LossPlot.drawCurve(g, ax, x, accuracy, CURVE, true);
+            LossPlot.drawLabels(g, ax, "", "images seen", "class accuracy (higher is better)", width, height);
         } finally {
             g.dispose();
         }
