@@ -190,7 +190,13 @@ public final class TrainCommand implements Command {
             return;
         }
         HadoopPath features = HadoopPaths.resolve(trainer.getFeatureModelPath(), hadoop);
-        ObjectNode metadata = InfoCommand.readMetadata(features.toString(), hadoop);
+        ObjectNode metadata;
+        try {
+            metadata = InfoCommand.readMetadata(features.toString(), hadoop);
+        } catch (UsageException e) {
+            throw new UsageException("featureModelPath: " + e.getMessage() + " (train a feature network with "
+                    + "./submit.sh features conf/features-fashion-mnist.json)", e);
+        }
         String cls = metadata.path("class").asText();
         if (!cls.equals(FeatureNetworkModel.class.getName())) {
             throw new UsageException("featureModelPath " + trainer.getFeatureModelPath() + " is a " + cls + ", not a "

@@ -74,6 +74,13 @@ class ConfFilesTest {
                 wrong.trainer(), new org.apache.hadoop.conf.Configuration()));
         assertTrue(e.getMessage().contains("is a io.sparkdiffusion.spark.DiffusionModel, not a "
                 + "io.sparkdiffusion.spark.FeatureNetworkModel"), e.getMessage());
+        TrainStages missing = TrainStages.fresh();
+        TrainCommand.load("conf/quick-eval.json", Map.of("featureModelPath", dir.resolve("none").toString()),
+                TrainCommand.schema(missing));
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> TrainCommand.checkFeatureModel(
+                missing.trainer(), new org.apache.hadoop.conf.Configuration()));
+        assertTrue(e.getMessage().startsWith("featureModelPath: model ") && e.getMessage().contains("no metadata/"),
+                e.getMessage());
     }
 
     @Test
