@@ -4,11 +4,12 @@
 #   ./probe.sh unet [BATCH=64] [STEPS=10] [inference]            unet-small forward + backward on the tape, per-op profile
 #   ./probe.sh throughput [MASTER=local[2]] [ROUNDS=4] [LOCAL_STEPS=20] [BATCH=32] [SAMPLES=0]
 #                                                                DiffusionTrainer images/s and per-round time split
+#   ./probe.sh presets [BATCH=8] [STEPS=3]                       training images/s per core (thread CPU time) of each preset, 3x32x32
 #   ./probe.sh soak [ROUNDS=200] [LOCAL_STEPS=10] [BATCH=16]     heap and broadcast blocks over many rounds (quick config)
 #   ./probe.sh calibration FEATURES_CONF FEATURES_MODEL          FID, precision, recall of held-out images, degraded
 #   ./probe.sh likelihood MODEL [N=16] [STEPS=100]               bits/dim of a saved model on the last N bundled images
 # Each name is a class with a main() under src/test (package-private access to the code it measures):
-# tensor.kernels.KernelBench, autograd.UNetBench, spark.TrainingThroughput, spark.MemorySoakMain,
+# tensor.kernels.KernelBench, autograd.UNetBench, spark.TrainingThroughput, spark.PresetThroughput, spark.MemorySoakMain,
 # cli.CalibrationMain, cli.LikelihoodMain.
 # Builds the test classes (offline Maven) and the test classpath when stale; heap: JAVA_OPTS (default -Xmx2g).
 # Spark probes bind to 127.0.0.1. The engine benchmark of the jar is ./submit.sh bench, not this.
@@ -21,11 +22,12 @@ case "${1:-}" in
   kernels) CLASS=io.sparkdiffusion.tensor.kernels.KernelBench ;;
   unet) CLASS=io.sparkdiffusion.autograd.UNetBench ;;
   throughput) CLASS=io.sparkdiffusion.spark.TrainingThroughput ;;
+  presets) CLASS=io.sparkdiffusion.spark.PresetThroughput ;;
   soak) CLASS=io.sparkdiffusion.spark.MemorySoakMain ;;
   calibration) CLASS=io.sparkdiffusion.cli.CalibrationMain ;;
   likelihood) CLASS=io.sparkdiffusion.cli.LikelihoodMain ;;
-  *) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-     die "expected one of kernels, unet, throughput, soak, calibration, likelihood as the first argument, got '${1:-}'" ;;
+  *) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+     die "expected one of kernels, unet, throughput, presets, soak, calibration, likelihood as the first argument, got '${1:-}'" ;;
 esac
 shift
 

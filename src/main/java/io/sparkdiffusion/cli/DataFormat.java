@@ -10,12 +10,17 @@ public enum DataFormat {
      */
     IDX("idx"),
     /**
-     * A folder for Spark's {@code image} data source (PNG, JPEG, ...), one subfolder per class; labels are the
-     * subfolder names' indices in sorted order.
+     * A folder of PNG / JPEG images, one subfolder per class; labels are the subfolder names' indices in sorted
+     * order. Listed on the driver, each file read once by the task of its slice ({@link ImageFolderData}).
      */
     IMAGES("images"),
-    /** Like {@code images}, but read with Spark's {@code binaryFile} source and decoded by this project (PNG only). */
-    BINARY_FILE("binaryFile");
+    /** The same as {@code images} (the name of Spark's {@code binaryFile} source, kept for existing configs). */
+    BINARY_FILE("binaryFile"),
+    /**
+     * A Parquet table with an {@code image} column (image struct, PNG / JPEG bytes, or CHW {@code array<float>} in
+     * [-1, 1]) and optionally an integer {@code label} column ({@link ParquetData}).
+     */
+    PARQUET("parquet");
 
     private final String key;
 
@@ -23,7 +28,7 @@ public enum DataFormat {
         this.key = key;
     }
 
-    /** The config value: {@code idx}, {@code images}, {@code binaryFile}. */
+    /** The config value: {@code idx}, {@code images}, {@code binaryFile}, {@code parquet}. */
     public String key() {
         return key;
     }

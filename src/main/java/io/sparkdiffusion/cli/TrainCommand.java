@@ -127,6 +127,10 @@ public final class TrainCommand implements Command {
         TrainingData.Loaded data = TrainingData.load(spark, settings, hadoop, stages.tensorizer(), partitions);
         DiffusionTrainer trainer = stages.trainer();
         boolean conditional = trainer.getNumClasses() > 0;
+        if (conditional && data.classNames().isEmpty()) {
+            throw new UsageException("numClasses is " + trainer.getNumClasses() + " but the data " + settings.data()
+                    + " has no labels (a parquet table needs an integer column 'label'); set numClasses to 0");
+        }
         if (conditional && data.classNames().size() > trainer.getNumClasses()) {
             throw new UsageException("the data has " + data.classNames().size() + " classes " + data.classNames()
                     + " but numClasses is " + trainer.getNumClasses());
@@ -134,7 +138,7 @@ public final class TrainCommand implements Command {
         trainer.setInputCol(stages.tensorizer().getOutputCol()).setLabelCol(conditional ? TrainingData.LABEL : "");
         Dataset<Row> tensors = stages.tensorizer().transform(data.frame());
 
-        long count = data.frame().count();
+        long count = data.count();
         System.out.printf(Locale.ROOT, "training %s %s on %,d images (%s) in %d partitions: %s%n",
                 trainer.getParameterization(), trainer.getNetwork(), count, settings.data(), partitions,
                 trainer.getNumImages() > 0 ? String.format(Locale.ROOT, "%,d images", trainer.getNumImages())

@@ -24,8 +24,10 @@ public record TrainSettings(String data, DataFormat dataFormat, int maxImages, S
             new Setting("data", ValueType.STRING, null,
                     "training data: a directory or URI (file://, hdfs://, s3a://)", v -> !((String) v).isBlank(), "a path"),
             new Setting("dataFormat", ValueType.STRING, "idx",
-                    "how data is stored: idx (MNIST IDX files, gzipped or not), images (Spark image source folder, "
-                            + "one subfolder per class), binaryFile (PNG files, one subfolder per class)",
+                    "how data is stored: idx (MNIST IDX files, gzipped or not), images (a folder of PNG / JPEG "
+                            + "files, one subfolder per class), binaryFile (the same as images), parquet (a table with "
+                            + "a column 'image': image struct, PNG / JPEG bytes or array<float> CHW in [-1, 1]; and "
+                            + "optionally an integer column 'label')",
                     v -> DataFormat.isKey((String) v), "one of " + DataFormat.allowed()),
             new Setting("maxImages", ValueType.INTEGER, 0, "train on the first maxImages images; 0 means all",
                     v -> (Integer) v >= 0, "an integer >= 0"),

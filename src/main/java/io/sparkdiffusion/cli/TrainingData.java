@@ -3,12 +3,11 @@ package io.sparkdiffusion.cli;
 import io.sparkdiffusion.io.HadoopPath;
 import io.sparkdiffusion.io.HadoopPaths;
 import io.sparkdiffusion.io.Idx;
-import io.sparkdiffusion.io.LabeledImages;
+import io.sparkdiffusion.io.IdxArray;
 import io.sparkdiffusion.spark.ImageTensorizer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -25,13 +24,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.stream.IntStream;
 
-import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.array_position;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.element_at;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.split;
-
 /**
  * The training data of a config as a DataFrame with an input column the {@link ImageTensorizer} reads and an
  * integer {@code label} column, in a fixed order (so {@code maxImages} always picks the same images).
@@ -44,9 +36,11 @@ final class TrainingData {
 
     /**
      * @param frame      the rows: the tensorizer's input column and {@link #LABEL}
-     * @param classNames the name of each label (for folders: the subfolder names, sorted)
+     * @param classNames the name of each label (for folders: the subfolder names, sorted; empty for a parquet table
+     *                   without a label column)
+     * @param count      the number of rows, known without a pass over the data
      */
-    record Loaded(Dataset<Row> frame, List<String> classNames) {
+    record Loaded(Dataset<Row> frame, List<String> classNames, long count) {
     }
 
     private TrainingData() {
@@ -60,8 +54,8 @@ final class TrainingData {
                        int partitions) throws IOException {
         return switch (settings.dataFormat()) {
             case IDX -> idx(spark, settings, hadoop, tensorizer, partitions);
-            case IMAGES -> folders(spark, settings, tensorizer, "image", "image", col("image.origin"), partitions);
-            case BINARY_FILE -> folders(spark, settings, tensorizer, "binaryFile", "content", col("path"), partitions);
+            case IMAGES, BINARY_FILE -> ImageFolderData.load(spark, settings, hadoop, tensorizer, partitions);
+            case PARQUET -> ParquetData.load(spark, settings, tensorizer, partitions);
         };
     }
 
@@ -78,86 +72,81 @@ final class TrainingData {
     }
 
     /**
-     * IDX files are checked on the driver (header, sizes, labels), then each task reads them again itself and keeps
-     * its contiguous slice of images, so no image travels inside a task and the shards do not depend on the
-     * cluster. Pixels are the raw 0..255 values; the tensorizer maps them to [-1, 1].
+     * IDX files: the driver reads the image file's header and the labels (one byte per image), each task reads
+     * only its own contiguous slice of images and labels ({@link Idx#readSlice}), so no image travels inside a
+     * task, no task reads another's images, and the shards do not depend on the cluster. Pixels are the raw 0..255
+     * values; the tensorizer maps them to [-1, 1].
      */
     private static Loaded idx(SparkSession spark, TrainSettings settings, Configuration hadoop,
                               ImageTensorizer tensorizer, int partitions) throws IOException {
         HadoopPath dir = HadoopPaths.resolve(settings.data(), hadoop);
         String imagesUri = find(dir, IDX_IMAGES).toString();
         String labelsUri = find(dir, IDX_LABELS).toString();
-        LabeledImages data = readIdx(imagesUri, labelsUri, settings.maxImages(), hadoop);
-        int n = data.count();
-        int height = data.height();
-        int width = data.width();
-        int maxImages = settings.maxImages();
+        int[] dims;
+        try (InputStream in = HadoopPaths.resolve(imagesUri, hadoop).open()) {
+            dims = Idx.readDims(in, imagesUri);
+        }
+        IdxArray labels;
+        try (InputStream in = HadoopPaths.resolve(labelsUri, hadoop).open()) {
+            labels = Idx.read(in, labelsUri);
+        }
+        if (dims.length != 3 || labels.dims().length != 1 || dims[0] != labels.count()) {
+            throw new UsageException("data " + settings.data() + ": expected images [N, H, W] and labels [N], got "
+                    + imagesUri + " " + Arrays.toString(dims) + " and " + labelsUri + " " + Arrays.toString(labels.dims()));
+        }
+        int n = settings.maxImages() > 0 ? Math.min(settings.maxImages(), dims[0]) : dims[0];
+        int height = dims[1];
+        int width = dims[2];
         SerializableConfiguration conf = new SerializableConfiguration(hadoop);
         JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .parallelize(IntStream.range(0, partitions).boxed().toList(), partitions)
                 .flatMap(p -> {
-                    LabeledImages all = readIdx(imagesUri, labelsUri, maxImages, conf.value());
-                    return slice(all, (int) ((long) p * n / partitions), (int) ((long) (p + 1) * n / partitions));
+                    int from = sliceStart(p, n, partitions);
+                    int to = sliceStart(p + 1, n, partitions);
+                    if (from == to) {
+                        return java.util.Collections.emptyIterator();
+                    }
+                    return slice(readSlice(imagesUri, from, to, conf.value()), readSlice(labelsUri, from, to,
+                            conf.value()));
                 });
         StructType schema = new StructType()
                 .add(PIXELS, DataTypes.createArrayType(DataTypes.FloatType, false), false)
                 .add(LABEL, DataTypes.IntegerType, false);
         tensorizer.setInputCol(PIXELS).setInputShape(new int[]{1, height, width}).setInputMin(0).setInputMax(255);
         List<String> names = new ArrayList<>();
-        for (int k = 0; k <= Arrays.stream(data.labels().labels()).max().orElse(0); k++) {
+        for (int k = 0; k <= Arrays.stream(labels.head(n).labels()).max().orElse(0); k++) {
             names.add(String.valueOf(k));
         }
-        return new Loaded(spark.createDataFrame(rows, schema), names);
+        return new Loaded(spark.createDataFrame(rows, schema), names, n);
     }
 
-    private static LabeledImages readIdx(String imagesUri, String labelsUri, int maxImages, Configuration hadoop)
-            throws IOException {
-        HadoopPath imagesPath = HadoopPaths.resolve(imagesUri, hadoop);
-        HadoopPath labelsPath = HadoopPaths.resolve(labelsUri, hadoop);
-        LabeledImages data;
-        try (InputStream images = imagesPath.open(); InputStream labels = labelsPath.open()) {
-            data = Idx.readLabeled(images, imagesUri, labels, labelsUri);
+    /**
+     * The first row of partition {@code p} of {@code n} rows in {@code partitions} contiguous slices:
+     * {@code floor(p * n / partitions)}; slice {@code p} is {@code [sliceStart(p), sliceStart(p + 1))}.
+     */
+    static int sliceStart(int p, long n, int partitions) {
+        return (int) (p * n / partitions);
+    }
+
+    private static IdxArray readSlice(String uri, int from, int to, Configuration hadoop) throws IOException {
+        try (InputStream in = HadoopPaths.resolve(uri, hadoop).open()) {
+            return Idx.readSlice(in, uri, from, to);
         }
-        return maxImages > 0 ? data.head(maxImages) : data;
     }
 
-    /** Rows {@code (pixels, label)} of images {@code [from, to)}. */
-    private static Iterator<Row> slice(LabeledImages data, int from, int to) {
-        int pixels = data.height() * data.width();
-        byte[] bytes = data.images().data();
-        List<Row> rows = new ArrayList<>(to - from);
-        for (int i = from; i < to; i++) {
+    /** Rows {@code (pixels, label)} of a slice of images and its labels. */
+    private static Iterator<Row> slice(IdxArray images, IdxArray labels) {
+        int pixels = images.itemSize();
+        byte[] bytes = images.data();
+        List<Row> rows = new ArrayList<>(images.count());
+        for (int i = 0; i < images.count(); i++) {
             float[] values = new float[pixels];
             for (int k = 0; k < pixels; k++) {
                 values[k] = bytes[i * pixels + k] & 0xFF;
             }
-            rows.add(RowFactory.create(values, data.labels().label(i)));
+            rows.add(RowFactory.create(values, labels.label(i)));
         }
         return rows.iterator();
     }
 
-    /** One subfolder per class; the label is the index of the subfolder's name among all of them, sorted. */
-    private static Loaded folders(SparkSession spark, TrainSettings settings, ImageTensorizer tensorizer,
-                                  String format, String inputCol, Column path, int partitions) {
-        Dataset<Row> files = spark.read().format(format).option("recursiveFileLookup", "true")
-                .load(settings.data());
-        if (format.equals("image")) {
-            files = files.filter(col("image.data").isNotNull());
-        }
-        Column className = element_at(split(path, "/"), -2);
-        files = files.withColumn("className", className).orderBy(path);
-        List<String> names = files.select("className").distinct().collectAsList().stream()
-                .map(r -> r.getString(0)).sorted().toList();
-        if (names.isEmpty()) {
-            throw new UsageException("data " + settings.data() + " holds no images (dataFormat " + format + ")");
-        }
-        Column[] literals = names.stream().map(n -> lit(n)).toArray(Column[]::new);
-        Dataset<Row> labelled = files.withColumn(LABEL,
-                array_position(array(literals), col("className")).minus(1).cast(DataTypes.IntegerType));
-        if (settings.maxImages() > 0) {
-            labelled = labelled.limit(settings.maxImages());
-        }
-        tensorizer.setInputCol(inputCol);
-        return new Loaded(labelled.select(inputCol, LABEL).repartition(partitions), names);
-    }
 }

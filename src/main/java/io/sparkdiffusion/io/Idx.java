@@ -46,13 +46,81 @@ public final class Idx {
      *                     a truncated file or trailing bytes
      */
     public static IdxArray read(InputStream in, String name) throws IOException {
-        InputStream raw = new BufferedInputStream(in);
-        raw.mark(2);
-        int b0 = raw.read();
-        int b1 = raw.read();
-        raw.reset();
-        InputStream body = (b0 == 0x1f && b1 == 0x8b) ? new BufferedInputStream(new GZIPInputStream(raw)) : raw;
+        InputStream body = body(in);
+        int[] dims = header(body, name);
+        long size = 1;
+        for (int d : dims) {
+            size *= d;
+        }
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IOException(name + ": IDX dims " + Arrays.toString(dims) + " hold " + size
+                    + " bytes, more than one Java array can");
+        }
+        byte[] data = readFully(body, (int) size, name, "the data of dims " + Arrays.toString(dims));
+        if (body.read() != -1) {
+            throw new IOException(name + ": bytes follow the " + size + " data bytes of dims "
+                    + Arrays.toString(dims) + "; the header does not match the file");
+        }
+        return new IdxArray(dims, data);
+    }
 
+    /**
+     * Reads items {@code [from, to)} of an IDX file (an item is one entry of the first dimension: an image of an
+     * {@code [N, H, W]} file, a label of an {@code [N]} file), skipping the bytes before them, and stops there: a
+     * task reads its own slice, not the file. Only a slice that ends at the last item checks that nothing follows.
+     *
+     * @return the slice, with dims {@code [to - from, ...]}
+     * @throws IOException naming {@code name} for a bad header, a range outside {@code [0, N]} or a truncated file
+     */
+    public static IdxArray readSlice(InputStream in, String name, int from, int to) throws IOException {
+        InputStream body = body(in);
+        int[] dims = header(body, name);
+        if (from < 0 || to < from || to > dims[0]) {
+            throw new IOException(name + ": items [" + from + ", " + to + ") are outside the file's " + dims[0]);
+        }
+        long itemSize = 1;
+        for (int i = 1; i < dims.length; i++) {
+            itemSize *= dims[i];
+        }
+        if ((to - from) * itemSize > Integer.MAX_VALUE - 8) {
+            throw new IOException(name + ": items [" + from + ", " + to + ") of " + itemSize + " bytes are more than one"
+                    + " Java array holds: use more partitions");
+        }
+        try {
+            body.skipNBytes(from * itemSize);
+        } catch (EOFException e) {
+            throw new IOException(name + ": truncated IDX file: it ends before item " + from, e);
+        }
+        byte[] data = readFully(body, (int) ((to - from) * itemSize), name, "items [" + from + ", " + to + ")");
+        if (to == dims[0] && body.read() != -1) {
+            throw new IOException(name + ": bytes follow the data of dims " + Arrays.toString(dims)
+                    + "; the header does not match the file");
+        }
+        int[] sliceDims = dims.clone();
+        sliceDims[0] = to - from;
+        return new IdxArray(sliceDims, data);
+    }
+
+    /** The dims in the header of an IDX file (gzipped or not); reads nothing past the header. */
+    public static int[] readDims(InputStream in, String name) throws IOException {
+        return header(body(in), name);
+    }
+
+    /**
+     * {@code in} unzipped when it starts with a gzip header; no read-ahead on a plain file (a task that reads a
+     * slice fetches those bytes only).
+     */
+    private static InputStream body(InputStream in) throws IOException {
+        // Pushback, not a buffered stream: skipping then reaches the file's own skip (a seek), not a read.
+        java.io.PushbackInputStream whole = new java.io.PushbackInputStream(in, 2);
+        byte[] start = whole.readNBytes(2);
+        whole.unread(start);
+        boolean gzip = start.length == 2 && (start[0] & 0xFF) == 0x1f && (start[1] & 0xFF) == 0x8b;
+        return gzip ? new BufferedInputStream(new GZIPInputStream(whole)) : whole;
+    }
+
+    /** Reads and checks the magic number and the dims; {@code body} is then at the first data byte. */
+    private static int[] header(InputStream body, String name) throws IOException {
         byte[] magic = readFully(body, 4, name, "the 4-byte magic number");
         if (magic[0] != 0 || magic[1] != 0) {
             throw new IOException(name + ": not an IDX file: magic number starts with 0x"
@@ -68,7 +136,6 @@ public final class Idx {
         }
         byte[] header = readFully(body, 4 * rank, name, "the " + rank + " dimensions");
         int[] dims = new int[rank];
-        long size = 1;
         for (int i = 0; i < rank; i++) {
             dims[i] = ((header[4 * i] & 0xFF) << 24) | ((header[4 * i + 1] & 0xFF) << 16)
                     | ((header[4 * i + 2] & 0xFF) << 8) | (header[4 * i + 3] & 0xFF);
@@ -76,18 +143,8 @@ public final class Idx {
                 throw new IOException(name + ": IDX dimension " + i + " is " + Integer.toUnsignedString(dims[i])
                         + "; dimensions must be in 1.." + Integer.MAX_VALUE);
             }
-            size *= dims[i];
         }
-        if (size > Integer.MAX_VALUE - 8) {
-            throw new IOException(name + ": IDX dims " + Arrays.toString(dims) + " hold " + size
-                    + " bytes, more than one Java array can");
-        }
-        byte[] data = readFully(body, (int) size, name, "the data of dims " + Arrays.toString(dims));
-        if (body.read() != -1) {
-            throw new IOException(name + ": bytes follow the " + size + " data bytes of dims "
-                    + Arrays.toString(dims) + "; the header does not match the file");
-        }
-        return new IdxArray(dims, data);
+        return dims;
     }
 
     /**

@@ -24,7 +24,7 @@ import java.util.TreeMap;
 
 /**
  * The driver's {@link TrainingState} saved every {@code interval} rounds under {@code dir/round-NNNNNN/}
- * (weights, EMA and optimizer state in {@link WeightsFormat} with a SHA-256 per chunk, counters in
+ * (weights, EMA, optimizer state and outer momentum in {@link WeightsFormat} with a SHA-256 per chunk, counters in
  * {@code state.properties}), with {@code dir/LATEST} naming the newest. A fit given the same directory resumes
  * from it.
  *
@@ -39,12 +39,16 @@ import java.util.TreeMap;
 final class Checkpoints {
     static final String LATEST = CheckpointLayout.LATEST;
     static final String STATE = "state.properties";
+    /** The outer optimizer's momentum ({@link io.sparkdiffusion.train.OuterOptimizer}), when it keeps one. */
+    static final String OUTER_MOMENTUM = "outer_momentum";
     private static final System.Logger LOG = System.getLogger(Checkpoints.class.getName());
 
     private final String dir;
     private final int interval;
     private final Configuration conf;
     private String lastSaved;
+    private RunFingerprint fingerprint;
+    private boolean forceResume;
 
     Checkpoints(String dir, int interval, Configuration conf) {
         if (interval < 1) {
@@ -53,6 +57,16 @@ final class Checkpoints {
         this.dir = dir;
         this.interval = interval;
         this.conf = conf;
+    }
+
+    /**
+     * The run these checkpoints belong to: recorded in every save, and compared on resume with what the
+     * checkpoint recorded; a difference is refused ({@link #latest}) unless {@code forceResume}.
+     */
+    Checkpoints forRun(RunFingerprint run, boolean force) {
+        this.fingerprint = run;
+        this.forceResume = force;
+        return this;
     }
 
     /** Saves {@code state} if its round count is a multiple of the interval. */
@@ -76,6 +90,9 @@ final class Checkpoints {
             arrays.put("optimizer", state.sharedState());
         }
         state.partitionStates().forEach((p, s) -> arrays.put("optimizer_p" + p, s));
+        if (state.outerMomentum() != null) {
+            arrays.put(OUTER_MOMENTUM, state.outerMomentum());
+        }
         Properties props = new Properties();
         props.setProperty("step", Long.toString(state.step()));
         props.setProperty("round", Integer.toString(state.round()));
@@ -83,6 +100,9 @@ final class Checkpoints {
         props.setProperty("stateSize", Integer.toString(state.stateSize()));
         props.setProperty("averageOptimizerState", Boolean.toString(state.sharedState() != null));
         props.setProperty("learningRateScale", Double.toString(state.learningRateScale()));
+        if (fingerprint != null) {
+            fingerprint.store(props);
+        }
         try {
             HadoopPath target = CheckpointLayout.publish(HadoopPaths.resolve(dir, conf), state.round(), temp -> {
                 HadoopBlobStore store = new HadoopBlobStore(temp.toString(), conf);
@@ -106,6 +126,9 @@ final class Checkpoints {
         }
         if (problem == null) {
             problem = DivergencePolicy.firstNonFinite("optimizer state entry", state.sharedState());
+        }
+        if (problem == null) {
+            problem = DivergencePolicy.firstNonFinite("outer momentum entry", state.outerMomentum());
         }
         for (var e : state.partitionStates().entrySet()) {
             if (problem == null) {
@@ -147,6 +170,7 @@ final class Checkpoints {
                 continue;
             }
             check(s, name, numParameters, averageOptimizerState);
+            checkRun(name);
             lastSaved = root.child(name) + " (round " + s.round() + ")";
             return s;
         }
@@ -180,6 +204,8 @@ final class Checkpoints {
                 Integer.parseInt(required(props, "stateSize")), Long.parseLong(required(props, "step")),
                 Integer.parseInt(required(props, "round")), Long.parseLong(required(props, "imagesSeen")));
         s.setLearningRateScale(Double.parseDouble(props.getProperty("learningRateScale", "1.0")));
+        // Absent in checkpoints of plain averaging and in those written before outer optimizers.
+        s.setOuterMomentum(arrays.get(OUTER_MOMENTUM));
         return s;
     }
 
@@ -189,6 +215,42 @@ final class Checkpoints {
             throw new IOException(STATE + " lacks '" + key + "'");
         }
         return v.strip();
+    }
+
+    /**
+     * A checkpoint of another run (other partitions, data or trajectory Params) is refused with every difference
+     * named, unless forceResume; one written before runs were recorded is resumed with a warning.
+     */
+    private void checkRun(String name) {
+        if (fingerprint == null) {
+            return;
+        }
+        Properties props = new Properties();
+        try (var r = new BufferedReader(new InputStreamReader(new HadoopBlobStore(dir + "/" + name, conf).open(STATE),
+                StandardCharsets.UTF_8))) {
+            props.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + dir + "/" + name + "/" + STATE, e);
+        }
+        RunFingerprint recorded = RunFingerprint.load(props);
+        if (recorded == null) {
+            LOG.log(System.Logger.Level.WARNING, "checkpoint " + dir + "/" + name + " was written before checkpoints "
+                    + "recorded their run (partitions, data, settings): resuming it without checking that they match");
+            return;
+        }
+        List<String> differences = recorded.differences(fingerprint);
+        if (differences.isEmpty()) {
+            return;
+        }
+        String what = "checkpoint " + dir + "/" + name + " belongs to another run (checkpoint -> this fit): "
+                + String.join("; ", differences);
+        if (forceResume) {
+            LOG.log(System.Logger.Level.WARNING, what + "; resuming anyway (forceResume)");
+            return;
+        }
+        throw new IllegalArgumentException(what + ". Resume with the same data, partitioning and settings; set "
+                + "forceResume=true (--force-resume true) to resume anyway (e.g. a lower learningRate after a "
+                + "divergence), or use another checkpointDir to start afresh");
     }
 
     /** A readable checkpoint of another network or setting is the user's mistake, not damage: no fallback. */

@@ -4,6 +4,7 @@ import io.sparkdiffusion.nn.optim.Optimizer;
 import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.DiffusionObjective;
+import io.sparkdiffusion.train.OuterOptimizer;
 import io.sparkdiffusion.train.RoundListener;
 import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.TrainingConfig;
@@ -35,11 +36,15 @@ import java.util.List;
  * and optionally {@code labelCol}. Each partition of the input is one worker's shard (repartition first to
  * choose the parallelism); shards are cached for the whole fit. Each round is one Spark job: broadcast the
  * weights, {@code localSteps} optimizer steps of {@code batchSize} images per partition, image-weighted average
- * through {@code treeAggregate}, EMA update on the driver (see {@link DistributedTraining}).
+ * through {@code treeAggregate}, the outer step ({@code outerOptimizer}: the mean itself, or DiLoCo's Nesterov step
+ * on the round's mean change, see {@link OuterOptimizer}) and the EMA update on the driver (see
+ * {@link DistributedTraining}).
  *
  * <p>The run lasts {@code numRounds} rounds, or, when {@code numImages > 0}, as many rounds as it takes to train on
  * {@code numImages} images. With {@code checkpointDir} set, the state is saved every {@code checkpointInterval}
- * rounds and a fit with the same directory resumes from the latest checkpoint (see docs/faults.md). A round whose
+ * rounds and a fit with the same directory resumes from the latest checkpoint (see docs/faults.md) if it was
+ * trained on the same partitions, data and trajectory Params ({@link RunFingerprint}), or {@code forceResume} is
+ * set. A round whose
  * loss, weights or optimizer state are not finite is discarded; {@code onDivergence} says whether the run then
  * stops with a {@link io.sparkdiffusion.train.TrainingDivergedException} or backs off the learning rate.
  *
@@ -51,6 +56,7 @@ import java.util.List;
 public final class DiffusionTrainer extends Estimator<DiffusionModel> implements DefaultParamsWritable, HasNetworkParams,
         SetsParameterizationParams<DiffusionTrainer> {
     private static final long serialVersionUID = 1L;
+    private static final System.Logger LOG = System.getLogger(DiffusionTrainer.class.getName());
 
     private final String uid;
     private final NetworkParams net;
@@ -69,6 +75,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final DoubleParam emaHalfLifeImages;
     private final DoubleParam emaRampupRatio;
     private final BooleanParam averageOptimizerState;
+    private final Param<String> outerOptimizer;
+    private final DoubleParam outerLearningRate;
+    private final DoubleParam outerMomentum;
     private final LongParam seed;
     private final Param<String> checkpointDir;
     private final IntParam checkpointInterval;
@@ -78,6 +87,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final IntParam evalInterval;
     private final IntParam evalSamples;
     private final Param<String> featureModelPath;
+    private final BooleanParam forceResume;
     private transient RoundListener roundListener;
     private transient FeatureNetworkModel evalFeatureModel;
     private transient DiffusionModel evalSampling;
@@ -114,6 +124,13 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 "EMA half-life at most this fraction of the images trained so far (EDM); 0 disables", Validators.doubleAtLeast(0));
         averageOptimizerState = new BooleanParam(this, "averageOptimizerState",
                 "average the optimizer state across partitions like the weights (else each partition keeps its own)");
+        outerOptimizer = Validators.choice(this, "outerOptimizer", "what the driver makes of the partitions' mean "
+                + "weights after each round: take them (average) or DiLoCo's outer step, SGD with Nesterov momentum on "
+                + "the round's mean change (nesterov)", List.of(OuterOptimizer.NAMES));
+        outerLearningRate = new DoubleParam(this, "outerLearningRate",
+                "nesterov: learning rate of the outer step, > 0 (DiLoCo: 0.7)", Validators.doubleAbove(0));
+        outerMomentum = new DoubleParam(this, "outerMomentum",
+                "nesterov: momentum of the outer step, in [0, 1) (DiLoCo: 0.9)", Validators.doubleInHalfOpen(0, 1));
         seed = new LongParam(this, "seed", "seed of the initial weights and of every training draw");
         checkpointDir = new Param<>(this, "checkpointDir",
                 "directory (any Hadoop path) for training checkpoints, resumed from when present; empty for none");
@@ -133,6 +150,8 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 + "their k = " + PrecisionRecall.DEFAULT_K + " neighbours)", Validators.intAtLeast(PrecisionRecall.DEFAULT_K + 1));
         featureModelPath = new Param<>(this, "featureModelPath", "the feature network (a FeatureNetworkModel saved by "
                 + "./submit.sh features, with reference statistics) that scores the evaluations; empty for none");
+        forceResume = new BooleanParam(this, "forceResume", "resume from checkpointDir even when its checkpoint was "
+                + "trained on another partition count, other data or other settings (else that is an error)");
 
         net.setDefaults(this);
         setDefault(inputCol, "tensor");
@@ -150,6 +169,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(emaHalfLifeImages, 50_000.0);
         setDefault(emaRampupRatio, 0.05);
         setDefault(averageOptimizerState, true);
+        setDefault(outerOptimizer, "average");
+        setDefault(outerLearningRate, OuterOptimizer.DILOCO_LEARNING_RATE);
+        setDefault(outerMomentum, OuterOptimizer.DILOCO_MOMENTUM);
         setDefault(seed, 0L);
         setDefault(checkpointDir, "");
         setDefault(checkpointInterval, 10);
@@ -159,6 +181,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(evalInterval, 0);
         setDefault(evalSamples, 1000);
         setDefault(featureModelPath, "");
+        setDefault(forceResume, false);
     }
 
     @Override
@@ -184,6 +207,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DoubleParam emaHalfLifeImages() { return emaHalfLifeImages; }
     public DoubleParam emaRampupRatio() { return emaRampupRatio; }
     public BooleanParam averageOptimizerState() { return averageOptimizerState; }
+    public Param<String> outerOptimizer() { return outerOptimizer; }
+    public DoubleParam outerLearningRate() { return outerLearningRate; }
+    public DoubleParam outerMomentum() { return outerMomentum; }
     public LongParam seed() { return seed; }
     public Param<String> checkpointDir() { return checkpointDir; }
     public IntParam checkpointInterval() { return checkpointInterval; }
@@ -193,6 +219,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public IntParam evalInterval() { return evalInterval; }
     public IntParam evalSamples() { return evalSamples; }
     public Param<String> featureModelPath() { return featureModelPath; }
+    public BooleanParam forceResume() { return forceResume; }
 
     public String getInputCol() { return $(inputCol); }
     public double getLabelDropout() { return (Double) $(labelDropout); }
@@ -209,6 +236,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public double getEmaHalfLifeImages() { return (Double) $(emaHalfLifeImages); }
     public double getEmaRampupRatio() { return (Double) $(emaRampupRatio); }
     public boolean getAverageOptimizerState() { return (Boolean) $(averageOptimizerState); }
+    public String getOuterOptimizer() { return $(outerOptimizer); }
+    public double getOuterLearningRate() { return (Double) $(outerLearningRate); }
+    public double getOuterMomentum() { return (Double) $(outerMomentum); }
     public long getSeed() { return (Long) $(seed); }
     public String getCheckpointDir() { return $(checkpointDir); }
     public int getCheckpointInterval() { return (Integer) $(checkpointInterval); }
@@ -218,6 +248,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public int getEvalInterval() { return (Integer) $(evalInterval); }
     public int getEvalSamples() { return (Integer) $(evalSamples); }
     public String getFeatureModelPath() { return $(featureModelPath); }
+    public boolean getForceResume() { return (Boolean) $(forceResume); }
 
     public DiffusionTrainer setNetwork(String v) { set(net.network, v); return this; }
     public DiffusionTrainer setImageChannels(int v) { set(net.imageChannels, v); return this; }
@@ -244,6 +275,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setEmaHalfLifeImages(double v) { set(emaHalfLifeImages, v); return this; }
     public DiffusionTrainer setEmaRampupRatio(double v) { set(emaRampupRatio, v); return this; }
     public DiffusionTrainer setAverageOptimizerState(boolean v) { set(averageOptimizerState, v); return this; }
+    public DiffusionTrainer setOuterOptimizer(String v) { set(outerOptimizer, v); return this; }
+    public DiffusionTrainer setOuterLearningRate(double v) { set(outerLearningRate, v); return this; }
+    public DiffusionTrainer setOuterMomentum(double v) { set(outerMomentum, v); return this; }
     public DiffusionTrainer setSeed(long v) { set(seed, v); return this; }
     public DiffusionTrainer setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public DiffusionTrainer setCheckpointInterval(int v) { set(checkpointInterval, v); return this; }
@@ -253,6 +287,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setEvalInterval(int v) { set(evalInterval, v); return this; }
     public DiffusionTrainer setEvalSamples(int v) { set(evalSamples, v); return this; }
     public DiffusionTrainer setFeatureModelPath(String v) { set(featureModelPath, v); return this; }
+    public DiffusionTrainer setForceResume(boolean v) { set(forceResume, v); return this; }
 
     /** Called on the driver after every round (not a Param: not saved, but kept by {@link #copy}). */
     public DiffusionTrainer setRoundListener(RoundListener listener) {
@@ -308,7 +343,8 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public TrainingConfig trainingConfig() {
         return new TrainingConfig(getBatchSize(), getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
                 Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8), getEmaHalfLifeImages(),
-                getEmaRampupRatio(), getAverageOptimizerState(), getSeed());
+                getEmaRampupRatio(), getAverageOptimizerState(), getSeed(),
+                OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum()));
     }
 
     /** What a diverged round leads to. */
@@ -351,11 +387,12 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         JavaRDD<Shard> shards = DistributedTraining.shards(dataset.toDF(), getInputCol(),
                 getLabelCol().isEmpty() ? null : getLabelCol(), spec.imageSize(), getNumClasses());
         try {
-            int[] sizes;
+            List<RunFingerprint.ShardDigest> digests;
             try (JobGroup group = JobGroup.open(dataset.sparkSession().sparkContext(), uid,
                     "DiffusionTrainer " + uid + ": caching the training data")) {
-                sizes = DistributedTraining.shardSizes(shards);
+                digests = RunFingerprint.digest(shards);
             }
+            int[] sizes = digests.stream().mapToInt(RunFingerprint.ShardDigest::size).toArray();
             long perRound = DistributedTraining.imagesPerRound(sizes, config);
             if (perRound == 0) {
                 throw new IllegalArgumentException("the training data has no rows (partitions: "
@@ -368,12 +405,18 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
             int planned = getNumImages() > 0 ? (int) Math.min(Integer.MAX_VALUE, (getNumImages() + perRound - 1) / perRound)
                     : getNumRounds();
             Checkpoints checkpoints = getCheckpointDir().isEmpty() ? null : new Checkpoints(getCheckpointDir(),
-                    getCheckpointInterval(), dataset.sparkSession().sparkContext().hadoopConfiguration());
+                    getCheckpointInterval(), dataset.sparkSession().sparkContext().hadoopConfiguration())
+                    .forRun(RunFingerprint.of(digests, this), getForceResume());
             TrainingState state = checkpoints == null ? null
                     : checkpoints.latest(objective.numParameters(), config.averageOptimizerState());
             if (state == null) {
                 state = TrainingState.initial(objective, config);
+            } else if (state.round() >= planned) {
+                LOG.log(System.Logger.Level.WARNING, "DiffusionTrainer " + uid + ": nothing to train, the checkpoint "
+                        + checkpoints.lastGood() + " is already at round " + state.round() + " of the " + planned
+                        + " planned; returning its model (raise numRounds or numImages to train further)");
             }
+            state.matchOuterOptimizer(config.outerOptimizer());
             TrainingEvaluation evaluation = evaluates() ? new TrainingEvaluation(dataset.sparkSession(), uid,
                     getEvalInterval(), getEvalSamples(), (params, ema) -> modelOf(spec, params, ema, null),
                     evalSampling, evaluator, state, roundListener) : null;

@@ -232,6 +232,7 @@ final class DistributedTraining {
 
             afterRound.run();
             String problem = divergence(sum, averageState);
+            problem = problem != null ? problem : state.outerProblem(sum, config);
             if (problem != null) {
                 start.destroy();
                 String where = "steps " + state.step() + ".." + (state.step() + config.localSteps() - 1)

@@ -48,8 +48,9 @@ public final class NetworkParams {
                 Validators.intAtLeast(0));
         attnResolutions = new IntArrayParam(owner, "attnResolutions",
                 "resolutions with self-attention; empty: the lowest level's resolution", Validators.allAtLeast(1));
-        dropout = new DoubleParam(owner, "dropout", "dropout probability in residual blocks while training, in [0, 1)",
-                Validators.doubleInHalfOpen(0, 1));
+        dropout = new DoubleParam(owner, "dropout", "dropout probability in residual blocks while training, in [0, 1); "
+                + "-1 keeps the preset's (0.1 for unet-ddpm-cifar, else 0)",
+                Validators.of(v -> (Double) v == -1 || ((Double) v >= 0 && (Double) v < 1)));
     }
 
     List<Param<?>> all() {
@@ -71,7 +72,7 @@ public final class NetworkParams {
         s.setDefault(channelMult, new int[0]);
         s.setDefault(numResBlocks, 0);
         s.setDefault(attnResolutions, new int[0]);
-        s.setDefault(dropout, 0.0);
+        s.setDefault(dropout, -1.0);
     }
 
 

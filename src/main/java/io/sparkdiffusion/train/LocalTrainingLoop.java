@@ -7,8 +7,8 @@ import io.sparkdiffusion.nn.optim.Optimizer;
  * Training on one machine without Spark: a plain loop of optimizer steps over one shard, treated as partition 0.
  *
  * <p>There are no rounds and no averaging; the EMA is updated every {@code localSteps} steps with the images
- * trained since its last update, which is when the distributed trainer updates it. With one partition the
- * Spark trainer gives exactly these weights, bit for bit.
+ * trained since its last update, which is when the distributed trainer updates it. With one partition and plain
+ * averaging ({@link OuterOptimizer#AVERAGE}) the Spark trainer gives exactly these weights, bit for bit.
  */
 public final class LocalTrainingLoop {
 
@@ -33,6 +33,10 @@ public final class LocalTrainingLoop {
         }
         if (numSteps < 0) {
             throw new IllegalArgumentException("numSteps must be >= 0, got " + numSteps);
+        }
+        if (config.outerOptimizer().hasMomentum()) {
+            throw new IllegalArgumentException("outerOptimizer=" + config.outerOptimizer().settingName()
+                    + " acts on rounds, and a local loop has none: use outerOptimizer=average here");
         }
         float[] params = new float[objective.numParameters()];
         objective.initialize(params, Seeds.init(config.seed()));

@@ -25,12 +25,23 @@ import java.io.Serializable;
  * @param averageOptimizerState whether the optimizer state is averaged across partitions like the weights;
  *                              if not, each partition keeps its own state from round to round
  * @param seed                  the run's seed (see {@link Seeds})
+ * @param outerOptimizer        what the driver makes of the partitions' mean weights after each round
+ *                              ({@link OuterOptimizer}: plain averaging or DiLoCo's Nesterov step)
  */
 @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
                              Optimizer optimizer, double emaHalfLifeImages,
-                             double emaRampupRatio, boolean averageOptimizerState, long seed)
+                             double emaRampupRatio, boolean averageOptimizerState, long seed,
+                             OuterOptimizer outerOptimizer)
         implements Serializable {
+
+    /** These settings with plain averaging after each round ({@link OuterOptimizer#AVERAGE}). */
+    public TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
+                          Optimizer optimizer, double emaHalfLifeImages, double emaRampupRatio,
+                          boolean averageOptimizerState, long seed) {
+        this(batchSize, localSteps, learningRate, warmupSteps, gradClip, optimizer, emaHalfLifeImages, emaRampupRatio,
+                averageOptimizerState, seed, OuterOptimizer.AVERAGE);
+    }
 
     public TrainingConfig {
         if (batchSize < 1) {
@@ -59,12 +70,15 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
         if (optimizer == null) {
             throw new IllegalArgumentException("optimizer must be set");
         }
+        if (outerOptimizer == null) {
+            throw new IllegalArgumentException("outerOptimizer must be set (OuterOptimizer.AVERAGE for plain averaging)");
+        }
     }
 
     /** These settings with another peak learning rate (a divergence backoff). */
     public TrainingConfig withLearningRate(double rate) {
         return new TrainingConfig(batchSize, localSteps, rate, warmupSteps, gradClip, optimizer, emaHalfLifeImages,
-                emaRampupRatio, averageOptimizerState, seed);
+                emaRampupRatio, averageOptimizerState, seed, outerOptimizer);
     }
 
     /** The learning rate of step {@code step} (counting from 1). */

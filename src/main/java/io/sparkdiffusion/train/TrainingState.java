@@ -6,8 +6,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The driver's state between rounds: averaged weights, their EMA, the optimizer state and the step counters.
- * Plain Java, so that the Spark trainer and {@link LocalTrainingLoop} share it.
+ * The driver's state between rounds: averaged weights, their EMA, the optimizer state, the outer optimizer's
+ * momentum ({@link OuterOptimizer}) and the step counters. Plain Java, so that the Spark trainer and
+ * {@link LocalTrainingLoop} share it.
  */
 public final class TrainingState {
 
@@ -20,6 +21,9 @@ public final class TrainingState {
     private int round;
     private long imagesSeen;
     private double learningRateScale = 1.0;
+    /** The outer optimizer's momentum, {@code [params.length]}, or null for plain averaging. */
+    private float[] outerMomentum;
+    private static final System.Logger LOG = System.getLogger(TrainingState.class.getName());
 
     /**
      * A state from its parts (a fresh start or a checkpoint).
@@ -46,13 +50,20 @@ public final class TrainingState {
         this.imagesSeen = imagesSeen;
     }
 
-    /** The state before any training: weights from {@code Seeds.init(seed)}, EMA equal to them, zero optimizer state. */
+    /**
+     * The state before any training: weights from {@code Seeds.init(seed)}, EMA equal to them, zero optimizer state
+     * and zero outer momentum (if the outer optimizer keeps one).
+     */
     public static TrainingState initial(Objective objective, TrainingConfig config) {
         float[] params = new float[objective.numParameters()];
         objective.initialize(params, Seeds.init(config.seed()));
         int stateSize = config.optimizer().stateSize(params.length);
-        return new TrainingState(params, params.clone(), config.averageOptimizerState() ? new float[stateSize] : null,
-                Map.of(), stateSize, 0, 0, 0);
+        TrainingState s = new TrainingState(params, params.clone(),
+                config.averageOptimizerState() ? new float[stateSize] : null, Map.of(), stateSize, 0, 0, 0);
+        if (config.outerOptimizer().hasMomentum()) {
+            s.setOuterMomentum(new float[params.length]);
+        }
+        return s;
     }
 
     /** The broadcast for the next round. */
@@ -61,11 +72,14 @@ public final class TrainingState {
     }
 
     /**
-     * Ends a round: the weights (and, if averaged, the optimizer state) become the image-weighted means of the
-     * partitions' results, the EMA moves towards the new weights by the round's images, counters advance.
+     * Ends a round: the weights become the outer optimizer's step from the image-weighted mean of the partitions'
+     * weights (the mean itself for plain averaging), the optimizer state (if averaged) their mean, the EMA moves
+     * towards the new weights by the round's images, counters advance.
      */
     public void finishRound(WeightedSum sum, TrainingConfig config) {
-        params = sum.meanParams();
+        OuterOptimizer.Step outer = outerStep(sum, config);
+        params = outer.params();
+        outerMomentum = outer.momentum();
         if (sharedState != null) {
             sharedState = sum.meanOptimizerState();
         } else {
@@ -77,8 +91,66 @@ public final class TrainingState {
         round++;
     }
 
+    /**
+     * The outer step this round's results would give, without changing this state. New arrays each call: the
+     * weights the round started from (the broadcast) are never written.
+     */
+    public OuterOptimizer.Step outerStep(WeightedSum sum, TrainingConfig config) {
+        OuterOptimizer outer = config.outerOptimizer();
+        if (outer.hasMomentum() != (outerMomentum != null)) {
+            throw new IllegalStateException("outerOptimizer=" + outer.settingName() + " but the training state "
+                    + (outerMomentum == null ? "has no" : "holds an") + " outer momentum: call matchOuterOptimizer"
+                    + " after restoring a state");
+        }
+        return outer.step(params, sum.meanParams(), outerMomentum);
+    }
+
+    /**
+     * What is not finite in the outer step of this round's results ({@link DivergencePolicy#firstNonFinite}), or
+     * null when it is sound. Plain averaging adds nothing to the check of the mean itself.
+     */
+    public String outerProblem(WeightedSum sum, TrainingConfig config) {
+        if (!config.outerOptimizer().hasMomentum()) {
+            return null;
+        }
+        OuterOptimizer.Step outer = outerStep(sum, config);
+        String problem = DivergencePolicy.firstNonFinite("weight after the outer step", outer.params());
+        return problem != null ? problem : DivergencePolicy.firstNonFinite("outer momentum entry", outer.momentum());
+    }
+
+    /**
+     * Makes a restored state fit the run's outer optimizer. A state without outer momentum (a checkpoint of plain
+     * averaging, or one written before outer optimizers) resumed with one that keeps momentum starts from zero
+     * momentum, which is logged; a momentum the run's rule does not use is dropped, with a warning.
+     */
+    public void matchOuterOptimizer(OuterOptimizer outer) {
+        if (outer.hasMomentum() && outerMomentum == null) {
+            LOG.log(System.Logger.Level.INFO, "the resumed state (round " + round + ") holds no outer momentum: "
+                    + "outerOptimizer=" + outer.settingName() + " starts from zero momentum");
+            outerMomentum = new float[params.length];
+        } else if (!outer.hasMomentum() && outerMomentum != null) {
+            LOG.log(System.Logger.Level.WARNING, "the resumed state (round " + round + ") holds an outer momentum, "
+                    + "but this run sets outerOptimizer=" + outer.settingName() + ": the momentum is dropped");
+            outerMomentum = null;
+        }
+    }
+
     public float[] params() {
         return params;
+    }
+
+    /** The outer optimizer's momentum, {@code [params.length]}, or null when the outer rule keeps none. */
+    public float[] outerMomentum() {
+        return outerMomentum;
+    }
+
+    /** Sets the outer momentum (a fresh start or a checkpoint); null for none. */
+    public void setOuterMomentum(float[] momentum) {
+        if (momentum != null && momentum.length != params.length) {
+            throw new IllegalArgumentException("outer momentum holds " + momentum.length + " floats, params "
+                    + params.length);
+        }
+        this.outerMomentum = momentum;
     }
 
     public float[] ema() {

@@ -81,7 +81,7 @@ class ConfigSchemaTest {
 
     @Test
     void settingsAreCheckedLikeParams() {
-        assertEquals("test.json: dataFormat = \"csv\" is not valid; expected one of [idx, images, binaryFile]",
+        assertEquals("test.json: dataFormat = \"csv\" is not valid; expected one of [idx, images, binaryFile, parquet]",
                 error(MINIMAL + ", \"dataFormat\": \"csv\"}"));
         assertEquals("test.json: maxImages = -1 is not valid; expected an integer >= 0", error(MINIMAL + ", \"maxImages\": -1}"));
         assertTrue(error("{\"data\": \"d\"}").startsWith("test.json: required key output is missing"));

@@ -70,14 +70,17 @@ class DivergenceTest extends SparkTestBase {
         return DiffusionTrainerTest.tinyTrainer().setWarmupSteps(0);
     }
 
-    /** Natural divergence through fit: resumed from round 2 with an explosive learning rate, the run stops. */
+    /**
+     * Natural divergence through fit: resumed from round 2 with an explosive learning rate (a changed learning
+     * rate, so the resume is forced), the run stops.
+     */
     @Test
     void aDivergedRoundStopsNamingTheLastGoodCheckpoint(@TempDir Path dir) throws IOException {
         Dataset<Row> df = TinyData.frame(8, SIZE, 1, 2, 31);
         String ckpt = dir.resolve("ckpt").toString();
         trainer().setNumRounds(2).setCheckpointDir(ckpt).setCheckpointInterval(1).fit(df);
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> trainer().setNumRounds(4)
-                .setLearningRate(EXPLOSIVE_LR).setCheckpointDir(ckpt).setCheckpointInterval(1).fit(df));
+                .setLearningRate(EXPLOSIVE_LR).setForceResume(true).setCheckpointDir(ckpt).setCheckpointInterval(1).fit(df));
         assertEquals(2, e.round());
         assertTrue(e.getMessage().contains("round 2") && e.getMessage().contains("round-000002")
                 && e.getMessage().contains("learningRate"), e.getMessage());

@@ -46,9 +46,22 @@ public class DriverCrashTest extends SparkTestBase {
 
     @Test
     void aKilledDriverResumesFromItsCheckpointsToTheUninterruptedWeights(@TempDir Path dir) throws Exception {
+        killResumeAndCompare(dir, "average");
+    }
+
+    /**
+     * The same with DiLoCo's outer optimizer: the checkpoint also holds the outer momentum, and a resume that lost
+     * or rounded it would give other weights from the next round on.
+     */
+    @Test
+    void aKilledNesterovDriverResumesToTheUninterruptedWeights(@TempDir Path dir) throws Exception {
+        killResumeAndCompare(dir, "nesterov");
+    }
+
+    private static void killResumeAndCompare(Path dir, String outerOptimizer) throws Exception {
         Path ckpt = dir.resolve("ckpt");
         Path log = dir.resolve("child.log");
-        Process child = launch(CrashTrainerMain.class, log, ckpt.toString(), Integer.toString(ROUNDS));
+        Process child = launch(CrashTrainerMain.class, log, ckpt.toString(), Integer.toString(ROUNDS), outerOptimizer);
         int killedAt;
         try {
             killedAt = waitForCheckpoint(child, ckpt, KILL_AFTER, log);
@@ -60,13 +73,14 @@ public class DriverCrashTest extends SparkTestBase {
         assertFalse(childOut.contains(CrashTrainerMain.FINISHED), "the child was killed before it finished");
         assertTrue(killedAt < ROUNDS, "killed mid-training, after round " + killedAt);
 
-        DiffusionModel resumed = trainer(ROUNDS).setCheckpointDir(ckpt.toString()).setCheckpointInterval(1).fit(data());
+        DiffusionModel resumed = trainer(ROUNDS).setOuterOptimizer(outerOptimizer).setCheckpointDir(ckpt.toString())
+                .setCheckpointInterval(1).fit(data());
         int firstResumedRound = resumed.summary().rounds().get(0).round();
         assertTrue(firstResumedRound >= KILL_AFTER, "resumed from a checkpoint, not from scratch: first round "
                 + firstResumedRound);
         assertEquals(ROUNDS - firstResumedRound, resumed.summary().rounds().size());
 
-        DiffusionModel straight = trainer(ROUNDS).fit(data());
+        DiffusionModel straight = trainer(ROUNDS).setOuterOptimizer(outerOptimizer).fit(data());
         assertArrayEquals(straight.weights(), resumed.weights(), "final weights, bit for bit");
         assertArrayEquals(straight.emaWeights(), resumed.emaWeights(), "final EMA, bit for bit");
     }

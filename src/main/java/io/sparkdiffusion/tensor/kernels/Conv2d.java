@@ -39,10 +39,12 @@ public final class Conv2d {
 
     /**
      * What runs stride-1 convolutions other than 1x1 (see {@link ShiftedConv.Engine}): {@code "vector:N lanes"}
-     * (the Vector API kernels, N floats per vector) or {@code "gemm"} (one BLAS call per kernel tap).
+     * (the Vector API kernels, N floats per vector) followed by where {@link Winograd} takes over, or
+     * {@code "gemm"} (one BLAS call per kernel tap).
      */
     public static String stride1Implementation() {
-        return ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR ? "vector:" + VectorConv.LANES + " lanes" : "gemm";
+        return ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR
+                ? "vector:" + VectorConv.LANES + " lanes, " + Winograd.Choice.describe() : "gemm";
     }
 
     /**
@@ -153,9 +155,17 @@ public final class Conv2d {
         return scratchSize(ShiftedConv.Engine.DEFAULT, g);
     }
 
+    /** True when g runs on {@link Winograd} (forward and input gradient) under this engine. */
+    private static boolean winograd(ShiftedConv.Engine engine, Geometry g) {
+        return engine == ShiftedConv.Engine.VECTOR && Winograd.Choice.applies(g);
+    }
+
     static int scratchSize(ShiftedConv.Engine engine, Geometry g) {
         if (g.usesShiftedGemm()) {
             long size = ShiftedConv.scratchSize(engine, g);
+            if (winograd(engine, g)) {
+                size = Math.max(size, Winograd.scratchSize(g));
+            }
             if (size > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("conv2d scratch too large for " + g);
             }
@@ -184,6 +194,11 @@ public final class Conv2d {
     static void forward(ShiftedConv.Engine engine, Geometry g, Tensor x, Tensor w, Tensor b, Tensor y,
                         float[] scratch) {
         g.requireForward(x, w, b, y, scratch, scratchSize(engine, g));
+        if (winograd(engine, g)) {
+            Winograd.forward(g, x.data(), x.offset(), w.data(), w.offset(), b == null ? null : b.data(),
+                    b == null ? 0 : b.offset(), y.data(), y.offset(), scratch);
+            return;
+        }
         if (g.usesShiftedGemm()) {
             ShiftedConv.forward(engine, g, x, w, b, y, scratch);
             return;
@@ -308,6 +323,17 @@ public final class Conv2d {
             biasGradient(g, dy.data(), dy.offset(), db.data(), db.offset());
         }
         if (dx == null && dw == null) {
+            return;
+        }
+        if (winograd(ShiftedConv.Engine.DEFAULT, g)) {
+            // The weight gradient stays a correlation over shifted rows; the input gradient is a convolution.
+            if (dw != null) {
+                ShiftedConv.backward(g, dy, x, w, null, dw, scratch);
+            }
+            if (dx != null) {
+                Winograd.inputGradient(g, dy.data(), dy.offset(), w.data(), w.offset(), dx.data(), dx.offset(),
+                        scratch);
+            }
             return;
         }
         if (g.usesShiftedGemm()) {

@@ -34,7 +34,10 @@ import java.util.Arrays;
  * <p>The entry points take {@link Tensor} views and a {@link Conv2d.Geometry}, checked as {@link Conv2d}'s are.
  */
 final class ShiftedConv {
-    /** The system property that picks the {@link Engine}: {@code auto} (default), {@code vector} or {@code gemm}. */
+    /**
+     * The system property that picks the {@link Engine}: {@code auto} (default), {@code vector}, {@code winograd}
+     * (the vector engine, with {@link Winograd} for every 3x3 padding-1 convolution) or {@code gemm}.
+     */
     static final String ENGINE_PROPERTY = "sparkdiffusion.conv";
 
     /**
@@ -48,7 +51,7 @@ final class ShiftedConv {
         GEMM, VECTOR;
 
         static final Engine DEFAULT = VectorChoice.useVector(ENGINE_PROPERTY, "stride-1 convolutions", "gemm",
-                "one BLAS sgemm per kernel tap") ? VECTOR : GEMM;
+                "one BLAS sgemm per kernel tap", Winograd.PROPERTY_VALUE) ? VECTOR : GEMM;
     }
 
     private ShiftedConv() {

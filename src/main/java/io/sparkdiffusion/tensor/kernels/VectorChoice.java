@@ -31,6 +31,14 @@ final class VectorChoice {
      * @return true for the vector kernels
      */
     static boolean useVector(String property, String family, String fallback, String fallbackHow) {
+        return useVector(property, family, fallback, fallbackHow, null);
+    }
+
+    /**
+     * As {@link #useVector(String, String, String, String)}, where the value {@code variant} (not null) is one
+     * more way of saying {@code vector}: a finer choice among the vector kernels that their own code reads.
+     */
+    static boolean useVector(String property, String family, String fallback, String fallbackHow, String variant) {
         String mode = System.getProperty(property, "auto").trim().toLowerCase(Locale.ROOT);
         boolean loaded = moduleLoaded();
         boolean vector;
@@ -38,7 +46,7 @@ final class VectorChoice {
         if (mode.equals(fallback)) {
             vector = false;
             why = fallbackHow;
-        } else if (mode.equals("vector")) {
+        } else if (mode.equals("vector") || mode.equals(variant)) {
             if (!loaded) {
                 throw new IllegalStateException(property + "=vector needs the JVM option "
                         + "--add-modules=jdk.incubator.vector, which this JVM was started without");
@@ -57,8 +65,8 @@ final class VectorChoice {
                 why = "Vector API, " + VectorConv.LANES + " floats per vector";
             }
         } else {
-            throw new IllegalArgumentException(property + " must be one of auto, vector, " + fallback + "; got '"
-                    + mode + "'");
+            throw new IllegalArgumentException(property + " must be one of auto, vector, "
+                    + (variant == null ? "" : variant + ", ") + fallback + "; got '" + mode + "'");
         }
         System.getLogger(VectorChoice.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion " + family
                 + ": " + (vector ? "vector" : fallback) + " (" + why + ") (" + property + "=" + mode + ")");

@@ -75,7 +75,6 @@ final class VectorConv {
      */
     static void product(int rows, int kdim, int taps, float[] ap, int apOff, float[] in, int inOff, int inStride,
                         int[] off, float[] out, int outOff, int outStride, int cols, boolean accumulate) {
-        int blocks = ceilDiv(rows, ROWS);
         int terms = kdim * taps;
         // One flat loop over the terms (k, t) keeps the accumulators in registers (C2 boxes vectors carried
         // through nested loops); termAt[j] is where term j starts in "in", relative to the block's column.
@@ -83,6 +82,17 @@ final class VectorConv {
         for (int j = 0; j < terms; j++) {
             termAt[j] = (j / taps) * inStride + off[j % taps];
         }
+        product(rows, terms, ap, apOff, in, inOff, termAt, out, outOff, outStride, cols, accumulate);
+    }
+
+    /**
+     * The product over precomputed terms: term j of a row block starts at {@code in[inOff + termAt[j] + column]}
+     * (for taps = 1 and no shift, {@code termAt[k] = k * inStride}), so a caller that runs many products of one
+     * shape computes termAt once.
+     */
+    static void product(int rows, int terms, float[] ap, int apOff, float[] in, int inOff, int[] termAt,
+                        float[] out, int outOff, int outStride, int cols, boolean accumulate) {
+        int blocks = ceilDiv(rows, ROWS);
         // Column blocks outside, row blocks inside: the in-columns a block reads (kdim rows, BLOCK plus the
         // largest shift wide) stay in L1 while every row block uses them; the packed a streams in order.
         for (int p = 0; p < cols; p += BLOCK) {

@@ -151,13 +151,18 @@ public final class KernelBench {
             float[] dx = new float[x.length];
             float[] dw = new float[w.length];
             float[] scratch = new float[(int) Math.max(Math.max(ShiftedConv.scratchSize(ShiftedConv.Engine.GEMM, g),
-                    ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)), Conv2d.scratchSize(g))];
+                    ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)), Math.max(Conv2d.scratchSize(g),
+                    Winograd.Choice.supports(g) ? Winograd.scratchSize(g) : 0))];
             double flops = 2.0 * n * s[1] * s[0] * k * k * s[2] * s[2];
             String shape = k + "x" + k + " " + s[0] + "->" + s[1] + " @" + s[2];
             if (k == 1) {
                 time("im2col/GEMM fwd " + shape, flops, () -> Conv2d.forward(g, t(x), t(w), t(b), t(y), scratch));
                 time("im2col/GEMM bwd " + shape, 2 * flops,
                         () -> Conv2d.backward(g, t(y), t(x), t(w), t(dx), t(dw), null, scratch));
+            }
+            if (Winograd.Choice.supports(g)) {
+                time("WINOGRAD fwd " + shape, flops, () -> Winograd.forward(g, x, 0, w, 0, b, 0, y, 0, scratch));
+                time("WINOGRAD bwd dx " + shape, flops, () -> Winograd.inputGradient(g, y, 0, w, 0, dx, 0, scratch));
             }
             for (ShiftedConv.Engine e : ShiftedConv.Engine.values()) {
                 time(e + " fwd " + shape, flops, () -> ShiftedConv.forward(e, g, t(x), t(w), t(b), t(y), scratch));

@@ -1,0 +1,476 @@
+package io.sparkdiffusion.tensor.kernels;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Winograd F(2x2, 3x3) (Lavin and Gray 2016, "Fast Algorithms for Convolutional Neural Networks") for the
+ * stride-1, padding-1 3x3 convolutions: each 2x2 output tile costs 16 multiplies per (input, output) channel pair
+ * instead of 36.
+ *
+ * <pre>
+ * x  [N, Cin, H, W]      w [Cout, Cin, 3, 3]      y [N, Cout, H, W]       th = ceil(H/2), tw = ceil(W/2)
+ * tile t = (n, a, b), t = n*th*tw + a*tw + b: output rows 2a, 2a+1 and columns 2b, 2b+1 of image n; it reads the
+ *          4x4 patch d = x[n, c, 2a-1 .. 2a+2, 2b-1 .. 2b+2] (zero outside the image)
+ * U [16][Cout][Cin]      U[.][o][c] = G w[o, c] G^T          (weight transform, 4x4 laid out as xi = 4r + s)
+ * V [16][Cin][T]         V[.][c][t] = B^T d B                 (input transform)
+ * M [16][Cout][T]        M[xi] = U[xi] V[xi]                  (16 independent products: {@link VectorConv#product})
+ * y[n, o, 2a+i, 2b+j] = (A^T M[.][o][t] A)[i][j] (+ b[o])      (output transform, cropped to H x W)
+ * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+ * A^T = [1 1 1 0; 0 1 -1 -1]
+ * </pre>
+ *
+ * <p>The tiles of a batch are taken {@link #GROUP} at a time, images side by side, with tiles in vector lanes
+ * for the transforms and as the product's columns. Every output element is still the sum over input channels in
+ * one fixed order in its own lane, and a tile's transforms read only its own image: an image's output is bit for
+ * bit the same whatever else is in the batch.
+ *
+ * <p>The input gradient of a 3x3 padding-1 convolution is the same convolution of dy with the weights flipped
+ * and transposed ({@code w'[c, o, u, v] = w[o, c, 2-u, 2-v]}); {@link Conv2d} runs it here and leaves the
+ * weight gradient to {@link ShiftedConv}'s correlation. The weight transform runs on each call: it costs 16 *
+ * Cout * Cin against the products' 16 * Cout * Cin * T multiply-adds.
+ */
+final class Winograd {
+    /** The value of {@link ShiftedConv#ENGINE_PROPERTY} that runs every supported convolution here. */
+    static final String PROPERTY_VALUE = "winograd";
+
+    /**
+     * Which convolutions run here, read once from {@link ShiftedConv#ENGINE_PROPERTY} and logged: all supported
+     * ones with {@code winograd}, those {@link Choice#wins} picks with {@code auto}, none with {@code vector} or
+     * {@code gemm}. A class of its own, free of the Vector API, so that asking never needs the module. The
+     * choice depends on the layer's shape only, never on the batch size, so that batch invariance holds.
+     */
+    static final class Choice {
+        private static final String MODE = System.getProperty(ShiftedConv.ENGINE_PROPERTY, "auto").trim()
+                .toLowerCase(java.util.Locale.ROOT);
+
+        /** The measured rule of {@code auto}, for the log. */
+        private static final String RULE = "H, W >= 14 and Cin, Cout >= 16";
+
+        static {
+            System.getLogger(Winograd.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion 3x3 padding-1 "
+                    + "convolutions: " + switch (MODE) {
+                        case PROPERTY_VALUE -> "Winograd F(2x2,3x3) for all";
+                        case "auto" -> "Winograd F(2x2,3x3) where it measured faster (" + RULE + "), shifted "
+                                + "products elsewhere";
+                        default -> "shifted products, no Winograd";
+                    } + " (" + ShiftedConv.ENGINE_PROPERTY + "=" + MODE + ")");
+        }
+
+        private Choice() {
+        }
+
+        /**
+         * The shapes where Winograd measured faster than the vector shifted products (UNetBench per-op profile and
+         * KernelBench engines, batch 64): at 7x7 a tile row is 4 tiles, a quarter of a 16-float vector, and the
+         * transforms cost more than the products save; with a single input or output channel there is nothing to
+         * save.
+         */
+        static boolean wins(Conv2d.Geometry g) {
+            return g.h() >= 14 && g.w() >= 14 && g.cin() >= 16 && g.cout() >= 16;
+        }
+
+        /** The geometries Winograd F(2x2, 3x3) computes: 3x3 kernel, stride 1, padding 1. */
+        static boolean supports(Conv2d.Geometry g) {
+            return g.kh() == 3 && g.kw() == 3 && g.stride() == 1 && g.pad() == 1;
+        }
+
+        /** Which 3x3 padding-1 convolutions run here, for the benchmark's engine line. */
+        static String describe() {
+            return switch (MODE) {
+                case PROPERTY_VALUE -> "winograd F(2x2,3x3) for all 3x3 padding 1";
+                case "auto" -> "winograd F(2x2,3x3) where " + RULE;
+                default -> "no winograd";
+            };
+        }
+
+        /** True when g runs on Winograd, given that the vector engine runs the stride-1 convolutions. */
+        static boolean applies(Conv2d.Geometry g) {
+            if (!supports(g)) {
+                return false;
+            }
+            return switch (MODE) {
+                case PROPERTY_VALUE -> true;
+                case "auto" -> wins(g);
+                default -> false;
+            };
+        }
+    }
+
+    private static final VectorSpecies<Float> SPECIES = VectorConv.SPECIES;
+    private static final int LANES = VectorConv.LANES;
+    /**
+     * Tiles per group: the products' column count, a whole number of {@link VectorConv#BLOCK}s. Four blocks: in the
+     * U-Net profile one block lost Winograd's gain (the 16 products' packed weights are streamed once per group).
+     */
+    static final int GROUP = 4 * VectorConv.BLOCK;
+    /** Row stride of V and M: a row's last vector may spill up to LANES - 1 floats past GROUP. */
+    private static final int STRIDE = GROUP + LANES;
+    private static final int XI = 16;
+    // Interleaving and deinterleaving pairs of vectors, as one-vector shuffles and a blend with a constant mask
+    // (JDK 17 compiles these to a few instructions; its two-vector rearrange and masked stores allocate):
+    // zip lo = a[0] b[0] a[1] b[1] .. (first half of a and b), zip hi the same from the second half;
+    // even = a[0] a[2] .. b[0] b[2] .., odd = a[1] a[3] .. b[1] b[3] ..
+    private static final VectorShuffle<Float> HALF_LO = shuffle(i -> i / 2);
+    private static final VectorShuffle<Float> HALF_HI = shuffle(i -> LANES / 2 + i / 2);
+    private static final VectorShuffle<Float> EVEN = shuffle(i -> (2 * i) % LANES);
+    private static final VectorShuffle<Float> ODD = shuffle(i -> (2 * i + 1) % LANES);
+    private static final VectorMask<Float> ODD_LANES = mask(i -> i % 2 == 1);
+    private static final VectorMask<Float> UPPER_HALF = mask(i -> i >= LANES / 2);
+
+    private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator from) {
+        int[] at = new int[LANES];
+        for (int i = 0; i < LANES; i++) {
+            at[i] = from.applyAsInt(i);
+        }
+        return VectorShuffle.fromValues(SPECIES, at);
+    }
+
+    private static VectorMask<Float> mask(java.util.function.IntPredicate set) {
+        boolean[] bits = new boolean[LANES];
+        for (int i = 0; i < LANES; i++) {
+            bits[i] = set.test(i);
+        }
+        return VectorMask.fromArray(SPECIES, bits, 0);
+    }
+
+    private Winograd() {
+    }
+
+    /** Throws unless {@link Choice#supports}. */
+    private static void requireSupported(Conv2d.Geometry g) {
+        if (!Choice.supports(g)) {
+            throw new IllegalArgumentException("Winograd F(2x2,3x3) needs a 3x3 kernel, stride 1 and padding 1, got "
+                    + g);
+        }
+    }
+
+    private static int tileRows(Conv2d.Geometry g) {
+        return (g.h() + 1) / 2;
+    }
+
+    private static int tileCols(Conv2d.Geometry g) {
+        return (g.w() + 1) / 2;
+    }
+
+    // Scratch layout, for a product with `rows` output channels over `kdim` input channels:
+    //   ap    [16][packedSize(rows, kdim, 1)]   U packed for VectorConv
+    //   v     [16][kdim][STRIDE]
+    //   m     [16][rows][STRIDE]
+    //   plane [4][planeSize]                    the parity planes of one image's channel (see fillPlanes)
+    //   row   [3][rowSize]                      an input row with its zero border, two rows of output
+    private static int planeWidth(Conv2d.Geometry g) {
+        return tileCols(g) + 1;
+    }
+
+    private static int planeSize(Conv2d.Geometry g) {
+        return (tileRows(g) + 1) * planeWidth(g) + 2 * LANES;
+    }
+
+    /** One row buffer: an input row with its zero border (fillPlanes), or one output row (transformOutput). */
+    private static int rowSize(Conv2d.Geometry g) {
+        return 2 * planeWidth(g) + 2 * LANES;
+    }
+
+    private static long scratchSize(Conv2d.Geometry g, int rows, int kdim) {
+        return (long) XI * VectorConv.packedSize(rows, kdim, 1) + (long) XI * kdim * STRIDE
+                + (long) XI * rows * STRIDE + 4L * planeSize(g) + 3L * rowSize(g);
+    }
+
+    /** Floats of scratch {@link #forward} (rows = Cout) and {@link #inputGradient} (rows = Cin) need. */
+    static long scratchSize(Conv2d.Geometry g) {
+        return Math.max(scratchSize(g, g.cout(), g.cin()), scratchSize(g, g.cin(), g.cout()));
+    }
+
+    /** y = conv(x, w) + b (b may be null); y is overwritten. */
+    static void forward(Conv2d.Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff, float[] y,
+                        int yOff, float[] scratch) {
+        requireSupported(g);
+        transformWeights(g.cout(), g.cin(), w, wOff, g.cin() * 9, 9, false, scratch, 0);
+        run(g, g.cout(), g.cin(), x, xOff, b, bOff, y, yOff, false, scratch);
+    }
+
+    /** dx += conv(dy, w flipped and transposed): the input gradient. */
+    static void inputGradient(Conv2d.Geometry g, float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff,
+                              float[] scratch) {
+        requireSupported(g);
+        transformWeights(g.cin(), g.cout(), w, wOff, 9, g.cin() * 9, true, scratch, 0);
+        run(g, g.cin(), g.cout(), dy, dyOff, null, 0, dx, dxOff, true, scratch);
+    }
+
+    /**
+     * ap[xi] = VectorConv.pack of U[xi] [rows][kdim], U = G g G^T with g[r, k] = the 3x3 kernel at
+     * {@code w[wOff + r*rowStride + k*kStride]}, rotated by 180 degrees when {@code flip}.
+     */
+    private static void transformWeights(int rows, int kdim, float[] w, int wOff, int rowStride, int kStride,
+                                         boolean flip, float[] ap, int apOff) {
+        int ps = VectorConv.packedSize(rows, kdim, 1);
+        Arrays.fill(ap, apOff, apOff + XI * ps, 0f);
+        double[] k3 = new double[9];
+        double[] t = new double[12];
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < kdim; k++) {
+                int src = wOff + r * rowStride + k * kStride;
+                for (int i = 0; i < 9; i++) {
+                    k3[i] = w[src + (flip ? 8 - i : i)];
+                }
+                // t = G g (4x3), then U = t G^T (4x4)
+                for (int v = 0; v < 3; v++) {
+                    t[v] = k3[v];
+                    t[3 + v] = 0.5 * (k3[v] + k3[3 + v] + k3[6 + v]);
+                    t[6 + v] = 0.5 * (k3[v] - k3[3 + v] + k3[6 + v]);
+                    t[9 + v] = k3[6 + v];
+                }
+                int at = apOff + ((r / VectorConv.ROWS) * kdim + k) * VectorConv.ROWS + r % VectorConv.ROWS;
+                for (int i = 0; i < 4; i++) {
+                    double t0 = t[3 * i];
+                    double t1 = t[3 * i + 1];
+                    double t2 = t[3 * i + 2];
+                    ap[at + (4 * i) * ps] = (float) t0;
+                    ap[at + (4 * i + 1) * ps] = (float) (0.5 * (t0 + t1 + t2));
+                    ap[at + (4 * i + 2) * ps] = (float) (0.5 * (t0 - t1 + t2));
+                    ap[at + (4 * i + 3) * ps] = (float) t2;
+                }
+            }
+        }
+    }
+
+    /** out = (or +=) the convolution of in [N, kdim, H, W] with the transformed weights in scratch, rows channels. */
+    private static void run(Conv2d.Geometry g, int rows, int kdim, float[] in, int inOff, float[] b, int bOff,
+                            float[] out, int outOff, boolean accumulate, float[] scratch) {
+        int ps = VectorConv.packedSize(rows, kdim, 1);
+        int vOff = XI * ps;
+        int mOff = vOff + XI * kdim * STRIDE;
+        int planeOff = mOff + XI * rows * STRIDE;
+        int rowOff = planeOff + 4 * planeSize(g);
+        // The row buffer's zero border: column -1 and everything past column w - 1 stay zero through the call.
+        Arrays.fill(scratch, rowOff, rowOff + rowSize(g), 0f);
+        int tiles = g.n() * tileRows(g) * tileCols(g);
+        int[] termAt = new int[kdim];
+        for (int k = 0; k < kdim; k++) {
+            termAt[k] = k * STRIDE;
+        }
+        for (int t0 = 0; t0 < tiles; t0 += GROUP) {
+            int cols = Math.min(GROUP, tiles - t0);
+            for (int c = 0; c < kdim; c++) {
+                transformInput(g, kdim, c, in, inOff, t0, cols, scratch, vOff + c * STRIDE, planeOff, rowOff);
+            }
+            for (int xi = 0; xi < XI; xi++) {
+                VectorConv.product(rows, kdim, scratch, xi * ps, scratch, vOff + xi * kdim * STRIDE, termAt,
+                        scratch, mOff + xi * rows * STRIDE, STRIDE, cols, false);
+            }
+            for (int o = 0; o < rows; o++) {
+                transformOutput(g, rows, o, scratch, mOff + o * STRIDE, rows * STRIDE, t0, cols, b == null ? 0f
+                        : b[bOff + o], out, outOff, accumulate, rowOff + rowSize(g));
+            }
+        }
+    }
+
+    /**
+     * V[xi][c][t - t0] for tiles t0 .. t0+cols-1 of channel c, at {@code scratch[vAt + xi*kdim*STRIDE + ...]}.
+     * One image at a time: its parity planes, then one vector of tiles of a tile row at a time.
+     */
+    private static void transformInput(Conv2d.Geometry g, int kdim, int c, float[] x, int xOff, int t0, int cols,
+                                       float[] s, int vAt, int planeOff, int rowOff) {
+        int th = tileRows(g);
+        int tw = tileCols(g);
+        int perImage = th * tw;
+        int pw = planeWidth(g);
+        int psz = planeSize(g);
+        int p00 = planeOff;
+        int p01 = p00 + psz;
+        int p10 = p01 + psz;
+        int p11 = p10 + psz;
+        int xiStride = kdim * STRIDE;
+        int end = t0 + cols;
+        for (int t = t0; t < end; ) {
+            int n = t / perImage;
+            int first = t - n * perImage;
+            int last = Math.min(end - n * perImage, perImage);
+            int a0 = first / tw;
+            int a1 = (last - 1) / tw;
+            fillPlanes(g, x, xOff + (n * kdim + c) * g.h() * g.w(), a0, a1 + 1, s, planeOff, psz, rowOff);
+            for (int a = a0; a <= a1; a++) {
+                int bLo = a == a0 ? first - a * tw : 0;
+                int bHi = a == a1 ? last - a * tw : tw;
+                for (int bb = bLo; bb < bHi; bb += LANES) {
+                    int k = (a - a0) * pw + bb;
+                    int dst = vAt + n * perImage + a * tw + bb - t0;
+                    FloatVector d00 = FloatVector.fromArray(SPECIES, s, p00 + k);
+                    FloatVector d01 = FloatVector.fromArray(SPECIES, s, p01 + k);
+                    FloatVector d02 = FloatVector.fromArray(SPECIES, s, p00 + k + 1);
+                    FloatVector d03 = FloatVector.fromArray(SPECIES, s, p01 + k + 1);
+                    FloatVector d10 = FloatVector.fromArray(SPECIES, s, p10 + k);
+                    FloatVector d11 = FloatVector.fromArray(SPECIES, s, p11 + k);
+                    FloatVector d12 = FloatVector.fromArray(SPECIES, s, p10 + k + 1);
+                    FloatVector d13 = FloatVector.fromArray(SPECIES, s, p11 + k + 1);
+                    FloatVector d20 = FloatVector.fromArray(SPECIES, s, p00 + k + pw);
+                    FloatVector d21 = FloatVector.fromArray(SPECIES, s, p01 + k + pw);
+                    FloatVector d22 = FloatVector.fromArray(SPECIES, s, p00 + k + pw + 1);
+                    FloatVector d23 = FloatVector.fromArray(SPECIES, s, p01 + k + pw + 1);
+                    FloatVector d30 = FloatVector.fromArray(SPECIES, s, p10 + k + pw);
+                    FloatVector d31 = FloatVector.fromArray(SPECIES, s, p11 + k + pw);
+                    FloatVector d32 = FloatVector.fromArray(SPECIES, s, p10 + k + pw + 1);
+                    FloatVector d33 = FloatVector.fromArray(SPECIES, s, p11 + k + pw + 1);
+                    // B^T d: rows
+                    FloatVector e00 = d00.sub(d20);
+                    FloatVector e01 = d01.sub(d21);
+                    FloatVector e02 = d02.sub(d22);
+                    FloatVector e03 = d03.sub(d23);
+                    FloatVector e10 = d10.add(d20);
+                    FloatVector e11 = d11.add(d21);
+                    FloatVector e12 = d12.add(d22);
+                    FloatVector e13 = d13.add(d23);
+                    FloatVector e20 = d20.sub(d10);
+                    FloatVector e21 = d21.sub(d11);
+                    FloatVector e22 = d22.sub(d12);
+                    FloatVector e23 = d23.sub(d13);
+                    FloatVector e30 = d10.sub(d30);
+                    FloatVector e31 = d11.sub(d31);
+                    FloatVector e32 = d12.sub(d32);
+                    FloatVector e33 = d13.sub(d33);
+                    // (B^T d) B: columns
+                    e00.sub(e02).intoArray(s, dst);
+                    e01.add(e02).intoArray(s, dst + xiStride);
+                    e02.sub(e01).intoArray(s, dst + 2 * xiStride);
+                    e01.sub(e03).intoArray(s, dst + 3 * xiStride);
+                    e10.sub(e12).intoArray(s, dst + 4 * xiStride);
+                    e11.add(e12).intoArray(s, dst + 5 * xiStride);
+                    e12.sub(e11).intoArray(s, dst + 6 * xiStride);
+                    e11.sub(e13).intoArray(s, dst + 7 * xiStride);
+                    e20.sub(e22).intoArray(s, dst + 8 * xiStride);
+                    e21.add(e22).intoArray(s, dst + 9 * xiStride);
+                    e22.sub(e21).intoArray(s, dst + 10 * xiStride);
+                    e21.sub(e23).intoArray(s, dst + 11 * xiStride);
+                    e30.sub(e32).intoArray(s, dst + 12 * xiStride);
+                    e31.add(e32).intoArray(s, dst + 13 * xiStride);
+                    e32.sub(e31).intoArray(s, dst + 14 * xiStride);
+                    e31.sub(e33).intoArray(s, dst + 15 * xiStride);
+                }
+            }
+            t = n * perImage + last;
+        }
+    }
+
+    /**
+     * The parity planes of tile rows a0 .. a1 (inclusive) of one channel plane x [H, W]:
+     * {@code P_pq[(a - a0)*pw + b] = x[2a+p-1, 2b+q-1]}, zero outside the image, for a0 &lt;= a &lt;= a1 and
+     * 0 &lt;= b &lt;= tw: the patch element d[r][s] of tile (a, b) is then P_{r%2, s%2} at (a + r/2, b + s/2), so one
+     * vector load gives it for LANES neighbouring tiles.
+     */
+    private static void fillPlanes(Conv2d.Geometry g, float[] x, int plane, int a0, int a1, float[] s, int planeOff,
+                                   int psz, int rowOff) {
+        int h = g.h();
+        int w = g.w();
+        int pw = planeWidth(g);
+        for (int p = 0; p < 2; p++) {
+            for (int a = a0; a <= a1; a++) {
+                int i = 2 * a + p - 1;
+                int row0 = planeOff + 2 * p * psz + (a - a0) * pw;
+                int row1 = row0 + psz;
+                if (i < 0 || i >= h) {
+                    Arrays.fill(s, row0, row0 + pw, 0f);
+                    Arrays.fill(s, row1, row1 + pw, 0f);
+                    continue;
+                }
+                // Deinterleave the zero-bordered row: q = 0 gets columns 2b - 1, q = 1 columns 2b.
+                System.arraycopy(x, plane + i * w, s, rowOff + 1, w);
+                for (int b = 0; b < pw; b += LANES) {
+                    FloatVector v0 = FloatVector.fromArray(SPECIES, s, rowOff + 2 * b);
+                    FloatVector v1 = FloatVector.fromArray(SPECIES, s, rowOff + 2 * b + LANES);
+                    v0.rearrange(EVEN).blend(v1.rearrange(EVEN), UPPER_HALF).intoArray(s, row0 + b);
+                    v0.rearrange(ODD).blend(v1.rearrange(ODD), UPPER_HALF).intoArray(s, row1 + b);
+                }
+            }
+        }
+    }
+
+    /**
+     * Output channel o of tiles t0 .. t0+cols-1: y (or dx when accumulating) from M[xi][o][t - t0] at
+     * {@code s[mAt + xi*xiStride + t - t0]}, plus bias; one tile row of one image at a time, LANES tiles per
+     * step, their 2x2 outputs interleaved into two rows of y.
+     */
+    private static void transformOutput(Conv2d.Geometry g, int rows, int o, float[] s, int mAt, int xiStride,
+                                        int t0, int cols, float bias, float[] y, int yOff, boolean accumulate,
+                                        int rowOff) {
+        int th = tileRows(g);
+        int tw = tileCols(g);
+        int h = g.h();
+        int w = g.w();
+        int perImage = th * tw;
+        int end = t0 + cols;
+        FloatVector bv = FloatVector.broadcast(SPECIES, bias);
+        int second = rowOff + rowSize(g);
+        for (int t = t0; t < end; ) {
+            int n = t / perImage;
+            int a = (t - n * perImage) / tw;
+            int bLo = t - n * perImage - a * tw;
+            int bHi = Math.min(tw, end - n * perImage - a * tw);
+            int rowAt = yOff + (n * rows + o) * h * w + 2 * a * w;
+            int limit = Math.min(2 * bHi, w);
+            for (int bb = bLo; bb < bHi; bb += LANES) {
+                int m = mAt + t - t0 + bb - bLo;
+                FloatVector m00 = FloatVector.fromArray(SPECIES, s, m);
+                FloatVector m01 = FloatVector.fromArray(SPECIES, s, m + xiStride);
+                FloatVector m02 = FloatVector.fromArray(SPECIES, s, m + 2 * xiStride);
+                FloatVector m03 = FloatVector.fromArray(SPECIES, s, m + 3 * xiStride);
+                FloatVector m10 = FloatVector.fromArray(SPECIES, s, m + 4 * xiStride);
+                FloatVector m11 = FloatVector.fromArray(SPECIES, s, m + 5 * xiStride);
+                FloatVector m12 = FloatVector.fromArray(SPECIES, s, m + 6 * xiStride);
+                FloatVector m13 = FloatVector.fromArray(SPECIES, s, m + 7 * xiStride);
+                FloatVector m20 = FloatVector.fromArray(SPECIES, s, m + 8 * xiStride);
+                FloatVector m21 = FloatVector.fromArray(SPECIES, s, m + 9 * xiStride);
+                FloatVector m22 = FloatVector.fromArray(SPECIES, s, m + 10 * xiStride);
+                FloatVector m23 = FloatVector.fromArray(SPECIES, s, m + 11 * xiStride);
+                FloatVector m30 = FloatVector.fromArray(SPECIES, s, m + 12 * xiStride);
+                FloatVector m31 = FloatVector.fromArray(SPECIES, s, m + 13 * xiStride);
+                FloatVector m32 = FloatVector.fromArray(SPECIES, s, m + 14 * xiStride);
+                FloatVector m33 = FloatVector.fromArray(SPECIES, s, m + 15 * xiStride);
+                // A^T m: rows
+                FloatVector r00 = m00.add(m10).add(m20);
+                FloatVector r01 = m01.add(m11).add(m21);
+                FloatVector r02 = m02.add(m12).add(m22);
+                FloatVector r03 = m03.add(m13).add(m23);
+                FloatVector r10 = m10.sub(m20).sub(m30);
+                FloatVector r11 = m11.sub(m21).sub(m31);
+                FloatVector r12 = m12.sub(m22).sub(m32);
+                FloatVector r13 = m13.sub(m23).sub(m33);
+                // (A^T m) A: columns
+                FloatVector y00 = r00.add(r01).add(r02);
+                FloatVector y01 = r01.sub(r02).sub(r03);
+                FloatVector y10 = r10.add(r11).add(r12);
+                FloatVector y11 = r11.sub(r12).sub(r13);
+                if (!accumulate) {
+                    y00 = y00.add(bv);
+                    y01 = y01.add(bv);
+                    y10 = y10.add(bv);
+                    y11 = y11.add(bv);
+                }
+                // Interleaved into two rows of the buffer, at columns 2*bb.., then cropped into y below.
+                int j = 2 * bb;
+                y00.rearrange(HALF_LO).blend(y01.rearrange(HALF_LO), ODD_LANES).intoArray(s, rowOff + j);
+                y00.rearrange(HALF_HI).blend(y01.rearrange(HALF_HI), ODD_LANES).intoArray(s, rowOff + j + LANES);
+                y10.rearrange(HALF_LO).blend(y11.rearrange(HALF_LO), ODD_LANES).intoArray(s, second + j);
+                y10.rearrange(HALF_HI).blend(y11.rearrange(HALF_HI), ODD_LANES).intoArray(s, second + j + LANES);
+            }
+            int from = 2 * bLo;
+            int to = Math.min(2 * bHi, w);
+            int rowsHere = 2 * a + 1 < h ? 2 : 1;
+            for (int r = 0; r < rowsHere; r++) {
+                int dst = rowAt + r * w;
+                int src = (r == 0 ? rowOff : second);
+                if (accumulate) {
+                    for (int i = from; i < to; i++) {
+                        y[dst + i] += s[src + i];
+                    }
+                } else {
+                    System.arraycopy(s, src + from, y, dst + from, to - from);
+                }
+            }
+            t += bHi - bLo;
+        }
+    }
+}

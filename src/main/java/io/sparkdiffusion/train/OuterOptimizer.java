@@ -1,0 +1,157 @@
+package io.sparkdiffusion.train;
+
+import com.esotericsoftware.kryo.DefaultSerializer;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
+import java.io.Serializable;
+import java.util.Locale;
+
+/**
+ * What the driver makes of a round: the new weights from the weights the round started from ({@code before},
+ * the broadcast) and the image-weighted mean of the partitions' weights after it ({@code mean}).
+ * <ul>
+ *   <li>{@link Average}: the new weights are the mean (plain parameter averaging, FedAvg / local SGD);</li>
+ *   <li>{@link Nesterov}: DiLoCo's outer step (Douillard et al. 2023, "DiLoCo: Distributed Low-Communication
+ *       Training of Language Models", arXiv:2311.08105, Algorithm 1): the round's pseudo-gradient
+ *       {@code delta = before - mean} goes through SGD with Nesterov momentum, in PyTorch's formulation
+ *       ({@code torch.optim.SGD(nesterov=True)}, dampening 0, no weight decay):
+ *       <pre>
+ *   v      = mu v + delta
+ *   params = before - lr (delta + mu v)
+ *       </pre>
+ *       With {@code lr = 1, mu = 0} this is plain averaging. DiLoCo's outer settings are {@code lr = 0.7},
+ *       {@code mu = 0.9} ({@link #DILOCO_LEARNING_RATE}, {@link #DILOCO_MOMENTUM}).</li>
+ * </ul>
+ * The momentum {@code v} is driver state, one float per weight, kept between rounds in {@link TrainingState} and in
+ * checkpoints; it never crosses to the executors. Each element is computed in double from the float inputs and
+ * rounded to float once, so the result depends on nothing but the inputs (no order of summation, no threads).
+ */
+public sealed interface OuterOptimizer extends Serializable permits OuterOptimizer.Average, OuterOptimizer.Nesterov {
+
+    /** The names {@link #parse} accepts. */
+    String[] NAMES = {"average", "nesterov"};
+
+    /** DiLoCo's outer learning rate (Douillard et al. 2023). */
+    double DILOCO_LEARNING_RATE = 0.7;
+
+    /** DiLoCo's outer Nesterov momentum (Douillard et al. 2023). */
+    double DILOCO_MOMENTUM = 0.9;
+
+    /** Plain averaging, the behaviour before outer optimizers. */
+    Average AVERAGE = new Average();
+
+    /** The setting's name: {@code average} or {@code nesterov}. */
+    String settingName();
+
+    /** Whether this rule keeps a momentum buffer (one float per weight) between rounds. */
+    boolean hasMomentum();
+
+    /**
+     * The outer update of one round. Reads its arguments, never writes them: a round that turns out to have
+     * diverged is discarded without a trace.
+     *
+     * @param before   the weights the round started from
+     * @param mean     the image-weighted mean of the partitions' weights after the round
+     * @param momentum the momentum after the previous round (zeros before the first), or null when
+     *                 {@link #hasMomentum()} is false
+     * @return the new weights and momentum (fresh arrays, or {@code mean} itself for {@link Average})
+     */
+    Step step(float[] before, float[] mean, float[] momentum);
+
+    /**
+     * The result of an outer step.
+     *
+     * @param params   the new weights
+     * @param momentum the new momentum, or null for a rule without one
+     */
+    record Step(float[] params, float[] momentum) {
+    }
+
+    /** The new weights are the partitions' mean. */
+    @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
+    record Average() implements OuterOptimizer {
+        @Override
+        public String settingName() {
+            return "average";
+        }
+
+        @Override
+        public boolean hasMomentum() {
+            return false;
+        }
+
+        @Override
+        public Step step(float[] before, float[] mean, float[] momentum) {
+            requireSameLength(before, mean);
+            return new Step(mean, null);
+        }
+    }
+
+    /**
+     * SGD with Nesterov momentum on the round's pseudo-gradient {@code before - mean}.
+     *
+     * @param learningRate the outer learning rate, finite and {@code > 0} (DiLoCo: 0.7)
+     * @param momentum     the momentum {@code mu}, in [0, 1) (DiLoCo: 0.9)
+     */
+    @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
+    record Nesterov(double learningRate, double momentum) implements OuterOptimizer {
+        public Nesterov {
+            if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+                throw new IllegalArgumentException("outerLearningRate must be a finite number > 0, got " + learningRate);
+            }
+            if (!(momentum >= 0 && momentum < 1)) {
+                throw new IllegalArgumentException("outerMomentum must be in [0, 1), got " + momentum);
+            }
+        }
+
+        @Override
+        public String settingName() {
+            return "nesterov";
+        }
+
+        @Override
+        public boolean hasMomentum() {
+            return true;
+        }
+
+        @Override
+        public Step step(float[] before, float[] mean, float[] v) {
+            requireSameLength(before, mean);
+            if (v == null || v.length != before.length) {
+                throw new IllegalArgumentException("nesterov outer momentum: expected " + before.length + " floats, got "
+                        + (v == null ? "none" : v.length));
+            }
+            double lr = learningRate;
+            double mu = momentum;
+            float[] params = new float[before.length];
+            float[] nextV = new float[before.length];
+            for (int i = 0; i < before.length; i++) {
+                double delta = (double) before[i] - (double) mean[i];
+                double vi = mu * v[i] + delta;
+                params[i] = (float) (before[i] - lr * (delta + mu * vi));
+                nextV[i] = (float) vi;
+            }
+            return new Step(params, nextV);
+        }
+    }
+
+    /**
+     * The rule named {@code name} ({@code average} or {@code nesterov}, any case); {@code nesterov} takes the given
+     * learning rate and momentum, {@code average} ignores them. The error lists the allowed names.
+     */
+    static OuterOptimizer parse(String name, double learningRate, double momentum) {
+        String n = name == null ? "" : name.strip().toLowerCase(Locale.ROOT);
+        return switch (n) {
+            case "average" -> AVERAGE;
+            case "nesterov" -> new Nesterov(learningRate, momentum);
+            default -> throw new IllegalArgumentException("outerOptimizer must be one of [average, nesterov], got '"
+                    + name + "'");
+        };
+    }
+
+    private static void requireSameLength(float[] before, float[] mean) {
+        if (before.length != mean.length) {
+            throw new IllegalArgumentException("outer step: the round started from " + before.length
+                    + " weights but the partitions' mean holds " + mean.length);
+        }
+    }
+}
