@@ -13,13 +13,14 @@
  *   metrics    -
  *   io         tensor
  *   model      nn autograd tensor diffusion
- *   train      model nn autograd tensor diffusion io
+ *   train      model nn autograd tensor diffusion io metrics
  *   spark      train model nn autograd tensor diffusion io metrics
  *   cli        spark train model nn autograd tensor diffusion io metrics
  * </pre>
  * So {@code tensor <- autograd <- nn}; {@code diffusion} stands alone on plain arrays (the math reads and tests
  * without the engine), and so does {@code metrics} (sample-quality math: feature moments, Fréchet distance,
  * precision/recall); {@code model} wraps the network as a {@code diffusion.Denoiser}; {@code io} holds the file
- * formats, below {@code train}; then {@code train <- spark <- cli}.
+ * formats, below {@code train}; then {@code train <- spark <- cli}. {@code train} may name {@code metrics}' value
+ * types (a training run records the quality reports of its evaluations), never Spark.
  */
 package io.sparkdiffusion;

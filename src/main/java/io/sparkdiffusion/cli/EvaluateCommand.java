@@ -2,10 +2,16 @@ package io.sparkdiffusion.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkdiffusion.io.HadoopPaths;
+import io.sparkdiffusion.metrics.BitsPerDim;
 import io.sparkdiffusion.metrics.QualityReport;
 import io.sparkdiffusion.spark.DiffusionEvaluator;
 import io.sparkdiffusion.spark.DiffusionModel;
 import io.sparkdiffusion.spark.FeatureNetworkModel;
+import io.sparkdiffusion.spark.ImageTensorizer;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -35,7 +41,17 @@ public final class EvaluateCommand implements Command {
             new Setting("numNeighbors", ValueType.INTEGER, 3, "k of the k-NN precision and recall",
                     v -> (Integer) v >= 1, "an integer >= 1"),
             new Setting("precisionRecallSamples", ValueType.INTEGER, 2000,
-                    "most rows of each set used for precision and recall", v -> (Integer) v >= 2, "an integer >= 2"));
+                    "most rows of each set used for precision and recall", v -> (Integer) v >= 2, "an integer >= 2"),
+            Setting.of("bpd", ValueType.BOOLEAN, false, "also measure bpd: the negative log-likelihood of the last "
+                    + "bpdImages real images of data under the model, in bits per dimension"),
+            new Setting("bpdImages", ValueType.INTEGER, 64, "real images bpd scores (the last ones of data)",
+                    v -> (Integer) v >= 2, "an integer >= 2"),
+            new Setting("bpdSteps", ValueType.INTEGER, 100, "Heun steps of bpd's probability-flow ODE",
+                    v -> (Integer) v >= 1, "an integer >= 1"),
+            new Setting("data", ValueType.STRING, "data/fashion-mnist", "the real images bpd scores: a directory or URI",
+                    v -> !((String) v).isBlank(), "a path"),
+            new Setting("dataFormat", ValueType.STRING, "idx", "how data is stored (as train's dataFormat)",
+                    v -> DataFormat.isKey((String) v), "one of " + DataFormat.allowed()));
 
     @Override
     public String name() {
@@ -56,6 +72,10 @@ public final class EvaluateCommand implements Command {
                 model sample s is drawn for class s mod numClasses) and scores them against the reference of a
                 feature network (./submit.sh features): fid (lower is better), precision, recall and, for a
                 class-conditional model, classAccuracy overall and per class. Prints one JSON line, then a table.
+                With --bpd true it also measures bpd: the negative log-likelihood of the last --bpd-images real
+                images of --data under the model (EMA weights), in bits per dimension, with its standard error:
+                uniform dequantization, the probability-flow ODE in --bpd-steps Heun steps and one Hutchinson
+                trace probe per image, as score_sde; each image costs about 4 x bpdSteps network passes.
                 The sampler settings default to the model's; the options below override them for this run.
 
                 The numbers are comparable only within one feature network and one sample count: the Fréchet
@@ -66,6 +86,8 @@ public final class EvaluateCommand implements Command {
                   ./submit.sh evaluate --model runs/fashion-mnist/model --features runs/features-fashion-mnist/model
                   ./submit.sh evaluate --model runs/fashion-mnist/model --features runs/features-fashion-mnist/model \\
                       --num 2000 --guidance-weight 2 --num-steps 32
+                  ./submit.sh evaluate --model runs/quick/model --features runs/features-fashion-mnist/model \\
+                      --bpd true --bpd-images 64
 
                 Options (key, type, default, meaning):
                 """ + schema(new DiffusionModel("flags")).referenceText();
@@ -104,8 +126,13 @@ public final class EvaluateCommand implements Command {
                         + " only " + features.getNumClasses() + ": train the feature network on the same classes");
             }
             QualityReport report = evaluate(spark, model, features, values);
-            System.out.println(report.toJson());
+            BitsPerDim bpd = (Boolean) values.get("bpd") ? bitsPerDim(spark, model, values) : null;
+            System.out.println(bpd == null ? report.toJson() : report.toJson().substring(0, report.toJson().length() - 1)
+                    + ", " + bpd.toJson().substring(1));
             System.out.print(report.toTable());
+            if (bpd != null) {
+                System.out.print(bpd.toTable());
+            }
         } finally {
             spark.stop();
         }
@@ -135,6 +162,46 @@ public final class EvaluateCommand implements Command {
             return report;
         } finally {
             samples.unpersist();
+        }
+    }
+
+    /**
+     * The model's bpd on the last {@code bpdImages} images of {@code data}, each under its label for a
+     * class-conditional model, seeded by its index in the data.
+     */
+    private static BitsPerDim bitsPerDim(SparkSession spark, DiffusionModel model, Map<String, Object> values)
+            throws IOException {
+        int n = (Integer) values.get("bpdImages");
+        int steps = (Integer) values.get("bpdSteps");
+        int partitions = Math.max(1, Math.min(n, spark.sparkContext().defaultParallelism()));
+        TrainSettings where = new TrainSettings((String) values.get("data"),
+                DataFormat.fromKey((String) values.get("dataFormat")), 0, "-", false, 1, 1, partitions);
+        ImageTensorizer tensorizer = new ImageTensorizer().setImageSize(model.getImageSize())
+                .setImageChannels(model.getImageChannels());
+        TrainingData.Loaded data = TrainingData.load(spark, where, spark.sparkContext().hadoopConfiguration(),
+                tensorizer, partitions);
+        Dataset<Row> tensors = tensorizer.transform(data.frame()).select(tensorizer.getOutputCol(), TrainingData.LABEL);
+        long total = tensors.count();
+        if (total < n) {
+            throw new UsageException("--bpd-images " + n + " but data " + values.get("data") + " holds only " + total
+                    + " images");
+        }
+        long first = total - n;
+        StructType schema = tensors.schema().add(SampleCommand.SEED, DataTypes.LongType, false);
+        JavaRDD<Row> last = tensors.javaRDD().zipWithIndex().filter(t -> t._2() >= first)
+                .map(t -> RowFactory.create(t._1().get(0), t._1().get(1), t._2()));
+        Dataset<Row> images = spark.createDataFrame(last, schema).repartition(partitions).cache();
+        System.out.printf(Locale.ROOT, "bpd of images %,d..%,d of %s under the model (%d Heun steps of the "
+                + "probability-flow ODE, one Hutchinson probe per image)%n", first, total - 1, values.get("data"), steps);
+        long t0 = System.nanoTime();
+        try {
+            BitsPerDim b = new DiffusionEvaluator().setModel(model).setInputCol(tensorizer.getOutputCol())
+                    .setLabelCol(model.getNumClasses() > 0 ? TrainingData.LABEL : "").setKeyCol(SampleCommand.SEED)
+                    .setBpdSteps(steps).bitsPerDim(images);
+            System.out.printf(Locale.ROOT, "bpd in %s%n", Progress.duration(System.nanoTime() - t0));
+            return b;
+        } finally {
+            images.unpersist();
         }
     }
 

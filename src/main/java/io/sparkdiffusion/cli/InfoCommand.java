@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkdiffusion.io.HadoopPath;
 import io.sparkdiffusion.io.HadoopPaths;
+import io.sparkdiffusion.spark.DiffusionModel;
 import io.sparkdiffusion.spark.FeatureNetworkModel;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -47,6 +48,7 @@ public final class InfoCommand implements Command {
 
                 Prints what a saved model is: its class and Spark version, the parameterization, the network and
                 its parameter count, the classes, the images it was trained on (from metrics.jsonl beside model/),
+                the final FID, precision, recall and class accuracy when the run evaluated (evalInterval > 0),
                 and every setting with its value. For a feature network (./submit.sh features): its CNN, the
                 reference rows and the held-out accuracy (accuracy.json beside model/). Reads the model's files
                 directly; no Spark job.
@@ -75,7 +77,8 @@ public final class InfoCommand implements Command {
             return 0;
         }
         print(metadata, readProperties(model.child("data").child("network.properties")),
-                readText(model.child("data").child("manifest.txt")), readText(siblingMetrics(model)), System.out);
+                readText(model.child("data").child("manifest.txt")), readText(siblingMetrics(model)),
+                readText(model.child("data").child(DiffusionModel.QUALITY_FILE)), System.out);
         return 0;
     }
 
@@ -177,6 +180,15 @@ public final class InfoCommand implements Command {
      * @param metrics  the run's {@code metrics.jsonl}, or null
      */
     static void print(ObjectNode metadata, Properties network, String manifest, String metrics, PrintStream out) {
+        print(metadata, network, manifest, metrics, null, out);
+    }
+
+    /**
+     * As above, with the final sample-quality evaluation of the training run ({@code data/quality.json}, or null
+     * when the run did not evaluate).
+     */
+    static void print(ObjectNode metadata, Properties network, String manifest, String metrics, String quality,
+                      PrintStream out) {
         JsonNode set = metadata.path("paramMap");
         Map<String, JsonNode> effective = effective(metadata);
         String cls = metadata.path("class").asText("?");
@@ -202,6 +214,7 @@ public final class InfoCommand implements Command {
         int classes = effective.containsKey("numClasses") ? effective.get("numClasses").asInt() : 0;
         row(out, "classes", classes == 0 ? "none (unconditional)" : classes + " (class-conditional)");
         row(out, "images seen", imagesSeen(metrics));
+        row(out, "final quality", finalQuality(quality));
         Iterator<Map.Entry<String, JsonNode>> fields = metadata.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> f = fields.next();
@@ -212,6 +225,20 @@ public final class InfoCommand implements Command {
         out.println();
         out.println("settings (* set explicitly, the rest are defaults; sample's flags override sampler settings):");
         printSettings(set, effective, out);
+    }
+
+    /** The final evaluation of {@code data/quality.json} in one line. */
+    static String finalQuality(String quality) {
+        if (quality == null || quality.isBlank()) {
+            return "not evaluated (train with evalInterval > 0 and featureModelPath to record FID)";
+        }
+        ObjectNode q = ConfigFile.parse(quality.getBytes(StandardCharsets.UTF_8), "data/" + DiffusionModel.QUALITY_FILE);
+        String acc = q.has("classAccuracy") && !q.get("classAccuracy").isNull()
+                ? String.format(Locale.ROOT, ", classAccuracy %.3f", q.path("classAccuracy").asDouble()) : "";
+        return String.format(Locale.ROOT, "fid %.3f, precision %.3f, recall %.3f%s (%,d samples of the EMA weights "
+                        + "after round %d, %,d images; comparable only within one feature network and sample count)",
+                q.path("fid").asDouble(), q.path("precision").asDouble(), q.path("recall").asDouble(), acc,
+                q.path("numSamples").asLong(), q.path("round").asInt(), q.path("imagesSeen").asLong());
     }
 
     private static String imagesSeen(String metrics) {

@@ -3,11 +3,16 @@ package io.sparkdiffusion.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkdiffusion.io.LossPlot;
+import io.sparkdiffusion.io.QualityPlot;
+import io.sparkdiffusion.metrics.QualityReport;
+import io.sparkdiffusion.train.EvaluationRecord;
 import io.sparkdiffusion.train.RoundRecord;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
-/** The per-round metrics of a run as JSON lines, and its loss curve. */
+/** The per-round metrics of a run as JSON lines, its loss curve and its sample-quality curve. */
 final class Metrics {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -21,6 +26,20 @@ final class Metrics {
      * and {@code aggregateSeconds}.
      */
     static String jsonLines(List<RoundRecord> records) {
+        return jsonLines(records, List.of());
+    }
+
+    /**
+     * As {@link #jsonLines(List)}, and a round whose EMA weights were evaluated also carries the evaluation:
+     * {@code evalSamples}, {@code fid}, {@code precision}, {@code recall}, {@code classAccuracy} and
+     * {@code perClassAccuracy} (class-conditional models only) and {@code evalSeconds} (the evaluation's wall time,
+     * not part of {@code seconds}).
+     */
+    static String jsonLines(List<RoundRecord> records, List<EvaluationRecord> evaluations) {
+        Map<Integer, EvaluationRecord> byRound = new HashMap<>();
+        for (EvaluationRecord e : evaluations) {
+            byRound.put(e.round(), e);
+        }
         StringBuilder out = new StringBuilder();
         for (RoundRecord r : records) {
             ObjectNode o = JSON.createObjectNode();
@@ -34,6 +53,10 @@ final class Metrics {
             o.put("computeSeconds", r.computeNanos() / 1e9);
             o.put("broadcastSeconds", r.broadcastNanos() / 1e9);
             o.put("aggregateSeconds", r.aggregateNanos() / 1e9);
+            EvaluationRecord e = byRound.get(r.round());
+            if (e != null) {
+                putEvaluation(o, e);
+            }
             out.append(o).append('\n');
         }
         return out.toString();
@@ -45,7 +68,12 @@ final class Metrics {
      * {@code records}. A run that did not resume replaces the file.
      */
     static String merge(String previous, List<RoundRecord> records) {
-        String fresh = jsonLines(records);
+        return merge(previous, records, List.of());
+    }
+
+    /** As {@link #merge(String, List)}, the fresh rounds with their evaluations. */
+    static String merge(String previous, List<RoundRecord> records, List<EvaluationRecord> evaluations) {
+        String fresh = jsonLines(records, evaluations);
         if (previous == null || records.isEmpty() || records.get(0).round() == 0) {
             return records.isEmpty() && previous != null ? previous : fresh;
         }
@@ -65,6 +93,44 @@ final class Metrics {
         double[] x = rows.stream().mapToDouble(r -> r.path("imagesSeen").asDouble()).toArray();
         double[] loss = rows.stream().mapToDouble(r -> r.path("loss").asDouble()).toArray();
         return LossPlot.png(x, loss, "images seen", "training loss (log scale)", title);
+    }
+
+    private static void putEvaluation(ObjectNode o, EvaluationRecord e) {
+        QualityReport q = e.report();
+        o.put("evalSamples", q.numSamples());
+        o.put("fid", q.fid());
+        o.put("precision", q.precision());
+        o.put("recall", q.recall());
+        if (q.perClassAccuracy() != null) {
+            o.put("classAccuracy", q.classAccuracy());
+            var perClass = o.putArray("perClassAccuracy");
+            for (double a : q.perClassAccuracy()) {
+                perClass.add(a);
+            }
+        }
+        o.put("evalSeconds", e.seconds());
+    }
+
+    /** Whether any line of {@code jsonLines} carries an evaluation. */
+    static boolean hasEvaluations(String jsonLines) {
+        return jsonLines.lines().filter(l -> !l.isBlank()).map(Metrics::parse).anyMatch(r -> r.has("fid"));
+    }
+
+    /**
+     * The FID (and, when every evaluation has one, the class accuracy) of the evaluated rounds in {@code jsonLines}
+     * against images seen.
+     */
+    static byte[] qualityCurve(String jsonLines, String title) {
+        List<ObjectNode> rows = jsonLines.lines().filter(l -> !l.isBlank()).map(Metrics::parse)
+                .filter(r -> r.has("fid")).toList();
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("no round of the metrics carries an evaluation (fid): nothing to plot");
+        }
+        double[] x = rows.stream().mapToDouble(r -> r.path("imagesSeen").asDouble()).toArray();
+        double[] fid = rows.stream().mapToDouble(r -> r.path("fid").asDouble()).toArray();
+        boolean accuracy = rows.stream().allMatch(r -> r.has("classAccuracy"));
+        double[] acc = accuracy ? rows.stream().mapToDouble(r -> r.path("classAccuracy").asDouble()).toArray() : null;
+        return QualityPlot.png(x, fid, acc, title);
     }
 
     private static ObjectNode parse(String line) {

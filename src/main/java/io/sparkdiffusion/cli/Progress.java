@@ -1,5 +1,6 @@
 package io.sparkdiffusion.cli;
 
+import io.sparkdiffusion.train.EvaluationRecord;
 import io.sparkdiffusion.train.RoundListener;
 import io.sparkdiffusion.train.RoundRecord;
 
@@ -11,13 +12,17 @@ import java.util.Locale;
 /**
  * Prints one line per training round and keeps the records for {@code metrics.jsonl}:
  * <pre>round   3/20  images      3,072  loss 0.1234  412.5 img/s  left 0:01:23</pre>
- * Time left is the mean wall time of the rounds this run has finished, times the rounds still to go.
+ * Time left is the mean wall time of the rounds this run has finished, times the rounds still to go. A round whose
+ * EMA weights were evaluated (the trainer's {@code evalInterval}) ends with the evaluation:
+ * <pre>round   4/20  images      4,096  loss 0.1234  412.5 img/s  left 0:01:23  fid 123.45  acc 0.512 (eval 0:00:31)</pre>
+ * (the time left counts training rounds only).
  */
 final class Progress implements RoundListener {
     private static final long serialVersionUID = 1L;
 
     private final transient PrintStream out;
     private final List<RoundRecord> records = new ArrayList<>();
+    private final List<EvaluationRecord> evaluations = new ArrayList<>();
 
     Progress(PrintStream out) {
         this.out = out;
@@ -26,8 +31,26 @@ final class Progress implements RoundListener {
     @Override
     public void onRound(RoundRecord record, int plannedRounds) {
         records.add(record);
-        out.println(line(record, plannedRounds, records));
+        EvaluationRecord e = evaluations.isEmpty() ? null : evaluations.get(evaluations.size() - 1);
+        out.println(line(record, plannedRounds, records) + (e != null && e.round() == record.round() ? evaluation(e) : ""));
         out.flush();
+    }
+
+    @Override
+    public void onEvaluation(EvaluationRecord evaluation) {
+        evaluations.add(evaluation);
+    }
+
+    /** The evaluations seen so far, in order. */
+    List<EvaluationRecord> evaluations() {
+        return List.copyOf(evaluations);
+    }
+
+    /** The end of an evaluated round's line: FID, class accuracy when the model is class-conditional, time. */
+    static String evaluation(EvaluationRecord e) {
+        var q = e.report();
+        String acc = q.perClassAccuracy() == null ? "" : String.format(Locale.ROOT, "  acc %.3f", q.classAccuracy());
+        return String.format(Locale.ROOT, "  fid %.2f%s (eval %s)", q.fid(), acc, duration(e.nanos()));
     }
 
     /** The rounds seen so far, in order. */

@@ -7,6 +7,7 @@ import org.apache.hadoop.conf.Configuration;
 import io.sparkdiffusion.spark.DiffusionModel;
 import io.sparkdiffusion.spark.JobGroup;
 import io.sparkdiffusion.spark.DiffusionTrainer;
+import io.sparkdiffusion.spark.FeatureNetworkModel;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.train.RoundRecord;
 import org.apache.spark.sql.Dataset;
@@ -41,16 +42,20 @@ public final class TrainCommand implements Command {
                 names of the stages, and any key can be overridden on the command line by its kebab case
                 (numRounds -> --num-rounds). The whole config is checked before Spark starts.
 
-                Prints one line per round (round, images seen, loss, images/s, time left). Writes to "output":
+                Prints one line per round (round, images seen, loss, images/s, time left; with evalInterval > 0 the
+                FID and class accuracy of the evaluated rounds' EMA weights). Writes to "output":
                   model/          the saved DiffusionModel (load it with DiffusionModel.load, or use sample/info)
                   metrics.jsonl   one JSON object per round
                   loss.png        the loss curve (log scale) against images seen
+                  quality.png     with evalInterval > 0: FID and class accuracy against images seen
                   samples.png     a grid of samples, one row per class for a class-conditional model
 
                 Examples:
                   ./submit.sh train conf/quick.json
                   ./submit.sh train conf/fashion-mnist.json
                   ./submit.sh train conf/quick.json --num-rounds 2 --output runs/try --overwrite true
+                  ./submit.sh train conf/quick.json --eval-interval 2 --eval-samples 500 \\
+                      --feature-model-path runs/features-fashion-mnist/model
                   JAVA_OPTS=-Xmx12g ./submit.sh train conf/fashion-mnist.json
                   ./submit.sh --master spark://host:7077 train conf/fashion-mnist.json \\
                       --data hdfs:///data/fashion-mnist --output hdfs:///runs/fashion-mnist
@@ -88,6 +93,7 @@ public final class TrainCommand implements Command {
         TrainSettings settings = load(configPath, args.options(), schema(stages));
         checkSettings(stages);
         HadoopPath output = checkPaths(settings, ClusterSettings.hadoopConfiguration());
+        checkFeatureModel(stages.trainer(), ClusterSettings.hadoopConfiguration());
 
         SparkSession spark = Sessions.start("spark-diffusion train " + configPath);
         try {
@@ -103,6 +109,7 @@ public final class TrainCommand implements Command {
             stages.trainer().networkConfig();
             stages.trainer().trainingConfig();
             stages.sampling().samplerSettings();
+            stages.trainer().checkEvaluationSettings();
         } catch (IllegalArgumentException e) {
             throw new UsageException("config: " + e.getMessage(), e);
         }
@@ -138,7 +145,12 @@ public final class TrainCommand implements Command {
                         : trainer.getNumRounds() + " rounds of " + trainer.getLocalSteps() + " steps x "
                         + trainer.getBatchSize() + " images per partition");
         Progress progress = new Progress(System.out);
-        trainer.setRoundListener(progress);
+        trainer.setRoundListener(progress).setEvalSampling(stages.sampling());
+        if (trainer.evaluates()) {
+            System.out.printf(Locale.ROOT, "evaluating the EMA weights every %d rounds and after the last: %,d samples "
+                    + "(seeds 0..%d, %s), scored by %s%n", trainer.getEvalInterval(), trainer.getEvalSamples(),
+                    trainer.getEvalSamples() - 1, stages.sampling().getSampler(), trainer.getFeatureModelPath());
+        }
         DiffusionModel model = trainer.fit(tensors);
         stages.applySampling(model);
 
@@ -151,17 +163,50 @@ public final class TrainCommand implements Command {
         }
         HadoopPath metricsFile = output.child("metrics.jsonl");
         String previous = metricsFile.exists() ? new String(metricsFile.readAllBytes(), StandardCharsets.UTF_8) : null;
-        String metrics = Metrics.merge(previous, rounds);
+        String metrics = Metrics.merge(previous, rounds, model.summary().evaluations());
         SampleFiles.writeFile(output, "metrics.jsonl", metrics.getBytes(StandardCharsets.UTF_8));
         if (!metrics.isBlank()) {
             SampleFiles.writeFile(output, "loss.png", Metrics.lossCurve(metrics, "training loss: "
                     + trainer.getParameterization() + ", " + trainer.getNetwork()));
         }
+        boolean quality = Metrics.hasEvaluations(metrics);
+        if (quality) {
+            SampleFiles.writeFile(output, "quality.png", Metrics.qualityCurve(metrics, "sample quality: "
+                    + trainer.getParameterization() + ", " + trainer.getNetwork()));
+        }
         SampleFiles.writeFile(output, "samples.png", sampleGrid(spark, model, settings));
+        model.summary().finalEvaluation().ifPresent(e -> System.out.printf(Locale.ROOT,
+                "final quality (%,d samples, after round %d): %s%n", e.report().numSamples(), e.round() + 1,
+                e.report().toJson()));
         System.out.printf(Locale.ROOT, "done: %,d images in %s (%.1f images/s); wrote %s/{model/, metrics.jsonl, "
-                        + "loss.png, samples.png}%n", model.summary().totalImages(),
-                Progress.duration(model.summary().totalNanos()), model.summary().imagesPerSecond(), output);
+                        + "loss.png, %ssamples.png}%n", model.summary().totalImages(),
+                Progress.duration(model.summary().totalNanos()), model.summary().imagesPerSecond(), output,
+                quality ? "quality.png, " : "");
         return 0;
+    }
+
+    /**
+     * With evaluation on, {@code featureModelPath} must be a saved FeatureNetworkModel; the Param is set to the
+     * path resolved against the working directory (checked before Spark starts, from its metadata alone).
+     */
+    static void checkFeatureModel(DiffusionTrainer trainer, Configuration hadoop) throws IOException {
+        if (!trainer.evaluates()) {
+            return;
+        }
+        HadoopPath features = HadoopPaths.resolve(trainer.getFeatureModelPath(), hadoop);
+        ObjectNode metadata;
+        try {
+            metadata = InfoCommand.readMetadata(features.toString(), hadoop);
+        } catch (UsageException e) {
+            throw new UsageException("featureModelPath: " + e.getMessage() + " (train a feature network with "
+                    + "./submit.sh features conf/features-fashion-mnist.json)", e);
+        }
+        String cls = metadata.path("class").asText();
+        if (!cls.equals(FeatureNetworkModel.class.getName())) {
+            throw new UsageException("featureModelPath " + trainer.getFeatureModelPath() + " is a " + cls + ", not a "
+                    + FeatureNetworkModel.class.getName() + " (train one with ./submit.sh features)");
+        }
+        trainer.setFeatureModelPath(features.toString());
     }
 
     /** One row per class (seeds k, k + K, ... for class k) or gridRows x gridColumns unconditional samples. */

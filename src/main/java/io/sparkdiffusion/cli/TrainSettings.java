@@ -32,7 +32,7 @@ public record TrainSettings(String data, DataFormat dataFormat, int maxImages, S
             new Setting("maxImages", ValueType.INTEGER, 0, "train on the first maxImages images; 0 means all",
                     v -> (Integer) v >= 0, "an integer >= 0"),
             new Setting("output", ValueType.STRING, null,
-                    "output directory or URI: model/, metrics.jsonl, loss.png, samples.png",
+                    "output directory or URI: model/, metrics.jsonl, loss.png, samples.png (and quality.png when evaluating)",
                     v -> !((String) v).isBlank(), "a path"),
             Setting.of("overwrite", ValueType.BOOLEAN, false, "replace a model already saved in output/model"),
             new Setting("gridColumns", ValueType.INTEGER, 8,

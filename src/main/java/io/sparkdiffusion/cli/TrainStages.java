@@ -3,7 +3,6 @@ package io.sparkdiffusion.cli;
 import io.sparkdiffusion.spark.DiffusionModel;
 import io.sparkdiffusion.spark.DiffusionTrainer;
 import io.sparkdiffusion.spark.ImageTensorizer;
-import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.Params;
 
 import java.util.List;
@@ -30,10 +29,6 @@ record TrainStages(ImageTensorizer tensorizer, DiffusionTrainer trainer, Diffusi
 
     /** Copies every sampling Param set in the config onto {@code model} (network Params stay the trainer's). */
     void applySampling(DiffusionModel model) {
-        for (Param<?> p : sampling.params()) {
-            if (sampling.isSet(p) && !sampling.isNetworkParam(p)) {
-                StageParams.set(model, model.getParam(p.name()), sampling.getOrDefault(p));
-            }
-        }
+        model.copySamplingParams(sampling);
     }
 }

@@ -51,14 +51,8 @@ public final class LossPlot {
                                        int width, int height) {
         validate(x, loss);
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
-        Graphics2D g = image.createGraphics();
+        Graphics2D g = canvas(image);
         try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, width, height);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-
             int plotW = width - MARGIN_LEFT - MARGIN_RIGHT;
             int plotH = height - MARGIN_TOP - MARGIN_BOTTOM;
             double xMin = x[0];
@@ -72,44 +66,69 @@ public final class LossPlot {
 
             drawYTicks(g, ax);
             drawXTicks(g, ax);
-            g.setColor(Color.BLACK);
-            g.drawRect(MARGIN_LEFT, MARGIN_TOP, plotW, plotH);
-
-            g.setColor(CURVE);
-            g.setStroke(new BasicStroke(2f));
-            Path2D.Double path = new Path2D.Double();
-            for (int i = 0; i < x.length; i++) {
-                double px = ax.px(x[i]);
-                double py = ax.py(Math.log10(loss[i]));
-                if (i == 0) {
-                    path.moveTo(px, py);
-                } else {
-                    path.lineTo(px, py);
-                }
+            double[] logLoss = new double[loss.length];
+            for (int i = 0; i < loss.length; i++) {
+                logLoss[i] = Math.log10(loss[i]);
             }
-            g.draw(path);
-            if (x.length == 1) {
-                g.fillOval((int) ax.px(x[0]) - 3, (int) ax.py(Math.log10(loss[0])) - 3, 6, 6);
-            }
-
-            g.setColor(Color.BLACK);
-            FontMetrics fm = g.getFontMetrics();
-            g.setFont(g.getFont().deriveFont(Font.BOLD, 14f));
-            FontMetrics bold = g.getFontMetrics();
-            g.drawString(title, (width - bold.stringWidth(title)) / 2, MARGIN_TOP - 14);
-            g.setFont(g.getFont().deriveFont(Font.PLAIN, 12f));
-            g.drawString(xLabel, MARGIN_LEFT + (plotW - fm.stringWidth(xLabel)) / 2, height - 15);
-            AffineTransform saved = g.getTransform();
-            g.rotate(-Math.PI / 2);
-            g.drawString(yLabel, -(MARGIN_TOP + (plotH + fm.stringWidth(yLabel)) / 2), 18);
-            g.setTransform(saved);
+            drawCurve(g, ax, x, logLoss, CURVE, x.length == 1);
+            drawLabels(g, ax, title, xLabel, yLabel, width, height);
         } finally {
             g.dispose();
         }
         return image;
     }
 
-    private record Axis(int left, int top, int w, int h, double xMin, double xMax, double yMin, double yMax) {
+    /** A graphics context on {@code image}, antialiased, filled white, in the plots' font. */
+    static Graphics2D canvas(BufferedImage image) {
+        Graphics2D g = image.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, image.getWidth(), image.getHeight());
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        return g;
+    }
+
+    /** The frame, then {@code y[i]} against {@code x[i]} (axis units) as a line; {@code dots} marks each point. */
+    static void drawCurve(Graphics2D g, Axis ax, double[] x, double[] y, Color color, boolean dots) {
+        g.setColor(Color.BLACK);
+        g.drawRect(ax.left, ax.top, ax.w, ax.h);
+        g.setColor(color);
+        g.setStroke(new BasicStroke(2f));
+        Path2D.Double path = new Path2D.Double();
+        for (int i = 0; i < x.length; i++) {
+            double px = ax.px(x[i]);
+            double py = ax.py(y[i]);
+            if (i == 0) {
+                path.moveTo(px, py);
+            } else {
+                path.lineTo(px, py);
+            }
+            if (dots) {
+                g.fillOval((int) px - 3, (int) py - 3, 6, 6);
+            }
+        }
+        g.draw(path);
+    }
+
+    /** The title above the plot, the x label below it and the y label rotated at the left. */
+    static void drawLabels(Graphics2D g, Axis ax, String title, String xLabel, String yLabel, int width, int height) {
+        g.setColor(Color.BLACK);
+        FontMetrics fm = g.getFontMetrics();
+        if (!title.isEmpty()) {
+            g.setFont(g.getFont().deriveFont(Font.BOLD, 14f));
+            FontMetrics bold = g.getFontMetrics();
+            g.drawString(title, (width - bold.stringWidth(title)) / 2, ax.top - 14);
+            g.setFont(g.getFont().deriveFont(Font.PLAIN, 12f));
+        }
+        g.drawString(xLabel, ax.left + (ax.w - fm.stringWidth(xLabel)) / 2, height - 15);
+        AffineTransform saved = g.getTransform();
+        g.rotate(-Math.PI / 2);
+        g.drawString(yLabel, -(ax.top + (ax.h + fm.stringWidth(yLabel)) / 2), 18);
+        g.setTransform(saved);
+    }
+
+    record Axis(int left, int top, int w, int h, double xMin, double xMax, double yMin, double yMax) {
         double px(double x) {
             return left + (x - xMin) / (xMax - xMin) * w;
         }
@@ -135,7 +154,8 @@ public final class LossPlot {
         }
     }
 
-    private static void drawXTicks(Graphics2D g, Axis ax) {
+    /** Vertical grid lines and labels at nice steps of x (shared with {@link QualityPlot}). */
+    static void drawXTicks(Graphics2D g, Axis ax) {
         FontMetrics fm = g.getFontMetrics();
         double step = niceStep((ax.xMax - ax.xMin) / 6);
         for (double v = Math.ceil(ax.xMin / step) * step; v <= ax.xMax + step * 1e-9; v += step) {
@@ -159,7 +179,7 @@ public final class LossPlot {
         return 10 * p;
     }
 
-    private static String formatTick(double v) {
+    static String formatTick(double v) {
         if (Math.abs(v) >= 1e6) {
             return trim(String.format(Locale.ROOT, "%.3g", v / 1e6)) + "M";
         }

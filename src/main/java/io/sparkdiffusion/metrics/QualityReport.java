@@ -16,7 +16,7 @@ import java.util.Locale;
  * @param perClassAccuracy       the same per class ({@code [numClasses]}), or null without labels
  */
 public record QualityReport(long numSamples, double fid, double precision, double recall, int precisionRecallSamples,
-                            double classAccuracy, double[] perClassAccuracy) {
+                            double classAccuracy, double[] perClassAccuracy) implements java.io.Serializable {
 
     /** The metric names {@link #metric} knows. */
     public static final String[] METRICS = {"fid", "precision", "recall", "classAccuracy"};

@@ -1,10 +1,15 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.diffusion.Parameterization;
+import io.sparkdiffusion.metrics.BitsPerDim;
 import io.sparkdiffusion.metrics.ClassTally;
 import io.sparkdiffusion.metrics.FeatureMoments;
 import io.sparkdiffusion.metrics.FrechetDistance;
 import io.sparkdiffusion.metrics.PrecisionRecall;
 import io.sparkdiffusion.metrics.QualityReport;
+import io.sparkdiffusion.nn.unet.UNetConfig;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.evaluation.Evaluator;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
@@ -30,7 +35,10 @@ import java.util.Arrays;
  *       {@code numNeighbors}) on equally many rows of both sets: the images with the smallest {@code keyCol}
  *       (their seeds) and the first reference rows; larger is better;</li>
  *   <li>{@code classAccuracy}: how often the feature classifier predicts the label each image was drawn for
- *       ({@code labelCol}); larger is better.</li>
+ *       ({@code labelCol}); larger is better;</li>
+ *   <li>{@code bpd}: unlike the others, a metric of <em>real</em> images ({@code inputCol}) under a diffusion model
+ *       ({@code modelPath} or {@link #setModel}): their negative log-likelihood in bits per dimension
+ *       ({@link #bitsPerDim}); smaller is better. It needs no feature network.</li>
  * </ul>
  * Features are computed in the partitions of the dataset, one image per network pass, and merged in double
  * (moments) by {@code treeAggregate}; {@link #report} gives all metrics from that one pass.
@@ -40,6 +48,10 @@ import java.util.Arrays;
  */
 public final class DiffusionEvaluator extends Evaluator implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
+    /** The metric of real images under a diffusion model. */
+    public static final String BPD = "bpd";
+    /** Every metricName: {@link QualityReport#METRICS} and {@link #BPD}. */
+    public static final String[] METRICS = {"fid", "precision", "recall", "classAccuracy", BPD};
 
     private final String uid;
     private final Param<String> metricName;
@@ -49,7 +61,10 @@ public final class DiffusionEvaluator extends Evaluator implements DefaultParams
     private final Param<String> featureModelPath;
     private final IntParam numNeighbors;
     private final IntParam precisionRecallSamples;
+    private final Param<String> modelPath;
+    private final IntParam bpdSteps;
     private transient FeatureNetworkModel featureModel;
+    private transient DiffusionModel model;
 
     public DiffusionEvaluator() {
         this(Identifiable$.MODULE$.randomUID("diffusionEvaluator"));
@@ -57,9 +72,11 @@ public final class DiffusionEvaluator extends Evaluator implements DefaultParams
 
     public DiffusionEvaluator(String uid) {
         this.uid = uid;
-        metricName = new Param<>(this, "metricName", "fid (lower is better), precision, recall or classAccuracy",
-                Validators.oneOf(QualityReport.METRICS));
-        inputCol = new Param<>(this, "inputCol", "the generated images: array<float> CHW in [-1, 1]");
+        metricName = new Param<>(this, "metricName", "fid (lower is better), precision, recall, classAccuracy (of "
+                + "generated images), or bpd (of real images under the model at modelPath; lower is better)",
+                Validators.oneOf(METRICS));
+        inputCol = new Param<>(this, "inputCol", "the images to score, array<float> CHW in [-1, 1]: generated ones, "
+                + "or for bpd real 8-bit ones");
         labelCol = new Param<>(this, "labelCol",
                 "the class each image was drawn for (int); empty for unconditional samples (no classAccuracy)");
         keyCol = new Param<>(this, "keyCol",
@@ -72,7 +89,13 @@ public final class DiffusionEvaluator extends Evaluator implements DefaultParams
         precisionRecallSamples = new IntParam(this, "precisionRecallSamples",
                 "most rows of each set used for precision and recall (cost grows with its square)",
                 Validators.intAtLeast(2));
+        modelPath = new Param<>(this, "modelPath",
+                "for bpd: a saved DiffusionModel whose likelihood of the real images is measured, unless set with setModel");
+        bpdSteps = new IntParam(this, "bpdSteps", "for bpd: Heun steps of the probability-flow ODE from the model's "
+                + "sigmaMin to its sigmaMax (about 4 network passes per image each)", Validators.intAtLeast(1));
         setDefault(metricName, "fid");
+        setDefault(modelPath, "");
+        setDefault(bpdSteps, 100);
         setDefault(inputCol, "sample");
         setDefault(labelCol, "label");
         setDefault(keyCol, "seed");
@@ -93,6 +116,8 @@ public final class DiffusionEvaluator extends Evaluator implements DefaultParams
     public Param<String> featureModelPath() { return featureModelPath; }
     public IntParam numNeighbors() { return numNeighbors; }
     public IntParam precisionRecallSamples() { return precisionRecallSamples; }
+    public Param<String> modelPath() { return modelPath; }
+    public IntParam bpdSteps() { return bpdSteps; }
 
     public String getMetricName() { return $(metricName); }
     public String getInputCol() { return $(inputCol); }
@@ -101,6 +126,8 @@ public final class DiffusionEvaluator extends Evaluator implements DefaultParams
     public String getFeatureModelPath() { return $(featureModelPath); }
     public int getNumNeighbors() { return (Integer) $(numNeighbors); }
     public int getPrecisionRecallSamples() { return (Integer) $(precisionRecallSamples); }
+    public String getModelPath() { return $(modelPath); }
+    public int getBpdSteps() { return (Integer) $(bpdSteps); }
 
     public DiffusionEvaluator setMetricName(String v) { set(metricName, v); return this; }
     public DiffusionEvaluator setInputCol(String v) { set(inputCol, v); return this; }
@@ -109,6 +136,26 @@ public final class DiffusionEvaluator extends Evaluator implements DefaultParams
     public DiffusionEvaluator setFeatureModelPath(String v) { set(featureModelPath, v); return this; }
     public DiffusionEvaluator setNumNeighbors(int v) { set(numNeighbors, v); return this; }
     public DiffusionEvaluator setPrecisionRecallSamples(int v) { set(precisionRecallSamples, v); return this; }
+    public DiffusionEvaluator setModelPath(String v) { set(modelPath, v); return this; }
+    public DiffusionEvaluator setBpdSteps(int v) { set(bpdSteps, v); return this; }
+
+    /** For bpd: uses {@code model} (in memory, not saved with the evaluator) instead of {@code modelPath}. */
+    public DiffusionEvaluator setModel(DiffusionModel model) {
+        this.model = model;
+        return this;
+    }
+
+    /** For bpd: the model set in memory, else the one saved at modelPath (loaded once). */
+    public DiffusionModel model() {
+        if (model == null) {
+            if (getModelPath().isEmpty()) {
+                throw new IllegalStateException("DiffusionEvaluator " + uid + " has no diffusion model for bpd: set "
+                        + "modelPath to a saved DiffusionModel, or call setModel");
+            }
+            model = DiffusionModel.load(getModelPath());
+        }
+        return model;
+    }
 
     /** Uses {@code model} (in memory, not saved with the evaluator) instead of {@code featureModelPath}. */
     public DiffusionEvaluator setFeatureModel(FeatureNetworkModel model) {
@@ -134,12 +181,57 @@ public final class DiffusionEvaluator extends Evaluator implements DefaultParams
 
     @Override
     public boolean isLargerBetter() {
-        return QualityReport.isLargerBetter(getMetricName());
+        return !getMetricName().equals(BPD) && QualityReport.isLargerBetter(getMetricName());
     }
 
+    /** The metric of {@code dataset}: for bpd its real images' {@link #bitsPerDim}, else its samples' {@link #report}. */
     @Override
     public double evaluate(Dataset<?> dataset) {
-        return report(dataset).metric(getMetricName());
+        return getMetricName().equals(BPD) ? bitsPerDim(dataset).bpd() : report(dataset).metric(getMetricName());
+    }
+
+    /**
+     * The negative log-likelihood of the real images in {@code dataset} ({@code inputCol}, 8-bit images as
+     * {@link ImageTensorizer} makes them) under the EMA weights of {@link #model()}, in bits per dimension, with
+     * score_sde's method: uniform dequantization, the probability-flow ODE ({@code bpdSteps} Heun steps from the
+     * parameterization's sigmaMin to its sigmaMax, prior N(0, sigmaMax^2 I)) and the Skilling-Hutchinson trace
+     * estimator with one Rademacher probe per image ({@link io.sparkdiffusion.diffusion.Likelihood}). Computed in
+     * the dataset's partitions; each image is conditioned on its {@code labelCol} when the model is
+     * class-conditional and the column is there (a null label: unconditional), else scored unconditionally. An
+     * image's dequantization noise and probe come from its {@code keyCol} value when that column is there, else
+     * from its partition and position.
+     */
+    public BitsPerDim bitsPerDim(Dataset<?> dataset) {
+        StructType schema = dataset.schema();
+        ImageColumns.requireTensorColumn(schema, getInputCol(), "inputCol");
+        DiffusionModel m = model();
+        UNetConfig spec = m.networkConfig();
+        boolean conditional = m.getNumClasses() > 0 && !getLabelCol().isEmpty()
+                && Arrays.asList(schema.fieldNames()).contains(getLabelCol());
+        if (conditional) {
+            NetworkParams.validateLabels(schema, getLabelCol(), m.getNumClasses());
+        }
+        boolean keyed = !getKeyCol().isEmpty() && Arrays.asList(schema.fieldNames()).contains(getKeyCol());
+        if (keyed) {
+            ImageColumns.requireIntColumn(schema, getKeyCol(), "keyCol");
+        }
+        Parameterization p = m.diffusionParameterization();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
+        Broadcast<float[]> weights = jsc.broadcast(m.emaWeights());
+        try {
+            LikelihoodScoring scoring = new LikelihoodScoring(spec, p, weights, schema.fieldIndex(getInputCol()),
+                    getInputCol(), conditional ? schema.fieldIndex(getLabelCol()) : -1,
+                    keyed ? schema.fieldIndex(getKeyCol()) : -1, getBpdSteps());
+            BitsPerDim.Tally t = dataset.toDF().javaRDD().mapPartitions(scoring)
+                    .treeAggregate(new BitsPerDim.Tally(), BitsPerDim.Tally::merge, BitsPerDim.Tally::merge);
+            if (t.count() == 0) {
+                throw new IllegalArgumentException("the dataset holds no images to score bpd on");
+            }
+            return new BitsPerDim(t.count(), t.mean(), t.standardError(), getBpdSteps(), p.sigmaMin(), p.sigmaMax(),
+                    conditional);
+        } finally {
+            weights.destroy();
+        }
     }
 
     /** All metrics from one pass over {@code dataset}. */
@@ -183,6 +275,7 @@ public final class DiffusionEvaluator extends Evaluator implements DefaultParams
     public DiffusionEvaluator copy(ParamMap extra) {
         DiffusionEvaluator c = (DiffusionEvaluator) defaultCopy(extra);
         c.featureModel = featureModel;
+        c.model = model;
         return c;
     }
 

@@ -51,6 +51,12 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
      * a quarter of 64's activations, and keeps a partition's last batch short.
      */
     public static final int DEFAULT_SAMPLE_BATCH_SIZE = 16;
+    /**
+     * The file under {@code data/} of a saved model that holds the final sample-quality evaluation of its training
+     * run (when the run evaluated): one JSON object, {@code round}, {@code imagesSeen}, {@code evalSeconds} and the
+     * metrics.
+     */
+    public static final String QUALITY_FILE = "quality.json";
 
     private final String uid;
     private final NetworkParams net;
@@ -228,6 +234,20 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public DiffusionModel setAlpha(double v) { set(alpha, v); return this; }
     public DiffusionModel setSampleBatchSize(int v) { set(sampleBatchSize, v); return this; }
     public DiffusionModel setUseEma(boolean v) { set(useEma, v); return this; }
+
+    /**
+     * Sets on this model every Param that {@code settings} sets explicitly, except the network's (those belong to
+     * the weights): how a config's sampler settings reach a trained model.
+     */
+    @SuppressWarnings("unchecked")
+    public DiffusionModel copySamplingParams(DiffusionModel settings) {
+        for (Param<?> p : settings.params()) {
+            if (settings.isSet(p) && !settings.isNetworkParam(p)) {
+                set((Param<Object>) getParam(p.name()), settings.getOrDefault(p));
+            }
+        }
+        return this;
+    }
 
     /** The network the weights belong to (as saved with them; the network Params describe the same one). */
     @Override

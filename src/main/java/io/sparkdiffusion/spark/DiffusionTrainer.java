@@ -9,6 +9,8 @@ import io.sparkdiffusion.train.RoundListener;
 import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.TrainingConfig;
 import io.sparkdiffusion.train.TrainingState;
+import io.sparkdiffusion.train.TrainingSummary;
+import io.sparkdiffusion.metrics.PrecisionRecall;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.BooleanParam;
@@ -47,6 +49,11 @@ import java.util.List;
  * set. A round whose
  * loss, weights or optimizer state are not finite is discarded; {@code onDivergence} says whether the run then
  * stops with a {@link io.sparkdiffusion.train.TrainingDivergedException} or backs off the learning rate.
+ *
+ * <p>With {@code evalInterval > 0}, the EMA weights are scored every {@code evalInterval} rounds and after the last
+ * ({@link TrainingEvaluation}: {@code evalSamples} samples with fixed seeds, scored by a {@link DiffusionEvaluator}
+ * against the feature network at {@code featureModelPath}); the listener hears each evaluation and the model's
+ * {@link TrainingSummary#evaluations()} keeps them. Evaluation does not change the trained weights.
  */
 public final class DiffusionTrainer extends Estimator<DiffusionModel> implements DefaultParamsWritable, HasNetworkParams,
         SetsParameterizationParams<DiffusionTrainer> {
@@ -80,8 +87,13 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final DoubleParam learningRateBackoff;
     private final IntParam maxBackoffs;
     private final Param<String> reduction;
+    private final IntParam evalInterval;
+    private final IntParam evalSamples;
+    private final Param<String> featureModelPath;
     private final BooleanParam forceResume;
     private transient RoundListener roundListener;
+    private transient FeatureNetworkModel evalFeatureModel;
+    private transient DiffusionModel evalSampling;
 
     public DiffusionTrainer() {
         this(Identifiable$.MODULE$.randomUID("diffusionTrainer"));
@@ -137,6 +149,14 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 + "sums; small models), sliced (executors average parameter slices; the driver receives only the "
                 + "averaged model) or auto (the tree while its partial sums are small, logged)",
                 Validators.ids(Reduction.values(), Reduction::settingName));
+        evalInterval = new IntParam(this, "evalInterval", "rounds between sample-quality evaluations of the EMA weights "
+                + "(and one after the last round), scored against featureModelPath; 0 turns evaluation off",
+                Validators.intAtLeast(0));
+        evalSamples = new IntParam(this, "evalSamples", "samples each evaluation draws (seeds 0 .. evalSamples-1, the "
+                + "same every time), > " + PrecisionRecall.DEFAULT_K + " (precision and recall need more rows than "
+                + "their k = " + PrecisionRecall.DEFAULT_K + " neighbours)", Validators.intAtLeast(PrecisionRecall.DEFAULT_K + 1));
+        featureModelPath = new Param<>(this, "featureModelPath", "the feature network (a FeatureNetworkModel saved by "
+                + "./submit.sh features, with reference statistics) that scores the evaluations; empty for none");
         forceResume = new BooleanParam(this, "forceResume", "resume from checkpointDir even when its checkpoint was "
                 + "trained on another partition count, other data or other settings (else that is an error)");
 
@@ -166,6 +186,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(learningRateBackoff, 0.5);
         setDefault(maxBackoffs, 3);
         setDefault(reduction, "auto");
+        setDefault(evalInterval, 0);
+        setDefault(evalSamples, 1000);
+        setDefault(featureModelPath, "");
         setDefault(forceResume, false);
     }
 
@@ -202,6 +225,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DoubleParam learningRateBackoff() { return learningRateBackoff; }
     public IntParam maxBackoffs() { return maxBackoffs; }
     public Param<String> reduction() { return reduction; }
+    public IntParam evalInterval() { return evalInterval; }
+    public IntParam evalSamples() { return evalSamples; }
+    public Param<String> featureModelPath() { return featureModelPath; }
     public BooleanParam forceResume() { return forceResume; }
 
     public String getInputCol() { return $(inputCol); }
@@ -229,6 +255,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public double getLearningRateBackoff() { return (Double) $(learningRateBackoff); }
     public int getMaxBackoffs() { return (Integer) $(maxBackoffs); }
     public String getReduction() { return $(reduction); }
+    public int getEvalInterval() { return (Integer) $(evalInterval); }
+    public int getEvalSamples() { return (Integer) $(evalSamples); }
+    public String getFeatureModelPath() { return $(featureModelPath); }
     public boolean getForceResume() { return (Boolean) $(forceResume); }
 
     public DiffusionTrainer setNetwork(String v) { set(net.network, v); return this; }
@@ -266,6 +295,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setLearningRateBackoff(double v) { set(learningRateBackoff, v); return this; }
     public DiffusionTrainer setMaxBackoffs(int v) { set(maxBackoffs, v); return this; }
     public DiffusionTrainer setReduction(String v) { set(reduction, v); return this; }
+    public DiffusionTrainer setEvalInterval(int v) { set(evalInterval, v); return this; }
+    public DiffusionTrainer setEvalSamples(int v) { set(evalSamples, v); return this; }
+    public DiffusionTrainer setFeatureModelPath(String v) { set(featureModelPath, v); return this; }
     public DiffusionTrainer setForceResume(boolean v) { set(forceResume, v); return this; }
 
     /** Called on the driver after every round (not a Param: not saved, but kept by {@link #copy}). */
@@ -278,6 +310,44 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         return roundListener;
     }
 
+    /**
+     * The feature network of the evaluations, in memory (not a Param: not saved, but kept by {@link #copy}); used
+     * instead of {@code featureModelPath}.
+     */
+    public DiffusionTrainer setEvalFeatureModel(FeatureNetworkModel model) {
+        this.evalFeatureModel = model;
+        return this;
+    }
+
+    /**
+     * A model whose explicitly set sampler Params ({@code sampler}, {@code numSteps}, {@code guidanceWeight}, ...)
+     * the evaluations sample with, as {@link DiffusionModel#copySamplingParams} copies them; null (the default):
+     * the model's default sampler. Not a Param: not saved, but kept by {@link #copy}.
+     */
+    public DiffusionTrainer setEvalSampling(DiffusionModel settings) {
+        this.evalSampling = settings;
+        return this;
+    }
+
+    /**
+     * Checks the evaluation settings that need no data and no Spark: with {@code evalInterval > 0} a feature network
+     * must be set, and the evaluation's sampler settings must be valid.
+     */
+    public void checkEvaluationSettings() {
+        if (evaluates() && evalFeatureModel == null && getFeatureModelPath().isEmpty()) {
+            throw new IllegalArgumentException("evalInterval is " + getEvalInterval() + " but there is no feature "
+                    + "network to score the evaluations: set featureModelPath to a FeatureNetworkModel saved by "
+                    + "./submit.sh features (or call setEvalFeatureModel), or set evalInterval to 0");
+        }
+        if (evalSampling != null) {
+            evalSampling.samplerSettings();
+        }
+    }
+
+    /** Whether the run evaluates sample quality. */
+    public boolean evaluates() {
+        return getEvalInterval() > 0;
+    }
 
 
     /** The training settings as the plain-Java record the train package runs on. */
@@ -314,6 +384,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         networkConfig();
         diffusionParameterization();
         trainingConfig();
+        checkEvaluationSettings();
         return schema;
     }
 
@@ -321,6 +392,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionModel fit(Dataset<?> dataset) {
         transformSchema(dataset.schema());
         UNetConfig spec = networkConfig();
+        DiffusionEvaluator evaluator = evaluates() ? evaluator(spec) : null;
         TrainingConfig config = trainingConfig();
         DiffusionObjective objective = objective();
         JavaRDD<Shard> shards = DistributedTraining.shards(dataset.toDF(), getInputCol(),
@@ -357,22 +429,57 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                         + " planned; returning its model (raise numRounds or numImages to train further)");
             }
             state.matchOuterOptimizer(config.outerOptimizer());
-            var result = DistributedTraining.run(shards, objective, config, state, planned, roundListener, checkpoints,
-                    divergencePolicy(), uid, plan);
-            DiffusionModel model = new DiffusionModel(uid, spec, result.state().params(), result.state().ema(),
-                    result.summary());
-            copyValues(model, ParamMap.empty());
-            model.setParent(this);
-            return model;
+            TrainingEvaluation evaluation = evaluates() ? new TrainingEvaluation(dataset.sparkSession(), uid,
+                    getEvalInterval(), getEvalSamples(), (params, ema) -> modelOf(spec, params, ema, null),
+                    evalSampling, evaluator, state, roundListener) : null;
+            var result = DistributedTraining.run(shards, objective, config, state, planned,
+                    evaluation != null ? evaluation : roundListener, checkpoints, divergencePolicy(), uid, plan);
+            return modelOf(spec, result.state().params(), result.state().ema(), evaluation == null ? result.summary()
+                    : result.summary().withEvaluations(evaluation.records()));
         } finally {
             shards.unpersist(false);
         }
+    }
+
+    /** A model of this trainer's Params around the given weights. */
+    private DiffusionModel modelOf(UNetConfig spec, float[] params, float[] ema, TrainingSummary summary) {
+        DiffusionModel model = new DiffusionModel(uid, spec, params, ema, summary);
+        copyValues(model, ParamMap.empty());
+        model.setParent(this);
+        return model;
+    }
+
+    /** The evaluator of the evaluations, its feature network loaded and checked against the network (before training). */
+    private DiffusionEvaluator evaluator(UNetConfig spec) {
+        DiffusionEvaluator e = new DiffusionEvaluator();
+        if (evalFeatureModel != null) {
+            e.setFeatureModel(evalFeatureModel);
+        } else {
+            e.setFeatureModelPath(getFeatureModelPath());
+        }
+        FeatureNetworkModel features = e.featureModel();
+        String where = evalFeatureModel != null ? "the evaluation's feature network" : "featureModelPath "
+                + getFeatureModelPath();
+        if (features.getImageSize() != spec.imgResolution() || features.getImageChannels() != spec.imgChannels()) {
+            throw new IllegalArgumentException(where + " reads " + features.getImageChannels() + "x"
+                    + features.getImageSize() + "x" + features.getImageSize() + " images, the model makes "
+                    + spec.imgChannels() + "x" + spec.imgResolution() + "x" + spec.imgResolution()
+                    + ": use a feature network trained on images like the training data");
+        }
+        if (getNumClasses() > features.getNumClasses()) {
+            throw new IllegalArgumentException(where + " knows " + features.getNumClasses() + " classes, the model has "
+                    + getNumClasses() + ": use a feature network trained on the same classes");
+        }
+        e.setPrecisionRecallSamples(Math.min(e.getPrecisionRecallSamples(), getEvalSamples()));
+        return e;
     }
 
     @Override
     public DiffusionTrainer copy(ParamMap extra) {
         DiffusionTrainer c = (DiffusionTrainer) defaultCopy(extra);
         c.roundListener = roundListener;
+        c.evalFeatureModel = evalFeatureModel;
+        c.evalSampling = evalSampling;
         return c;
     }
 

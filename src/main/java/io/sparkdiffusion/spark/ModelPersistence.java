@@ -22,8 +22,9 @@ import java.util.Properties;
 /**
  * Saving and loading a {@link DiffusionModel}: Spark's {@code metadata/} (class, uid, Params, as
  * DefaultParamsWriter writes it) plus {@code data/}: the weights and their EMA in {@link WeightsFormat}
- * (chunked raw little-endian floats with SHA-256 per chunk) and {@code network.properties}, the resolved network.
- * Nothing is Java-deserialized on load.
+ * (chunked raw little-endian floats with SHA-256 per chunk) and {@code network.properties}, the resolved network;
+ * for a freshly trained model whose run evaluated sample quality, {@code quality.json}: the final evaluation of its
+ * training summary ({@link #qualityJson}), which {@code ./submit.sh info} shows. Nothing is Java-deserialized on load.
  */
 final class ModelPersistence {
     static final int NETWORK_FORMAT_VERSION = 1;
@@ -69,6 +70,12 @@ final class ModelPersistence {
                     p.store(out, "spark-diffusion network");
                 }
                 WeightsFormat.write(data, arrays);
+                if (model.hasSummary() && model.summary().finalEvaluation().isPresent()) {
+                    try (OutputStream out = data.create(DiffusionModel.QUALITY_FILE)) {
+                        out.write(qualityJson(model.summary().finalEvaluation().get())
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    }
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot save the DiffusionModel's data to " + path + "/data", e);
             }
@@ -114,6 +121,16 @@ final class ModelPersistence {
                 throw new UncheckedIOException("cannot load a DiffusionModel from " + path + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    /**
+     * One JSON object: {@code round} (from 1), {@code imagesSeen}, {@code evalSeconds}, then the fields of
+     * {@link io.sparkdiffusion.metrics.QualityReport#toJson} ({@code numSamples}, {@code fid}, ...).
+     */
+    static String qualityJson(io.sparkdiffusion.train.EvaluationRecord e) {
+        String report = e.report().toJson();
+        return String.format(java.util.Locale.ROOT, "{\"round\": %d, \"imagesSeen\": %d, \"evalSeconds\": %.3f, %s%n",
+                e.round() + 1, e.imagesSeen(), e.seconds(), report.substring(1));
     }
 
     private static String join(int[] a) {

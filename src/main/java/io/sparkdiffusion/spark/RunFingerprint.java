@@ -41,12 +41,13 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
     /**
      * Params that do not change the weights of the rounds already trained: the length of the run, where and how
      * often it is saved, the column names (the data hash covers the content), divergence handling (a user told
-     * to lower the learning rate after a divergence sets forceResume), forceResume itself, and the reduction (tree
-     * and slices give the same means, to float rounding; a user whose round no longer fits switches it).
+     * to lower the learning rate after a divergence sets forceResume), forceResume itself, the reduction (tree
+     * and slices give the same means, to float rounding; a user whose round no longer fits switches it), and the
+     * sample-quality evaluation (its jobs draw none of the training's random numbers: TrainingEvaluationTest).
      */
     static final Set<String> NOT_TRAJECTORY = Set.of("numRounds", "numImages", "checkpointDir",
             "checkpointInterval", "forceResume", "inputCol", "labelCol", "onDivergence", "learningRateBackoff",
-            "maxBackoffs", "reduction");
+            "maxBackoffs", "reduction", "evalInterval", "evalSamples", "featureModelPath");
 
     private static final String PARTITIONS = "fingerprint.partitions";
     private static final String ROWS = "fingerprint.rows";

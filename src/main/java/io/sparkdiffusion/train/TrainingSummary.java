@@ -6,15 +6,34 @@ import java.io.Serializable;
 import java.util.List;
 
 /**
- * The rounds of a training run and their totals.
+ * The rounds of a training run, their totals, and the sample-quality evaluations made during it.
  *
- * @param rounds one record per round, in order
+ * @param rounds      one record per round, in order
+ * @param evaluations the evaluations of the EMA weights (every {@code evalInterval} rounds and after the last),
+ *                    in order; empty when evaluation was off
  */
 @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
-public record TrainingSummary(List<RoundRecord> rounds) implements Serializable {
+public record TrainingSummary(List<RoundRecord> rounds, List<EvaluationRecord> evaluations) implements Serializable {
 
     public TrainingSummary {
         rounds = List.copyOf(rounds);
+        evaluations = List.copyOf(evaluations);
+    }
+
+    /** A run without evaluations. */
+    public TrainingSummary(List<RoundRecord> rounds) {
+        this(rounds, List.of());
+    }
+
+    /** This summary with {@code evaluations} instead of its own. */
+    public TrainingSummary withEvaluations(List<EvaluationRecord> evaluations) {
+        return new TrainingSummary(rounds, evaluations);
+    }
+
+    /** The last evaluation (the final weights' quality when evaluation was on), if any. */
+    public java.util.Optional<EvaluationRecord> finalEvaluation() {
+        return evaluations.isEmpty() ? java.util.Optional.empty()
+                : java.util.Optional.of(evaluations.get(evaluations.size() - 1));
     }
 
     /** The mean loss of each round, in order. */

@@ -72,6 +72,40 @@ class ConfFilesTest {
     }
 
     @Test
+    void evaluationWithoutAFeatureNetworkFailsBeforeSpark() throws IOException {
+        TrainStages stages = TrainStages.fresh();
+        TrainCommand.load("conf/quick.json", Map.of("evalInterval", "2"), TrainCommand.schema(stages));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
+                () -> TrainCommand.checkSettings(stages));
+        assertTrue(e.getMessage().contains("evalInterval is 2 but there is no feature network")
+                && e.getMessage().contains("featureModelPath"), e.getMessage());
+
+        TrainStages small = TrainStages.fresh();
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> TrainCommand.load(
+                "conf/quick.json", Map.of("evalSamples", "2"), TrainCommand.schema(small)));
+        assertTrue(e.getMessage().contains("evalSamples = 2 is not valid"), e.getMessage());
+
+        // A path that holds no saved FeatureNetworkModel is named before Spark starts.
+        TrainStages wrong = TrainStages.fresh();
+        Path notFeatures = Files.createDirectories(dir.resolve("m/metadata"));
+        Files.writeString(notFeatures.resolve("part-00000"), "{\"class\":\"io.sparkdiffusion.spark.DiffusionModel\"}\n");
+        TrainCommand.load("conf/quick-eval.json", Map.of("featureModelPath", dir.resolve("m").toString()),
+                TrainCommand.schema(wrong));
+        TrainCommand.checkSettings(wrong);
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> TrainCommand.checkFeatureModel(
+                wrong.trainer(), new org.apache.hadoop.conf.Configuration()));
+        assertTrue(e.getMessage().contains("is a io.sparkdiffusion.spark.DiffusionModel, not a "
+                + "io.sparkdiffusion.spark.FeatureNetworkModel"), e.getMessage());
+        TrainStages missing = TrainStages.fresh();
+        TrainCommand.load("conf/quick-eval.json", Map.of("featureModelPath", dir.resolve("none").toString()),
+                TrainCommand.schema(missing));
+        e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> TrainCommand.checkFeatureModel(
+                missing.trainer(), new org.apache.hadoop.conf.Configuration()));
+        assertTrue(e.getMessage().startsWith("featureModelPath: model ") && e.getMessage().contains("no metadata/"),
+                e.getMessage());
+    }
+
+    @Test
     void fashionMnistIsTheClassConditionalEdmUNetSmallOnAllTenThousandImages() {
         TrainStages stages = TrainStages.fresh();
         TrainSettings settings = TrainCommand.load("conf/fashion-mnist.json", Map.of(), TrainCommand.schema(stages));

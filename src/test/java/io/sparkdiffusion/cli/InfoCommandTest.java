@@ -49,6 +49,17 @@ class InfoCommandTest {
                 + "images seen       640 in 2 rounds, last round's loss 0.7500"), out);
         assertTrue(out.contains("\n  * numSteps               18\n"), out);
         assertTrue(out.contains("\n    rho                    7.0\n"), out);
+        assertTrue(out.contains("\nfinal quality     not evaluated (train with evalInterval > 0"), out);
+
+        bytes.reset();
+        String quality = "{\"round\": 2, \"imagesSeen\": 640, \"evalSeconds\": 31.250, \"numSamples\": 500, "
+                + "\"fid\": 123.456, \"precision\": 0.5, \"recall\": 0.25, \"precisionRecallSamples\": 500, "
+                + "\"classAccuracy\": 0.75, \"perClassAccuracy\": [0.5, 1]}\n";
+        InfoCommand.print(InfoCommand.readMetadata(dir.resolve("model").toString(), new Configuration()), network,
+                manifest, metrics, quality, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        assertTrue(bytes.toString(StandardCharsets.UTF_8).contains("\nfinal quality     fid 123.456, precision 0.500, "
+                + "recall 0.250, classAccuracy 0.750 (500 samples of the EMA weights after round 2, 640 images;"),
+                bytes.toString(StandardCharsets.UTF_8));
     }
 
     @Test

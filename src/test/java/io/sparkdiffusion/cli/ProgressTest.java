@@ -1,14 +1,19 @@
 package io.sparkdiffusion.cli;
 
+import io.sparkdiffusion.metrics.QualityReport;
+import io.sparkdiffusion.train.EvaluationRecord;
 import io.sparkdiffusion.train.RoundRecord;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProgressTest {
@@ -30,6 +35,47 @@ class ProgressTest {
         // 17 rounds left at 2.5 s each: 42.5 s, rounded to 43 s.
         assertEquals("round  3/20  images      3,072  loss 0.1234    409.6 img/s  left 0:00:43", lines[2]);
         assertEquals(3, progress.records().size());
+    }
+
+    private static EvaluationRecord evaluation(int round, long imagesSeen, double fid, double accuracy) {
+        return new EvaluationRecord(round, imagesSeen, 31_000_000_000L, new QualityReport(500, fid, 0.5, 0.25, 500,
+                accuracy, new double[] {accuracy, accuracy}));
+    }
+
+    @Test
+    void anEvaluatedRoundShowsItsFid() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        Progress progress = new Progress(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        progress.onRound(round(0, 1024, 0.5), 20);
+        progress.onEvaluation(evaluation(1, 2048, 123.456, 0.5));
+        progress.onRound(round(1, 2048, 0.25), 20);
+        progress.onRound(round(2, 3072, 0.1234), 20);
+        String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
+        assertEquals("round  2/20  images      2,048  loss 0.2500    409.6 img/s  left 0:00:45  fid 123.46  acc 0.500"
+                + " (eval 0:00:31)", lines[1]);
+        assertFalse(lines[2].contains("fid"), lines[2]);
+        assertFalse(lines[0].contains("fid"), lines[0]);
+        assertEquals(1, progress.evaluations().size());
+    }
+
+    @Test
+    void evaluatedRoundsCarryTheirMetricsAndMakeTheQualityPlot() throws IOException {
+        List<RoundRecord> rounds = List.of(round(0, 1024, 0.5), round(1, 2048, 0.25), round(2, 3072, 0.2));
+        List<EvaluationRecord> evals = List.of(evaluation(1, 2048, 300, 0.25), evaluation(2, 3072, 150, 0.75));
+        String lines = Metrics.jsonLines(rounds, evals);
+        List<String> l = lines.lines().toList();
+        assertFalse(l.get(0).contains("fid"), l.get(0));
+        assertTrue(l.get(1).endsWith(",\"aggregateSeconds\":0.4,\"evalSamples\":500,\"fid\":300.0,\"precision\":0.5,"
+                + "\"recall\":0.25,\"classAccuracy\":0.25,\"perClassAccuracy\":[0.25,0.25],\"evalSeconds\":31.0}"), l.get(1));
+        assertTrue(Metrics.hasEvaluations(lines));
+        assertFalse(Metrics.hasEvaluations(Metrics.jsonLines(rounds)));
+        var image = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(Metrics.qualityCurve(lines, "q")));
+        assertEquals(800, image.getHeight(), "FID and class accuracy panels");
+        var e = assertThrows(IllegalArgumentException.class, () -> Metrics.qualityCurve(Metrics.jsonLines(rounds), "q"));
+        assertTrue(e.getMessage().contains("no round of the metrics carries an evaluation"), e.getMessage());
+        // A resumed run keeps the evaluations of the rounds before it.
+        String merged = Metrics.merge(lines, List.of(round(2, 3072, 0.19)), List.of());
+        assertEquals(l.get(1), merged.lines().toList().get(1));
     }
 
     @Test
