@@ -2,6 +2,7 @@ package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.Objective;
+import io.sparkdiffusion.train.OuterOptimizer;
 import io.sparkdiffusion.train.LocalTrainer;
 import io.sparkdiffusion.train.PartitionResult;
 import io.sparkdiffusion.train.RoundListener;
@@ -256,7 +257,8 @@ final class DistributedTraining {
 
             afterRound.run();
             String problem = divergence(sum, averageState);
-            problem = problem != null ? problem : state.outerProblem(sum, config);
+            OuterOptimizer.Step outer = problem != null ? null : state.outerStep(sum, config);
+            problem = problem != null ? problem : TrainingState.outerProblem(outer);
             if (problem != null) {
                 start.destroy();
                 String where = "steps " + state.step() + ".." + (state.step() + config.localSteps() - 1)
@@ -272,7 +274,7 @@ final class DistributedTraining {
                         + divergence.maxBackoffs() + ")");
                 continue;
             }
-            state.finishRound(sum, config);
+            state.finishRound(sum, outer, config);
             long t1 = System.nanoTime();
             start.destroy();
             broadcastNanos += System.nanoTime() - t1;

@@ -77,7 +77,11 @@ public final class TrainingState {
      * towards the new weights by the round's images, counters advance.
      */
     public void finishRound(RoundResult sum, TrainingConfig config) {
-        OuterOptimizer.Step outer = outerStep(sum, config);
+        finishRound(sum, outerStep(sum, config), config);
+    }
+
+    /** As {@link #finishRound(RoundResult, TrainingConfig)}, with the round's outer step already computed. */
+    public void finishRound(RoundResult sum, OuterOptimizer.Step outer, TrainingConfig config) {
         params = outer.params();
         outerMomentum = outer.momentum();
         if (sharedState != null) {
@@ -106,14 +110,13 @@ public final class TrainingState {
     }
 
     /**
-     * What is not finite in the outer step of this round's results ({@link DivergencePolicy#firstNonFinite}), or
-     * null when it is sound. Plain averaging adds nothing to the check of the mean itself.
+     * What is not finite in an outer step ({@link DivergencePolicy#firstNonFinite}), or null when it is sound.
+     * Plain averaging (no momentum) adds nothing to the check of the mean itself.
      */
-    public String outerProblem(RoundResult sum, TrainingConfig config) {
-        if (!config.outerOptimizer().hasMomentum()) {
+    public static String outerProblem(OuterOptimizer.Step outer) {
+        if (outer.momentum() == null) {
             return null;
         }
-        OuterOptimizer.Step outer = outerStep(sum, config);
         String problem = DivergencePolicy.firstNonFinite("weight after the outer step", outer.params());
         return problem != null ? problem : DivergencePolicy.firstNonFinite("outer momentum entry", outer.momentum());
     }
