@@ -124,8 +124,14 @@ public final class TrainCommand implements Command {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         int partitions = settings.numPartitions() > 0 ? settings.numPartitions()
                 : ClusterSettings.defaultPartitions(spark.sparkContext());
-        TrainingData.Loaded data = TrainingData.load(spark, settings, hadoop, stages.tensorizer(), partitions);
         DiffusionTrainer trainer = stages.trainer();
+        int batch;
+        try {
+            batch = trainer.trainingConfig(partitions).batchSize();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("config: " + e.getMessage(), e);
+        }
+        TrainingData.Loaded data = TrainingData.load(spark, settings, hadoop, stages.tensorizer(), partitions);
         boolean conditional = trainer.getNumClasses() > 0;
         if (conditional && data.classNames().isEmpty()) {
             throw new UsageException("numClasses is " + trainer.getNumClasses() + " but the data " + settings.data()
@@ -143,7 +149,11 @@ public final class TrainCommand implements Command {
                 trainer.getParameterization(), trainer.getNetwork(), count, settings.data(), partitions,
                 trainer.getNumImages() > 0 ? String.format(Locale.ROOT, "%,d images", trainer.getNumImages())
                         : trainer.getNumRounds() + " rounds of " + trainer.getLocalSteps() + " steps x "
-                        + trainer.getBatchSize() + " images per partition");
+                        + batch + " images per partition");
+        if (trainer.getGlobalBatchSize() > 0) {
+            System.out.printf(Locale.ROOT, "globalBatchSize %d over %d partitions: %d images per partition step%n",
+                    trainer.getGlobalBatchSize(), partitions, batch);
+        }
         Progress progress = new Progress(System.out);
         trainer.setRoundListener(progress).setEvalSampling(stages.sampling());
         if (trainer.evaluates()) {

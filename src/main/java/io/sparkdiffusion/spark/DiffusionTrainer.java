@@ -65,6 +65,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final Param<String> inputCol;
     private final DoubleParam labelDropout;
     private final IntParam batchSize;
+    private final IntParam globalBatchSize;
     private final IntParam localSteps;
     private final IntParam numRounds;
     private final LongParam numImages;
@@ -107,6 +108,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 "probability of training a labelled image as unlabelled (for classifier-free guidance), in [0, 1]",
                 Validators.doubleIn(0, 1));
         batchSize = new IntParam(this, "batchSize", "images per optimizer step on each partition", Validators.intAtLeast(1));
+        globalBatchSize = new IntParam(this, "globalBatchSize", "images per optimizer step summed over the partitions: "
+                + "each partition steps on globalBatchSize / partitions images (in place of batchSize), so that a run "
+                + "on more partitions makes as many sequential steps at equal images; a multiple of the partition "
+                + "count; 0: batchSize on every partition", Validators.intAtLeast(0));
         localSteps = new IntParam(this, "localSteps",
                 "optimizer steps each partition runs between two averagings (one round)", Validators.intAtLeast(1));
         numRounds = new IntParam(this, "numRounds", "rounds to train (used when numImages is 0)", Validators.intAtLeast(1));
@@ -164,6 +169,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(inputCol, "tensor");
         setDefault(labelDropout, 0.1);
         setDefault(batchSize, 32);
+        setDefault(globalBatchSize, 0);
         setDefault(localSteps, 20);
         setDefault(numRounds, 10);
         setDefault(numImages, 0L);
@@ -203,6 +209,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public Param<String> inputCol() { return inputCol; }
     public DoubleParam labelDropout() { return labelDropout; }
     public IntParam batchSize() { return batchSize; }
+    public IntParam globalBatchSize() { return globalBatchSize; }
     public IntParam localSteps() { return localSteps; }
     public IntParam numRounds() { return numRounds; }
     public LongParam numImages() { return numImages; }
@@ -233,6 +240,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public String getInputCol() { return $(inputCol); }
     public double getLabelDropout() { return (Double) $(labelDropout); }
     public int getBatchSize() { return (Integer) $(batchSize); }
+    public int getGlobalBatchSize() { return (Integer) $(globalBatchSize); }
     public int getLocalSteps() { return (Integer) $(localSteps); }
     public int getNumRounds() { return (Integer) $(numRounds); }
     public long getNumImages() { return (Long) $(numImages); }
@@ -273,6 +281,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setInputCol(String v) { set(inputCol, v); return this; }
     public DiffusionTrainer setLabelDropout(double v) { set(labelDropout, v); return this; }
     public DiffusionTrainer setBatchSize(int v) { set(batchSize, v); return this; }
+    public DiffusionTrainer setGlobalBatchSize(int v) { set(globalBatchSize, v); return this; }
     public DiffusionTrainer setLocalSteps(int v) { set(localSteps, v); return this; }
     public DiffusionTrainer setNumRounds(int v) { set(numRounds, v); return this; }
     public DiffusionTrainer setNumImages(long v) { set(numImages, v); return this; }
@@ -350,9 +359,45 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     }
 
 
-    /** The training settings as the plain-Java record the train package runs on. */
+    /**
+     * The training settings as the plain-Java record the train package runs on, with {@code batchSize} per
+     * partition (what a fit uses when {@code globalBatchSize} is 0; otherwise see {@link #trainingConfig(int)}).
+     */
     public TrainingConfig trainingConfig() {
-        return new TrainingConfig(getBatchSize(), getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
+        return trainingConfigWithBatch(getBatchSize());
+    }
+
+    /**
+     * The training settings of a fit on {@code partitions} partitions: each partition's batch is
+     * {@code globalBatchSize / partitions} when {@code globalBatchSize} is set, else {@code batchSize}.
+     *
+     * @throws IllegalArgumentException when {@code globalBatchSize} is not a multiple of {@code partitions}
+     */
+    public TrainingConfig trainingConfig(int partitions) {
+        return trainingConfigWithBatch(batchPerPartition(getGlobalBatchSize(), getBatchSize(), partitions));
+    }
+
+    /** The images each partition steps on: {@code global / partitions}, or {@code batch} when {@code global} is 0. */
+    static int batchPerPartition(int global, int batch, int partitions) {
+        if (partitions < 1) {
+            throw new IllegalArgumentException("the training data has " + partitions + " partitions; it needs at least 1");
+        }
+        if (global == 0) {
+            return batch;
+        }
+        if (global % partitions != 0) {
+            int below = global / partitions * partitions;
+            int above = below + partitions;
+            throw new IllegalArgumentException("globalBatchSize " + global + " is not a multiple of the " + partitions
+                    + " partitions of the training data: use a multiple of " + partitions + " (" + (below > 0
+                    ? below + " or " : "") + above + "), a partition count that divides " + global
+                    + ", or globalBatchSize 0 with batchSize per partition");
+        }
+        return global / partitions;
+    }
+
+    private TrainingConfig trainingConfigWithBatch(int batch) {
+        return new TrainingConfig(batch, getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
                 Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8), getEmaHalfLifeImages(),
                 getEmaRampupRatio(), getAverageOptimizerState(), getSeed(),
                 OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum()));
@@ -393,11 +438,16 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         transformSchema(dataset.schema());
         UNetConfig spec = networkConfig();
         DiffusionEvaluator evaluator = evaluates() ? evaluator(spec) : null;
-        TrainingConfig config = trainingConfig();
         DiffusionObjective objective = objective();
         JavaRDD<Shard> shards = DistributedTraining.shards(dataset.toDF(), getInputCol(),
                 getLabelCol().isEmpty() ? null : getLabelCol(), spec.imageSize(), getNumClasses());
         try {
+            TrainingConfig config = trainingConfig(shards.getNumPartitions());
+            if (getGlobalBatchSize() > 0) {
+                LOG.log(System.Logger.Level.INFO, "DiffusionTrainer " + uid + ": globalBatchSize " + getGlobalBatchSize()
+                        + " over " + shards.getNumPartitions() + " partitions: " + config.batchSize()
+                        + " images per partition step (batchSize " + getBatchSize() + " is not used)");
+            }
             List<RunFingerprint.ShardDigest> digests;
             try (JobGroup group = JobGroup.open(dataset.sparkSession().sparkContext(), uid,
                     "DiffusionTrainer " + uid + ": caching the training data")) {

@@ -97,6 +97,31 @@ class DiffusionTrainerTest extends SparkTestBase {
         assertEquals(images, model.summary().totalImages());
     }
 
+    /** globalBatchSize 8 over the four partitions is a batch of 2 on each: the same weights as batchSize 2. */
+    @Test
+    void globalBatchSizeIsSplitOverThePartitions() {
+        Dataset<Row> df = unevenFrame();
+        DiffusionModel global = tinyTrainer().setBatchSize(5).setGlobalBatchSize(8).fit(df);
+        DiffusionModel perPartition = tinyTrainer().setBatchSize(2).fit(df);
+        assertArrayEquals(perPartition.weights(), global.weights());
+        assertEquals(2L * 3 * 2 * 4, global.summary().totalImages());
+    }
+
+    @Test
+    void globalBatchSizeMustBeAMultipleOfThePartitions() {
+        assertEquals(8, DiffusionTrainer.batchPerPartition(64, 32, 8));
+        assertEquals(32, DiffusionTrainer.batchPerPartition(0, 32, 8));
+        assertEquals(1, DiffusionTrainer.batchPerPartition(3, 32, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DiffusionTrainer.batchPerPartition(64, 32, 3));
+        assertTrue(e.getMessage().contains("globalBatchSize 64 is not a multiple of the 3 partitions"), e.getMessage());
+        assertTrue(e.getMessage().contains("(63 or 66)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> DiffusionTrainer.batchPerPartition(2, 32, 4));
+        assertTrue(e.getMessage().contains("use a multiple of 4 (4)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tinyTrainer().setGlobalBatchSize(6).fit(unevenFrame()));
+        assertTrue(e.getMessage().contains("globalBatchSize 6 is not a multiple of the 4 partitions"), e.getMessage());
+    }
+
     /** SGD, one local step, no clipping: the round is w0 - lr sum_p n_p g_p / N, gradients computed here. */
     @Test
     void oneSgdStepIsGradientAveraging() {
