@@ -125,9 +125,9 @@ public final class TrainCommand implements Command {
         int partitions = settings.numPartitions() > 0 ? settings.numPartitions()
                 : ClusterSettings.defaultPartitions(spark.sparkContext());
         DiffusionTrainer trainer = stages.trainer();
-        int batch;
+        String batches;
         try {
-            batch = trainer.trainingConfig(partitions).batchSize();
+            batches = trainer.trainingConfig().batchDescription(partitions);
         } catch (IllegalArgumentException e) {
             throw new UsageException("config: " + e.getMessage(), e);
         }
@@ -149,10 +149,9 @@ public final class TrainCommand implements Command {
                 trainer.getParameterization(), trainer.getNetwork(), count, settings.data(), partitions,
                 trainer.getNumImages() > 0 ? String.format(Locale.ROOT, "%,d images", trainer.getNumImages())
                         : trainer.getNumRounds() + " rounds of " + trainer.getLocalSteps() + " steps x "
-                        + batch + " images per partition");
+                        + trainer.trainingConfig().batchSizes(partitions)[0] + " images per partition");
         if (trainer.getGlobalBatchSize() > 0) {
-            System.out.printf(Locale.ROOT, "globalBatchSize %d over %d partitions: %d images per partition step%n",
-                    trainer.getGlobalBatchSize(), partitions, batch);
+            System.out.printf(Locale.ROOT, "globalBatchSize %d per step: %s%n", trainer.getGlobalBatchSize(), batches);
         }
         Progress progress = new Progress(System.out);
         trainer.setRoundListener(progress).setEvalSampling(stages.sampling());

@@ -108,10 +108,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 "probability of training a labelled image as unlabelled (for classifier-free guidance), in [0, 1]",
                 Validators.doubleIn(0, 1));
         batchSize = new IntParam(this, "batchSize", "images per optimizer step on each partition", Validators.intAtLeast(1));
-        globalBatchSize = new IntParam(this, "globalBatchSize", "images per optimizer step summed over the partitions: "
-                + "each partition steps on globalBatchSize / partitions images (in place of batchSize), so that a run "
-                + "on more partitions makes as many sequential steps at equal images; a multiple of the partition "
-                + "count; 0: batchSize on every partition", Validators.intAtLeast(0));
+        globalBatchSize = new IntParam(this, "globalBatchSize", "images per optimizer step summed over the partitions, "
+                + "split as evenly as it goes (in place of batchSize), so that a run on more partitions makes as many "
+                + "sequential steps at equal images; at least the partition count; 0: batchSize on every partition", Validators.intAtLeast(0));
         localSteps = new IntParam(this, "localSteps",
                 "optimizer steps each partition runs between two averagings (one round)", Validators.intAtLeast(1));
         numRounds = new IntParam(this, "numRounds", "rounds to train (used when numImages is 0)", Validators.intAtLeast(1));
@@ -360,47 +359,15 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
 
 
     /**
-     * The training settings as the plain-Java record the train package runs on, with {@code batchSize} per
-     * partition (what a fit uses when {@code globalBatchSize} is 0; otherwise see {@link #trainingConfig(int)}).
+     * The training settings as the plain-Java record the train package runs on; with {@code globalBatchSize} set,
+     * each partition's batch follows from the partition count ({@link TrainingConfig#batchSizes}).
      */
     public TrainingConfig trainingConfig() {
-        return trainingConfigWithBatch(getBatchSize());
-    }
-
-    /**
-     * The training settings of a fit on {@code partitions} partitions: each partition's batch is
-     * {@code globalBatchSize / partitions} when {@code globalBatchSize} is set, else {@code batchSize}.
-     *
-     * @throws IllegalArgumentException when {@code globalBatchSize} is not a multiple of {@code partitions}
-     */
-    public TrainingConfig trainingConfig(int partitions) {
-        return trainingConfigWithBatch(batchPerPartition(getGlobalBatchSize(), getBatchSize(), partitions));
-    }
-
-    /** The images each partition steps on: {@code global / partitions}, or {@code batch} when {@code global} is 0. */
-    static int batchPerPartition(int global, int batch, int partitions) {
-        if (partitions < 1) {
-            throw new IllegalArgumentException("the training data has " + partitions + " partitions; it needs at least 1");
-        }
-        if (global == 0) {
-            return batch;
-        }
-        if (global % partitions != 0) {
-            int below = global / partitions * partitions;
-            int above = below + partitions;
-            throw new IllegalArgumentException("globalBatchSize " + global + " is not a multiple of the " + partitions
-                    + " partitions of the training data: use a multiple of " + partitions + " (" + (below > 0
-                    ? below + " or " : "") + above + "), a partition count that divides " + global
-                    + ", or globalBatchSize 0 with batchSize per partition");
-        }
-        return global / partitions;
-    }
-
-    private TrainingConfig trainingConfigWithBatch(int batch) {
-        return new TrainingConfig(batch, getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
+        return new TrainingConfig(getBatchSize(), getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
                 Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8), getEmaHalfLifeImages(),
                 getEmaRampupRatio(), getAverageOptimizerState(), getSeed(),
-                OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum()));
+                OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum()),
+                getGlobalBatchSize());
     }
 
     /** What a diverged round leads to. */
@@ -442,11 +409,11 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         JavaRDD<Shard> shards = DistributedTraining.shards(dataset.toDF(), getInputCol(),
                 getLabelCol().isEmpty() ? null : getLabelCol(), spec.imageSize(), getNumClasses());
         try {
-            TrainingConfig config = trainingConfig(shards.getNumPartitions());
+            TrainingConfig config = trainingConfig();
+            String batches = config.batchDescription(shards.getNumPartitions());
             if (getGlobalBatchSize() > 0) {
                 LOG.log(System.Logger.Level.INFO, "DiffusionTrainer " + uid + ": globalBatchSize " + getGlobalBatchSize()
-                        + " over " + shards.getNumPartitions() + " partitions: " + config.batchSize()
-                        + " images per partition step (batchSize " + getBatchSize() + " is not used)");
+                        + " per step: " + batches + " (batchSize " + getBatchSize() + " is not used)");
             }
             List<RunFingerprint.ShardDigest> digests;
             try (JobGroup group = JobGroup.open(dataset.sparkSession().sparkContext(), uid,

@@ -113,11 +113,15 @@ final class DistributedTraining {
         return shards.map(Shard::size).collect().stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Images one round trains on: each non-empty partition runs localSteps steps of min(batchSize, its size). */
+    /**
+     * Images one round trains on: each non-empty partition runs localSteps steps of min(its batch, its size), its
+     * batch from {@link TrainingConfig#batchSizes}.
+     */
     static long imagesPerRound(int[] sizes, TrainingConfig config) {
+        int[] batches = config.batchSizes(sizes.length);
         long images = 0;
-        for (int s : sizes) {
-            images += (long) config.localSteps() * Math.min(s, config.batchSize());
+        for (int p = 0; p < sizes.length; p++) {
+            images += (long) config.localSteps() * Math.min(sizes[p], batches[p]);
         }
         return images;
     }
@@ -247,8 +251,8 @@ final class DistributedTraining {
                 float[] optimizerState = averageState ? s.sharedState() : own.next();
                 PartitionResult r = shard == null
                         ? new PartitionResult(p, s.params(), optimizerState, 0, 0, 0)
-                        : LocalTrainer.run(objective, config, shard, p, s.params(), optimizerState, s.startStep(),
-                        config.localSteps());
+                        : LocalTrainer.run(objective, config.forPartition(p, numPartitions), shard, p, s.params(),
+                        optimizerState, s.startStep(), config.localSteps());
                 engines.add(EngineReport.current());
                 return List.of(r).iterator();
             });

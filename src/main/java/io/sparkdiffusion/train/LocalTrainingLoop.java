@@ -38,6 +38,7 @@ public final class LocalTrainingLoop {
             throw new IllegalArgumentException("outerOptimizer=" + config.outerOptimizer().settingName()
                     + " acts on rounds, and a local loop has none: use outerOptimizer=average here");
         }
+        config = config.forPartition(0, 1); // a globalBatchSize is this one partition's batch
         float[] params = new float[objective.numParameters()];
         objective.initialize(params, Seeds.init(config.seed()));
         float[] ema = params.clone();

@@ -8,7 +8,7 @@ import java.io.Serializable;
 /**
  * The settings of partition-local training and of the averaging driver.
  *
- * @param batchSize             images per optimizer step on each partition
+ * @param batchSize             images per optimizer step on each partition (when {@code globalBatchSize} is 0)
  * @param localSteps            optimizer steps each partition runs between two averagings (one round)
  * @param learningRate          the peak learning rate
  * @param warmupSteps           the learning rate ramps linearly over the first {@code warmupSteps} steps:
@@ -27,13 +27,23 @@ import java.io.Serializable;
  * @param seed                  the run's seed (see {@link Seeds})
  * @param outerOptimizer        what the driver makes of the partitions' mean weights after each round
  *                              ({@link OuterOptimizer}: plain averaging or DiLoCo's Nesterov step)
+ * @param globalBatchSize       images per optimizer step summed over the partitions, split over them by
+ *                              {@link #batchSizes(int)} in place of {@code batchSize}; 0: {@code batchSize} on each
  */
 @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
                              Optimizer optimizer, double emaHalfLifeImages,
                              double emaRampupRatio, boolean averageOptimizerState, long seed,
-                             OuterOptimizer outerOptimizer)
+                             OuterOptimizer outerOptimizer, int globalBatchSize)
         implements Serializable {
+
+    /** These settings with {@code batchSize} on every partition ({@code globalBatchSize} 0). */
+    public TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
+                          Optimizer optimizer, double emaHalfLifeImages, double emaRampupRatio,
+                          boolean averageOptimizerState, long seed, OuterOptimizer outerOptimizer) {
+        this(batchSize, localSteps, learningRate, warmupSteps, gradClip, optimizer, emaHalfLifeImages, emaRampupRatio,
+                averageOptimizerState, seed, outerOptimizer, 0);
+    }
 
     /** These settings with plain averaging after each round ({@link OuterOptimizer#AVERAGE}). */
     public TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
@@ -73,12 +83,63 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
         if (outerOptimizer == null) {
             throw new IllegalArgumentException("outerOptimizer must be set (OuterOptimizer.AVERAGE for plain averaging)");
         }
+        if (globalBatchSize < 0) {
+            throw new IllegalArgumentException("globalBatchSize must be >= 0 (0: batchSize on each partition), got "
+                    + globalBatchSize);
+        }
+    }
+
+    /**
+     * The batch of each of {@code partitions} partitions: {@code batchSize} on each when {@code globalBatchSize} is
+     * 0; otherwise {@code globalBatchSize} split as evenly as it goes, the first {@code globalBatchSize % partitions}
+     * partitions taking one image more (the round's average weights each partition by its images).
+     *
+     * @throws IllegalArgumentException when {@code globalBatchSize} is smaller than {@code partitions}
+     */
+    public int[] batchSizes(int partitions) {
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+        }
+        int[] sizes = new int[partitions];
+        if (globalBatchSize == 0) {
+            java.util.Arrays.fill(sizes, batchSize);
+            return sizes;
+        }
+        if (globalBatchSize < partitions) {
+            throw new IllegalArgumentException("globalBatchSize " + globalBatchSize + " is smaller than the "
+                    + partitions + " partitions of the training data, so some partition would step on no images: "
+                    + "set globalBatchSize to at least " + partitions + ", or train on fewer partitions");
+        }
+        for (int p = 0; p < partitions; p++) {
+            sizes[p] = globalBatchSize / partitions + (p < globalBatchSize % partitions ? 1 : 0);
+        }
+        return sizes;
+    }
+
+    /** How {@link #batchSizes(int)} splits the batch, for a log line: "8 images on each of 8 partitions". */
+    public String batchDescription(int partitions) {
+        int[] sizes = batchSizes(partitions);
+        int larger = globalBatchSize == 0 ? 0 : globalBatchSize % partitions;
+        if (larger == 0) {
+            return sizes[0] + " images on each of " + partitions + " partitions";
+        }
+        return sizes[0] + " images on each of the first " + larger + " partitions and " + sizes[partitions - 1]
+                + " on the other " + (partitions - larger);
+    }
+
+    /** The settings partition {@code partition} of {@code partitions} trains with: its own batch, no global one. */
+    public TrainingConfig forPartition(int partition, int partitions) {
+        if (globalBatchSize == 0) {
+            return this;
+        }
+        return new TrainingConfig(batchSizes(partitions)[partition], localSteps, learningRate, warmupSteps, gradClip,
+                optimizer, emaHalfLifeImages, emaRampupRatio, averageOptimizerState, seed, outerOptimizer, 0);
     }
 
     /** These settings with another peak learning rate (a divergence backoff). */
     public TrainingConfig withLearningRate(double rate) {
         return new TrainingConfig(batchSize, localSteps, rate, warmupSteps, gradClip, optimizer, emaHalfLifeImages,
-                emaRampupRatio, averageOptimizerState, seed, outerOptimizer);
+                emaRampupRatio, averageOptimizerState, seed, outerOptimizer, globalBatchSize);
     }
 
     /** The learning rate of step {@code step} (counting from 1). */

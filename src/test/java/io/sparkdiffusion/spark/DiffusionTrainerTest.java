@@ -107,19 +107,46 @@ class DiffusionTrainerTest extends SparkTestBase {
         assertEquals(2L * 3 * 2 * 4, global.summary().totalImages());
     }
 
+    /**
+     * globalBatchSize 9 over the four partitions (5, 6, 2 and 7 images) is 3, 2, 2, 2: the round is the
+     * image-weighted mean of four local runs with those batches, recomputed here.
+     */
     @Test
-    void globalBatchSizeMustBeAMultipleOfThePartitions() {
-        assertEquals(8, DiffusionTrainer.batchPerPartition(64, 32, 8));
-        assertEquals(32, DiffusionTrainer.batchPerPartition(0, 32, 8));
-        assertEquals(1, DiffusionTrainer.batchPerPartition(3, 32, 3));
+    void anUnevenGlobalBatchGivesTheFirstPartitionsOneImageMore() {
+        DiffusionTrainer trainer = tinyTrainer().setNumRounds(1).setGlobalBatchSize(9);
+        Dataset<Row> df = unevenFrame();
+        DiffusionModel model = trainer.fit(df);
+        List<Shard> shards = TinyData.shards(df, DIM, false);
+        DiffusionObjective obj = trainer.objective();
+        TrainingConfig c = trainer.trainingConfig();
+        float[] w0 = new float[obj.numParameters()];
+        obj.initialize(w0, Seeds.init(c.seed()));
+        int[] batches = {3, 2, 2, 2};
+        double[] sum = new double[w0.length];
+        long images = 0;
+        for (int p = 0; p < 4; p++) {
+            TrainingConfig own = tinyTrainer().setBatchSize(batches[p]).trainingConfig();
+            PartitionResult r = LocalTrainer.run(obj, own, shards.get(p), p, w0, new float[2 * w0.length], 0, 3);
+            long n = 3L * Math.min(batches[p], shards.get(p).size());
+            for (int i = 0; i < w0.length; i++) {
+                sum[i] += n * (double) r.params()[i];
+            }
+            images += n;
+        }
+        float[] expected = new float[w0.length];
+        for (int i = 0; i < w0.length; i++) {
+            expected[i] = (float) (sum[i] / images);
+        }
+        assertArrayEquals(expected, model.weights(), MEAN_TOL);
+        assertEquals(3L * 9, model.summary().totalImages());
+    }
+
+    @Test
+    void aGlobalBatchSmallerThanThePartitionsIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> DiffusionTrainer.batchPerPartition(64, 32, 3));
-        assertTrue(e.getMessage().contains("globalBatchSize 64 is not a multiple of the 3 partitions"), e.getMessage());
-        assertTrue(e.getMessage().contains("(63 or 66)"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> DiffusionTrainer.batchPerPartition(2, 32, 4));
-        assertTrue(e.getMessage().contains("use a multiple of 4 (4)"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> tinyTrainer().setGlobalBatchSize(6).fit(unevenFrame()));
-        assertTrue(e.getMessage().contains("globalBatchSize 6 is not a multiple of the 4 partitions"), e.getMessage());
+                () -> tinyTrainer().setGlobalBatchSize(3).fit(unevenFrame()));
+        assertTrue(e.getMessage().contains("globalBatchSize 3 is smaller than the 4 partitions"), e.getMessage());
+        assertTrue(e.getMessage().contains("at least 4"), e.getMessage());
     }
 
     /** SGD, one local step, no clipping: the round is w0 - lr sum_p n_p g_p / N, gradients computed here. */
