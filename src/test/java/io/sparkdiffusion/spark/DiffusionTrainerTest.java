@@ -72,18 +72,25 @@ class DiffusionTrainerTest extends SparkTestBase {
     @Test
     void oneRoundIsTheImageWeightedMeanOfFourLocalRuns() {
         DiffusionTrainer trainer = tinyTrainer().setNumRounds(1);
-        Dataset<Row> df = unevenFrame();
-        DiffusionModel model = trainer.fit(df);
-        List<Shard> shards = TinyData.shards(df, DIM, false);
+        DiffusionModel model = trainer.fit(unevenFrame());
+        assertRoundIsMeanOfLocalRuns(trainer, model, new int[] {4, 4, 4, 4});
+    }
+
+    /**
+     * Checks a one-round model against the image-weighted mean of four local runs of 3 steps from the seeded
+     * initial weights on {@link #unevenFrame()}'s partitions, partition p stepping on batches[p] images.
+     */
+    private static void assertRoundIsMeanOfLocalRuns(DiffusionTrainer trainer, DiffusionModel model, int[] batches) {
+        List<Shard> shards = TinyData.shards(unevenFrame(), DIM, false);
         DiffusionObjective obj = trainer.objective();
-        TrainingConfig c = trainer.trainingConfig();
         float[] w0 = new float[obj.numParameters()];
-        obj.initialize(w0, Seeds.init(c.seed()));
+        obj.initialize(w0, Seeds.init(trainer.getSeed()));
         double[] sum = new double[w0.length];
         long images = 0;
         for (int p = 0; p < 4; p++) {
-            PartitionResult r = LocalTrainer.run(obj, c, shards.get(p), p, w0, new float[2 * w0.length], 0, 3);
-            long n = 3L * Math.min(4, shards.get(p).size());
+            TrainingConfig own = tinyTrainer().setBatchSize(batches[p]).trainingConfig();
+            PartitionResult r = LocalTrainer.run(obj, own, shards.get(p), p, w0, new float[2 * w0.length], 0, 3);
+            long n = 3L * Math.min(batches[p], shards.get(p).size());
             for (int i = 0; i < w0.length; i++) {
                 sum[i] += n * (double) r.params()[i];
             }
@@ -114,30 +121,8 @@ class DiffusionTrainerTest extends SparkTestBase {
     @Test
     void anUnevenGlobalBatchGivesTheFirstPartitionsOneImageMore() {
         DiffusionTrainer trainer = tinyTrainer().setNumRounds(1).setGlobalBatchSize(9);
-        Dataset<Row> df = unevenFrame();
-        DiffusionModel model = trainer.fit(df);
-        List<Shard> shards = TinyData.shards(df, DIM, false);
-        DiffusionObjective obj = trainer.objective();
-        TrainingConfig c = trainer.trainingConfig();
-        float[] w0 = new float[obj.numParameters()];
-        obj.initialize(w0, Seeds.init(c.seed()));
-        int[] batches = {3, 2, 2, 2};
-        double[] sum = new double[w0.length];
-        long images = 0;
-        for (int p = 0; p < 4; p++) {
-            TrainingConfig own = tinyTrainer().setBatchSize(batches[p]).trainingConfig();
-            PartitionResult r = LocalTrainer.run(obj, own, shards.get(p), p, w0, new float[2 * w0.length], 0, 3);
-            long n = 3L * Math.min(batches[p], shards.get(p).size());
-            for (int i = 0; i < w0.length; i++) {
-                sum[i] += n * (double) r.params()[i];
-            }
-            images += n;
-        }
-        float[] expected = new float[w0.length];
-        for (int i = 0; i < w0.length; i++) {
-            expected[i] = (float) (sum[i] / images);
-        }
-        assertArrayEquals(expected, model.weights(), MEAN_TOL);
+        DiffusionModel model = trainer.fit(unevenFrame());
+        assertRoundIsMeanOfLocalRuns(trainer, model, new int[] {3, 2, 2, 2});
         assertEquals(3L * 9, model.summary().totalImages());
     }
 
