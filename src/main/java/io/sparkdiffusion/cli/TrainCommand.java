@@ -10,6 +10,7 @@ import io.sparkdiffusion.spark.DiffusionTrainer;
 import io.sparkdiffusion.spark.FeatureNetworkModel;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.train.RoundRecord;
+import io.sparkdiffusion.train.TrainingConfig;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -125,9 +126,12 @@ public final class TrainCommand implements Command {
         int partitions = settings.numPartitions() > 0 ? settings.numPartitions()
                 : ClusterSettings.defaultPartitions(spark.sparkContext());
         DiffusionTrainer trainer = stages.trainer();
+        int[] batchSizes;
         String batches;
         try {
-            batches = trainer.trainingConfig().batchDescription(partitions);
+            TrainingConfig config = trainer.trainingConfig();
+            batchSizes = config.batchSizes(partitions);
+            batches = config.batchDescription(partitions);
         } catch (IllegalArgumentException e) {
             throw new UsageException("config: " + e.getMessage(), e);
         }
@@ -149,7 +153,7 @@ public final class TrainCommand implements Command {
                 trainer.getParameterization(), trainer.getNetwork(), count, settings.data(), partitions,
                 trainer.getNumImages() > 0 ? String.format(Locale.ROOT, "%,d images", trainer.getNumImages())
                         : trainer.getNumRounds() + " rounds of " + trainer.getLocalSteps() + " steps x "
-                        + trainer.trainingConfig().batchSizes(partitions)[0] + " images per partition");
+                        + batchSizes[0] + " images per partition");
         if (trainer.getGlobalBatchSize() > 0) {
             System.out.printf(Locale.ROOT, "globalBatchSize %d per step: %s%n", trainer.getGlobalBatchSize(), batches);
         }
