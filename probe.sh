@@ -10,10 +10,14 @@
 #   ./probe.sh likelihood MODEL [N=16] [STEPS=100]               bits/dim of a saved model on the last N bundled images
 #   ./probe.sh reduction [ROUNDS=4] [PARTITIONS=8] [CASES]       round overhead, tree vs sliced reduction, 1.6 M-60 M
 #                                                                weights on the one-machine cluster (docs/scaling.md)
+#   ./probe.sh rounds [ROUNDS=3] [LOCAL_STEPS=20] [BATCH=32] [CASES]
+#                                                                overhead of real unet-small / unet-ddpm-cifar rounds
+#                                                                on the one-machine cluster, tree vs sliced
 #   ./probe.sh denoiser N MODEL...                               denoising error per noise level, with and without labels
 # Each name is a class with a main() under src/test (package-private access to the code it measures):
 # tensor.kernels.KernelBench, autograd.UNetBench, spark.TrainingThroughput, spark.PresetThroughput, spark.MemorySoakMain,
-# cli.CalibrationMain, cli.LikelihoodMain, cli.ReductionBenchmark, cli.DenoiserProbeMain.
+# cli.CalibrationMain, cli.LikelihoodMain, cli.ReductionBenchmark, cli.RoundOverheadBenchmark,
+# cli.DenoiserProbeMain.
 # Builds the test classes (offline Maven) and the test classpath when stale; heap: JAVA_OPTS (default -Xmx2g).
 # Spark probes bind to 127.0.0.1. The engine benchmark of the jar is ./submit.sh bench, not this.
 set -euo pipefail
@@ -30,9 +34,10 @@ case "${1:-}" in
   calibration) CLASS=io.sparkdiffusion.cli.CalibrationMain ;;
   likelihood) CLASS=io.sparkdiffusion.cli.LikelihoodMain ;;
   reduction) CLASS=io.sparkdiffusion.cli.ReductionBenchmark ;;
+  rounds) CLASS=io.sparkdiffusion.cli.RoundOverheadBenchmark ;;
   denoiser) CLASS=io.sparkdiffusion.cli.DenoiserProbeMain ;;
-  *) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-     die "expected one of kernels, unet, throughput, presets, soak, calibration, likelihood, reduction, denoiser as the first argument, got '${1:-}'" ;;
+  *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+     die "expected one of kernels, unet, throughput, presets, soak, calibration, likelihood, reduction, rounds, denoiser as the first argument, got '${1:-}'" ;;
 esac
 shift
 

@@ -23,7 +23,8 @@ final class Metrics {
      * One JSON object per round, in order: {@code round} (from 1), {@code images} (this round),
      * {@code imagesSeen}, {@code partitions}, {@code loss}, {@code imagesPerSecond}, and the round's wall time split
      * into {@code seconds}, {@code computeSeconds} (slowest partition's local steps), {@code broadcastSeconds}
-     * and {@code aggregateSeconds}.
+     * and {@code aggregateSeconds}; {@code totalComputeSeconds} is all partitions' local steps summed (over the
+     * cores, the least the round could take when partitions queue for them).
      */
     static String jsonLines(List<RoundRecord> records) {
         return jsonLines(records, List.of());
@@ -53,6 +54,7 @@ final class Metrics {
             o.put("computeSeconds", r.computeNanos() / 1e9);
             o.put("broadcastSeconds", r.broadcastNanos() / 1e9);
             o.put("aggregateSeconds", r.aggregateNanos() / 1e9);
+            o.put("totalComputeSeconds", r.totalComputeNanos() / 1e9);
             EvaluationRecord e = byRound.get(r.round());
             if (e != null) {
                 putEvaluation(o, e);

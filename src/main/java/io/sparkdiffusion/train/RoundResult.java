@@ -29,4 +29,10 @@ public interface RoundResult {
 
     /** The slowest partition's local compute time. */
     long maxComputeNanos();
+
+    /**
+     * The partitions' local compute times summed: with more partitions than cores, this over the cores is the
+     * round's least possible compute time.
+     */
+    long totalComputeNanos();
 }

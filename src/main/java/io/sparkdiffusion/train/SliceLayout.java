@@ -77,9 +77,10 @@ public record SliceLayout(int numParameters, int stateSize, int slices) implemen
             sum.add(sorted.get(i));
         }
         if (sum.images() == 0) {
-            return new SliceMean(slice, null, null, sum.partitionStates(), 0, Double.NaN, 0, sum.maxComputeNanos());
+            return new SliceMean(slice, null, null, sum.partitionStates(), 0, Double.NaN, 0, sum.maxComputeNanos(),
+                    sum.totalComputeNanos());
         }
         return new SliceMean(slice, sum.meanParams(), sum.meanOptimizerState(), sum.partitionStates(), sum.images(),
-                sum.meanLoss(), sum.partitions(), sum.maxComputeNanos());
+                sum.meanLoss(), sum.partitions(), sum.maxComputeNanos(), sum.totalComputeNanos());
     }
 }

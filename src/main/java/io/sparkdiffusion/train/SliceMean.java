@@ -22,10 +22,12 @@ import java.util.TreeMap;
  * @param meanLoss        the image-weighted mean loss (meaningful on slice 0 only, which carries the loss sums)
  * @param partitions      the partitions that trained on at least one image
  * @param maxComputeNanos the slowest partition's compute time (on slice 0)
+ * @param totalComputeNanos the partitions' compute times summed (on slice 0)
  */
 @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record SliceMean(int slice, float[] meanParams, float[] meanState, Map<Integer, float[]> partitionStates,
-                        long images, double meanLoss, int partitions, long maxComputeNanos) implements Serializable {
+                        long images, double meanLoss, int partitions, long maxComputeNanos,
+                        long totalComputeNanos) implements Serializable {
 
     /** Serialized as a {@link Wire}: its arrays in bulk ({@link BulkFloats}), not float by float. */
     private Object writeReplace() {
@@ -52,6 +54,7 @@ public record SliceMean(int slice, float[] meanParams, float[] meanState, Map<In
             out.writeDouble(value.meanLoss);
             out.writeInt(value.partitions);
             out.writeLong(value.maxComputeNanos);
+            out.writeLong(value.totalComputeNanos);
             BulkFloats.write(out, value.meanParams);
             BulkFloats.write(out, value.meanState);
             out.writeInt(value.partitionStates.size());
@@ -68,6 +71,7 @@ public record SliceMean(int slice, float[] meanParams, float[] meanState, Map<In
             double meanLoss = in.readDouble();
             int partitions = in.readInt();
             long maxComputeNanos = in.readLong();
+            long totalComputeNanos = in.readLong();
             float[] meanParams = BulkFloats.read(in);
             float[] meanState = BulkFloats.read(in);
             int n = in.readInt();
@@ -76,7 +80,8 @@ public record SliceMean(int slice, float[] meanParams, float[] meanState, Map<In
                 int p = in.readInt();
                 states.put(p, BulkFloats.read(in));
             }
-            value = new SliceMean(slice, meanParams, meanState, states, images, meanLoss, partitions, maxComputeNanos);
+            value = new SliceMean(slice, meanParams, meanState, states, images, meanLoss, partitions, maxComputeNanos,
+                    totalComputeNanos);
         }
 
         private Object readResolve() {

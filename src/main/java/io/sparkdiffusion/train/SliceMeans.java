@@ -100,4 +100,10 @@ public final class SliceMeans implements RoundResult {
         requireComplete();
         return first.maxComputeNanos();
     }
+
+    @Override
+    public long totalComputeNanos() {
+        requireComplete();
+        return first.totalComputeNanos();
+    }
 }

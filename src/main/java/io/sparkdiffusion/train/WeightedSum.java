@@ -161,6 +161,7 @@ public final class WeightedSum implements RoundResult, Serializable {
         return maxComputeNanos;
     }
 
+    @Override
     public long totalComputeNanos() {
         return totalComputeNanos;
     }

@@ -36,9 +36,10 @@ final class LocalCluster {
     static final long JOB_TIMEOUT_MINUTES = 8;
     /**
      * What each Worker may give its executors: the large-model test's 2g executors fit; the other tests ask for
-     * 768m, so this is a cap, not a reservation.
+     * 768m, so this is a cap, not a reservation. A benchmark whose executors need more sets the system property
+     * {@code cluster.workerMemory} (e.g. {@code 9g}) before the cluster starts.
      */
-    static final String WORKER_MEMORY = "3g";
+    static final String WORKER_MEMORY = System.getProperty("cluster.workerMemory", "3g");
     private static final Path ROOT = Path.of(System.getProperty("user.dir"));
     private static final Path DIR = ROOT.resolve("target/test-cluster");
     private static LocalCluster shared;

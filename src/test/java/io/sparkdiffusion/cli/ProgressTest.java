@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ProgressTest {
     private static RoundRecord round(int index, long imagesSeen, double loss) {
         // 1024 images in 2.5 s: 409.6 images per second.
-        return new RoundRecord(index, 1024, imagesSeen, 2, loss, 100_000_000L, 2_000_000_000L, 400_000_000L,
+        return new RoundRecord(index, 1024, imagesSeen, 2, loss, 100_000_000L, 2_000_000_000L, 3_900_000_000L,
+                400_000_000L,
                 2_500_000_000L);
     }
 
@@ -65,7 +66,7 @@ class ProgressTest {
         String lines = Metrics.jsonLines(rounds, evals);
         List<String> l = lines.lines().toList();
         assertFalse(l.get(0).contains("fid"), l.get(0));
-        assertTrue(l.get(1).endsWith(",\"aggregateSeconds\":0.4,\"evalSamples\":500,\"fid\":300.0,\"precision\":0.5,"
+        assertTrue(l.get(1).endsWith(",\"aggregateSeconds\":0.4,\"totalComputeSeconds\":3.9,\"evalSamples\":500,\"fid\":300.0,\"precision\":0.5,"
                 + "\"recall\":0.25,\"classAccuracy\":0.25,\"perClassAccuracy\":[0.25,0.25],\"evalSeconds\":31.0}"), l.get(1));
         assertTrue(Metrics.hasEvaluations(lines));
         assertFalse(Metrics.hasEvaluations(Metrics.jsonLines(rounds)));
@@ -89,7 +90,7 @@ class ProgressTest {
         String lines = Metrics.jsonLines(List.of(round(0, 1024, 0.5), round(1, 2048, 0.25)));
         assertEquals("{\"round\":1,\"images\":1024,\"imagesSeen\":1024,\"partitions\":2,\"loss\":0.5,"
                 + "\"imagesPerSecond\":409.6,\"seconds\":2.5,\"computeSeconds\":2.0,\"broadcastSeconds\":0.1,"
-                + "\"aggregateSeconds\":0.4}\n", lines.substring(0, lines.indexOf('\n') + 1));
+                + "\"aggregateSeconds\":0.4,\"totalComputeSeconds\":3.9}\n", lines.substring(0, lines.indexOf('\n') + 1));
         assertEquals(2, lines.split("\n").length);
     }
 

@@ -259,6 +259,8 @@ class DistributedTrainingTest extends SparkTestBase {
         for (RoundRecord r : result.summary().rounds()) {
             assertTrue(r.computeNanos() > 0 && r.totalNanos() >= r.computeNanos() + r.broadcastNanos(), r.toString());
             assertEquals(r.totalNanos(), r.broadcastNanos() + r.computeNanos() + r.aggregateNanos());
+            assertTrue(r.totalComputeNanos() > r.computeNanos() && r.totalComputeNanos() <= 2 * r.computeNanos(),
+                    "two partitions' times summed: more than the slowest, at most twice it: " + r);
         }
     }
 }

@@ -33,6 +33,9 @@ import java.util.Locale;
  *   bench NUM_PARAMETERS PARTITIONS ROUNDS LOCAL_STEPS REDUCTION OPTIMIZER
  *       one run (OPTIMIZER sgd, or adam: a state of 2 floats per weight that the reduction moves too); prints "ROUND r broadcast aggregate compute total" (seconds) per round, or "REFUSED message"
  *       when the pre-flight check refuses the fit
+ *   unet NETWORK CHANNELS SIZE PARTITIONS ROUNDS LOCAL_STEPS BATCH REDUCTION
+ *       a real round: {@link DiffusionTrainer} with the preset NETWORK (Adam, its defaults otherwise) on random
+ *       CHANNELS x SIZE x SIZE images, 4 batches of them per partition; prints "PARAMETERS n" and the ROUND lines
  * </pre>
  * Partition {@code p} holds {@code p + 1} one-pixel images of value {@code p / 2 - 1}; batches of 4, SGD at rate
  * 0.5 (check) or the given optimizer (bench), no clipping, no warm-up, no EMA.
@@ -69,8 +72,11 @@ public final class ReductionProbe {
                 };
                 bench(spark, Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]),
                         Integer.parseInt(args[4]), Reduction.parse(args[5]), optimizer);
+            } else if (mode.equals("unet")) {
+                unet(spark, args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]),
+                        Integer.parseInt(args[5]), Integer.parseInt(args[6]), Integer.parseInt(args[7]), args[8]);
             } else {
-                throw new IllegalArgumentException("mode must be check or bench, got '" + mode + "'");
+                throw new IllegalArgumentException("mode must be check, bench or unet, got '" + mode + "'");
             }
         } finally {
             spark.stop();
@@ -137,9 +143,33 @@ public final class ReductionProbe {
                 plan);
     }
 
+    private static void unet(SparkSession spark, String network, int channels, int size, int partitions, int rounds,
+                             int localSteps, int batch, String reduction) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+        List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+        for (int i = 0; i < 4 * batch * partitions; i++) {
+            float[] img = new float[channels * size * size];
+            for (int j = 0; j < img.length; j++) {
+                img[j] = (float) (2 * r.nextDouble() - 1);
+            }
+            rows.add(org.apache.spark.sql.RowFactory.create(img, 0));
+        }
+        var schema = new org.apache.spark.sql.types.StructType()
+                .add("tensor", org.apache.spark.sql.types.DataTypes.createArrayType(
+                        org.apache.spark.sql.types.DataTypes.FloatType, false))
+                .add("label", org.apache.spark.sql.types.DataTypes.IntegerType);
+        var df = spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(rows, partitions), schema);
+        DiffusionTrainer trainer = new DiffusionTrainer().setNetwork(network).setImageChannels(channels)
+                .setImageSize(size).setBatchSize(batch).setLocalSteps(localSteps).setNumRounds(rounds).setSeed(1)
+                .setReduction(reduction).setRoundListener((rec, planned) -> System.out.println(line(rec)));
+        System.out.println("PARAMETERS " + new io.sparkdiffusion.nn.unet.UNet(trainer.networkConfig(), 1).numParameters());
+        trainer.fit(df);
+    }
+
     private static String line(RoundRecord r) {
-        return String.format(Locale.ROOT, "ROUND %d %.3f %.3f %.3f %.3f", r.round(), r.broadcastNanos() / 1e9,
-                r.aggregateNanos() / 1e9, r.computeNanos() / 1e9, r.totalNanos() / 1e9);
+        return String.format(Locale.ROOT, "ROUND %d %.3f %.3f %.3f %.3f %.3f", r.round(), r.broadcastNanos() / 1e9,
+                r.aggregateNanos() / 1e9, r.computeNanos() / 1e9, r.totalNanos() / 1e9, r.totalComputeNanos() / 1e9);
     }
 
     private static void write(Path file, float[] w) throws IOException {

@@ -82,6 +82,7 @@ class SerializersTest {
         assertEquals(8, merged.images());
         assertEquals(2, merged.partitions());
         assertEquals(9, merged.maxComputeNanos());
+        assertEquals(5 + 7 + 9, merged.totalComputeNanos());
 
         WeightedSum own = roundTrip(serializer, new WeightedSum(false)
                 .add(new PartitionResult(4, new float[] {1f}, new float[] {3f, 4f}, 2, 1.0, 1))
@@ -108,12 +109,12 @@ class SerializersTest {
             big[i] = i * 0.5f - 7;
         }
         SliceMean mean = roundTrip(serializer, new SliceMean(2, big, null, Map.of(4, new float[] {1f, 2f}), 30, 0.75,
-                3, 11));
+                3, 11, 29));
         assertArrayEquals(big, mean.meanParams());
         assertNull(mean.meanState());
         assertArrayEquals(new float[] {1f, 2f}, mean.partitionStates().get(4));
-        assertEquals(List.of(2, 30L, 0.75, 3, 11L), List.of(mean.slice(), mean.images(), mean.meanLoss(),
-                mean.partitions(), mean.maxComputeNanos()));
+        assertEquals(List.of(2, 30L, 0.75, 3, 11L, 29L), List.of(mean.slice(), mean.images(), mean.meanLoss(),
+                mean.partitions(), mean.maxComputeNanos(), mean.totalComputeNanos()));
     }
 
     @ParameterizedTest

@@ -57,6 +57,7 @@ class SliceLayoutTest {
         assertEquals(0.9, first.meanLoss(), 1e-15);
         assertEquals(3, first.partitions());
         assertEquals(9L, first.maxComputeNanos());
+        assertEquals(5L + 3 + 9, first.totalComputeNanos());
         double[] exact = {(2 * 1.0 + 6 * 5.0 + 2 * 1e8) / 10, (2 * 2.0 - 6 * 2.0 + 2 * 3.0) / 10};
         assertArrayEquals(new float[] {(float) exact[0], (float) exact[1]}, first.meanParams());
         for (List<PartitionResult> order : permutations(pieces)) {
