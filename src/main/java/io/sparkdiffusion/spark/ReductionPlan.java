@@ -34,11 +34,13 @@ record ReductionPlan(Reduction path, int slices, int slicesPerJob, long driverBy
     static final long DEFAULT_MAX_RESULT_BYTES = 1L << 30;
     /**
      * Auto picks the tree while the partial sums the driver receives stay under this (more: the slices). Measured
-     * (docs/scaling.md): unet-small with Adam in 8 partitions, where the tree sends 146 MiB of double sums after a
-     * merge stage on the executors, took 13.6 s of overhead per round on the tree and 6.1 s sliced; in 2
-     * partitions the tree sends the two results' floats (37 MiB), no merge stage, and stays.
+     * on real rounds (docs/scaling.md, {@code ./probe.sh rounds}, 20 steps of batch 32 on the one-machine cluster):
+     * unet-small with Adam in 8 partitions, where the tree sends 146 MiB of double sums after a merge stage on the
+     * executors, spent 1.9 s per round on the tree and 4.9 s sliced (the slices' shuffle write runs in the
+     * training tasks); in 2 partitions (37 MiB of floats, no merge stage) 0.6 s against 1.0 s. In 16 partitions
+     * the tree would send 4 partial sums, 293 MiB, and the slices take over, as they do for every larger model.
      */
-    static final long AUTO_TREE_MAX_DRIVER_BYTES = 64L << 20;
+    static final long AUTO_TREE_MAX_DRIVER_BYTES = 256L << 20;
     /** The most piece bytes one slice reducer holds (N pieces): slices shrink as partitions grow. */
     static final long REDUCER_INPUT_BYTES = 256L << 20;
     static final int MAX_SLICE_FLOATS = 2 << 20;

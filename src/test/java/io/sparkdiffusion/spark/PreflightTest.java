@@ -48,15 +48,19 @@ class PreflightTest {
 
     /**
      * unet-small in 2 partitions: the driver receives their floats, 2 x 4 x 4.8 M bytes (37 MiB), on the tree; in 8,
-     * 2 partial sums of 16 x 4.8 M bytes (146 MiB, more than 64 MiB) go sliced, as does the CIFAR shape's 3.2 GiB.
+     * 2 partial sums of 16 x 4.8 M bytes (146 MiB, within 256 MiB) stay on the tree; in 16, 4 partial sums
+     * (4 x 16 x 4.8 M = 307.2 MB, 293 MiB) go sliced, as does the CIFAR shape's 3.2 GiB.
      */
     @Test
     void autoKeepsTheTreeForSmallModelsAndSlicesLargeOnes() {
         FitSize small2 = new FitSize(1_600_000, 3_200_000, 2, true);
         assertEquals(Reduction.TREE, ReductionPlan.choose(Reduction.AUTO, small2, conf()).path());
         ReductionPlan small8 = ReductionPlan.choose(Reduction.AUTO, SMALL, conf());
-        assertEquals(Reduction.SLICED, small8.path());
-        assertTrue(small8.reason().contains("2 partial sums, 146 MiB in all, more than 64 MiB"), small8.reason());
+        assertEquals(Reduction.TREE, small8.path());
+        assertTrue(small8.reason().contains("2 partial sums, 146 MiB in all, within 256 MiB"), small8.reason());
+        ReductionPlan small16 = ReductionPlan.choose(Reduction.AUTO, new FitSize(1_600_000, 3_200_000, 16, true), conf());
+        assertEquals(Reduction.SLICED, small16.path());
+        assertTrue(small16.reason().contains("4 partial sums, 293 MiB in all, more than 256 MiB"), small16.reason());
         ReductionPlan cifar = ReductionPlan.choose(Reduction.AUTO, CIFAR, conf());
         assertEquals(Reduction.SLICED, cifar.path());
         assertTrue(cifar.reason().contains("more than half of spark.driver.maxResultSize"), cifar.reason());
