@@ -80,7 +80,30 @@ public final class TrainCommand implements Command {
      */
     static TrainSettings load(String configPath, Map<String, String> overrides, ConfigSchema schema) {
         ObjectNode json = ConfigFile.read(configPath);
-        return TrainSettings.from(schema.bind(json, configPath, overrides));
+        return TrainSettings.from(schema.bind(json, configPath, checkpointsFollowOutput(json, overrides)));
+    }
+
+    /**
+     * A config's {@code checkpointDir} inside its {@code output} moves with {@code --output}: {@code conf/x.json}
+     * with output {@code runs/x} and checkpointDir {@code runs/x/checkpoints}, run with {@code --output runs/y}, checkpoints
+     * to {@code runs/y/checkpoints}, so a second run of the same config elsewhere neither resumes from nor
+     * overwrites the first run's checkpoints. An explicit {@code --checkpoint-dir}, or a checkpointDir outside the
+     * config's output, is kept as given.
+     */
+    static Map<String, String> checkpointsFollowOutput(ObjectNode json, Map<String, String> overrides) {
+        String newOutput = overrides.get("output");
+        if (newOutput == null || overrides.containsKey("checkpointDir") || !json.path("output").isTextual()
+                || !json.path("checkpointDir").isTextual()) {
+            return overrides;
+        }
+        String output = json.get("output").asText().replaceAll("/+$", "");
+        String checkpoints = json.get("checkpointDir").asText();
+        if (output.isEmpty() || !checkpoints.startsWith(output + "/")) {
+            return overrides;
+        }
+        Map<String, String> moved = new java.util.LinkedHashMap<>(overrides);
+        moved.put("checkpointDir", newOutput.replaceAll("/+$", "") + checkpoints.substring(output.length()));
+        return moved;
     }
 
     @Override

@@ -122,6 +122,25 @@ class ConfFilesTest {
         assertArrayEquals(new int[]{7}, spec.attnResolutions());
     }
 
+    /**
+     * conf/fashion-mnist.json checkpoints to runs/fashion-mnist/checkpoints; run with --output runs/other it
+     * checkpoints to runs/other/checkpoints (a second run of the config must not resume from the first's); an
+     * explicit --checkpoint-dir wins.
+     */
+    @Test
+    void theCheckpointDirInsideTheOutputMovesWithOutput() {
+        TrainStages stages = TrainStages.fresh();
+        TrainCommand.load("conf/fashion-mnist.json", Map.of(), TrainCommand.schema(stages));
+        assertEquals("runs/fashion-mnist/checkpoints", stages.trainer().getCheckpointDir());
+        stages = TrainStages.fresh();
+        TrainCommand.load("conf/fashion-mnist.json", Map.of("output", "runs/other/"), TrainCommand.schema(stages));
+        assertEquals("runs/other/checkpoints", stages.trainer().getCheckpointDir());
+        stages = TrainStages.fresh();
+        TrainCommand.load("conf/fashion-mnist.json", Map.of("output", "runs/other", "checkpointDir", "/tmp/ck"),
+                TrainCommand.schema(stages));
+        assertEquals("/tmp/ck", stages.trainer().getCheckpointDir());
+    }
+
     @Test
     void samplingKeysOfATrainConfigReachTheModel() {
         TrainStages stages = TrainStages.fresh();
