@@ -48,16 +48,12 @@ public final class ReductionBenchmark {
             for (String path : List.of("tree", "sliced")) {
                 Path log = dir.resolve(c.numParameters() + "-" + c.optimizer() + "-" + path + ".log");
                 long t0 = System.nanoTime();
-                Process p = cluster.sparkSubmit(log, "--driver-memory", DRIVER_MEMORY, "--executor-memory", "2g",
-                        "--conf", "spark.driver.maxResultSize=" + MAX_RESULT_SIZE, "--class",
-                        ReductionProbe.class.getName(), LocalCluster.testJar().toString(), "bench",
+                List<String> output = runProbe(cluster, log, LocalCluster.JOB_TIMEOUT_MINUTES,
+                        List.of("--driver-memory", DRIVER_MEMORY, "--executor-memory", "2g", "--conf",
+                                "spark.driver.maxResultSize=" + MAX_RESULT_SIZE), "bench",
                         String.valueOf(c.numParameters()), String.valueOf(partitions), String.valueOf(rounds), "1", path,
                         c.optimizer());
-                if (!p.waitFor(LocalCluster.JOB_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
-                }
-                String row = row(c, path, Files.readAllLines(log), unetSmallRound);
+                String row = row(c, path, output, unetSmallRound);
                 System.out.printf(Locale.ROOT, "%s (%.0f s, log %s)%n", row, (System.nanoTime() - t0) / 1e9, log);
                 rows.add(row);
             }
@@ -65,9 +61,31 @@ public final class ReductionBenchmark {
         System.out.printf(Locale.ROOT, "%n%d partitions, %d rounds (round 1 left out), 1 local step per round, "
                 + "driver %s, maxResultSize %s; a 20-step unet-small round at batch 32: %.1f s at %.0f images/s per "
                 + "core%n%n", partitions, rounds, DRIVER_MEMORY, MAX_RESULT_SIZE, unetSmallRound, unetSmallRate);
-        System.out.println("| weights | reduction | slices | broadcast s | reduction s | overhead s | round s |"
-                + " overhead / 20-step unet-small round |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+        printTable("| weights | reduction | slices | broadcast s | reduction s | overhead s | round s |"
+                + " overhead / 20-step unet-small round |", rows);
+    }
+
+    /**
+     * Runs {@link ReductionProbe} with {@code probeArgs} as an application on {@code cluster} (spark-submit with
+     * {@code submitArgs}), its output to {@code log}; stops it after {@code minutes}. Returns its output lines.
+     */
+    static List<String> runProbe(LocalCluster cluster, Path log, long minutes, List<String> submitArgs,
+                                 String... probeArgs) throws Exception {
+        List<String> args = new ArrayList<>(submitArgs);
+        args.addAll(List.of("--class", ReductionProbe.class.getName(), LocalCluster.testJar().toString()));
+        args.addAll(List.of(probeArgs));
+        Process p = cluster.sparkSubmit(log, args.toArray(String[]::new));
+        if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        return Files.readAllLines(log);
+    }
+
+    /** A Markdown table: {@code header} ("| a | b |"), its separator row, then {@code rows}. */
+    static void printTable(String header, List<String> rows) {
+        System.out.println(header);
+        System.out.println("|---".repeat((int) header.chars().filter(ch -> ch == '|').count() - 1) + "|");
         rows.forEach(System.out::println);
     }
 

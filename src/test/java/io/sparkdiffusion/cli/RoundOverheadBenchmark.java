@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code ./probe.sh rounds [ROUNDS=3] [LOCAL_STEPS=20] [BATCH=32] [CASES]}: the overhead of real training rounds on
@@ -68,26 +67,20 @@ public final class RoundOverheadBenchmark {
         for (Case c : cases) {
             Path log = dir.resolve(c.network() + "-" + c.partitions() + "-" + c.reduction() + ".log");
             long t0 = System.nanoTime();
-            Process p = cluster.sparkSubmit(log, "--driver-memory", DRIVER_MEMORY, "--executor-memory",
-                    EXECUTOR_MEMORY, "--conf", "spark.executorEnv.OPENBLAS_NUM_THREADS=1", "--class",
-                    ReductionProbe.class.getName(), LocalCluster.testJar().toString(), "unet", c.network(),
+            List<String> output = ReductionBenchmark.runProbe(cluster, log, 90, List.of("--driver-memory",
+                            DRIVER_MEMORY, "--executor-memory", EXECUTOR_MEMORY, "--conf",
+                            "spark.executorEnv.OPENBLAS_NUM_THREADS=1"), "unet", c.network(),
                     String.valueOf(c.channels()), String.valueOf(c.size()), String.valueOf(c.partitions()),
                     String.valueOf(rounds), String.valueOf(localSteps), String.valueOf(batch), c.reduction());
-            if (!p.waitFor(90, TimeUnit.MINUTES)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-            }
-            String row = row(c, Files.readAllLines(log));
+            String row = row(c, output);
             System.out.printf(Locale.ROOT, "%s (%.0f s, log %s)%n", row, (System.nanoTime() - t0) / 1e9, log);
             rows.add(row);
         }
         System.out.printf(Locale.ROOT, "%n%d rounds (round 1 left out) of %d local steps at batch %d per partition, "
                 + "2 Workers of 1 core, executors %s, driver %s, Spark's default maxResultSize%n%n", rounds, localSteps,
                 batch, EXECUTOR_MEMORY, DRIVER_MEMORY);
-        System.out.println("| network (weights) | partitions | reduction | round s | compute s "
-                + "| broadcast s | overhead s | overhead % of the round |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
-        rows.forEach(System.out::println);
+        ReductionBenchmark.printTable("| network (weights) | partitions | reduction | round s | compute s "
+                + "| broadcast s | overhead s | overhead % of the round |", rows);
     }
 
     /** {@code unet-small:8:sliced,...}. */
