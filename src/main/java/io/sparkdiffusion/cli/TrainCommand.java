@@ -85,8 +85,8 @@ public final class TrainCommand implements Command {
 
     /**
      * A config's {@code checkpointDir} inside its {@code output} moves with {@code --output}: {@code conf/x.json}
-     * with output {@code runs/x} and checkpointDir {@code runs/x/checkpoints}, run with {@code --output runs/y}, checkpoints
-     * to {@code runs/y/checkpoints}, so a second run of the same config elsewhere neither resumes from nor
+     * with output {@code runs/x} and checkpointDir {@code runs/x/checkpoints}, run with {@code --output runs/y},
+     * checkpoints to {@code runs/y/checkpoints}, so a second run of the same config elsewhere neither resumes from nor
      * overwrites the first run's checkpoints. An explicit {@code --checkpoint-dir}, or a checkpointDir outside the
      * config's output, is kept as given.
      */

@@ -285,7 +285,8 @@ final class DistributedTraining {
             long total = System.nanoTime() - t0;
             long compute = sum.maxComputeNanos();
             RoundRecord record = new RoundRecord(state.round() - 1, sum.images(), state.imagesSeen(), sum.partitions(),
-                    sum.meanLoss(), broadcastNanos, compute, sum.totalComputeNanos(), Math.max(0, total - broadcastNanos - compute), total);
+                    sum.meanLoss(), broadcastNanos, compute, sum.totalComputeNanos(),
+                    Math.max(0, total - broadcastNanos - compute), total);
             records.add(record);
             if (checkpoints != null) {
                 checkpoints.maybeSave(state);

@@ -66,7 +66,8 @@ class ProgressTest {
         String lines = Metrics.jsonLines(rounds, evals);
         List<String> l = lines.lines().toList();
         assertFalse(l.get(0).contains("fid"), l.get(0));
-        assertTrue(l.get(1).endsWith(",\"aggregateSeconds\":0.4,\"totalComputeSeconds\":3.9,\"evalSamples\":500,\"fid\":300.0,\"precision\":0.5,"
+        assertTrue(l.get(1).endsWith(",\"aggregateSeconds\":0.4,\"totalComputeSeconds\":3.9,\"evalSamples\":500,"
+                + "\"fid\":300.0,\"precision\":0.5,"
                 + "\"recall\":0.25,\"classAccuracy\":0.25,\"perClassAccuracy\":[0.25,0.25],\"evalSeconds\":31.0}"), l.get(1));
         assertTrue(Metrics.hasEvaluations(lines));
         assertFalse(Metrics.hasEvaluations(Metrics.jsonLines(rounds)));

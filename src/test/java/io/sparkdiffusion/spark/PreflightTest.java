@@ -58,7 +58,8 @@ class PreflightTest {
         ReductionPlan small8 = ReductionPlan.choose(Reduction.AUTO, SMALL, conf());
         assertEquals(Reduction.TREE, small8.path());
         assertTrue(small8.reason().contains("2 partial sums, 146 MiB in all, within 256 MiB"), small8.reason());
-        ReductionPlan small16 = ReductionPlan.choose(Reduction.AUTO, new FitSize(1_600_000, 3_200_000, 16, true), conf());
+        ReductionPlan small16 = ReductionPlan.choose(Reduction.AUTO, new FitSize(1_600_000, 3_200_000, 16, true),
+                conf());
         assertEquals(Reduction.SLICED, small16.path());
         assertTrue(small16.reason().contains("4 partial sums, 293 MiB in all, more than 256 MiB"), small16.reason());
         ReductionPlan cifar = ReductionPlan.choose(Reduction.AUTO, CIFAR, conf());

@@ -163,7 +163,8 @@ public final class ReductionProbe {
         DiffusionTrainer trainer = new DiffusionTrainer().setNetwork(network).setImageChannels(channels)
                 .setImageSize(size).setBatchSize(batch).setLocalSteps(localSteps).setNumRounds(rounds).setSeed(1)
                 .setReduction(reduction).setRoundListener((rec, planned) -> System.out.println(line(rec)));
-        System.out.println("PARAMETERS " + new io.sparkdiffusion.nn.unet.UNet(trainer.networkConfig(), 1).numParameters());
+        int parameters = new io.sparkdiffusion.nn.unet.UNet(trainer.networkConfig(), 1).numParameters();
+        System.out.println("PARAMETERS " + parameters);
         trainer.fit(df);
     }
 
