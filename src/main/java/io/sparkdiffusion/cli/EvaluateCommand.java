@@ -146,9 +146,9 @@ public final class EvaluateCommand implements Command {
         int classes = model.getNumClasses();
         int partitions = Math.max(1, Math.min(num, spark.sparkContext().defaultParallelism()));
         model.setLabelCol(classes > 0 ? SampleCommand.LABEL : "");
-        System.out.printf(Locale.ROOT, "sampling %,d images (seeds %d..%d, %s, %d steps, guidance %.3g) and scoring"
-                        + " them against %,d reference images%n", num, seed, seed + num - 1, model.getSampler(),
-                model.samplerSettings().numSteps(), model.getGuidanceWeight(), features.referenceMoments().count());
+        System.out.printf(Locale.ROOT, "sampling %,d images (seeds %d..%d, %s, guidance %.3g) and scoring"
+                        + " them against %,d reference images%n", num, seed, seed + num - 1,
+                model.samplerSettings().describe(), model.getGuidanceWeight(), features.referenceMoments().count());
         long t0 = System.nanoTime();
         Dataset<Row> samples = model.transform(SampleCommand.seeds(spark, seed, num, classes, -1, partitions))
                 .persist(StorageLevel.MEMORY_AND_DISK());

@@ -171,8 +171,8 @@ public final class SampleCommand implements Command {
                 .select(SEED, LABEL, model.getOutputCol()).persist(StorageLevel.MEMORY_AND_DISK());
         try {
             HadoopPath dir = HadoopPaths.resolve(out, spark.sparkContext().hadoopConfiguration());
-            System.out.printf(Locale.ROOT, "sampling %,d images (seeds %d..%d, %s, %d steps) into %s%n", num, firstSeed,
-                    firstSeed + num - 1, model.getSampler(), model.samplerSettings().numSteps(), dir);
+            System.out.printf(Locale.ROOT, "sampling %,d images (seeds %d..%d, %s) into %s%n", num, firstSeed,
+                    firstSeed + num - 1, model.samplerSettings().describe(), dir);
             int perGrid = Math.min(num, gridColumns * (classes > 0 && label < 0 ? classes : gridColumns));
             List<Row> first;
             try (JobGroup group = JobGroup.open(spark.sparkContext(), model.uid(),

@@ -2,6 +2,7 @@ package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.TimeGrid;
+import io.sparkdiffusion.diffusion.sampling.OdeSchedule;
 import io.sparkdiffusion.diffusion.sampling.Sampler;
 import io.sparkdiffusion.diffusion.sampling.SamplerKind;
 import io.sparkdiffusion.diffusion.sampling.SamplerSettings;
@@ -78,6 +79,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     private final IntParam numCorrectorSteps;
     private final DoubleParam guidanceWeight;
     private final DoubleParam alpha;
+    private final Param<String> odeSchedule;
     private final IntParam sampleBatchSize;
     private final BooleanParam useEma;
 
@@ -137,6 +139,9 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
                 "classifier-free guidance weight w >= 0; 1 is the plain conditional model", Validators.doubleAtLeast(0));
         alpha = new DoubleParam(this, "alpha", "heun and edm-stochastic: EDM's generalized 2nd-order step, the second "
                 + "slope at t + alpha h, in (0, 1]; 1 is Heun's method", Validators.of(v -> (Double) v > 0 && (Double) v <= 1));
+        odeSchedule = Validators.choice(this, "odeSchedule", "the ODE heun, euler and edm-stochastic integrate: "
+                + "default (the parameterization's sigma(t), s(t)) or edm (sigma(t) = t, s(t) = 1)",
+                Validators.ids(OdeSchedule.values(), OdeSchedule::id));
         sampleBatchSize = new IntParam(this, "sampleBatchSize", "samples drawn together in one batch per partition",
                 Validators.intAtLeast(1));
         useEma = new BooleanParam(this, "useEma", "sample with the EMA of the weights (else the raw final weights)");
@@ -148,6 +153,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         setDefault(sampler, "heun");
         setDefault(numSteps, 0);
         setDefault(timeGrid, "default");
+        setDefault(odeSchedule, "default");
         setDefault(sigmaMin, 0.0);
         setDefault(sigmaMax, 0.0);
         setDefault(rho, 0.0);
@@ -177,6 +183,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public Param<String> sampler() { return sampler; }
     public IntParam numSteps() { return numSteps; }
     public Param<String> timeGrid() { return timeGrid; }
+    public Param<String> odeSchedule() { return odeSchedule; }
     public DoubleParam sigmaMin() { return sigmaMin; }
     public DoubleParam sigmaMax() { return sigmaMax; }
     public DoubleParam rho() { return rho; }
@@ -198,6 +205,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public String getSampler() { return $(sampler); }
     public int getNumSteps() { return (Integer) $(numSteps); }
     public String getTimeGrid() { return $(timeGrid); }
+    public String getOdeSchedule() { return $(odeSchedule); }
     public double getSigmaMin() { return (Double) $(sigmaMin); }
     public double getSigmaMax() { return (Double) $(sigmaMax); }
     public double getRho() { return (Double) $(rho); }
@@ -220,6 +228,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
     public DiffusionModel setSampler(String v) { set(sampler, v); return this; }
     public DiffusionModel setNumSteps(int v) { set(numSteps, v); return this; }
     public DiffusionModel setTimeGrid(String v) { set(timeGrid, v); return this; }
+    public DiffusionModel setOdeSchedule(String v) { set(odeSchedule, v); return this; }
     public DiffusionModel setSigmaMin(double v) { set(sigmaMin, v); return this; }
     public DiffusionModel setSigmaMax(double v) { set(sigmaMax, v); return this; }
     public DiffusionModel setRho(double v) { set(rho, v); return this; }
@@ -302,7 +311,7 @@ public final class DiffusionModel extends Model<DiffusionModel> implements MLWri
         }
         s = s.withChurn(getSChurn() > 0 ? getSChurn() : s.sChurn(), getSMin(), getSMax(), getSNoise());
         return s.withEta(getEta()).withCorrector(getSnr(), getNumCorrectorSteps()).withGuidanceWeight(getGuidanceWeight())
-                .withAlpha(getAlpha());
+                .withAlpha(getAlpha()).withOdeSchedule(OdeSchedule.parse(getOdeSchedule()));
     }
 
     static StructType outputSchema(StructType schema, String outputCol, String imageCol) {

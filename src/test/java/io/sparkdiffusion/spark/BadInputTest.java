@@ -232,6 +232,9 @@ class BadInputTest extends SparkTestBase {
                 "sigmaMin", "sigmaMax");
         assertMentions(error(() -> new DiffusionTrainer().setParameterization("ddpm++")), "parameterization", "ddpm++");
         assertMentions(error(() -> new DiffusionModel("m").setSampler("dpm-fast")), "sampler", "dpm-fast");
+        assertMentions(error(() -> new DiffusionModel("m").setOdeSchedule("linear")), "odeSchedule", "linear");
+        assertMentions(error(() -> new DiffusionModel("m").setSampler("ddim").setOdeSchedule("edm").samplerSettings()),
+                "odeSchedule edm", "ddim", "heun");
         assertMentions(error(() -> new ImageTensorizer().setHandleInvalid("ignore")), "handleInvalid", "ignore");
         assertMentions(error(() -> new DiffusionTrainer().setOnDivergence("retry")), "onDivergence", "retry");
     }

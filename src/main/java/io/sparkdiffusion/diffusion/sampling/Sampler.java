@@ -2,6 +2,7 @@ package io.sparkdiffusion.diffusion.sampling;
 
 import io.sparkdiffusion.diffusion.ClassifierFreeGuidance;
 import io.sparkdiffusion.diffusion.Denoiser;
+import io.sparkdiffusion.diffusion.EdmParameterization;
 import io.sparkdiffusion.diffusion.Parameterization;
 import io.sparkdiffusion.diffusion.ParameterizationKind;
 
@@ -22,6 +23,7 @@ public final class Sampler {
     private final Parameterization parameterization;
     private final SamplerSettings settings;
     private final double[] timeSteps;
+    private final Parameterization ode; // sigma(t), s(t) of the ODE the ODE samplers integrate
 
     /**
      * @throws IllegalArgumentException if a flow sampler is paired with a non-flow parameterization
@@ -38,8 +40,18 @@ public final class Sampler {
         }
         this.parameterization = parameterization;
         this.settings = settings;
-        this.timeSteps = settings.timeGrid().timeSteps(parameterization, settings.numSteps(), settings.sigmaMin(),
+        double[] t = settings.timeGrid().timeSteps(parameterization, settings.numSteps(), settings.sigmaMin(),
                 settings.sigmaMax(), settings.rho());
+        if (settings.odeSchedule() == OdeSchedule.EDM) {
+            // The grid's noise levels, as times of sigma(t) = t.
+            for (int i = 0; i < t.length; i++) {
+                t[i] = parameterization.sigma(t[i]);
+            }
+            this.ode = EdmParameterization.defaults();
+        } else {
+            this.ode = parameterization;
+        }
+        this.timeSteps = t;
     }
 
     /** Convenience: parse names and use the defaults of {@link SamplerSettings#defaults}. */
@@ -56,7 +68,10 @@ public final class Sampler {
         return settings;
     }
 
-    /** The {@code numSteps + 1} times {@code t_0 > ... > t_N = 0} this sampler visits (a copy). */
+    /**
+     * The {@code numSteps + 1} times {@code t_0 > ... > t_N = 0} this sampler visits (a copy): of the
+     * parameterization's {@code sigma(t)}, or with {@link OdeSchedule#EDM} the noise levels themselves.
+     */
     public double[] timeSteps() {
         return timeSteps.clone();
     }
@@ -108,7 +123,7 @@ public final class Sampler {
         Batch batch = new Batch(n, dim, x, d, labels == null ? null : labels.clone(), stepRandom);
         Parameterization p = parameterization;
         switch (settings.kind()) {
-            case HEUN, EULER, EDM_STOCHASTIC -> OdeSolver.run(p, settings, timeSteps, batch);
+            case HEUN, EULER, EDM_STOCHASTIC -> OdeSolver.run(ode, settings, timeSteps, batch);
             case DDIM -> AncestralSolver.run(p, timeSteps, settings.eta(), batch);
             case DDPM -> AncestralSolver.run(p, timeSteps, 1.0, batch);
             case DPMPP_2M -> DpmSolverPlusPlus2M.run(p, timeSteps, batch);

@@ -10,12 +10,12 @@ import java.util.stream.Collectors;
  */
 public enum SamplerKind {
     /**
-     * Deterministic 2nd-order Heun ODE solver in the parameterization's own {@code t} and {@code s(t)}
+     * Deterministic 2nd-order Heun ODE solver in the {@link OdeSchedule}'s {@code t} and {@code s(t)}
      * (NVlabs/edm {@code ablation_sampler}, solver heun, with its {@code alpha}); with EDM this is Algorithm 1.
      * {@code 2N - 1} evaluations (the last step, to {@code sigma = 0}, is Euler).
      */
     HEUN("heun"),
-    /** 1st-order Euler ODE solver in the parameterization's own {@code t} and {@code s(t)}. {@code N} evaluations. */
+    /** 1st-order Euler ODE solver in the {@link OdeSchedule}'s {@code t} and {@code s(t)}. {@code N} evaluations. */
     EULER("euler"),
     /**
      * Stochastic Heun with churn ({@code sChurn, sMin, sMax, sNoise}): Algorithm 2 with EDM, its generalization in
@@ -55,6 +55,11 @@ public enum SamplerKind {
     /** The name used at the edges (Spark Params, CLI, config). */
     public String id() {
         return id;
+    }
+
+    /** Whether this sampler integrates the probability-flow ODE of {@code sigma(t), s(t)} ({@link OdeSchedule}). */
+    public boolean integratesOde() {
+        return this == HEUN || this == EULER || this == EDM_STOCHASTIC;
     }
 
     /** Denoiser evaluations for one batch with these settings (see each constant). */

@@ -26,10 +26,13 @@ import java.io.Serializable;
  * @param guidanceWeight    classifier-free guidance {@code w >= 0}; 1 = plain conditional, no extra calls
  * @param alpha             EDM's generalized 2nd-order step (ablation_sampler): heun and edm-stochastic evaluate
  *                          the second slope at {@code t + alpha h}, in {@code (0, 1]}; 1 is Heun's method
+ * @param odeSchedule       the ODE that heun, euler and edm-stochastic integrate ({@link OdeSchedule#DEFAULT}: the
+ *                          parameterization's own); the other samplers accept only {@link OdeSchedule#DEFAULT}
  */
 public record SamplerSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid, double sigmaMin, double sigmaMax,
                               double rho, double sChurn, double sMin, double sMax, double sNoise, double eta,
-                              double snr, int numCorrectorSteps, double guidanceWeight, double alpha)
+                              double snr, int numCorrectorSteps, double guidanceWeight, double alpha,
+                              OdeSchedule odeSchedule)
         implements Serializable {
 
     public SamplerSettings {
@@ -73,6 +76,14 @@ public record SamplerSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid,
         if (!(alpha > 0 && alpha <= 1)) {
             throw new IllegalArgumentException("alpha must be in (0, 1], got " + alpha);
         }
+        if (odeSchedule == null) {
+            throw new IllegalArgumentException("odeSchedule must not be null");
+        }
+        if (odeSchedule != OdeSchedule.DEFAULT && !kind.integratesOde()) {
+            throw new IllegalArgumentException("odeSchedule " + odeSchedule.id() + " applies to the ODE samplers heun, "
+                    + "euler and edm-stochastic; sampler " + kind.id() + " follows its own parameterization's process: "
+                    + "use odeSchedule default with it, or one of those samplers");
+        }
     }
 
     private static void requirePositive(String name, double value) {
@@ -85,7 +96,7 @@ public record SamplerSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid,
      * Defaults for {@code kind} with {@code p}: its sigma range, {@code rho} and grid; {@code numSteps} 18 for
      * heun and flow-heun (EDM's CIFAR-10 setting), 50 for euler, ddim, flow-euler, dpmpp-2m 25, edm-stochastic 64
      * with {@code sChurn = 10}, ddpm 250, sde and pc 500 (pc: one corrector step, {@code snr = 0.16});
-     * {@code sMin = 0, sMax = inf, sNoise = 1, eta = 0, guidanceWeight = 1, alpha = 1}.
+     * {@code sMin = 0, sMax = inf, sNoise = 1, eta = 0, guidanceWeight = 1, alpha = 1}, the parameterization's own ODE.
      */
     public static SamplerSettings defaults(SamplerKind kind, Parameterization p) {
         int numSteps = switch (kind) {
@@ -98,52 +109,63 @@ public record SamplerSettings(SamplerKind kind, int numSteps, TimeGrid timeGrid,
         };
         double sChurn = kind == SamplerKind.EDM_STOCHASTIC ? 10.0 : 0.0;
         return new SamplerSettings(kind, numSteps, TimeGrid.DEFAULT, p.sigmaMin(), p.sigmaMax(), p.rho(), sChurn,
-                0.0, Double.POSITIVE_INFINITY, 1.0, 0.0, 0.16, 1, 1.0, 1.0);
+                0.0, Double.POSITIVE_INFINITY, 1.0, 0.0, 0.16, 1, 1.0, 1.0, OdeSchedule.DEFAULT);
     }
 
     public SamplerSettings withNumSteps(int numSteps) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight, alpha);
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
     }
 
     public SamplerSettings withTimeGrid(TimeGrid timeGrid) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight, alpha);
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
     }
 
     public SamplerSettings withSigmaRange(double sigmaMin, double sigmaMax) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight, alpha);
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
     }
 
     public SamplerSettings withRho(double rho) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight, alpha);
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
     }
 
     public SamplerSettings withChurn(double sChurn, double sMin, double sMax, double sNoise) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight, alpha);
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
     }
 
     public SamplerSettings withEta(double eta) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight, alpha);
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
     }
 
     public SamplerSettings withCorrector(double snr, int numCorrectorSteps) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight, alpha);
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
     }
 
     public SamplerSettings withGuidanceWeight(double guidanceWeight) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight, alpha);
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
     }
 
     public SamplerSettings withAlpha(double alpha) {
         return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
-                snr, numCorrectorSteps, guidanceWeight, alpha);
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
+    }
+
+    public SamplerSettings withOdeSchedule(OdeSchedule odeSchedule) {
+        return new SamplerSettings(kind, numSteps, timeGrid, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, eta,
+                snr, numCorrectorSteps, guidanceWeight, alpha, odeSchedule);
+    }
+
+    /** The sampler, its steps and a non-default ODE schedule, as progress lines print them: {@code heun, 18 steps}. */
+    public String describe() {
+        return kind.id() + ", " + numSteps + " steps"
+                + (odeSchedule == OdeSchedule.DEFAULT ? "" : ", odeSchedule " + odeSchedule.id());
     }
 
     /** Denoiser evaluations per batch ({@link SamplerKind#evaluations}). */
