@@ -1,9 +1,5 @@
 package io.sparkdiffusion.diffusion;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /**
  * The loss weight {@code lambda(sigma)} of Eq. 8 for {@link VpParameterization} and {@link VeParameterization}: their
  * paper's {@code 1 / sigma^2} (the epsilon loss: {@code lambda cOut^2 = 1}, the raw network's plain squared error), or
@@ -61,16 +57,6 @@ public enum LossWeighting {
      * @throws IllegalArgumentException naming the bad value and the allowed ones
      */
     public static LossWeighting parse(String name) {
-        if (name != null) {
-            String key = name.trim().toLowerCase(Locale.ROOT);
-            for (LossWeighting w : values()) {
-                if (w.id.equals(key)) {
-                    return w;
-                }
-            }
-        }
-        throw new IllegalArgumentException("lossWeighting must be one of "
-                + Arrays.stream(values()).map(LossWeighting::id).collect(Collectors.joining(", ", "[", "]"))
-                + ", got '" + name + "'");
+        return SettingIds.parse("lossWeighting", values(), LossWeighting::id, name);
     }
 }

@@ -1,9 +1,5 @@
 package io.sparkdiffusion.diffusion;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /** The parameterization families, with the names used by the Spark layer and the CLI. */
 public enum ParameterizationKind {
     /** Flow Matching / rectified flow, {@link FlowParameterization}. */
@@ -42,18 +38,10 @@ public enum ParameterizationKind {
      * @throws IllegalArgumentException naming the bad value and the allowed ones
      */
     public static ParameterizationKind parse(String name) {
-        if (name != null) {
-            String key = name.trim().toLowerCase(Locale.ROOT);
-            for (ParameterizationKind kind : values()) {
-                if (kind.id.equals(key)) {
-                    return kind;
-                }
-            }
-        }
-        throw new IllegalArgumentException("parameterization must be one of " + allowed() + ", got '" + name + "'");
+        return SettingIds.parse("parameterization", values(), ParameterizationKind::id, name);
     }
 
     static String allowed() {
-        return Arrays.stream(values()).map(ParameterizationKind::id).collect(Collectors.joining(", ", "[", "]"));
+        return SettingIds.allowed(values(), ParameterizationKind::id);
     }
 }

@@ -1,9 +1,5 @@
 package io.sparkdiffusion.diffusion;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /**
  * Which {@code cSkip, cOut, cIn} a {@link VpParameterization} or {@link VeParameterization} uses: its paper's
  * (Table 1: VP {@code 1, -sigma, 1/sqrt(sigma^2 + 1)}; VE {@code 1, sigma, 1}: the network predicts the noise) or
@@ -51,16 +47,6 @@ public enum PreconditioningKind {
      * @throws IllegalArgumentException naming the bad value and the allowed ones
      */
     public static PreconditioningKind parse(String name) {
-        if (name != null) {
-            String key = name.trim().toLowerCase(Locale.ROOT);
-            for (PreconditioningKind k : values()) {
-                if (k.id.equals(key)) {
-                    return k;
-                }
-            }
-        }
-        throw new IllegalArgumentException("preconditioning must be one of "
-                + Arrays.stream(values()).map(PreconditioningKind::id).collect(Collectors.joining(", ", "[", "]"))
-                + ", got '" + name + "'");
+        return SettingIds.parse("preconditioning", values(), PreconditioningKind::id, name);
     }
 }

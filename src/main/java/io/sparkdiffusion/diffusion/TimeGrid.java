@@ -1,8 +1,6 @@
 package io.sparkdiffusion.diffusion;
 
 import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * Time-step discretizations (Karras et al. 2022, Table 1 "Sampling", and {@code ablation_sampler} of NVlabs/edm).
@@ -142,16 +140,6 @@ public enum TimeGrid {
      * @throws IllegalArgumentException naming the bad value and the allowed ones
      */
     public static TimeGrid parse(String name) {
-        if (name != null) {
-            String key = name.trim().toLowerCase(Locale.ROOT);
-            for (TimeGrid grid : values()) {
-                if (grid.id.equals(key)) {
-                    return grid;
-                }
-            }
-        }
-        throw new IllegalArgumentException("timeGrid must be one of "
-                + Arrays.stream(values()).map(TimeGrid::id).collect(Collectors.joining(", ", "[", "]"))
-                + ", got '" + name + "'");
+        return SettingIds.parse("timeGrid", values(), TimeGrid::id, name);
     }
 }

@@ -1,9 +1,6 @@
 package io.sparkdiffusion.diffusion;
 
-import java.util.Arrays;
-import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.stream.Collectors;
 
 /**
  * The training noise-level distribution {@code p_train(sigma)} of {@link VpParameterization} and
@@ -46,16 +43,6 @@ public enum TrainingSigma {
      * @throws IllegalArgumentException naming the bad value and the allowed ones
      */
     public static TrainingSigma parse(String name) {
-        if (name != null) {
-            String key = name.trim().toLowerCase(Locale.ROOT);
-            for (TrainingSigma d : values()) {
-                if (d.id.equals(key)) {
-                    return d;
-                }
-            }
-        }
-        throw new IllegalArgumentException("trainingSigma must be one of "
-                + Arrays.stream(values()).map(TrainingSigma::id).collect(Collectors.joining(", ", "[", "]"))
-                + ", got '" + name + "'");
+        return SettingIds.parse("trainingSigma", values(), TrainingSigma::id, name);
     }
 }

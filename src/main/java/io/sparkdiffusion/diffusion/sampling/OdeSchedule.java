@@ -1,8 +1,6 @@
 package io.sparkdiffusion.diffusion.sampling;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
+import io.sparkdiffusion.diffusion.SettingIds;
 
 /**
  * Which probability-flow ODE the ODE samplers ({@link SamplerKind#HEUN}, {@link SamplerKind#EULER},
@@ -38,16 +36,6 @@ public enum OdeSchedule {
      * @throws IllegalArgumentException naming the bad value and the allowed ones
      */
     public static OdeSchedule parse(String name) {
-        if (name != null) {
-            String key = name.trim().toLowerCase(Locale.ROOT);
-            for (OdeSchedule schedule : values()) {
-                if (schedule.id.equals(key)) {
-                    return schedule;
-                }
-            }
-        }
-        throw new IllegalArgumentException("odeSchedule must be one of "
-                + Arrays.stream(values()).map(OdeSchedule::id).collect(Collectors.joining(", ", "[", "]"))
-                + ", got '" + name + "'");
+        return SettingIds.parse("odeSchedule", values(), OdeSchedule::id, name);
     }
 }

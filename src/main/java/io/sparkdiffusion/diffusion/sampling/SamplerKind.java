@@ -1,8 +1,6 @@
 package io.sparkdiffusion.diffusion.sampling;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
+import io.sparkdiffusion.diffusion.SettingIds;
 
 /**
  * The samplers, with their names at the edges and the number of denoiser evaluations per batch for {@code N =
@@ -77,16 +75,6 @@ public enum SamplerKind {
      * @throws IllegalArgumentException naming the bad value and the allowed ones
      */
     public static SamplerKind parse(String name) {
-        if (name != null) {
-            String key = name.trim().toLowerCase(Locale.ROOT);
-            for (SamplerKind kind : values()) {
-                if (kind.id.equals(key)) {
-                    return kind;
-                }
-            }
-        }
-        throw new IllegalArgumentException("sampler must be one of "
-                + Arrays.stream(values()).map(SamplerKind::id).collect(Collectors.joining(", ", "[", "]"))
-                + ", got '" + name + "'");
+        return SettingIds.parse("sampler", values(), SamplerKind::id, name);
     }
 }
