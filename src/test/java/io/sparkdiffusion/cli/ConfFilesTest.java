@@ -111,8 +111,11 @@ class ConfFilesTest {
         TrainSettings settings = TrainCommand.load("conf/fashion-mnist.json", Map.of(), TrainCommand.schema(stages));
         assertEquals(0, settings.maxImages());
         assertEquals(DataFormat.IDX, settings.dataFormat());
-        // flow: FID 42.9 against edm's 90.3 at the same 64,000 images (docs/main-config-runs.md).
+        // flow: FID 42.9 against edm's 90.3 at the same 64,000 images; rounds of 5 steps at rate 0.002: 29.4
+        // (docs/main-config-runs.md).
         assertEquals("flow", stages.trainer().getParameterization());
+        assertEquals(5, stages.trainer().getLocalSteps());
+        assertEquals(0.002, stages.trainer().getLearningRate());
         assertEquals(10, stages.trainer().getNumClasses());
         // unet-small as in shared/reference/unet-small.md: 32 channels, [1, 2, 2], 2 blocks, attention at 7.
         UNetConfig spec = stages.trainer().networkConfig();
