@@ -1,6 +1,5 @@
 package io.sparkdiffusion.diffusion;
 
-import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
@@ -44,13 +43,7 @@ public record FlowParameterization(TrainingT trainingT, double logitMean, double
 
         /** Parses {@code "uniform"} or {@code "logit-normal"}. */
         public static TrainingT parse(String name) {
-            String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-            for (TrainingT t : values()) {
-                if (t.id.equals(key)) {
-                    return t;
-                }
-            }
-            throw new IllegalArgumentException("trainingT must be one of [uniform, logit-normal], got '" + name + "'");
+            return SettingIds.parse("trainingT", values(), TrainingT::id, name);
         }
     }
 
