@@ -7,6 +7,7 @@ import io.sparkdiffusion.train.DiffusionObjective;
 import io.sparkdiffusion.train.OuterOptimizer;
 import io.sparkdiffusion.train.RoundListener;
 import io.sparkdiffusion.train.Shard;
+import io.sparkdiffusion.train.SyncMode;
 import io.sparkdiffusion.train.TrainingConfig;
 import io.sparkdiffusion.train.TrainingState;
 import io.sparkdiffusion.train.TrainingSummary;
@@ -79,6 +80,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final DoubleParam emaRampupRatio;
     private final BooleanParam averageOptimizerState;
     private final Param<String> outerOptimizer;
+    private final Param<String> syncMode;
     private final DoubleParam outerLearningRate;
     private final DoubleParam outerMomentum;
     private final LongParam seed;
@@ -134,6 +136,11 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         outerOptimizer = Validators.choice(this, "outerOptimizer", "what the driver makes of the partitions' mean "
                 + "weights after each round: take them (average) or DiLoCo's outer step, SGD with Nesterov momentum on "
                 + "the round's mean change (nesterov)", List.of(OuterOptimizer.NAMES));
+        syncMode = Validators.choice(this, "syncMode", "what the partitions send the driver: their weights after "
+                + "localSteps steps, averaged (weights: few rounds, but more partitions give fewer, larger averaged steps), "
+                + "or their gradients every step, from which the driver steps (gradients: localSteps 1 and "
+                + "globalBatchSize set; the same model on any number of partitions, one round per step)",
+                Arrays.stream(SyncMode.values()).map(SyncMode::id).toList());
         outerLearningRate = new DoubleParam(this, "outerLearningRate",
                 "nesterov: learning rate of the outer step, > 0 (DiLoCo: 0.7)", Validators.doubleAbove(0));
         outerMomentum = new DoubleParam(this, "outerMomentum",
@@ -182,6 +189,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(emaRampupRatio, 0.05);
         setDefault(averageOptimizerState, true);
         setDefault(outerOptimizer, "average");
+        setDefault(syncMode, "weights");
         setDefault(outerLearningRate, OuterOptimizer.DILOCO_LEARNING_RATE);
         setDefault(outerMomentum, OuterOptimizer.DILOCO_MOMENTUM);
         setDefault(seed, 0L);
@@ -222,6 +230,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DoubleParam emaRampupRatio() { return emaRampupRatio; }
     public BooleanParam averageOptimizerState() { return averageOptimizerState; }
     public Param<String> outerOptimizer() { return outerOptimizer; }
+    public Param<String> syncMode() { return syncMode; }
     public DoubleParam outerLearningRate() { return outerLearningRate; }
     public DoubleParam outerMomentum() { return outerMomentum; }
     public LongParam seed() { return seed; }
@@ -253,6 +262,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public double getEmaRampupRatio() { return (Double) $(emaRampupRatio); }
     public boolean getAverageOptimizerState() { return (Boolean) $(averageOptimizerState); }
     public String getOuterOptimizer() { return $(outerOptimizer); }
+    public String getSyncMode() { return $(syncMode); }
     public double getOuterLearningRate() { return (Double) $(outerLearningRate); }
     public double getOuterMomentum() { return (Double) $(outerMomentum); }
     public long getSeed() { return (Long) $(seed); }
@@ -294,6 +304,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setEmaRampupRatio(double v) { set(emaRampupRatio, v); return this; }
     public DiffusionTrainer setAverageOptimizerState(boolean v) { set(averageOptimizerState, v); return this; }
     public DiffusionTrainer setOuterOptimizer(String v) { set(outerOptimizer, v); return this; }
+    public DiffusionTrainer setSyncMode(String v) { set(syncMode, v); return this; }
     public DiffusionTrainer setOuterLearningRate(double v) { set(outerLearningRate, v); return this; }
     public DiffusionTrainer setOuterMomentum(double v) { set(outerMomentum, v); return this; }
     public DiffusionTrainer setSeed(long v) { set(seed, v); return this; }
@@ -367,7 +378,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8), getEmaHalfLifeImages(),
                 getEmaRampupRatio(), getAverageOptimizerState(), getSeed(),
                 OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum()),
-                getGlobalBatchSize());
+                getGlobalBatchSize(), SyncMode.parse(getSyncMode()));
     }
 
     /** What a diverged round leads to. */
@@ -406,10 +417,14 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         UNetConfig spec = networkConfig();
         DiffusionEvaluator evaluator = evaluates() ? evaluator(spec) : null;
         DiffusionObjective objective = objective();
-        JavaRDD<Shard> shards = DistributedTraining.shards(dataset.toDF(), getInputCol(),
-                getLabelCol().isEmpty() ? null : getLabelCol(), spec.imageSize(), getNumClasses());
+        TrainingConfig config = trainingConfig();
+        boolean gradients = config.syncMode() == SyncMode.GRADIENTS;
+        String labels = getLabelCol().isEmpty() ? null : getLabelCol();
+        JavaRDD<Shard> shards = gradients
+                ? DistributedTraining.groupedShards(dataset.toDF(), getInputCol(), labels, spec.imageSize(),
+                getNumClasses(), config.globalBatchSize())
+                : DistributedTraining.shards(dataset.toDF(), getInputCol(), labels, spec.imageSize(), getNumClasses());
         try {
-            TrainingConfig config = trainingConfig();
             String batches = config.batchDescription(shards.getNumPartitions());
             if (getGlobalBatchSize() > 0) {
                 LOG.log(System.Logger.Level.INFO, "DiffusionTrainer " + uid + ": globalBatchSize " + getGlobalBatchSize()
@@ -419,6 +434,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
             try (JobGroup group = JobGroup.open(dataset.sparkSession().sparkContext(), uid,
                     "DiffusionTrainer " + uid + ": caching the training data")) {
                 digests = RunFingerprint.digest(shards);
+            }
+            if (gradients) {
+                DistributedTraining.requireAllGroups(shards, config.globalBatchSize());
             }
             int[] sizes = digests.stream().mapToInt(RunFingerprint.ShardDigest::size).toArray();
             long perRound = DistributedTraining.imagesPerRound(sizes, config);

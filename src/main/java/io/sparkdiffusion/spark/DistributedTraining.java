@@ -9,14 +9,18 @@ import io.sparkdiffusion.train.RoundListener;
 import io.sparkdiffusion.train.RoundRecord;
 import io.sparkdiffusion.train.RoundResult;
 import io.sparkdiffusion.train.RoundStart;
+import io.sparkdiffusion.train.Seeds;
 import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.SliceLayout;
+import io.sparkdiffusion.train.SyncMode;
 import io.sparkdiffusion.train.TrainingConfig;
 import io.sparkdiffusion.train.TrainingDivergedException;
 import io.sparkdiffusion.train.TrainingState;
 import io.sparkdiffusion.train.TrainingSummary;
 import io.sparkdiffusion.train.WeightedSum;
+import org.apache.spark.HashPartitioner;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -24,9 +28,12 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.CollectionAccumulator;
+import scala.Tuple2;
+import scala.Tuple3;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -53,6 +60,9 @@ import java.util.function.IntConsumer;
  */
 final class DistributedTraining {
 
+    /** What a partition without a shard trains on in syncMode gradients: nothing. */
+    private static final Shard EMPTY = new Shard(new float[0], null, 1);
+
     /** The most partial sums the driver receives per round; deeper trees keep it there as partitions grow. */
     static final int MAX_DRIVER_FAN_IN = 8;
     private static final System.Logger LOG = System.getLogger(DistributedTraining.class.getName());
@@ -73,6 +83,100 @@ final class DistributedTraining {
         JavaRDD<Shard> shards = cols.javaRDD().mapPartitions(
                 (Iterator<Row> rows) -> List.of(toShard(rows, imageCol, labelCol, imageSize, numClasses)).iterator());
         return shards.persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    /**
+     * The shards of {@link SyncMode#GRADIENTS}, cached: every image goes to group {@code h mod groups}, {@code h} a
+     * 64-bit hash of its label and pixels ({@link #contentHash}), and group {@code g} to partition
+     * {@code g mod P} ({@code P} the partitions of {@code data}); within a shard the images are ordered by group, then
+     * hash. So a group holds the same images in the same order however the data was partitioned, and the draws of
+     * {@link io.sparkdiffusion.train.LocalTrainer#gradient} do not depend on {@code P}. Costs one shuffle of the
+     * training data.
+     *
+     * @throws IllegalArgumentException (when the shards are computed) if some group gets no image
+     */
+    static JavaRDD<Shard> groupedShards(Dataset<Row> data, String imageCol, String labelCol, int imageSize,
+                                        int numClasses, int groups) {
+        Dataset<Row> cols = labelCol == null ? data.select(imageCol) : data.select(imageCol, labelCol);
+        int partitions = cols.javaRDD().getNumPartitions();
+        boolean labelled = labelCol != null;
+        JavaPairRDD<Integer, Tuple3<Long, float[], Integer>> keyed = cols.javaRDD()
+                .mapPartitions((Iterator<Row> rows) -> List.of(toShard(rows, imageCol, labelCol, imageSize, numClasses))
+                        .iterator())
+                .flatMapToPair(shard -> {
+                    List<Tuple2<Integer, Tuple3<Long, float[], Integer>>> out = new ArrayList<>(shard.size());
+                    for (int i = 0; i < shard.size(); i++) {
+                        float[] image = Arrays.copyOfRange(shard.images(), i * imageSize, (i + 1) * imageSize);
+                        int label = labelled ? shard.labels()[i] : -1;
+                        long hash = contentHash(image, label);
+                        out.add(new Tuple2<>((int) Long.remainderUnsigned(hash, groups), new Tuple3<>(hash, image, label)));
+                    }
+                    return out.iterator();
+                });
+        JavaRDD<Shard> shards = keyed.partitionBy(new HashPartitioner(partitions))
+                .mapPartitions(it -> List.of(toGroupedShard(it, imageSize, labelled)).iterator());
+        return shards.persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    /**
+     * SplitMix64's finalizer chained over the label and the pixels' bits: equal images with equal labels hash
+     * equal, whatever partition or position they come from.
+     */
+    static long contentHash(float[] image, int label) {
+        long h = Seeds.mix64(0x9E3779B97F4A7C15L ^ label);
+        for (float x : image) {
+            h = Seeds.mix64(h ^ Float.floatToIntBits(x));
+        }
+        return h;
+    }
+
+    private static Shard toGroupedShard(Iterator<Tuple2<Integer, Tuple3<Long, float[], Integer>>> rows, int imageSize,
+                                        boolean labelled) {
+        List<Tuple2<Integer, Tuple3<Long, float[], Integer>>> all = new ArrayList<>();
+        rows.forEachRemaining(all::add);
+        all.sort(Comparator.<Tuple2<Integer, Tuple3<Long, float[], Integer>>>comparingInt(Tuple2::_1)
+                .thenComparingLong(t -> t._2()._1())
+                .thenComparingInt(t -> t._2()._3())
+                .thenComparing((a, b) -> Arrays.compare(a._2()._2(), b._2()._2())));
+        int n = all.size();
+        if ((long) n * imageSize > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a partition holds " + n + " images of " + imageSize
+                    + " floats, too many for one array: train on more partitions");
+        }
+        float[] images = new float[n * imageSize];
+        int[] labels = labelled ? new int[n] : null;
+        List<Integer> ids = new ArrayList<>();
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            var t = all.get(i);
+            if (i == 0 || t._1() != (int) all.get(i - 1)._1()) {
+                ids.add(t._1());
+                starts.add(i);
+            }
+            System.arraycopy(t._2()._2(), 0, images, i * imageSize, imageSize);
+            if (labels != null) {
+                labels[i] = t._2()._3();
+            }
+        }
+        starts.add(n);
+        return new Shard(images, labels, imageSize, ids.stream().mapToInt(Integer::intValue).toArray(),
+                starts.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * Checks that the grouped shards hold all {@code groups} groups (each non-empty by construction).
+     *
+     * @throws IllegalArgumentException naming how many groups got no image and what to change
+     */
+    static void requireAllGroups(JavaRDD<Shard> shards, int groups) {
+        long filled = shards.map(s -> s.grouped() ? s.groupIds().length : 0).reduce(Integer::sum);
+        long images = shards.map(s -> (long) s.size()).reduce(Long::sum);
+        if (filled != groups) {
+            throw new IllegalArgumentException("syncMode gradients splits the " + images + " training images into "
+                    + "globalBatchSize = " + groups + " groups by a hash of their content, one image of each group per "
+                    + "step, and " + (groups - filled) + " groups got no image: train on more images (a few times "
+                    + "globalBatchSize at least) or set a smaller globalBatchSize");
+        }
     }
 
     private static Shard toShard(Iterator<Row> rows, String imageCol, String labelCol, int imageSize, int numClasses) {
@@ -224,8 +328,11 @@ final class DistributedTraining {
         List<RoundRecord> records = new ArrayList<>();
         boolean averageState = baseConfig.averageOptimizerState();
         int depth = aggregationDepth(shards.getNumPartitions());
-        SliceLayout layout = reduction.path() == Reduction.SLICED
-                ? new SliceLayout(objective.numParameters(), state.stateSize(), reduction.slices()) : null;
+        // syncMode gradients: the partitions send gradients and no optimizer state; the driver keeps the state.
+        boolean gradients = baseConfig.syncMode() == SyncMode.GRADIENTS;
+        boolean shipState = averageState && !gradients;
+        SliceLayout layout = reduction.path() == Reduction.SLICED ? new SliceLayout(objective.numParameters(),
+                gradients ? 0 : state.stateSize(), reduction.slices()) : null;
         while (state.round() < plannedRounds) {
             TrainingConfig config = state.learningRateScale() == 1.0 ? baseConfig
                     : baseConfig.withLearningRate(baseConfig.learningRate() * state.learningRateScale());
@@ -234,7 +341,7 @@ final class DistributedTraining {
             RoundStart round = state.roundStart();
             // Own optimizer states (averageOptimizerState = false) travel inside their partition's task only,
             // not in the broadcast every partition fetches.
-            Broadcast<RoundStart> start = jsc.broadcast(averageState ? round
+            Broadcast<RoundStart> start = jsc.broadcast(shipState ? round
                     : new RoundStart(round.round(), round.startStep(), round.params(), null, Map.of(), round.stateSize()));
             long broadcastNanos = System.nanoTime() - t0;
 
@@ -249,18 +356,25 @@ final class DistributedTraining {
                 Shard shard = it.hasNext() ? it.next() : null;
                 RoundStart s = start.value();
                 float[] optimizerState = averageState ? s.sharedState() : own.next();
-                PartitionResult r = shard == null
-                        ? new PartitionResult(p, s.params(), optimizerState, 0, 0, 0)
+                PartitionResult r = gradients
+                        ? LocalTrainer.gradient(objective, config, shard == null ? EMPTY : shard, p, s.params(),
+                        s.startStep())
+                        : shard == null ? new PartitionResult(p, s.params(), optimizerState, 0, 0, 0)
                         : LocalTrainer.run(objective, config.forPartition(p, numPartitions), shard, p, s.params(),
                         optimizerState, s.startStep(), config.localSteps());
                 engines.add(EngineReport.current());
                 return List.of(r).iterator();
             });
-            RoundResult sum = layout != null ? SlicedReduction.reduce(results, reduction, layout, averageState)
+            RoundResult reduced = layout != null ? SlicedReduction.reduce(results, reduction, layout, averageState)
                     : results.treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge, depth);
 
             afterRound.run();
-            String problem = divergence(sum, averageState);
+            String problem = !gradients ? divergence(reduced, averageState)
+                    : !Double.isFinite(reduced.meanLoss()) ? "the mean loss is " + reduced.meanLoss()
+                    : DivergencePolicy.firstNonFinite("mean gradient entry", reduced.meanParams());
+            RoundResult sum = gradients && problem == null ? state.gradientStep(reduced, config) : reduced;
+            problem = problem != null || !gradients ? problem
+                    : DivergencePolicy.problem(sum.meanLoss(), sum.meanParams(), sum.meanOptimizerState());
             OuterOptimizer.Step outer = problem != null ? null : state.outerStep(sum, config);
             problem = problem != null ? problem : TrainingState.outerProblem(outer);
             if (problem != null) {

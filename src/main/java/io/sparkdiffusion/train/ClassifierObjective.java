@@ -38,6 +38,13 @@ public final class ClassifierObjective implements Objective {
         System.arraycopy(init, 0, params, 0, params.length);
     }
 
+    /** The classifier draws nothing at random: the same loss as the per-batch method. */
+    @Override
+    public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom[] rowRandoms,
+                                  long dropoutSeed) {
+        return lossAndGradient(params, grads, batch, (SplittableRandom) null);
+    }
+
     @Override
     public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom random) {
         if (batch.imageSize() != config.imageSize()) {

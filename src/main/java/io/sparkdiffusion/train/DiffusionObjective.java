@@ -12,6 +12,8 @@ import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
 
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
 
 /**
  * The denoising loss of Karras et al. 2022 (Eq. 8) for a U-Net under a parameterization's preconditioning:
@@ -23,7 +25,8 @@ import java.util.SplittableRandom;
  * unconditional model classifier-free guidance needs.
  *
  * <p>Draws from the step's stream, image by image: {@code sigma}, then (labelled data only) the dropout
- * uniform, then {@code n} in index order; finally one long for the network's dropout mask.
+ * uniform, then {@code n} in index order; finally one long for the network's dropout mask. With one stream per row
+ * (syncMode gradients) each row draws the same from its own stream, and the dropout seed is given.
  */
 public final class DiffusionObjective implements Objective {
     private final UNetConfig network;
@@ -61,6 +64,22 @@ public final class DiffusionObjective implements Objective {
 
     @Override
     public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom random) {
+        return lossAndGradient(params, grads, batch, b -> random, random::nextLong);
+    }
+
+    /** Row {@code b}'s draws from {@code rowRandoms[b]}, the network's dropout from {@code dropoutSeed}. */
+    @Override
+    public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom[] rowRandoms,
+                                  long dropoutSeed) {
+        if (rowRandoms.length != batch.size()) {
+            throw new IllegalArgumentException("rowRandoms holds " + rowRandoms.length + " streams for a batch of "
+                    + batch.size() + " images");
+        }
+        return lossAndGradient(params, grads, batch, b -> rowRandoms[b], () -> dropoutSeed);
+    }
+
+    private double lossAndGradient(float[] params, float[] grads, Batch batch, IntFunction<SplittableRandom> rowRandom,
+                                   LongSupplier dropoutDraw) {
         int n = batch.size();
         int dim = network.imageSize();
         if (batch.imageSize() != dim) {
@@ -78,6 +97,7 @@ public final class DiffusionObjective implements Objective {
         float[] in = new float[dim];
         float[] t = new float[dim];
         for (int b = 0; b < n; b++) {
+            SplittableRandom random = rowRandom.apply(b);
             System.arraycopy(batch.images(), b * dim, y, 0, dim);
             double sigma = param.sampleTrainingSigma(random);
             weight[b] = (float) param.networkLossWeight(sigma);
@@ -93,7 +113,7 @@ public final class DiffusionObjective implements Objective {
             System.arraycopy(in, 0, netInput, b * dim, dim);
             System.arraycopy(t, 0, target, b * dim, dim);
         }
-        long dropoutSeed = random.nextLong();
+        long dropoutSeed = dropoutDraw.getAsLong();
 
         UNet net = NetworkCache.trainingNet(network);
         Tape tape = NetworkCache.trainingTape(network);

@@ -47,6 +47,39 @@ public final class LocalTrainer {
     }
 
     /**
+     * This partition's part of step {@code globalStep} of {@link SyncMode#GRADIENTS}: each group of the shard draws
+     * one image with its noise from {@link Seeds#groupStep}, and the batch of those images (in group order) gives its
+     * mean loss and gradient. The result carries the gradient in place of weights, the batch size as its images (so
+     * the image-weighted mean over partitions is the global batch's mean gradient) and an empty optimizer state; the
+     * driver clips and steps. An empty shard trains on nothing and reports 0 images.
+     *
+     * @param params the step's weights; not modified
+     */
+    public static PartitionResult gradient(Objective objective, TrainingConfig config, Shard shard, int partition,
+                                           float[] params, long globalStep) {
+        long start = System.nanoTime();
+        float[] grads = new float[params.length];
+        if (shard.size() == 0) {
+            return new PartitionResult(partition, grads, new float[0], 0, 0, System.nanoTime() - start);
+        }
+        if (!shard.grouped()) {
+            throw new IllegalArgumentException("syncMode gradients needs the images grouped (DiffusionTrainer does it);"
+                    + " partition " + partition + " holds an ungrouped " + shard);
+        }
+        int groups = shard.groupIds().length;
+        int[] indices = new int[groups];
+        SplittableRandom[] randoms = new SplittableRandom[groups];
+        for (int g = 0; g < groups; g++) {
+            randoms[g] = new SplittableRandom(Seeds.groupStep(config.seed(), globalStep, shard.groupIds()[g]));
+            int from = shard.groupStarts()[g];
+            indices[g] = from + randoms[g].nextInt(shard.groupStarts()[g + 1] - from);
+        }
+        double loss = objective.lossAndGradient(params, grads, shard.select(indices), randoms,
+                Seeds.stepDropout(config.seed(), globalStep));
+        return new PartitionResult(partition, grads, new float[0], groups, loss * groups, System.nanoTime() - start);
+    }
+
+    /**
      * One optimizer step: draw the batch, compute the loss and gradient, clip, update in place.
      *
      * @param globalStep the step's index over the whole run, from 0

@@ -14,6 +14,8 @@ public final class Seeds {
     static final long INIT = 0x1A17L;
     static final long STEP = 0x57E9L;
     static final long SAMPLE = 0x5A3DL;
+    static final long GROUP_STEP = 0x6A0EL;
+    static final long STEP_DROPOUT = 0x6D0FL;
 
     private Seeds() {
     }
@@ -46,5 +48,19 @@ public final class Seeds {
      */
     public static long step(long seed, long globalStep, int partition) {
         return derive(seed, STEP, globalStep, partition);
+    }
+
+    /**
+     * The seed of one group's draws at one step of {@link SyncMode#GRADIENTS}: which of the group's images, its
+     * noise level, label dropout and noise. It does not name a partition, so the draws are the same however the
+     * groups are spread over partitions.
+     */
+    public static long groupStep(long seed, long globalStep, int group) {
+        return derive(seed, GROUP_STEP, globalStep, group);
+    }
+
+    /** The seed of the network's dropout masks at one step of {@link SyncMode#GRADIENTS} (all partitions). */
+    public static long stepDropout(long seed, long globalStep) {
+        return derive(seed, STEP_DROPOUT, globalStep);
     }
 }

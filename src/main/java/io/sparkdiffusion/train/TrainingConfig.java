@@ -29,13 +29,24 @@ import java.io.Serializable;
  *                              ({@link OuterOptimizer}: plain averaging or DiLoCo's Nesterov step)
  * @param globalBatchSize       images per optimizer step summed over the partitions, split over them by
  *                              {@link #batchSizes(int)} in place of {@code batchSize}; 0: {@code batchSize} on each
+ * @param syncMode              what partitions and driver exchange ({@link SyncMode}): weights after {@code localSteps}
+ *                              steps, or gradients every step ({@code localSteps} 1, {@code globalBatchSize} set,
+ *                              the optimizer state averaged, i.e. kept by the driver, plain averaging)
  */
 @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
                              Optimizer optimizer, double emaHalfLifeImages,
                              double emaRampupRatio, boolean averageOptimizerState, long seed,
-                             OuterOptimizer outerOptimizer, int globalBatchSize)
+                             OuterOptimizer outerOptimizer, int globalBatchSize, SyncMode syncMode)
         implements Serializable {
+
+    /** These settings exchanging weights after each round ({@link SyncMode#WEIGHTS}). */
+    public TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
+                          Optimizer optimizer, double emaHalfLifeImages, double emaRampupRatio,
+                          boolean averageOptimizerState, long seed, OuterOptimizer outerOptimizer, int globalBatchSize) {
+        this(batchSize, localSteps, learningRate, warmupSteps, gradClip, optimizer, emaHalfLifeImages, emaRampupRatio,
+                averageOptimizerState, seed, outerOptimizer, globalBatchSize, SyncMode.WEIGHTS);
+    }
 
     /** These settings with {@code batchSize} on every partition ({@code globalBatchSize} 0). */
     public TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
@@ -87,6 +98,28 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
             throw new IllegalArgumentException("globalBatchSize must be >= 0 (0: batchSize on each partition), got "
                     + globalBatchSize);
         }
+        if (syncMode == null) {
+            throw new IllegalArgumentException("syncMode must be set (SyncMode.WEIGHTS for parameter averaging)");
+        }
+        if (syncMode == SyncMode.GRADIENTS) {
+            String why = "syncMode gradients averages the partitions' gradients every step and the driver steps";
+            if (localSteps != 1) {
+                throw new IllegalArgumentException(why + ", so there are no local steps: set localSteps to 1, got "
+                        + localSteps + " (or use syncMode weights for rounds of local steps)");
+            }
+            if (globalBatchSize == 0) {
+                throw new IllegalArgumentException(why + " on one global batch: set globalBatchSize (the images of a "
+                        + "step over all partitions, e.g. 64), not batchSize per partition");
+            }
+            if (!averageOptimizerState) {
+                throw new IllegalArgumentException(why + " with the one optimizer state it keeps: set "
+                        + "averageOptimizerState to true (partitions keep no state of their own in this mode)");
+            }
+            if (outerOptimizer.hasMomentum()) {
+                throw new IllegalArgumentException(why + " itself: outerOptimizer " + outerOptimizer.settingName()
+                        + " applies to syncMode weights; set outerOptimizer to average");
+            }
+        }
     }
 
     /**
@@ -129,17 +162,17 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
 
     /** The settings partition {@code partition} of {@code partitions} trains with: its own batch, no global one. */
     public TrainingConfig forPartition(int partition, int partitions) {
-        if (globalBatchSize == 0) {
+        if (globalBatchSize == 0 || syncMode == SyncMode.GRADIENTS) { // gradients: the batch is the shard's groups
             return this;
         }
         return new TrainingConfig(batchSizes(partitions)[partition], localSteps, learningRate, warmupSteps, gradClip,
-                optimizer, emaHalfLifeImages, emaRampupRatio, averageOptimizerState, seed, outerOptimizer, 0);
+                optimizer, emaHalfLifeImages, emaRampupRatio, averageOptimizerState, seed, outerOptimizer, 0, syncMode);
     }
 
     /** These settings with another peak learning rate (a divergence backoff). */
     public TrainingConfig withLearningRate(double rate) {
         return new TrainingConfig(batchSize, localSteps, rate, warmupSteps, gradClip, optimizer, emaHalfLifeImages,
-                emaRampupRatio, averageOptimizerState, seed, outerOptimizer, globalBatchSize);
+                emaRampupRatio, averageOptimizerState, seed, outerOptimizer, globalBatchSize, syncMode);
     }
 
     /** The learning rate of step {@code step} (counting from 1). */

@@ -1,6 +1,7 @@
 package io.sparkdiffusion.train;
 
 import io.sparkdiffusion.nn.optim.Ema;
+import io.sparkdiffusion.nn.optim.GradClipping;
 import io.sparkdiffusion.nn.optim.Optimizer;
 import java.util.Map;
 import java.util.TreeMap;
@@ -93,6 +94,69 @@ public final class TrainingState {
         Ema.updateInPlace(ema, params, sum.images(), imagesSeen, config.emaHalfLifeImages(), config.emaRampupRatio());
         step += config.localSteps();
         round++;
+    }
+
+    /**
+     * For {@link SyncMode#GRADIENTS}: the round's results (the partitions' image-weighted mean gradient in place of
+     * weights) turned into the weights and optimizer state after one optimizer step on that gradient, clipped to
+     * {@code gradClip}, at the learning rate of step {@code step() + 1}: what one partition training on the whole
+     * global batch would get. {@link #finishRound} then takes it as it takes an averaged round. New arrays; this
+     * state does not change.
+     */
+    public RoundResult gradientStep(RoundResult sum, TrainingConfig config) {
+        if (sharedState == null) {
+            throw new IllegalStateException("syncMode gradients steps the driver's optimizer state, and this training "
+                    + "state keeps one per partition (averageOptimizerState false)");
+        }
+        float[] grads = sum.meanParams().clone();
+        if (config.gradClip() > 0) {
+            GradClipping.clipGradNormInPlace(grads, config.gradClip());
+        }
+        Optimizer.Stepper stepper = config.optimizer().resume(sharedState, step, params.length, config.learningRate());
+        float[] next = params.clone();
+        stepper.stepInPlace(next, grads, config.learningRateAt(step + 1));
+        float[] nextState = stepper.state();
+        return new RoundResult() {
+            @Override
+            public float[] meanParams() {
+                return next;
+            }
+
+            @Override
+            public float[] meanOptimizerState() {
+                return nextState;
+            }
+
+            @Override
+            public Map<Integer, float[]> partitionStates() {
+                return Map.of();
+            }
+
+            @Override
+            public long images() {
+                return sum.images();
+            }
+
+            @Override
+            public double meanLoss() {
+                return sum.meanLoss();
+            }
+
+            @Override
+            public int partitions() {
+                return sum.partitions();
+            }
+
+            @Override
+            public long maxComputeNanos() {
+                return sum.maxComputeNanos();
+            }
+
+            @Override
+            public long totalComputeNanos() {
+                return sum.totalComputeNanos();
+            }
+        };
     }
 
     /**

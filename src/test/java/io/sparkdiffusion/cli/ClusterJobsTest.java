@@ -42,6 +42,8 @@ class ClusterJobsTest {
     private static final int NUM_SAMPLES = 24;
     /** Enough steps that sampling lasts a few seconds, so an executor can be killed while it writes. */
     private static final String SAMPLE_STEPS = "24";
+    /** Per-round losses of 2 and 8 partitions with syncMode gradients: float sums in another grouping only. */
+    private static final double SYNC_LOSS_REL_TOL = 1e-5;
     private static final String MARKER_KEY = "spark.sparkdiffusion.test.marker";
     private static final List<String> MODEL_FILES = List.of("weights-00000.bin", "ema-00000.bin");
 
@@ -122,6 +124,53 @@ class ClusterJobsTest {
         Path log = dir.resolve("cluster-kryo.log");
         LocalCluster.await(cluster.submit(log, KRYO, "train", config.toString(), "--output", run.toString()), log);
         assertSameModel(run);
+    }
+
+    /**
+     * syncMode gradients: the data's one shuffle into groups and the gradients cross processes under Kryo, and 8
+     * partitions on the cluster train the model 2 embedded partitions train (the same images and noise every step;
+     * float sums in another grouping only).
+     */
+    @Test
+    void gradientSyncOnTheClusterUnderKryoTrainsTheModelOfTwoEmbeddedPartitions() throws Exception {
+        String[] sync = {"--sync-mode", "gradients", "--local-steps", "1", "--global-batch-size", "8"};
+        Path embedded = dir.resolve("sync-embedded");
+        Path embeddedLog = dir.resolve("sync-embedded.log");
+        LocalCluster.await(cluster.embedded(embeddedLog, concat(new String[] {"train", config.toString(), "--output",
+                embedded.toString(), "--num-partitions", "2"}, sync)), embeddedLog);
+        Path run = dir.resolve("sync-cluster");
+        Path log = dir.resolve("sync-cluster.log");
+        LocalCluster.await(cluster.submit(log, KRYO, concat(new String[] {"train", config.toString(), "--output",
+                run.toString()}, sync)), log);
+        List<Double> expected = roundLosses(embedded);
+        List<Double> actual = roundLosses(run);
+        assertEquals(ROUNDS, expected.size(), "rounds of the embedded run");
+        assertEquals(expected.size(), actual.size(), "rounds of the cluster run");
+        for (int r = 0; r < expected.size(); r++) {
+            assertEquals(expected.get(r), actual.get(r), SYNC_LOSS_REL_TOL * expected.get(r), "loss of round " + (r + 1));
+        }
+        assertTrue(Files.readString(run.resolve("metrics.jsonl")).contains("\"partitions\":8,"),
+                "the cluster run should train on 8 partitions");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static final Pattern ROUND_LOSS = Pattern.compile("\"loss\":([-0-9.eE]+)");
+
+    /** The loss of each round, from the run's metrics.jsonl. */
+    private static List<Double> roundLosses(Path run) throws IOException {
+        List<Double> losses = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            Matcher m = ROUND_LOSS.matcher(line);
+            if (line.contains("\"round\"") && m.find()) {
+                losses.add(Double.parseDouble(m.group(1)));
+            }
+        }
+        return losses;
     }
 
     @Test

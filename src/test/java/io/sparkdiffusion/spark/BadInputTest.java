@@ -233,6 +233,9 @@ class BadInputTest extends SparkTestBase {
         assertMentions(error(() -> new DiffusionTrainer().setParameterization("ddpm++")), "parameterization", "ddpm++");
         assertMentions(error(() -> new DiffusionModel("m").setSampler("dpm-fast")), "sampler", "dpm-fast");
         assertMentions(error(() -> new DiffusionModel("m").setOdeSchedule("linear")), "odeSchedule", "linear");
+        assertMentions(error(() -> new DiffusionTrainer().setSyncMode("grads")), "syncMode", "grads");
+        assertMentions(error(() -> new DiffusionTrainer().setSyncMode("gradients").setLocalSteps(1).trainingConfig()),
+                "syncMode gradients", "set globalBatchSize");
         assertMentions(error(() -> new DiffusionModel("m").setSampler("ddim").setOdeSchedule("edm").samplerSettings()),
                 "odeSchedule edm", "ddim", "heun");
         assertMentions(error(() -> new ImageTensorizer().setHandleInvalid("ignore")), "handleInvalid", "ignore");
