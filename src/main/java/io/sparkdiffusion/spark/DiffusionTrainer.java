@@ -40,8 +40,10 @@ import java.util.List;
  * through {@code treeAggregate} or, for large models, averaged parameter slices ({@code reduction}, see
  * {@link Reduction}), the outer step ({@code outerOptimizer}: the mean itself, or DiLoCo's Nesterov step on the
  * round's mean change, see {@link OuterOptimizer}) and the EMA update on the driver (see
- * {@link DistributedTraining}). Before the first round the fit checks that a round fits the Spark settings in force
- * ({@link Preflight}).
+ * {@link DistributedTraining}). With {@code syncMode gradients} every step is a round instead: the partitions send
+ * the gradients of their part of the global batch and the driver takes the optimizer step, on images grouped so
+ * that any number of partitions trains the same model ({@link io.sparkdiffusion.train.SyncMode}). Before the first
+ * round the fit checks that a round fits the Spark settings in force ({@link Preflight}).
  *
  * <p>The run lasts {@code numRounds} rounds, or, when {@code numImages > 0}, as many rounds as it takes to train on
  * {@code numImages} images. With {@code checkpointDir} set, the state is saved every {@code checkpointInterval}
@@ -73,6 +75,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final Param<String> optimizer;
     private final DoubleParam learningRate;
     private final LongParam warmupSteps;
+    private final Param<String> learningRateDecay;
     private final DoubleParam beta1;
     private final DoubleParam beta2;
     private final DoubleParam gradClip;
@@ -123,6 +126,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         learningRate = new DoubleParam(this, "learningRate", "peak learning rate, > 0", Validators.doubleAbove(0));
         warmupSteps = new LongParam(this, "warmupSteps",
                 "steps over which the learning rate ramps up linearly from 0; 0 for none", Validators.longAtLeast(0));
+        learningRateDecay = Validators.choice(this, "learningRateDecay", "after the warm-up: none (the peak rate to "
+                + "the end) or cosine (a half cosine from the peak to near 0 over the run's planned steps, numImages or "
+                + "numRounds; resuming with another numImages reshapes the rest of it)", List.of("none", "cosine"));
         beta1 = new DoubleParam(this, "beta1", "Adam's first-moment decay, in [0, 1)", Validators.doubleInHalfOpen(0, 1));
         beta2 = new DoubleParam(this, "beta2", "Adam's second-moment decay, in [0, 1)", Validators.doubleInHalfOpen(0, 1));
         gradClip = new DoubleParam(this, "gradClip", "largest global L2 norm of a step's gradient; 0 disables clipping",
@@ -140,7 +146,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 + "localSteps steps, averaged (weights: few rounds, but more partitions give fewer, larger averaged steps), "
                 + "or their gradients every step, from which the driver steps (gradients: localSteps 1 and "
                 + "globalBatchSize set; the same model on any number of partitions, one round per step)",
-                Arrays.stream(SyncMode.values()).map(SyncMode::id).toList());
+                Validators.ids(SyncMode.values(), SyncMode::id));
         outerLearningRate = new DoubleParam(this, "outerLearningRate",
                 "nesterov: learning rate of the outer step, > 0 (DiLoCo: 0.7)", Validators.doubleAbove(0));
         outerMomentum = new DoubleParam(this, "outerMomentum",
@@ -182,6 +188,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(optimizer, "adam");
         setDefault(learningRate, 1e-3);
         setDefault(warmupSteps, 100L);
+        setDefault(learningRateDecay, "none");
         setDefault(beta1, 0.9);
         setDefault(beta2, 0.999);
         setDefault(gradClip, 1.0);
@@ -223,6 +230,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public Param<String> optimizer() { return optimizer; }
     public DoubleParam learningRate() { return learningRate; }
     public LongParam warmupSteps() { return warmupSteps; }
+    public Param<String> learningRateDecay() { return learningRateDecay; }
     public DoubleParam beta1() { return beta1; }
     public DoubleParam beta2() { return beta2; }
     public DoubleParam gradClip() { return gradClip; }
@@ -255,6 +263,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public String getOptimizer() { return $(optimizer); }
     public double getLearningRate() { return (Double) $(learningRate); }
     public long getWarmupSteps() { return (Long) $(warmupSteps); }
+    public String getLearningRateDecay() { return $(learningRateDecay); }
     public double getBeta1() { return (Double) $(beta1); }
     public double getBeta2() { return (Double) $(beta2); }
     public double getGradClip() { return (Double) $(gradClip); }
@@ -297,6 +306,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setOptimizer(String v) { set(optimizer, v); return this; }
     public DiffusionTrainer setLearningRate(double v) { set(learningRate, v); return this; }
     public DiffusionTrainer setWarmupSteps(long v) { set(warmupSteps, v); return this; }
+    public DiffusionTrainer setLearningRateDecay(String v) { set(learningRateDecay, v); return this; }
     public DiffusionTrainer setBeta1(double v) { set(beta1, v); return this; }
     public DiffusionTrainer setBeta2(double v) { set(beta2, v); return this; }
     public DiffusionTrainer setGradClip(double v) { set(gradClip, v); return this; }
@@ -467,7 +477,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
             TrainingEvaluation evaluation = evaluates() ? new TrainingEvaluation(dataset.sparkSession(), uid,
                     getEvalInterval(), getEvalSamples(), (params, ema) -> modelOf(spec, params, ema, null),
                     evalSampling, evaluator, state, roundListener) : null;
-            var result = DistributedTraining.run(shards, objective, config, state, planned,
+            // The cosine spans the planned steps, which only the data and numImages fix.
+            TrainingConfig runConfig = getLearningRateDecay().equalsIgnoreCase("cosine")
+                    ? config.withCosineSteps((long) planned * config.localSteps()) : config;
+            var result = DistributedTraining.run(shards, objective, runConfig, state, planned,
                     evaluation != null ? evaluation : roundListener, checkpoints, divergencePolicy(), uid, plan);
             return modelOf(spec, result.state().params(), result.state().ema(), evaluation == null ? result.summary()
                     : result.summary().withEvaluations(evaluation.records()));

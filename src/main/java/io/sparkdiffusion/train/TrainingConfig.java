@@ -32,13 +32,25 @@ import java.io.Serializable;
  * @param syncMode              what partitions and driver exchange ({@link SyncMode}): weights after {@code localSteps}
  *                              steps, or gradients every step ({@code localSteps} 1, {@code globalBatchSize} set,
  *                              the optimizer state averaged, i.e. kept by the driver, plain averaging)
+ * @param cosineSteps           0: the learning rate stays at its peak after the warm-up; otherwise it follows a
+ *                              half cosine over this many steps (the run's length), see {@link #learningRateAt}
  */
 @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
 public record TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
                              Optimizer optimizer, double emaHalfLifeImages,
                              double emaRampupRatio, boolean averageOptimizerState, long seed,
-                             OuterOptimizer outerOptimizer, int globalBatchSize, SyncMode syncMode)
+                             OuterOptimizer outerOptimizer, int globalBatchSize, SyncMode syncMode,
+                             long cosineSteps)
         implements Serializable {
+
+    /** These settings without a learning-rate decay. */
+    public TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
+                          Optimizer optimizer, double emaHalfLifeImages, double emaRampupRatio,
+                          boolean averageOptimizerState, long seed, OuterOptimizer outerOptimizer, int globalBatchSize,
+                          SyncMode syncMode) {
+        this(batchSize, localSteps, learningRate, warmupSteps, gradClip, optimizer, emaHalfLifeImages, emaRampupRatio,
+                averageOptimizerState, seed, outerOptimizer, globalBatchSize, syncMode, 0);
+    }
 
     /** These settings exchanging weights after each round ({@link SyncMode#WEIGHTS}). */
     public TrainingConfig(int batchSize, int localSteps, double learningRate, long warmupSteps, double gradClip,
@@ -97,6 +109,9 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
         if (globalBatchSize < 0) {
             throw new IllegalArgumentException("globalBatchSize must be >= 0 (0: batchSize on each partition), got "
                     + globalBatchSize);
+        }
+        if (cosineSteps < 0) {
+            throw new IllegalArgumentException("cosineSteps must be >= 0 (0: no decay), got " + cosineSteps);
         }
         if (syncMode == null) {
             throw new IllegalArgumentException("syncMode must be set (SyncMode.WEIGHTS for parameter averaging)");
@@ -166,17 +181,34 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
             return this;
         }
         return new TrainingConfig(batchSizes(partitions)[partition], localSteps, learningRate, warmupSteps, gradClip,
-                optimizer, emaHalfLifeImages, emaRampupRatio, averageOptimizerState, seed, outerOptimizer, 0, syncMode);
+                optimizer, emaHalfLifeImages, emaRampupRatio, averageOptimizerState, seed, outerOptimizer, 0, syncMode,
+                cosineSteps);
     }
 
     /** These settings with another peak learning rate (a divergence backoff). */
     public TrainingConfig withLearningRate(double rate) {
         return new TrainingConfig(batchSize, localSteps, rate, warmupSteps, gradClip, optimizer, emaHalfLifeImages,
-                emaRampupRatio, averageOptimizerState, seed, outerOptimizer, globalBatchSize, syncMode);
+                emaRampupRatio, averageOptimizerState, seed, outerOptimizer, globalBatchSize, syncMode, cosineSteps);
     }
 
-    /** The learning rate of step {@code step} (counting from 1). */
+    /** These settings with the learning rate decaying over {@code steps} steps (0: no decay). */
+    public TrainingConfig withCosineSteps(long steps) {
+        return new TrainingConfig(batchSize, localSteps, learningRate, warmupSteps, gradClip, optimizer,
+                emaHalfLifeImages, emaRampupRatio, averageOptimizerState, seed, outerOptimizer, globalBatchSize, syncMode,
+                steps);
+    }
+
+    /**
+     * The learning rate of step {@code step} (counting from 1): {@code learningRate * min(1, step / warmupSteps)},
+     * times {@code (1 + cos(pi min(step - 1, cosineSteps) / cosineSteps)) / 2} when {@code cosineSteps > 0}
+     * (Loshchilov and Hutter 2017's cosine annealing without restarts: the peak at step 1, near 0 at the last
+     * step, 0 after it).
+     */
     public double learningRateAt(long step) {
-        return warmupSteps == 0 ? learningRate : learningRate * Math.min(1.0, (double) step / warmupSteps);
+        double rate = warmupSteps == 0 ? learningRate : learningRate * Math.min(1.0, (double) step / warmupSteps);
+        if (cosineSteps > 0) {
+            rate *= 0.5 * (1 + Math.cos(Math.PI * Math.min(step - 1, cosineSteps) / cosineSteps));
+        }
+        return rate;
     }
 }

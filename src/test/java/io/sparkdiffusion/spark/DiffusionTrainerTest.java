@@ -44,6 +44,20 @@ class DiffusionTrainerTest extends SparkTestBase {
                 .setLearningRate(2e-3).setWarmupSteps(2).setEmaHalfLifeImages(20).setSeed(17);
     }
 
+    /** learningRateDecay cosine spans the planned steps: 2 rounds of 3 steps are a 6-step cosine in the local loop. */
+    @Test
+    void aCosineDecaySpansThePlannedStepsOfTheFit() {
+        DiffusionTrainer trainer = tinyTrainer().setLearningRateDecay("cosine");
+        Dataset<Row> df = TinyData.frame(10, SIZE, 1, 1, 3);
+        DiffusionModel model = trainer.fit(df);
+        Shard data = TinyData.shards(df, DIM, false).get(0);
+        var cosine = LocalTrainingLoop.run(trainer.objective(), trainer.trainingConfig().withCosineSteps(6), data, 6);
+        assertArrayEquals(cosine.params(), model.weights());
+        assertArrayEquals(cosine.ema(), model.emaWeights());
+        var constant = LocalTrainingLoop.run(trainer.objective(), trainer.trainingConfig(), data, 6);
+        assertTrue(!java.util.Arrays.equals(constant.params(), model.weights()), "the decay should change the weights");
+    }
+
     @Test
     void onePartitionEqualsThePlainLocalLoopBitForBit() {
         DiffusionTrainer trainer = tinyTrainer().setNumClasses(3).setLabelCol("label").setLabelDropout(0.3);
