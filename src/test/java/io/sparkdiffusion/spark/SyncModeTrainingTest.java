@@ -164,6 +164,16 @@ class SyncModeTrainingTest extends SparkTestBase {
         return n;
     }
 
+    /** The sliced reduction averages gradients as the tree does: the same model, bit for bit. */
+    @Test
+    void theSlicedReductionTrainsTheTreesModel() {
+        Dataset<Row> df = TinyData.frame(40, SIZE, 3, 3, 1);
+        DiffusionModel tree = trainer().setReduction("tree").fit(df);
+        DiffusionModel sliced = trainer().setReduction("sliced").fit(df);
+        assertArrayEquals(tree.weights(), sliced.weights());
+        assertArrayEquals(tree.emaWeights(), sliced.emaWeights());
+    }
+
     @Test
     void theGroupsDoNotDependOnThePartitioning() {
         Dataset<Row> df = TinyData.frame(30, SIZE, 3, 1, 2);
