@@ -38,6 +38,10 @@ public final class LocalTrainingLoop {
             throw new IllegalArgumentException("outerOptimizer=" + config.outerOptimizer().settingName()
                     + " acts on rounds, and a local loop has none: use outerOptimizer=average here");
         }
+        if (config.syncMode() == SyncMode.GRADIENTS) {
+            throw new IllegalArgumentException("syncMode gradients draws its batches from grouped data, which the Spark "
+                    + "trainer (DiffusionTrainer) builds; this local loop trains with syncMode weights");
+        }
         config = config.forPartition(0, 1); // a globalBatchSize is this one partition's batch
         float[] params = new float[objective.numParameters()];
         objective.initialize(params, Seeds.init(config.seed()));

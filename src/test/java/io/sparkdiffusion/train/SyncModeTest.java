@@ -39,6 +39,10 @@ class SyncModeTest {
         assertTrue(refusal(1, 8, false, OuterOptimizer.AVERAGE).contains("set averageOptimizerState to true"));
         assertTrue(refusal(1, 8, true, new OuterOptimizer.Nesterov(0.7, 0.9))
                 .contains("outerOptimizer nesterov applies to syncMode weights"));
+        TrainingConfig fits = config(1, 8, true, OuterOptimizer.AVERAGE, new Optimizer.Sgd(), 0);
+        var local = assertThrows(IllegalArgumentException.class, () -> LocalTrainingLoop.run(
+                new ToyDenoisingObjective(4), fits, ToyData.shard(4, 4, 0, 1), 1));
+        assertTrue(local.getMessage().contains("this local loop trains with syncMode weights"), local.getMessage());
         var e = assertThrows(IllegalArgumentException.class, () -> SyncMode.parse("grads"));
         assertEquals("syncMode must be one of [weights, gradients], got 'grads'", e.getMessage());
         assertEquals(SyncMode.GRADIENTS, SyncMode.parse(" Gradients "));
