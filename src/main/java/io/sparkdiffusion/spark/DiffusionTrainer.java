@@ -445,10 +445,11 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                     "DiffusionTrainer " + uid + ": caching the training data")) {
                 digests = RunFingerprint.digest(shards);
             }
-            if (gradients) {
-                DistributedTraining.requireAllGroups(shards, config.globalBatchSize());
-            }
             int[] sizes = digests.stream().mapToInt(RunFingerprint.ShardDigest::size).toArray();
+            if (gradients) {
+                DistributedTraining.requireAllGroups(shards, config.globalBatchSize(),
+                        Arrays.stream(sizes).asLongStream().sum());
+            }
             long perRound = DistributedTraining.imagesPerRound(sizes, config);
             if (perRound == 0) {
                 throw new IllegalArgumentException("the training data has no rows (partitions: "

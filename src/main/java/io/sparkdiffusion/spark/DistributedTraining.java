@@ -166,11 +166,11 @@ final class DistributedTraining {
     /**
      * Checks that the grouped shards hold all {@code groups} groups (each non-empty by construction).
      *
+     * @param images the shards' images in total (for the message)
      * @throws IllegalArgumentException naming how many groups got no image and what to change
      */
-    static void requireAllGroups(JavaRDD<Shard> shards, int groups) {
+    static void requireAllGroups(JavaRDD<Shard> shards, int groups, long images) {
         long filled = shards.map(s -> s.grouped() ? s.groupIds().length : 0).reduce(Integer::sum);
-        long images = shards.map(s -> (long) s.size()).reduce(Long::sum);
         if (filled != groups) {
             throw new IllegalArgumentException("syncMode gradients splits the " + images + " training images into "
                     + "globalBatchSize = " + groups + " groups by a hash of their content, one image of each group per "
@@ -369,12 +369,19 @@ final class DistributedTraining {
                     : results.treeAggregate(new WeightedSum(averageState), WeightedSum::add, WeightedSum::merge, depth);
 
             afterRound.run();
-            String problem = !gradients ? divergence(reduced, averageState)
-                    : !Double.isFinite(reduced.meanLoss()) ? "the mean loss is " + reduced.meanLoss()
-                    : DivergencePolicy.firstNonFinite("mean gradient entry", reduced.meanParams());
-            RoundResult sum = gradients && problem == null ? state.gradientStep(reduced, config) : reduced;
-            problem = problem != null || !gradients ? problem
-                    : DivergencePolicy.problem(sum.meanLoss(), sum.meanParams(), sum.meanOptimizerState());
+            RoundResult sum = reduced;
+            String problem;
+            if (gradients) {
+                // First the partitions' gradients, then the driver's step on them.
+                problem = !Double.isFinite(reduced.meanLoss()) ? "the mean loss is " + reduced.meanLoss()
+                        : DivergencePolicy.firstNonFinite("mean gradient entry", reduced.meanParams());
+                if (problem == null) {
+                    sum = state.gradientStep(reduced, config);
+                    problem = divergence(sum, true);
+                }
+            } else {
+                problem = divergence(reduced, averageState);
+            }
             OuterOptimizer.Step outer = problem != null ? null : state.outerStep(sum, config);
             problem = problem != null ? problem : TrainingState.outerProblem(outer);
             if (problem != null) {

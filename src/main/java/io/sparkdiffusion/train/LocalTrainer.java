@@ -104,11 +104,21 @@ public final class LocalTrainer {
         if (!Double.isFinite(loss)) {
             return loss;
         }
+        applyStep(config, params, grads, optimizer, globalStep);
+        return loss;
+    }
+
+    /**
+     * The update of step {@code globalStep} (from 0) from its gradient: clip {@code grads} in place to
+     * {@code gradClip} (when set), then one optimizer step at that step's learning rate. A partition's own steps and
+     * the driver's step of {@link SyncMode#GRADIENTS} both go through here.
+     */
+    public static void applyStep(TrainingConfig config, float[] params, float[] grads, Optimizer.Stepper optimizer,
+                                 long globalStep) {
         if (config.gradClip() > 0) {
             GradClipping.clipGradNormInPlace(grads, config.gradClip());
         }
         optimizer.stepInPlace(params, grads, config.learningRateAt(globalStep + 1));
-        return loss;
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.sparkdiffusion.train;
 
 import io.sparkdiffusion.nn.optim.Ema;
-import io.sparkdiffusion.nn.optim.GradClipping;
 import io.sparkdiffusion.nn.optim.Optimizer;
 import java.util.Map;
 import java.util.TreeMap;
@@ -108,13 +107,9 @@ public final class TrainingState {
             throw new IllegalStateException("syncMode gradients steps the driver's optimizer state, and this training "
                     + "state keeps one per partition (averageOptimizerState false)");
         }
-        float[] grads = sum.meanParams().clone();
-        if (config.gradClip() > 0) {
-            GradClipping.clipGradNormInPlace(grads, config.gradClip());
-        }
         Optimizer.Stepper stepper = config.optimizer().resume(sharedState, step, params.length, config.learningRate());
         float[] next = params.clone();
-        stepper.stepInPlace(next, grads, config.learningRateAt(step + 1));
+        LocalTrainer.applyStep(config, next, sum.meanParams().clone(), stepper, step);
         float[] nextState = stepper.state();
         return new RoundResult() {
             @Override
