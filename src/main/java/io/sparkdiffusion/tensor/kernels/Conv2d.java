@@ -326,8 +326,12 @@ public final class Conv2d {
             return;
         }
         if (winograd(ShiftedConv.Engine.DEFAULT, g)) {
-            // The weight gradient stays a correlation over shifted rows; the input gradient is a convolution.
-            if (dw != null) {
+            // The input gradient is a convolution; the weight gradient runs the transformed products backwards
+            // where that measured faster, and stays a correlation over shifted rows elsewhere.
+            if (dw != null && Winograd.Choice.appliesToWeightGradient(g)) {
+                Winograd.weightGradient(g, dy.data(), dy.offset(), x.data(), x.offset(), dw.data(), dw.offset(),
+                        scratch);
+            } else if (dw != null) {
                 ShiftedConv.backward(g, dy, x, w, null, dw, scratch);
             }
             if (dx != null) {

@@ -29,9 +29,10 @@ import jdk.incubator.vector.VectorSpecies;
  * bit the same whatever else is in the batch.
  *
  * <p>The input gradient of a 3x3 padding-1 convolution is the same convolution of dy with the weights flipped
- * and transposed ({@code w'[c, o, u, v] = w[o, c, 2-u, 2-v]}); {@link Conv2d} runs it here and leaves the
- * weight gradient to {@link ShiftedConv}'s correlation. The weight transform runs on each call: it costs 16 *
- * Cout * Cin against the products' 16 * Cout * Cin * T multiply-adds.
+ * and transposed ({@code w'[c, o, u, v] = w[o, c, 2-u, 2-v]}). The weight gradient runs the products backwards,
+ * {@code dU[xi] = sum_t dM[xi][.][t] V[xi][.][t]^T} with {@code dM = A dy A^T}, then {@code dw = G^T dU G}: 16
+ * multiplies per tile and channel pair again (see {@link #weightGradient}). The weight transform runs on each
+ * call: it costs 16 * Cout * Cin against the products' 16 * Cout * Cin * T multiply-adds.
  */
 final class Winograd {
     /** The value of {@link ShiftedConv#ENGINE_PROPERTY} that runs every supported convolution here. */
@@ -49,13 +50,15 @@ final class Winograd {
 
         /** The measured rule of {@code auto}, for the log. */
         private static final String RULE = "H, W >= 14 and Cin, Cout >= 16";
+        /** The measured rule of {@code auto} for the weight gradient, within RULE. */
+        private static final String WEIGHT_RULE = "H, W >= 28 or Cin >= 64";
 
         static {
             System.getLogger(Winograd.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion 3x3 padding-1 "
                     + "convolutions: " + switch (MODE) {
                         case PROPERTY_VALUE -> "Winograd F(2x2,3x3) for all";
-                        case "auto" -> "Winograd F(2x2,3x3) where it measured faster (" + RULE + "), shifted "
-                                + "products elsewhere";
+                        case "auto" -> "Winograd F(2x2,3x3) where it measured faster (" + RULE + "; the weight "
+                                + "gradient where also " + WEIGHT_RULE + "), shifted products elsewhere";
                         default -> "shifted products, no Winograd";
                     } + " (" + ShiftedConv.ENGINE_PROPERTY + "=" + MODE + ")");
         }
@@ -73,6 +76,16 @@ final class Winograd {
             return g.h() >= 14 && g.w() >= 14 && g.cin() >= 16 && g.cout() >= 16;
         }
 
+        /**
+         * Where the weight gradient also runs here, within {@link #applies}: its products sum over tiles in vector
+         * lanes and its transforms write 16 planes per channel, so it measured faster than the shifted-rows
+         * correlation (KernelBench engines, batch 64) at 28x28 and with 64 or more input channels at 14x14, and
+         * slower for 32 -> 64 at 14x14.
+         */
+        static boolean weightGradientWins(Conv2d.Geometry g) {
+            return g.h() >= 28 && g.w() >= 28 || g.cin() >= 64;
+        }
+
         /** The geometries Winograd F(2x2, 3x3) computes: 3x3 kernel, stride 1, padding 1. */
         static boolean supports(Conv2d.Geometry g) {
             return g.kh() == 3 && g.kw() == 3 && g.stride() == 1 && g.pad() == 1;
@@ -82,9 +95,15 @@ final class Winograd {
         static String describe() {
             return switch (MODE) {
                 case PROPERTY_VALUE -> "winograd F(2x2,3x3) for all 3x3 padding 1";
-                case "auto" -> "winograd F(2x2,3x3) where " + RULE;
+                case "auto" -> "winograd F(2x2,3x3) where " + RULE + " (weight gradient where also " + WEIGHT_RULE
+                        + ")";
                 default -> "no winograd";
             };
+        }
+
+        /** True when g's weight gradient runs on Winograd, given that the vector engine runs the stride-1 ones. */
+        static boolean appliesToWeightGradient(Conv2d.Geometry g) {
+            return applies(g) && (MODE.equals(PROPERTY_VALUE) || weightGradientWins(g));
         }
 
         /** True when g runs on Winograd, given that the vector engine runs the stride-1 convolutions. */
@@ -107,9 +126,20 @@ final class Winograd {
      * U-Net profile one block lost Winograd's gain (the 16 products' packed weights are streamed once per group).
      */
     static final int GROUP = 4 * VectorConv.BLOCK;
+    private static final int XI = 16;
     /** Row stride of V and M: a row's last vector may spill up to LANES - 1 floats past GROUP. */
     private static final int STRIDE = GROUP + LANES;
-    private static final int XI = 16;
+    /**
+     * Most tiles per group of the weight gradient: each group ends in one reduction across lanes per (xi, o, c), so
+     * groups are longer than the forward pass's where the channels allow (see {@link #weightGroup}).
+     */
+    static final int WEIGHT_GROUP = 1024;
+    /**
+     * Floats the weight gradient's V and dM may take, 16 * (Cin + Cout) rows of a group: as much as groups of 512
+     * tiles of 128 channels (4.3 MB), about the forward pass's largest scratch in unet-small (128 -> 64 at 14x14,
+     * 3.9 MB), so that training holds no more memory than before.
+     */
+    private static final long WEIGHT_TILE_FLOATS = (long) XI * 128 * (512 + LANES);
     // Interleaving and deinterleaving pairs of vectors, as one-vector shuffles and a blend with a constant mask
     // (JDK 17 compiles these to a few instructions; its two-vector rearrange and masked stores allocate):
     // zip lo = a[0] b[0] a[1] b[1] .. (first half of a and b), zip hi the same from the second half;
@@ -180,9 +210,29 @@ final class Winograd {
                 + (long) XI * rows * STRIDE + 4L * planeSize(g) + 3L * rowSize(g);
     }
 
-    /** Floats of scratch {@link #forward} (rows = Cout) and {@link #inputGradient} (rows = Cin) need. */
+    // Scratch layout of the weight gradient:
+    //   v     [16][Cin][weightGroup + LANES]   V of x, as in the forward pass
+    //   m     [16][Cout][weightGroup + LANES]  dM = A dy A^T of each tile
+    //   du    [16][Cout][Cin]                  dU, summed over the groups
+    //   plane [4][planeSize], row [3][rowSize] as above (two rows of dy in the last two row buffers)
+    private static long weightScratchSize(Conv2d.Geometry g) {
+        return (long) XI * (g.cin() + g.cout()) * (weightGroup(g) + LANES) + (long) XI * g.cout() * g.cin()
+                + 4L * planeSize(g) + 3L * rowSize(g);
+    }
+
+    /** Tiles per group of g's weight gradient: WEIGHT_GROUP, fewer when V and dM would pass WEIGHT_TILE_FLOATS. */
+    static int weightGroup(Conv2d.Geometry g) {
+        long fit = WEIGHT_TILE_FLOATS / ((long) XI * (g.cin() + g.cout())) - LANES;
+        return (int) Math.max(LANES, Math.min(WEIGHT_GROUP, fit / LANES * LANES));
+    }
+
+    /**
+     * Floats of scratch {@link #forward} (rows = Cout), {@link #inputGradient} (rows = Cin) and
+     * {@link #weightGradient} need.
+     */
     static long scratchSize(Conv2d.Geometry g) {
-        return Math.max(scratchSize(g, g.cout(), g.cin()), scratchSize(g, g.cin(), g.cout()));
+        return Math.max(Math.max(scratchSize(g, g.cout(), g.cin()), scratchSize(g, g.cin(), g.cout())),
+                weightScratchSize(g));
     }
 
     /** y = conv(x, w) + b (b may be null); y is overwritten. */
@@ -199,6 +249,143 @@ final class Winograd {
         requireSupported(g);
         transformWeights(g.cin(), g.cout(), w, wOff, 9, g.cin() * 9, true, scratch, 0);
         run(g, g.cin(), g.cout(), dy, dyOff, null, 0, dx, dxOff, true, scratch);
+    }
+
+    /**
+     * dw += the weight gradient: the forward pass's products run backwards. M[xi] = U[xi] V[xi] for every tile, so
+     * dU[xi] = sum over tiles of dM[xi] V[xi]^T with dM = A dy A^T (dy of the tile's 2x2 outputs, zero where the
+     * output is cropped), and dw[o, c] = G^T dU[.][o][c] G. The sum over tiles runs {@link #weightGroup} tiles at a
+     * time ({@link VectorConv#correlate}: tiles in vector lanes, one reduction across lanes per group and channel
+     * pair; at 1,024 tiles, summing the 16 running sums of a block into one vector first changed nothing measurable,
+     * and a tree of shuffles in place of the reductions was three times slower on JDK 17).
+     */
+    static void weightGradient(Conv2d.Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] dw, int dwOff,
+                               float[] scratch) {
+        requireSupported(g);
+        int cin = g.cin();
+        int cout = g.cout();
+        int group = weightGroup(g);
+        int stride = group + LANES;
+        int vOff = 0;
+        int mOff = vOff + XI * cin * stride;
+        int duOff = mOff + XI * cout * stride;
+        int planeOff = duOff + XI * cout * cin;
+        int rowOff = planeOff + 4 * planeSize(g);
+        int dyRows = rowOff + rowSize(g);
+        Arrays.fill(scratch, duOff, planeOff, 0f);
+        // Zero borders: fillPlanes's row keeps column -1 and those past w - 1 at zero, and so do the two dy rows.
+        Arrays.fill(scratch, rowOff, rowOff + 3 * rowSize(g), 0f);
+        int tiles = g.n() * tileRows(g) * tileCols(g);
+        int[] noShift = {0};
+        for (int t0 = 0; t0 < tiles; t0 += group) {
+            int cols = Math.min(group, tiles - t0);
+            int wide = VectorConv.roundUp(cols, LANES);
+            for (int c = 0; c < cin; c++) {
+                transformInput(g, cin, c, x, xOff, t0, cols, scratch, vOff + c * stride, cin * stride, planeOff,
+                        rowOff);
+            }
+            for (int o = 0; o < cout; o++) {
+                transformGradient(g, o, dy, dyOff, t0, cols, scratch, mOff + o * stride, cout * stride, dyRows);
+            }
+            // The correlation reads whole vectors: the columns past the group's last tile hold spilled stores.
+            for (int r = 0; r < XI * (cin + cout); r++) {
+                int at = vOff + r * stride;
+                Arrays.fill(scratch, at + cols, at + wide, 0f);
+            }
+            for (int xi = 0; xi < XI; xi++) {
+                VectorConv.correlate(cout, cin, 1, scratch, mOff + xi * cout * stride, stride, scratch,
+                        vOff + xi * cin * stride, stride, noShift, scratch, duOff + xi * cout * cin, wide);
+            }
+        }
+        int xiStride = cout * cin;
+        double[] u = new double[XI];
+        double[] t = new double[12];
+        for (int o = 0; o < cout; o++) {
+            for (int c = 0; c < cin; c++) {
+                int at = duOff + o * cin + c;
+                for (int xi = 0; xi < XI; xi++) {
+                    u[xi] = scratch[at + xi * xiStride];
+                }
+                // t = G^T dU (3x4), then dw = t G (3x3); G^T's rows are (1, 1/2, 1/2, 0), (0, 1/2, -1/2, 0),
+                // (0, 1/2, 1/2, 1).
+                for (int j = 0; j < 4; j++) {
+                    double u0 = u[j];
+                    double u1 = u[4 + j];
+                    double u2 = u[8 + j];
+                    double u3 = u[12 + j];
+                    t[j] = u0 + 0.5 * (u1 + u2);
+                    t[4 + j] = 0.5 * (u1 - u2);
+                    t[8 + j] = 0.5 * (u1 + u2) + u3;
+                }
+                int dst = dwOff + (o * cin + c) * 9;
+                for (int i = 0; i < 3; i++) {
+                    double t0 = t[4 * i];
+                    double t1 = t[4 * i + 1];
+                    double t2 = t[4 * i + 2];
+                    double t3 = t[4 * i + 3];
+                    dw[dst + 3 * i] += (float) (t0 + 0.5 * (t1 + t2));
+                    dw[dst + 3 * i + 1] += (float) (0.5 * (t1 - t2));
+                    dw[dst + 3 * i + 2] += (float) (0.5 * (t1 + t2) + t3);
+                }
+            }
+        }
+    }
+
+    /**
+     * dM[xi][o][t - t0] = (A dy A^T)[xi] for tiles t0 .. t0+cols-1 of output channel o, at
+     * {@code s[mAt + xi*xiStride + ...]}: per tile row, the two dy rows deinterleaved into even and odd columns so
+     * that each of a tile's four outputs is one vector for LANES neighbouring tiles. The two row buffers at
+     * {@code rowsAt} hold zeros past column w - 1 (a cropped output has no gradient); spills as in transformInput.
+     */
+    private static void transformGradient(Conv2d.Geometry g, int o, float[] dy, int dyOff, int t0, int cols,
+                                          float[] s, int mAt, int xiStride, int rowsAt) {
+        int th = tileRows(g);
+        int tw = tileCols(g);
+        int h = g.h();
+        int w = g.w();
+        int perImage = th * tw;
+        int row0 = rowsAt;
+        int row1 = rowsAt + rowSize(g);
+        int end = t0 + cols;
+        for (int t = t0; t < end; ) {
+            int n = t / perImage;
+            int a = (t - n * perImage) / tw;
+            int bLo = t - n * perImage - a * tw;
+            int bHi = Math.min(tw, end - n * perImage - a * tw);
+            int plane = dyOff + (n * g.cout() + o) * h * w;
+            System.arraycopy(dy, plane + 2 * a * w, s, row0, w);
+            if (2 * a + 1 < h) {
+                System.arraycopy(dy, plane + (2 * a + 1) * w, s, row1, w);
+            } else {
+                Arrays.fill(s, row1, row1 + w, 0f);
+            }
+            for (int bb = bLo; bb < bHi; bb += LANES) {
+                int j = 2 * bb;
+                FloatVector v0 = FloatVector.fromArray(SPECIES, s, row0 + j);
+                FloatVector v1 = FloatVector.fromArray(SPECIES, s, row0 + j + LANES);
+                FloatVector g00 = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), UPPER_HALF);
+                FloatVector g01 = v0.rearrange(ODD).blend(v1.rearrange(ODD), UPPER_HALF);
+                v0 = FloatVector.fromArray(SPECIES, s, row1 + j);
+                v1 = FloatVector.fromArray(SPECIES, s, row1 + j + LANES);
+                FloatVector g10 = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), UPPER_HALF);
+                FloatVector g11 = v0.rearrange(ODD).blend(v1.rearrange(ODD), UPPER_HALF);
+                int dst = mAt + t - t0 + bb - bLo;
+                // A dy: rows (dy0, dy0 + dy1, dy0 - dy1, -dy1), column pairs (p, q) ...
+                gradientRow(g00, g01, s, dst, xiStride);
+                gradientRow(g00.add(g10), g01.add(g11), s, dst + 4 * xiStride, xiStride);
+                gradientRow(g00.sub(g10), g01.sub(g11), s, dst + 8 * xiStride, xiStride);
+                gradientRow(g10.neg(), g11.neg(), s, dst + 12 * xiStride, xiStride);
+            }
+            t += bHi - bLo;
+        }
+    }
+
+    /** ... then (A dy) A^T: a row (p, q) becomes (p, p + q, p - q, -q). */
+    private static void gradientRow(FloatVector p, FloatVector q, float[] s, int dst, int xiStride) {
+        p.intoArray(s, dst);
+        p.add(q).intoArray(s, dst + xiStride);
+        p.sub(q).intoArray(s, dst + 2 * xiStride);
+        q.neg().intoArray(s, dst + 3 * xiStride);
     }
 
     /**
@@ -256,7 +443,8 @@ final class Winograd {
         for (int t0 = 0; t0 < tiles; t0 += GROUP) {
             int cols = Math.min(GROUP, tiles - t0);
             for (int c = 0; c < kdim; c++) {
-                transformInput(g, kdim, c, in, inOff, t0, cols, scratch, vOff + c * STRIDE, planeOff, rowOff);
+                transformInput(g, kdim, c, in, inOff, t0, cols, scratch, vOff + c * STRIDE, kdim * STRIDE,
+                        planeOff, rowOff);
             }
             for (int xi = 0; xi < XI; xi++) {
                 VectorConv.product(rows, kdim, scratch, xi * ps, scratch, vOff + xi * kdim * STRIDE, termAt,
@@ -270,11 +458,14 @@ final class Winograd {
     }
 
     /**
-     * V[xi][c][t - t0] for tiles t0 .. t0+cols-1 of channel c, at {@code scratch[vAt + xi*kdim*STRIDE + ...]}.
-     * One image at a time: its parity planes, then one vector of tiles of a tile row at a time.
+     * V[xi][c][t - t0] for tiles t0 .. t0+cols-1 of channel c of x [N, kdim, H, W], at
+     * {@code scratch[vAt + xi*xiStride + ...]}.
+     * One image at a time: its parity planes, then one vector of tiles of a tile row at a time. Each vector store
+     * may spill up to LANES - 1 columns past the tile row; the next row's stores overwrite them, and past the last
+     * row they land in the stride's slack.
      */
     private static void transformInput(Conv2d.Geometry g, int kdim, int c, float[] x, int xOff, int t0, int cols,
-                                       float[] s, int vAt, int planeOff, int rowOff) {
+                                       float[] s, int vAt, int xiStride, int planeOff, int rowOff) {
         int th = tileRows(g);
         int tw = tileCols(g);
         int perImage = th * tw;
@@ -284,7 +475,6 @@ final class Winograd {
         int p01 = p00 + psz;
         int p10 = p01 + psz;
         int p11 = p10 + psz;
-        int xiStride = kdim * STRIDE;
         int end = t0 + cols;
         for (int t = t0; t < end; ) {
             int n = t / perImage;

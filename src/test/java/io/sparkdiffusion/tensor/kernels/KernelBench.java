@@ -163,6 +163,7 @@ public final class KernelBench {
             if (Winograd.Choice.supports(g)) {
                 time("WINOGRAD fwd " + shape, flops, () -> Winograd.forward(g, x, 0, w, 0, b, 0, y, 0, scratch));
                 time("WINOGRAD bwd dx " + shape, flops, () -> Winograd.inputGradient(g, y, 0, w, 0, dx, 0, scratch));
+                time("WINOGRAD bwd dw " + shape, flops, () -> Winograd.weightGradient(g, y, 0, x, 0, dw, 0, scratch));
             }
             for (ShiftedConv.Engine e : ShiftedConv.Engine.values()) {
                 time(e + " fwd " + shape, flops, () -> ShiftedConv.forward(e, g, t(x), t(w), t(b), t(y), scratch));

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Winograd F(2x2, 3x3) forward and input gradient against the double-precision reference. */
+/** Winograd F(2x2, 3x3) forward, input gradient and weight gradient against the double-precision reference. */
 class WinogradTest {
     /**
      * Winograd's transforms add rounding the direct sum does not have (products of values scaled by 1/2 and 1/4,
@@ -26,7 +26,7 @@ class WinogradTest {
      */
     private static final double TOLERANCE = 5e-5;
 
-    /** Odd and even sizes, channel counts that are not multiples of 4 or 16, batches 1..3, groups spanning images. */
+    /** Odd and even sizes, channel counts that are not multiples of 4 or 16, batches 1..70, groups spanning images. */
     static Stream<Conv2d.Geometry> geometries() {
         return Stream.of(
                 new Conv2d.Geometry(1, 1, 1, 1, 1, 3, 3, 1, 1),     // one pixel: a tile that is mostly padding
@@ -36,6 +36,7 @@ class WinogradTest {
                 new Conv2d.Geometry(2, 17, 14, 14, 18, 3, 3, 1, 1), // 14x14, channels past 16
                 new Conv2d.Geometry(3, 3, 28, 28, 5, 3, 3, 1, 1),   // 588 tiles: groups that start inside an image
                 new Conv2d.Geometry(2, 33, 28, 27, 35, 3, 3, 1, 1), // odd width, 33 -> 35 channels
+                new Conv2d.Geometry(2, 17, 28, 28, 18, 3, 3, 1, 1), // auto: the weight gradient on Winograd too
                 new Conv2d.Geometry(70, 4, 3, 2, 3, 3, 3, 1, 1));   // tiny images: many per group
     }
 
@@ -71,9 +72,34 @@ class WinogradTest {
         assertGuardedClose(plus(dx0, Reference.conv2dBackward(g, dy, x, w)[0]), dx, TOLERANCE, "dx " + g);
     }
 
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void weightGradientAccumulatesTheReference(Conv2d.Geometry g) {
+        SplittableRandom rng = new SplittableRandom(35);
+        double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
+        double[] w = floatRounded(randn(rng, g.cout() * g.k()));
+        double[] dy = floatRounded(randn(rng, g.n() * g.cout() * g.h() * g.w()));
+        double[] dw0 = floatRounded(randn(rng, w.length));
+        float[] dw = guarded(dw0);
+        Winograd.weightGradient(g, guarded(dy), GUARD, guarded(x), GUARD, dw, GUARD, nanScratch(g));
+        assertGuardedClose(plus(dw0, Reference.conv2dBackward(g, dy, x, w)[1]), dw, TOLERANCE, "dw " + g);
+    }
+
+    /** Groups of the weight gradient that start inside images and a last group shorter than a vector. */
+    @Test
+    void weightGradientOverManyGroups() {
+        Conv2d.Geometry g = new Conv2d.Geometry(11, 3, 28, 28, 2, 3, 3, 1, 1);
+        int tiles = g.n() * 196;
+        int group = Winograd.weightGroup(g);
+        assertTrue(tiles > 2 * group && tiles % group % VectorConv.LANES != 0,
+                "the last group must be a partial vector for this test to mean anything");
+        weightGradientAccumulatesTheReference(g);
+    }
+
     /**
-     * Through Conv2d, on whatever engine it picks for the shape (under auto, Winograd for the 33 -> 35 channel case
-     * only): the same results as the reference, the weight gradient included.
+     * Through Conv2d, on whatever engine it picks for the shape (under auto, Winograd's forward and input gradient
+     * for the 33 -> 35 and 17 -> 18 channel cases, its weight gradient for 17 -> 18 at 28x28 only): the same results
+     * as the reference, the weight gradient included.
      */
     @ParameterizedTest
     @MethodSource("geometries")
@@ -93,6 +119,21 @@ class WinogradTest {
         double[][] ref = Reference.conv2dBackward(g, dy, x, w);
         assertGuardedClose(plus(dx0, ref[0]), dx, TOLERANCE, "dx " + g);
         assertGuardedClose(plus(dw0, ref[1]), dw, TOLERANCE, "dw " + g);
+    }
+
+    /** The measured rule of auto (the suite runs under it): which of the geometries above use each Winograd path. */
+    @Test
+    void autoRunsTheWeightGradientOnWinogradWhereItMeasuredFaster() {
+        Conv2d.Geometry big = new Conv2d.Geometry(2, 17, 28, 28, 18, 3, 3, 1, 1);
+        Conv2d.Geometry narrow = new Conv2d.Geometry(2, 33, 28, 27, 35, 3, 3, 1, 1);
+        Conv2d.Geometry smallInput = new Conv2d.Geometry(64, 32, 14, 14, 64, 3, 3, 1, 1);
+        Conv2d.Geometry wideInput = new Conv2d.Geometry(64, 64, 14, 14, 64, 3, 3, 1, 1);
+        Conv2d.Geometry sevenBySeven = new Conv2d.Geometry(64, 64, 7, 7, 64, 3, 3, 1, 1);
+        assertTrue(Winograd.Choice.applies(big) && Winograd.Choice.appliesToWeightGradient(big));
+        assertTrue(Winograd.Choice.applies(narrow) && !Winograd.Choice.appliesToWeightGradient(narrow));
+        assertTrue(Winograd.Choice.applies(smallInput) && !Winograd.Choice.appliesToWeightGradient(smallInput));
+        assertTrue(Winograd.Choice.appliesToWeightGradient(wideInput));
+        assertTrue(!Winograd.Choice.applies(sevenBySeven) && !Winograd.Choice.appliesToWeightGradient(sevenBySeven));
     }
 
     /**
