@@ -248,7 +248,8 @@ final class Checkpoints {
             LOG.log(System.Logger.Level.WARNING, what + "; resuming anyway (forceResume)");
             return;
         }
-        throw new IllegalArgumentException(what + ". Resume with the same data, partitioning and settings; set "
+        throw new IllegalArgumentException(what + ". Resume with the same data and settings (and, in syncMode "
+                + "weights, the same partitioning); set "
                 + "forceResume=true (--force-resume true) to resume anyway (e.g. a lower learningRate after a "
                 + "divergence), or use another checkpointDir to start afresh");
     }

@@ -48,8 +48,8 @@ import java.util.List;
  * <p>The run lasts {@code numRounds} rounds, or, when {@code numImages > 0}, as many rounds as it takes to train on
  * {@code numImages} images. With {@code checkpointDir} set, the state is saved every {@code checkpointInterval}
  * rounds and a fit with the same directory resumes from the latest checkpoint (see docs/faults.md) if it was
- * trained on the same partitions, data and trajectory Params ({@link RunFingerprint}), or {@code forceResume} is
- * set. A round whose
+ * trained on the same partitions (any, with {@code syncMode gradients}), data and trajectory Params
+ * ({@link RunFingerprint}), or {@code forceResume} is set. A round whose
  * loss, weights or optimizer state are not finite is discarded; {@code onDivergence} says whether the run then
  * stops with a {@link io.sparkdiffusion.train.TrainingDivergedException} or backs off the learning rate.
  *
@@ -175,7 +175,8 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         featureModelPath = new Param<>(this, "featureModelPath", "the feature network (a FeatureNetworkModel saved by "
                 + "./submit.sh features, with reference statistics) that scores the evaluations; empty for none");
         forceResume = new BooleanParam(this, "forceResume", "resume from checkpointDir even when its checkpoint was "
-                + "trained on another partition count, other data or other settings (else that is an error)");
+                + "trained on another partition count (with syncMode weights), other data or other settings (else "
+                + "that is an error)");
 
         net.setDefaults(this);
         setDefault(inputCol, "tensor");

@@ -29,7 +29,11 @@ import java.util.zip.CRC32C;
  * <p>The data hash is computed on the cached shards, so it covers whatever the DataFrame was built from (files,
  * tables, a generated frame) and changes with the row order inside a partition, which decides the batches.
  *
- * @param partitions the number of partitions (shards) the run trains on
+ * <p>With {@code syncMode gradients} the groups decide the batches, not the partitions: the hash then covers each
+ * group's size, images and labels in group order, and the partition count is {@link #ANY_PARTITIONS}, so that a run
+ * resumes on more (or fewer) executors and continues the same training, to float rounding.
+ *
+ * @param partitions the number of partitions (shards) the run trains on, or {@link #ANY_PARTITIONS}
  * @param rows       the number of training images, over all partitions
  * @param dataHash   a hash of each partition's size, images and labels, in partition order
  * @param params     Param name to its JSON-encoded value, for every trajectory Param
@@ -49,6 +53,9 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
             "checkpointInterval", "forceResume", "inputCol", "labelCol", "onDivergence", "learningRateBackoff",
             "maxBackoffs", "reduction", "evalInterval", "evalSamples", "featureModelPath");
 
+    /** The partition count of a grouped run ({@code syncMode gradients}), whose training does not depend on it. */
+    static final int ANY_PARTITIONS = 0;
+
     private static final String PARTITIONS = "fingerprint.partitions";
     private static final String ROWS = "fingerprint.rows";
     private static final String DATA_HASH = "fingerprint.dataHash";
@@ -59,9 +66,20 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
         atDefault = Set.copyOf(atDefault);
     }
 
-    /** The size and content hash of one cached shard (computed by the task that holds it). */
+    /**
+     * The size and content hash of one cached shard (computed by the task that holds it), and for a grouped shard
+     * ({@code syncMode gradients}) each of its groups' (null otherwise).
+     */
     @com.esotericsoftware.kryo.DefaultSerializer(com.esotericsoftware.kryo.serializers.JavaSerializer.class) // Kryo cannot fill a record
-    record ShardDigest(int size, long crc) implements java.io.Serializable {
+    record ShardDigest(int size, long crc, GroupDigest[] groups) implements java.io.Serializable {
+        ShardDigest(int size, long crc) {
+            this(size, crc, null);
+        }
+    }
+
+    /** The size and content hash of one group of a grouped shard. */
+    @com.esotericsoftware.kryo.DefaultSerializer(com.esotericsoftware.kryo.serializers.JavaSerializer.class)
+    record GroupDigest(int id, int size, long crc) implements java.io.Serializable {
     }
 
     /** Each partition's size and content hash, in partition order (one job, which also fills the cache). */
@@ -69,12 +87,31 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
         return shards.map(RunFingerprint::digest).collect();
     }
 
-    /** CRC-32C of the shard's floats (little-endian IEEE bits), then of its labels, if any. */
+    /**
+     * CRC-32C of the shard's floats (little-endian IEEE bits), then of its labels, if any; for a grouped shard the
+     * same of each group's images.
+     */
     static ShardDigest digest(Shard shard) {
-        CRC32C crc = new CRC32C();
         ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        long all = crc(shard, 0, shard.size(), buf);
+        int[] ids = shard.groupIds();
+        if (ids == null) {
+            return new ShardDigest(shard.size(), all);
+        }
+        int[] starts = shard.groupStarts();
+        GroupDigest[] groups = new GroupDigest[ids.length];
+        for (int g = 0; g < ids.length; g++) {
+            groups[g] = new GroupDigest(ids[g], starts[g + 1] - starts[g], crc(shard, starts[g], starts[g + 1], buf));
+        }
+        return new ShardDigest(shard.size(), all, groups);
+    }
+
+    /** CRC-32C of images [from, to) of the shard, then of their labels, if any. */
+    private static long crc(Shard shard, int from, int to, ByteBuffer buf) {
+        CRC32C crc = new CRC32C();
+        buf.clear();
         float[] images = shard.images();
-        for (int i = 0; i < images.length; i++) {
+        for (int i = from * shard.imageSize(); i < to * shard.imageSize(); i++) {
             if (buf.remaining() < Float.BYTES) {
                 crc.update(buf.flip());
                 buf.clear();
@@ -82,7 +119,7 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
             buf.putFloat(images[i]);
         }
         int[] labels = shard.labels();
-        for (int i = 0; labels != null && i < labels.length; i++) {
+        for (int i = from; labels != null && i < to; i++) {
             if (buf.remaining() < Integer.BYTES) {
                 crc.update(buf.flip());
                 buf.clear();
@@ -90,10 +127,14 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
             buf.putInt(labels[i]);
         }
         crc.update(buf.flip());
-        return new ShardDigest(shard.size(), crc.getValue());
+        return crc.getValue();
     }
 
-    /** The fingerprint of a run on shards with these digests, with the trajectory Params of {@code stage}. */
+    /**
+     * The fingerprint of a run on shards with these digests, with the trajectory Params of {@code stage}: over the
+     * shards in partition order, or, when they are grouped, over the groups in group order with
+     * {@link #ANY_PARTITIONS}.
+     */
     static RunFingerprint of(List<ShardDigest> shards, Params stage) {
         long rows = 0;
         MessageDigest sha;
@@ -102,9 +143,23 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JVM has no SHA-256", e);
         }
-        for (ShardDigest d : shards) {
-            rows += d.size();
-            sha.update((d.size() + ":" + Long.toHexString(d.crc()) + ";").getBytes(StandardCharsets.UTF_8));
+        boolean grouped = !shards.isEmpty() && shards.stream().allMatch(d -> d.groups() != null);
+        if (grouped) {
+            List<GroupDigest> groups = new ArrayList<>();
+            for (ShardDigest d : shards) {
+                rows += d.size();
+                groups.addAll(List.of(d.groups()));
+            }
+            groups.sort(java.util.Comparator.comparingInt(GroupDigest::id));
+            for (GroupDigest g : groups) {
+                sha.update(("g" + g.id() + ":" + g.size() + ":" + Long.toHexString(g.crc()) + ";")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+        } else {
+            for (ShardDigest d : shards) {
+                rows += d.size();
+                sha.update((d.size() + ":" + Long.toHexString(d.crc()) + ";").getBytes(StandardCharsets.UTF_8));
+            }
         }
         String hash = HexFormat.of().formatHex(sha.digest(), 0, 8);
         SortedMap<String, String> params = trajectoryParams(stage);
@@ -114,7 +169,7 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
                 atDefault.add(p.name());
             }
         }
-        return new RunFingerprint(shards.size(), rows, hash, params, atDefault);
+        return new RunFingerprint(grouped ? ANY_PARTITIONS : shards.size(), rows, hash, params, atDefault);
     }
 
     /** Every Param of {@code stage} that has a value, except {@link #NOT_TRAJECTORY}, JSON-encoded. */
@@ -157,13 +212,14 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
     /**
      * How {@code now} differs from this (the checkpoint's) fingerprint, one entry per difference as
      * "{@code what: old -> new}"; empty when the run is the same. A changed partition count is reported alone for
-     * the data (the shards, and so the data hash, change with it). A Param the checkpoint does not record (one
-     * added in a later version) is no difference while the current run leaves it at its default.
+     * the data (the shards, and so the data hash, change with it); a grouped run has none to change. A Param the
+     * checkpoint does not record (one added in a later version) is no difference while the current run leaves it
+     * at its default.
      */
     List<String> differences(RunFingerprint now) {
         List<String> out = new ArrayList<>();
         if (partitions != now.partitions) {
-            out.add("partition count: " + partitions + " -> " + now.partitions);
+            out.add("partition count: " + describe(partitions) + " -> " + describe(now.partitions));
         } else if (rows != now.rows || !dataHash.equals(now.dataHash)) {
             out.add("training data: " + rows + " rows (hash " + dataHash + ") -> " + now.rows + " rows (hash "
                     + now.dataHash + ")");
@@ -179,5 +235,10 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
             }
         }
         return out;
+    }
+
+    private static String describe(int partitions) {
+        return partitions == ANY_PARTITIONS ? "any (syncMode gradients: the groups decide the batches)"
+                : Integer.toString(partitions);
     }
 }

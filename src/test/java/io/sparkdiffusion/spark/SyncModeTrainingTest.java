@@ -234,4 +234,35 @@ class SyncModeTrainingTest extends SparkTestBase {
         assertArrayEquals(straight.weights(), resumed.weights());
         assertArrayEquals(straight.emaWeights(), resumed.emaWeights());
     }
+
+    /**
+     * The groups, not the partitions, decide a grouped run's batches: its checkpoint resumes on another partition
+     * count and continues the same training (the independent loop's losses and weights, to float rounding), while
+     * other data is still refused by name.
+     */
+    @Test
+    void aCheckpointResumesOnAnotherPartitionCount(@TempDir Path dir) {
+        Dataset<Row> df = TinyData.frame(40, SIZE, 3, 2, 1);
+        Reference ref = reference(trainer(), df);
+        String ckpt = dir.resolve("ckpt").toString();
+        trainer().setNumRounds(2).setCheckpointDir(ckpt).setCheckpointInterval(1).fit(df);
+        Dataset<Row> three = df.orderBy(org.apache.spark.sql.functions.rand(5)).repartition(3);
+        List<DiffusionModel> models = new ArrayList<>();
+        double[] losses = fitLosses(trainer().setCheckpointDir(ckpt).setCheckpointInterval(1), three, models);
+        assertEquals(STEPS - 2, losses.length, "the resumed run trains the rounds after the checkpoint only");
+        for (int k = 2; k < STEPS; k++) {
+            assertEquals(ref.losses()[k], losses[k - 2], LOSS_REL_TOL * Math.abs(ref.losses()[k]),
+                    "loss of step " + k + " resumed on 3 partitions");
+        }
+        assertArrayEquals(ref.params(), models.get(0).weights(), WEIGHT_TOL);
+        long far = countFar(ref.params(), models.get(0).weights(), 1e-5f);
+        assertTrue(far <= ref.params().length / 100, far + " of " + ref.params().length
+                + " weights differ by more than 1e-5 after the resume on 3 partitions");
+
+        Dataset<Row> other = TinyData.frame(40, SIZE, 3, 3, 2);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> trainer().setNumRounds(STEPS + 1).setCheckpointDir(ckpt).fit(other));
+        assertTrue(e.getMessage().contains("training data: 40 rows") && !e.getMessage().contains("partition count"),
+                e.getMessage());
+    }
 }
