@@ -152,6 +152,35 @@ final class PointwiseOps {
         return y;
     }
 
+    static Var dropoutRows(Tape tape, Var x, float p, long[] seeds) {
+        Checks.owned(tape, x, "dropout input");
+        if (!(p >= 0f && p < 1f)) {
+            throw new IllegalArgumentException("dropout p must be in [0, 1), got " + p);
+        }
+        int n = x.shape().dim(0);
+        if (seeds.length != n) {
+            throw new IllegalArgumentException("dropout: " + seeds.length + " row seeds for a batch of " + n + " rows");
+        }
+        if (p == 0f) {
+            return x;
+        }
+        Var y = tape.output(x.shape(), x);
+        int row = x.shape().size() / n;
+        long[] at = seeds.clone();
+        for (int b = 0; b < n; b++) {
+            Dropout.forward(x.value().data(), x.value().offset() + b * row, y.value().data(),
+                    y.value().offset() + b * row, row, p, at[b]);
+        }
+        tape.record(y, () -> {
+            Tensor dx = tape.gradIfWanted(x);
+            for (int b = 0; b < n; b++) {
+                Dropout.backward(y.grad.data(), y.grad.offset() + b * row, dx.data(), dx.offset() + b * row, row, p,
+                        at[b]);
+            }
+        });
+        return y;
+    }
+
     static Var mse(Tape tape, Var y, Tensor target, Tensor sampleWeight) {
         Checks.owned(tape, y, "mse prediction");
         target.shape().require(y.shape(), "mse target (must match the prediction)");

@@ -158,6 +158,11 @@ public final class Tape {
         return PointwiseOps.dropout(this, x, p, seed);
     }
 
+    /** {@link #dropout} row by row: row b of x (its first dimension) draws its mask from {@code seeds[b]}. */
+    public Var dropoutRows(Var x, float p, long[] seeds) {
+        return PointwiseOps.dropoutRows(this, x, p, seeds);
+    }
+
     /** Mean squared error against a constant target of the same shape, as F.mse_loss; returns shape [1]. */
     public Var mse(Var y, Tensor target) {
         return mse(y, target, null);

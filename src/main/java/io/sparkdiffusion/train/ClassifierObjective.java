@@ -40,8 +40,7 @@ public final class ClassifierObjective implements Objective {
 
     /** The classifier draws nothing at random: the same loss as the per-batch method. */
     @Override
-    public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom[] rowRandoms,
-                                  long dropoutSeed) {
+    public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom[] rowRandoms) {
         return lossAndGradient(params, grads, batch, (SplittableRandom) null);
     }
 

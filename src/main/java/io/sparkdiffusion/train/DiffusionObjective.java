@@ -13,7 +13,6 @@ import io.sparkdiffusion.tensor.Tensor;
 
 import java.util.SplittableRandom;
 import java.util.function.IntFunction;
-import java.util.function.LongSupplier;
 
 /**
  * The denoising loss of Karras et al. 2022 (Eq. 8) for a U-Net under a parameterization's preconditioning:
@@ -64,22 +63,28 @@ public final class DiffusionObjective implements Objective {
 
     @Override
     public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom random) {
-        return lossAndGradient(params, grads, batch, b -> random, random::nextLong);
+        return lossAndGradient(params, grads, batch, b -> random, false);
     }
 
-    /** Row {@code b}'s draws from {@code rowRandoms[b]}, the network's dropout from {@code dropoutSeed}. */
+    /**
+     * Row {@code b}'s draws from {@code rowRandoms[b]}: its noise level, label dropout and noise, then the seed of
+     * its own dropout masks ({@link DropoutDraw#rows}).
+     */
     @Override
-    public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom[] rowRandoms,
-                                  long dropoutSeed) {
+    public double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom[] rowRandoms) {
         if (rowRandoms.length != batch.size()) {
             throw new IllegalArgumentException("rowRandoms holds " + rowRandoms.length + " streams for a batch of "
                     + batch.size() + " images");
         }
-        return lossAndGradient(params, grads, batch, b -> rowRandoms[b], () -> dropoutSeed);
+        return lossAndGradient(params, grads, batch, b -> rowRandoms[b], true);
     }
 
+    /**
+     * The loss and gradient of a batch, row b's draws from {@code rowRandom.apply(b)}; the dropout masks from one
+     * seed drawn after all rows (batch overload), or, {@code perRow}, from a seed per row drawn after its noise.
+     */
     private double lossAndGradient(float[] params, float[] grads, Batch batch, IntFunction<SplittableRandom> rowRandom,
-                                   LongSupplier dropoutDraw) {
+                                   boolean perRow) {
         int n = batch.size();
         int dim = network.imageSize();
         if (batch.imageSize() != dim) {
@@ -92,6 +97,7 @@ public final class DiffusionObjective implements Objective {
         float[] weight = new float[n];  // [n]: lambda(sigma) cOut^2 per example
         boolean weighted = false;
         int[] labels = batch.labels() == null ? null : new int[n];
+        long[] rowDropout = perRow ? new long[n] : null;
         float[] y = new float[dim];
         float[] noise = new float[dim];
         float[] in = new float[dim];
@@ -109,11 +115,14 @@ public final class DiffusionObjective implements Objective {
             for (int j = 0; j < dim; j++) {
                 noise[j] = (float) random.nextGaussian();
             }
+            if (perRow) {
+                rowDropout[b] = random.nextLong();
+            }
             cNoise[b] = (float) param.trainingExample(y, noise, sigma, in, t);
             System.arraycopy(in, 0, netInput, b * dim, dim);
             System.arraycopy(t, 0, target, b * dim, dim);
         }
-        long dropoutSeed = dropoutDraw.getAsLong();
+        DropoutDraw dropout = perRow ? DropoutDraw.rows(rowDropout) : new DropoutDraw(rowRandom.apply(0).nextLong());
 
         UNet net = NetworkCache.trainingNet(network);
         Tape tape = NetworkCache.trainingTape(network);
@@ -121,8 +130,7 @@ public final class DiffusionObjective implements Objective {
         net.parameters().zeroGrads();
         tape.reset();
         Shape shape = Shape.of(n, network.imgChannels(), network.imgResolution(), network.imgResolution());
-        Var out = net.forward(tape, tape.constant(new Tensor(netInput, shape)), cNoise, labels,
-                new DropoutDraw(dropoutSeed));
+        Var out = net.forward(tape, tape.constant(new Tensor(netInput, shape)), cNoise, labels, dropout);
         // Plain MSE when every weight is 1, so that the paper recipes keep their exact arithmetic.
         Var loss = tape.mse(out, new Tensor(target, shape), weighted ? new Tensor(weight, Shape.of(n)) : null);
         tape.backward(loss);

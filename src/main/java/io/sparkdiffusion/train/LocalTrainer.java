@@ -74,8 +74,7 @@ public final class LocalTrainer {
             int from = shard.groupStarts()[g];
             indices[g] = from + randoms[g].nextInt(shard.groupStarts()[g + 1] - from);
         }
-        double loss = objective.lossAndGradient(params, grads, shard.select(indices), randoms,
-                Seeds.stepDropout(config.seed(), globalStep));
+        double loss = objective.lossAndGradient(params, grads, shard.select(indices), randoms);
         return new PartitionResult(partition, grads, new float[0], groups, loss * groups, System.nanoTime() - start);
     }
 

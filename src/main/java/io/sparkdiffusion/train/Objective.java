@@ -29,15 +29,14 @@ public interface Objective extends Serializable {
     double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom random);
 
     /**
-     * The same loss with row {@code b}'s draws (noise level, noise, label dropout) from {@code rowRandoms[b]} and the
-     * network's dropout from {@code dropoutSeed}: a row's draws then do not depend on which rows share its batch,
-     * which {@link SyncMode#GRADIENTS} needs to train the same model on any number of partitions.
+     * The same loss with all of row {@code b}'s draws (noise level, noise, label dropout, the network's dropout
+     * masks) from {@code rowRandoms[b]}: a row's draws then do not depend on which rows share its batch, which
+     * {@link SyncMode#GRADIENTS} needs to train the same model on any number of partitions.
      *
      * @param rowRandoms one stream per row of {@code batch}
      * @throws UnsupportedOperationException when the objective draws its randomness per batch only
      */
-    default double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom[] rowRandoms,
-                                   long dropoutSeed) {
+    default double lossAndGradient(float[] params, float[] grads, Batch batch, SplittableRandom[] rowRandoms) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " draws its randomness per batch, not"
                 + " per row, so it cannot train with syncMode gradients: use syncMode weights");
     }

@@ -15,7 +15,6 @@ public final class Seeds {
     static final long STEP = 0x57E9L;
     static final long SAMPLE = 0x5A3DL;
     static final long GROUP_STEP = 0x6A0EL;
-    static final long STEP_DROPOUT = 0x6D0FL;
 
     private Seeds() {
     }
@@ -59,8 +58,4 @@ public final class Seeds {
         return derive(seed, GROUP_STEP, globalStep, group);
     }
 
-    /** The seed of the network's dropout masks at one step of {@link SyncMode#GRADIENTS} (all partitions). */
-    public static long stepDropout(long seed, long globalStep) {
-        return derive(seed, STEP_DROPOUT, globalStep);
-    }
 }
