@@ -127,6 +127,8 @@ final class Winograd {
      */
     static final int GROUP = 4 * VectorConv.BLOCK;
     private static final int XI = 16;
+    /** The one tap of the weight gradient's correlation: no shift. */
+    private static final int[] NO_SHIFT = {0};
     /** Row stride of V and M: a row's last vector may spill up to LANES - 1 floats past GROUP. */
     private static final int STRIDE = GROUP + LANES;
     /**
@@ -276,7 +278,6 @@ final class Winograd {
         // Zero borders: fillPlanes's row keeps column -1 and those past w - 1 at zero, and so do the two dy rows.
         Arrays.fill(scratch, rowOff, rowOff + 3 * rowSize(g), 0f);
         int tiles = g.n() * tileRows(g) * tileCols(g);
-        int[] noShift = {0};
         for (int t0 = 0; t0 < tiles; t0 += group) {
             int cols = Math.min(group, tiles - t0);
             int wide = VectorConv.roundUp(cols, LANES);
@@ -294,7 +295,7 @@ final class Winograd {
             }
             for (int xi = 0; xi < XI; xi++) {
                 VectorConv.correlate(cout, cin, 1, scratch, mOff + xi * cout * stride, stride, scratch,
-                        vOff + xi * cin * stride, stride, noShift, scratch, duOff + xi * cout * cin, wide);
+                        vOff + xi * cin * stride, stride, NO_SHIFT, scratch, duOff + xi * cout * cin, wide);
             }
         }
         int xiStride = cout * cin;
