@@ -138,8 +138,9 @@ final class Winograd {
     static final int WEIGHT_GROUP = 1024;
     /**
      * Floats the weight gradient's V and dM may take, 16 * (Cin + Cout) rows of a group: as much as groups of 512
-     * tiles of 128 channels (4.3 MB), about the forward pass's largest scratch in unet-small (128 -> 64 at 14x14,
-     * 3.9 MB), so that training holds no more memory than before.
+     * tiles of 128 channels (4.3 MB), near the forward pass's largest scratch in unet-small (128 -> 64 at 14x14,
+     * 3.9 MB), so that training holds about the memory it did (the whole scratch is 4.9 MB at most; the bench's
+     * live heap after training steps did not move).
      */
     private static final long WEIGHT_TILE_FLOATS = (long) XI * 128 * (512 + LANES);
     // Interleaving and deinterleaving pairs of vectors, as one-vector shuffles and a blend with a constant mask
