@@ -28,7 +28,8 @@ final class LayerOps {
         Conv2d.Geometry g = new Conv2d.Geometry(xs.dim(0), xs.dim(1), xs.dim(2), xs.dim(3), ws.dim(0), ws.dim(2),
                 ws.dim(3), stride, padding);
         Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias);
-        Conv2d.forward(g, x.value(), weight.value(), value(bias), y.value(), tape.scratch(Conv2d.scratchSize(g)));
+        Conv2d.forward(g, x.value(), weight.value(), value(bias), y.value(),
+                tape.scratch(Conv2d.forwardScratchSize(g)));
         tape.record(y, () -> Conv2d.backward(g, y.grad, x.value(), weight.value(), tape.gradIfWanted(x),
                 tape.gradIfWanted(weight), tape.gradIfWanted(bias), tape.scratch(Conv2d.scratchSize(g))));
         return y;

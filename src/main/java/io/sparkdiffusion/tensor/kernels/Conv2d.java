@@ -155,16 +155,28 @@ public final class Conv2d {
         return scratchSize(ShiftedConv.Engine.DEFAULT, g);
     }
 
+    /**
+     * Floats of scratch {@link #forward} alone needs: no more than {@link #scratchSize}, less where the backward
+     * pass's Winograd weight gradient needs more (an inference pass does not hold it).
+     */
+    public static int forwardScratchSize(Geometry g) {
+        return scratchSize(ShiftedConv.Engine.DEFAULT, g, false);
+    }
+
     /** True when g runs on {@link Winograd} (forward and input gradient) under this engine. */
     private static boolean winograd(ShiftedConv.Engine engine, Geometry g) {
         return engine == ShiftedConv.Engine.VECTOR && Winograd.Choice.applies(g);
     }
 
     static int scratchSize(ShiftedConv.Engine engine, Geometry g) {
+        return scratchSize(engine, g, true);
+    }
+
+    private static int scratchSize(ShiftedConv.Engine engine, Geometry g, boolean backward) {
         if (g.usesShiftedGemm()) {
             long size = ShiftedConv.scratchSize(engine, g);
             if (winograd(engine, g)) {
-                size = Math.max(size, Winograd.scratchSize(g));
+                size = Math.max(size, backward ? Winograd.scratchSize(g) : Winograd.convolutionScratchSize(g));
             }
             if (size > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("conv2d scratch too large for " + g);
@@ -183,8 +195,8 @@ public final class Conv2d {
     }
 
     /**
-     * y = conv(x, w) + b; y is overwritten. {@code b} may be null (no bias); scratch holds {@link #scratchSize}
-     * floats.
+     * y = conv(x, w) + b; y is overwritten. {@code b} may be null (no bias); scratch holds
+     * {@link #forwardScratchSize} floats.
      */
     public static void forward(Geometry g, Tensor x, Tensor w, Tensor b, Tensor y, float[] scratch) {
         forward(ShiftedConv.Engine.DEFAULT, g, x, w, b, y, scratch);
@@ -193,7 +205,7 @@ public final class Conv2d {
     /** {@link #forward} on a given engine, so tests cover both. */
     static void forward(ShiftedConv.Engine engine, Geometry g, Tensor x, Tensor w, Tensor b, Tensor y,
                         float[] scratch) {
-        g.requireForward(x, w, b, y, scratch, scratchSize(engine, g));
+        g.requireForward(x, w, b, y, scratch, scratchSize(engine, g, false));
         if (winograd(engine, g)) {
             Winograd.forward(g, x.data(), x.offset(), w.data(), w.offset(), b == null ? null : b.data(),
                     b == null ? 0 : b.offset(), y.data(), y.offset(), scratch);

@@ -229,13 +229,14 @@ final class Winograd {
         return (int) Math.max(LANES, Math.min(WEIGHT_GROUP, fit / LANES * LANES));
     }
 
-    /**
-     * Floats of scratch {@link #forward} (rows = Cout), {@link #inputGradient} (rows = Cin) and
-     * {@link #weightGradient} need.
-     */
+    /** Floats of scratch {@link #forward} (rows = Cout) and {@link #inputGradient} (rows = Cin) need. */
+    static long convolutionScratchSize(Conv2d.Geometry g) {
+        return Math.max(scratchSize(g, g.cout(), g.cin()), scratchSize(g, g.cin(), g.cout()));
+    }
+
+    /** Floats of scratch {@link #forward}, {@link #inputGradient} and {@link #weightGradient} need. */
     static long scratchSize(Conv2d.Geometry g) {
-        return Math.max(Math.max(scratchSize(g, g.cout(), g.cin()), scratchSize(g, g.cin(), g.cout())),
-                weightScratchSize(g));
+        return Math.max(convolutionScratchSize(g), weightScratchSize(g));
     }
 
     /** y = conv(x, w) + b (b may be null); y is overwritten. */
