@@ -136,9 +136,7 @@ final class PointwiseOps {
 
     static Var dropout(Tape tape, Var x, float p, long seed) {
         Checks.owned(tape, x, "dropout input");
-        if (!(p >= 0f && p < 1f)) {
-            throw new IllegalArgumentException("dropout p must be in [0, 1), got " + p);
-        }
+        requireDropoutProbability(p);
         if (p == 0f) {
             return x;
         }
@@ -152,11 +150,15 @@ final class PointwiseOps {
         return y;
     }
 
-    static Var dropoutRows(Tape tape, Var x, float p, long[] seeds) {
-        Checks.owned(tape, x, "dropout input");
+    private static void requireDropoutProbability(float p) {
         if (!(p >= 0f && p < 1f)) {
             throw new IllegalArgumentException("dropout p must be in [0, 1), got " + p);
         }
+    }
+
+    static Var dropoutRows(Tape tape, Var x, float p, long[] seeds) {
+        Checks.owned(tape, x, "dropout input");
+        requireDropoutProbability(p);
         int n = x.shape().dim(0);
         if (seeds.length != n) {
             throw new IllegalArgumentException("dropout: " + seeds.length + " row seeds for a batch of " + n + " rows");

@@ -4,7 +4,7 @@ package io.sparkdiffusion.nn;
  * The dropout masks of one training forward pass: dropout site {@code i} (one per residual block, numbered
  * in construction order) draws its mask from {@link #seedFor(int) seedFor(i)}, so a pass is reproducible
  * from {@code seed} alone; or, made by {@link #rows}, each row of the batch draws its own masks from its own
- * seed ({@link #seedFor(int, int)}), so that a row's masks do not depend on its neighbours. The drop probability is
+ * seed ({@link #seedsFor(int)}), so that a row's masks do not depend on its neighbours. The drop probability is
  * the network's (a {@link ResBlock} setting); passing no draw ({@code null}) means evaluation, no dropout.
  *
  * @param seed     the seed of this forward pass (unused when rowSeeds is set)
@@ -27,9 +27,13 @@ public record DropoutDraw(long seed, long[] rowSeeds) {
         return rowSeeds != null;
     }
 
-    /** The seed of row {@code row}'s mask at dropout site {@code site}. */
-    public long seedFor(int site, int row) {
-        return mix(rowSeeds[row], site);
+    /** The seeds of each row's mask at dropout site {@code site}, in row order (for {@link #perRow} draws). */
+    public long[] seedsFor(int site) {
+        long[] seeds = new long[rowSeeds.length];
+        for (int b = 0; b < seeds.length; b++) {
+            seeds[b] = mix(rowSeeds[b], site);
+        }
+        return seeds;
     }
 
     /** A well-mixed seed for dropout site {@code site} (the SplitMix64 finalizer of seed and site). */

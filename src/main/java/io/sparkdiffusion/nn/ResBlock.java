@@ -50,14 +50,9 @@ public final class ResBlock implements Block {
         Var h = conv0.forward(tape, norm0.forwardSilu(tape, x));
         h = tape.addPerChannel(h, affine.forward(tape, emb));
         h = norm1.forwardSilu(tape, h);
-        if (draw != null && dropout > 0f && draw.perRow()) {
-            long[] seeds = new long[h.shape().dim(0)];
-            for (int b = 0; b < seeds.length; b++) {
-                seeds[b] = draw.seedFor(site, b);
-            }
-            h = tape.dropoutRows(h, dropout, seeds);
-        } else if (draw != null && dropout > 0f) {
-            h = tape.dropout(h, dropout, draw.seedFor(site));
+        if (draw != null && dropout > 0f) {
+            h = draw.perRow() ? tape.dropoutRows(h, dropout, draw.seedsFor(site))
+                    : tape.dropout(h, dropout, draw.seedFor(site));
         }
         h = conv1.forward(tape, h);
         Var s = skip != null ? skip.forward(tape, x) : x;

@@ -67,8 +67,9 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
     }
 
     /**
-     * The size and content hash of one cached shard (computed by the task that holds it), and for a grouped shard
-     * ({@code syncMode gradients}) each of its groups' (null otherwise).
+     * The size and content hash of one cached shard (computed by the task that holds it); for a grouped shard
+     * ({@code syncMode gradients}) each of its groups' instead, which {@link #of} hashes in group order ({@code crc}
+     * is then 0 and {@code groups} null otherwise).
      */
     @com.esotericsoftware.kryo.DefaultSerializer(com.esotericsoftware.kryo.serializers.JavaSerializer.class) // Kryo cannot fill a record
     record ShardDigest(int size, long crc, GroupDigest[] groups) implements java.io.Serializable {
@@ -89,21 +90,20 @@ record RunFingerprint(int partitions, long rows, String dataHash, SortedMap<Stri
 
     /**
      * CRC-32C of the shard's floats (little-endian IEEE bits), then of its labels, if any; for a grouped shard the
-     * same of each group's images.
+     * same of each group's images only (the fingerprint does not use the whole shard's).
      */
     static ShardDigest digest(Shard shard) {
         ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-        long all = crc(shard, 0, shard.size(), buf);
         int[] ids = shard.groupIds();
         if (ids == null) {
-            return new ShardDigest(shard.size(), all);
+            return new ShardDigest(shard.size(), crc(shard, 0, shard.size(), buf));
         }
         int[] starts = shard.groupStarts();
         GroupDigest[] groups = new GroupDigest[ids.length];
         for (int g = 0; g < ids.length; g++) {
             groups[g] = new GroupDigest(ids[g], starts[g + 1] - starts[g], crc(shard, starts[g], starts[g + 1], buf));
         }
-        return new ShardDigest(shard.size(), all, groups);
+        return new ShardDigest(shard.size(), 0, groups);
     }
 
     /** CRC-32C of images [from, to) of the shard, then of their labels, if any. */
