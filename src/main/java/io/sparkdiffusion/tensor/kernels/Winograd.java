@@ -656,7 +656,12 @@ final class Winograd {
                 int dst = rowAt + r * w;
                 int src = (r == 0 ? rowOff : second);
                 if (accumulate) {
-                    for (int i = from; i < to; i++) {
+                    int i = from;
+                    for (int stop = from + SPECIES.loopBound(to - from); i < stop; i += LANES) {
+                        FloatVector.fromArray(SPECIES, y, dst + i).add(FloatVector.fromArray(SPECIES, s, src + i))
+                                .intoArray(y, dst + i);
+                    }
+                    for (; i < to; i++) {
                         y[dst + i] += s[src + i];
                     }
                 } else {
