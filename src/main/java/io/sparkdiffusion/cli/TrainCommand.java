@@ -180,6 +180,11 @@ public final class TrainCommand implements Command {
         if (trainer.getGlobalBatchSize() > 0) {
             System.out.printf(Locale.ROOT, "globalBatchSize %d per step: %s%n", trainer.getGlobalBatchSize(), batches);
         }
+        if (trainer.getShortRoundImages() > 0) {
+            System.out.printf(Locale.ROOT, "post-local SGD: rounds of 1 step, plainly averaged, for the first %,d "
+                    + "images, then rounds of %d steps (outerOptimizer %s)%n", trainer.getShortRoundImages(),
+                    trainer.getLocalSteps(), trainer.getOuterOptimizer());
+        }
         Progress progress = new Progress(System.out);
         trainer.setRoundListener(progress).setEvalSampling(stages.sampling());
         if (trainer.evaluates()) {

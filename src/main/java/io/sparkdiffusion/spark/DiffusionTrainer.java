@@ -6,6 +6,7 @@ import io.sparkdiffusion.train.DivergencePolicy;
 import io.sparkdiffusion.train.DiffusionObjective;
 import io.sparkdiffusion.train.OuterOptimizer;
 import io.sparkdiffusion.train.RoundListener;
+import io.sparkdiffusion.train.RoundPlan;
 import io.sparkdiffusion.train.Shard;
 import io.sparkdiffusion.train.SyncMode;
 import io.sparkdiffusion.train.TrainingConfig;
@@ -70,6 +71,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final IntParam batchSize;
     private final IntParam globalBatchSize;
     private final IntParam localSteps;
+    private final LongParam shortRoundImages;
     private final IntParam numRounds;
     private final LongParam numImages;
     private final Param<String> optimizer;
@@ -118,6 +120,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 + "sequential steps at equal images; at least the partition count; 0: batchSize on every partition", Validators.intAtLeast(0));
         localSteps = new IntParam(this, "localSteps",
                 "optimizer steps each partition runs between two averagings (one round)", Validators.intAtLeast(1));
+        shortRoundImages = new LongParam(this, "shortRoundImages", "post-local SGD (Lin et al. 2020): the first "
+                + "images train in rounds of one local step, plainly averaged, the rest in rounds of localSteps with the "
+                + "outer optimizer; rounds are long once the weights move slowly; 0: every round has localSteps "
+                + "(syncMode weights only)", Validators.longAtLeast(0));
         numRounds = new IntParam(this, "numRounds", "rounds to train (used when numImages is 0)", Validators.intAtLeast(1));
         numImages = new LongParam(this, "numImages",
                 "images to train on in total, over all partitions; 0 trains numRounds rounds instead",
@@ -184,6 +190,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(batchSize, 32);
         setDefault(globalBatchSize, 0);
         setDefault(localSteps, 20);
+        setDefault(shortRoundImages, 0L);
         setDefault(numRounds, 10);
         setDefault(numImages, 0L);
         setDefault(optimizer, "adam");
@@ -226,6 +233,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public IntParam batchSize() { return batchSize; }
     public IntParam globalBatchSize() { return globalBatchSize; }
     public IntParam localSteps() { return localSteps; }
+    public LongParam shortRoundImages() { return shortRoundImages; }
     public IntParam numRounds() { return numRounds; }
     public LongParam numImages() { return numImages; }
     public Param<String> optimizer() { return optimizer; }
@@ -259,6 +267,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public int getBatchSize() { return (Integer) $(batchSize); }
     public int getGlobalBatchSize() { return (Integer) $(globalBatchSize); }
     public int getLocalSteps() { return (Integer) $(localSteps); }
+    public long getShortRoundImages() { return (Long) $(shortRoundImages); }
     public int getNumRounds() { return (Integer) $(numRounds); }
     public long getNumImages() { return (Long) $(numImages); }
     public String getOptimizer() { return $(optimizer); }
@@ -302,6 +311,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setBatchSize(int v) { set(batchSize, v); return this; }
     public DiffusionTrainer setGlobalBatchSize(int v) { set(globalBatchSize, v); return this; }
     public DiffusionTrainer setLocalSteps(int v) { set(localSteps, v); return this; }
+    public DiffusionTrainer setShortRoundImages(long v) { set(shortRoundImages, v); return this; }
     public DiffusionTrainer setNumRounds(int v) { set(numRounds, v); return this; }
     public DiffusionTrainer setNumImages(long v) { set(numImages, v); return this; }
     public DiffusionTrainer setOptimizer(String v) { set(optimizer, v); return this; }
@@ -417,7 +427,12 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         }
         networkConfig();
         diffusionParameterization();
-        trainingConfig();
+        TrainingConfig config = trainingConfig();
+        if (getShortRoundImages() > 0 && config.syncMode() == SyncMode.GRADIENTS) {
+            throw new IllegalArgumentException("shortRoundImages is " + getShortRoundImages() + ", but syncMode "
+                    + "gradients has rounds of one step throughout: set shortRoundImages to 0, or use syncMode weights "
+                    + "for short rounds first and rounds of localSteps after them");
+        }
         checkEvaluationSettings();
         return schema;
     }
@@ -456,13 +471,14 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 throw new IllegalArgumentException("the training data has no rows (partitions: "
                         + Arrays.toString(sizes) + ")");
             }
+            RoundPlan rounds = RoundPlan.of(getNumImages(), getNumRounds(), getShortRoundImages(),
+                    DistributedTraining.imagesPerRound(sizes, config.shortRound()), perRound);
             long largestShard = (long) Arrays.stream(sizes).max().orElse(0) * spec.imageSize();
             var sc = dataset.sparkSession().sparkContext();
             ReductionPlan plan = Preflight.check(Reduction.parse(getReduction()), new ReductionPlan.FitSize(
                     objective.numParameters(), config.optimizer().stateSize(objective.numParameters()), sizes.length,
                     config.averageOptimizerState()), largestShard, sc.getConf(), Preflight.Environment.of(sc.master()));
-            int planned = getNumImages() > 0 ? (int) Math.min(Integer.MAX_VALUE, (getNumImages() + perRound - 1) / perRound)
-                    : getNumRounds();
+            int planned = rounds.rounds();
             Checkpoints checkpoints = getCheckpointDir().isEmpty() ? null : new Checkpoints(getCheckpointDir(),
                     getCheckpointInterval(), dataset.sparkSession().sparkContext().hadoopConfiguration())
                     .forRun(RunFingerprint.of(digests, this), getForceResume());
@@ -481,8 +497,8 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                     evalSampling, evaluator, state, roundListener) : null;
             // The cosine spans the planned steps, which only the data and numImages fix.
             TrainingConfig runConfig = getLearningRateDecay().equalsIgnoreCase("cosine")
-                    ? config.withCosineSteps((long) planned * config.localSteps()) : config;
-            var result = DistributedTraining.run(shards, objective, runConfig, state, planned,
+                    ? config.withCosineSteps(rounds.steps(config.localSteps())) : config;
+            var result = DistributedTraining.run(shards, objective, runConfig, state, planned, rounds.shortRounds(),
                     evaluation != null ? evaluation : roundListener, checkpoints, divergencePolicy(), uid, plan);
             return modelOf(spec, result.state().params(), result.state().ema(), evaluation == null ? result.summary()
                     : result.summary().withEvaluations(evaluation.records()));

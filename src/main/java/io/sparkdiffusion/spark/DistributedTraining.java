@@ -285,6 +285,21 @@ final class DistributedTraining {
     static Result run(JavaRDD<Shard> shards, Objective objective, TrainingConfig baseConfig, TrainingState state,
                       int plannedRounds, RoundListener listener, Checkpoints checkpoints, DivergencePolicy divergence,
                       String uid, ReductionPlan plan) {
+        return run(shards, objective, baseConfig, state, plannedRounds, 0, listener, checkpoints, divergence, uid,
+                plan);
+    }
+
+    /**
+     * As above, the first {@code shortRounds} rounds of the run (by round index, so a resumed run continues the
+     * schedule) short rounds of post-local SGD: one local step each, plainly averaged, the outer momentum left
+     * as it was ({@link TrainingConfig#shortRound}, {@link TrainingState#averageStep}).
+     */
+    static Result run(JavaRDD<Shard> shards, Objective objective, TrainingConfig baseConfig, TrainingState state,
+                      int plannedRounds, int shortRounds, RoundListener listener, Checkpoints checkpoints,
+                      DivergencePolicy divergence, String uid, ReductionPlan plan) {
+        if (shortRounds < 0) {
+            throw new IllegalArgumentException("shortRounds must be >= 0, got " + shortRounds);
+        }
         ReductionPlan reduction = plan != null ? plan : ReductionPlan.choose(Reduction.AUTO, new ReductionPlan.FitSize(
                 objective.numParameters(), state.stateSize(), shards.getNumPartitions(),
                 baseConfig.averageOptimizerState()), shards.context().getConf());
@@ -294,8 +309,8 @@ final class DistributedTraining {
         CollectionAccumulator<EngineReport> engines = shards.context().collectionAccumulator("spark-diffusion engines");
         Set<EngineReport> engineMix = new HashSet<>();
         try (JobGroup group = JobGroup.open(shards.context(), uid, "DiffusionTrainer " + uid)) {
-            return run(jsc, shards, objective, baseConfig, state, plannedRounds, listener, checkpoints, divergence,
-                    reduction, round -> {
+            return run(jsc, shards, objective, baseConfig, state, plannedRounds, shortRounds, listener, checkpoints,
+                    divergence, reduction, round -> {
                         group.describe("DiffusionTrainer " + uid + ": round " + (round + 1) + "/" + plannedRounds);
                         engines.reset();
                     },
@@ -320,10 +335,10 @@ final class DistributedTraining {
     }
 
     private static Result run(JavaSparkContext jsc, JavaRDD<Shard> shards, Objective objective,
-                              TrainingConfig baseConfig, TrainingState state, int plannedRounds, RoundListener listener,
-                              Checkpoints checkpoints, DivergencePolicy divergence, ReductionPlan reduction,
-                              IntConsumer beforeRound,
-                              Runnable afterRound, CollectionAccumulator<EngineReport> engines) {
+                              TrainingConfig baseConfig, TrainingState state, int plannedRounds, int shortRounds,
+                              RoundListener listener, Checkpoints checkpoints, DivergencePolicy divergence,
+                              ReductionPlan reduction, IntConsumer beforeRound, Runnable afterRound,
+                              CollectionAccumulator<EngineReport> engines) {
         int backoffs = 0;
         List<RoundRecord> records = new ArrayList<>();
         boolean averageState = baseConfig.averageOptimizerState();
@@ -334,8 +349,10 @@ final class DistributedTraining {
         SliceLayout layout = reduction.path() == Reduction.SLICED ? new SliceLayout(objective.numParameters(),
                 gradients ? 0 : state.stateSize(), reduction.slices()) : null;
         while (state.round() < plannedRounds) {
-            TrainingConfig config = state.learningRateScale() == 1.0 ? baseConfig
+            boolean shortRound = state.round() < shortRounds;
+            TrainingConfig scaled = state.learningRateScale() == 1.0 ? baseConfig
                     : baseConfig.withLearningRate(baseConfig.learningRate() * state.learningRateScale());
+            TrainingConfig config = shortRound ? scaled.shortRound() : scaled;
             beforeRound.accept(state.round());
             long t0 = System.nanoTime();
             RoundStart round = state.roundStart();
@@ -382,7 +399,8 @@ final class DistributedTraining {
             } else {
                 problem = divergence(reduced, averageState);
             }
-            OuterOptimizer.Step outer = problem != null ? null : state.outerStep(sum, config);
+            OuterOptimizer.Step outer = problem != null ? null
+                    : shortRound ? state.averageStep(sum) : state.outerStep(sum, config);
             problem = problem != null ? problem : TrainingState.outerProblem(outer);
             if (problem != null) {
                 start.destroy();

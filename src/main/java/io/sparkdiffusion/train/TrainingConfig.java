@@ -191,6 +191,16 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
                 emaRampupRatio, averageOptimizerState, seed, outerOptimizer, globalBatchSize, syncMode, cosineSteps);
     }
 
+    /**
+     * These settings for a short round of post-local SGD ({@code shortRoundImages}): one local step, plainly averaged
+     * ({@link OuterOptimizer#AVERAGE}); the learning rate and its schedule stay as they are.
+     */
+    public TrainingConfig shortRound() {
+        return new TrainingConfig(batchSize, 1, learningRate, warmupSteps, gradClip, optimizer, emaHalfLifeImages,
+                emaRampupRatio, averageOptimizerState, seed, OuterOptimizer.AVERAGE, globalBatchSize, syncMode,
+                cosineSteps);
+    }
+
     /** These settings with the learning rate decaying over {@code steps} steps (0: no decay). */
     public TrainingConfig withCosineSteps(long steps) {
         return new TrainingConfig(batchSize, localSteps, learningRate, warmupSteps, gradClip, optimizer,

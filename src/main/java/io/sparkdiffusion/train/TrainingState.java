@@ -169,6 +169,15 @@ public final class TrainingState {
     }
 
     /**
+     * A round averaged plainly whatever the outer optimizer, as post-local SGD's short rounds are
+     * ({@code shortRoundImages}): the new weights are the partitions' mean and the outer momentum stays as it was
+     * (zeros until the first long round), so that the outer optimizer starts where the short rounds end.
+     */
+    public OuterOptimizer.Step averageStep(RoundResult sum) {
+        return new OuterOptimizer.Step(sum.meanParams(), outerMomentum);
+    }
+
+    /**
      * What is not finite in an outer step ({@link DivergencePolicy#firstNonFinite}), or null when it is sound.
      * Plain averaging (no momentum) adds nothing to the check of the mean itself.
      */
