@@ -185,7 +185,7 @@ public final class TrainCommand implements Command {
                     + "images, then rounds of %d steps (outerOptimizer %s)%n", trainer.getShortRoundImages(),
                     trainer.getLocalSteps(), trainer.getOuterOptimizer());
         }
-        Progress progress = new Progress(System.out);
+        Progress progress = new Progress(System.out, trainer.getNumImages());
         trainer.setRoundListener(progress).setEvalSampling(stages.sampling());
         if (trainer.evaluates()) {
             System.out.printf(Locale.ROOT, "evaluating the EMA weights every %d rounds and after the last: %,d samples "

@@ -38,6 +38,21 @@ class ProgressTest {
         assertEquals(3, progress.records().size());
     }
 
+    /**
+     * A run planned by images whose rounds differ in length (short rounds first): time left is the time per image so
+     * far times the images to go, not the time per round times the rounds to go.
+     */
+    @Test
+    void aRunPlannedByImagesCountsTheImagesLeft() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        Progress progress = new Progress(new PrintStream(bytes, true, StandardCharsets.UTF_8), 1024 * 2 + 10240);
+        progress.onRound(round(0, 1024, 0.5), 3);
+        progress.onRound(round(1, 2048, 0.25), 3);
+        String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
+        // 2,048 images in 5 s, 10,240 to go: 25 s (by rounds it would be 2.5 s).
+        assertEquals("round 2/3  images      2,048  loss 0.2500    409.6 img/s  left 0:00:25", lines[1]);
+    }
+
     private static EvaluationRecord evaluation(int round, long imagesSeen, double fid, double accuracy) {
         return new EvaluationRecord(round, imagesSeen, 31_000_000_000L, new QualityReport(500, fid, 0.5, 0.25, 500,
                 accuracy, new double[] {accuracy, accuracy}));
