@@ -479,6 +479,11 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                     objective.numParameters(), config.optimizer().stateSize(objective.numParameters()), sizes.length,
                     config.averageOptimizerState()), largestShard, sc.getConf(), Preflight.Environment.of(sc.master()));
             int planned = rounds.rounds();
+            if (getShortRoundImages() > 0) {
+                LOG.log(System.Logger.Level.INFO, "DiffusionTrainer " + uid + ": " + planned + " rounds planned, the "
+                        + "first " + rounds.shortRounds() + " of them short (1 step, plainly averaged; shortRoundImages "
+                        + getShortRoundImages() + "), the rest of " + config.localSteps() + " steps");
+            }
             Checkpoints checkpoints = getCheckpointDir().isEmpty() ? null : new Checkpoints(getCheckpointDir(),
                     getCheckpointInterval(), dataset.sparkSession().sparkContext().hadoopConfiguration())
                     .forRun(RunFingerprint.of(digests, this), getForceResume());
