@@ -50,12 +50,12 @@ class OuterOptimizerTrainingTest extends SparkTestBase {
         return new TrainingConfig(4, 2, 0.05, 2, 1.0, new Optimizer.Adam(0.9, 0.99, 1e-8), 30, 0.5, true, 1234, outer);
     }
 
-    private static JavaRDD<Shard> rddOf(List<Shard> parts) {
+    static JavaRDD<Shard> rddOf(List<Shard> parts) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark().sparkContext());
         return jsc.parallelize(parts, parts.size()).cache();
     }
 
-    private static List<Shard> twoParts() {
+    static List<Shard> twoParts() {
         return List.of(ToyData.shard(6, D, 0, 1), ToyData.shard(5, D, 0, 2));
     }
 
@@ -94,24 +94,15 @@ class OuterOptimizerTrainingTest extends SparkTestBase {
         float[] ema = before.clone();
         long seen = 0;
         for (int round = 0; round < 2; round++) {
-            float[] adam = state.sharedState().clone();
-            long startStep = state.step();
+            LocalMean local = LocalMean.of(obj, c, parts, before, state.sharedState().clone(), state.step(), 2);
             DistributedTraining.run(rddOf(parts), obj, c, state, round + 1, null, null);
-            double[] sum = new double[before.length];
-            long images = 0;
-            for (int p = 0; p < 2; p++) {
-                PartitionResult r = LocalTrainer.run(obj, c, parts.get(p), p, before, adam, startStep, 2);
-                for (int i = 0; i < before.length; i++) {
-                    sum[i] += r.images() * (double) r.params()[i];
-                }
-                images += r.images();
-            }
+            long images = local.images();
             seen += images;
             float[] expected = new float[before.length];
             float[] expectedV = new float[before.length];
             double maxOuterMove = 0;
             for (int i = 0; i < before.length; i++) {
-                double mean = sum[i] / images;
+                double mean = local.mean()[i];
                 double delta = before[i] - mean;
                 double vi = 0.9 * v[i] + delta;
                 expectedV[i] = (float) vi;
@@ -128,6 +119,29 @@ class OuterOptimizerTrainingTest extends SparkTestBase {
             assertArrayEquals(ema, state.ema(), MEAN_TOL, "the EMA follows the outer weights, round " + round);
             before = state.params().clone();
             v = state.outerMomentum().clone();
+        }
+    }
+
+    /**
+     * The image-weighted mean, in double, of each partition's local run from the same weights, optimizer state and
+     * step: what a round averages, recomputed without Spark.
+     */
+    record LocalMean(double[] mean, long images) {
+        static LocalMean of(Objective obj, TrainingConfig c, List<Shard> parts, float[] before, float[] state,
+                            long startStep, int steps) {
+            double[] sum = new double[before.length];
+            long images = 0;
+            for (int p = 0; p < parts.size(); p++) {
+                PartitionResult r = LocalTrainer.run(obj, c, parts.get(p), p, before, state, startStep, steps);
+                for (int i = 0; i < before.length; i++) {
+                    sum[i] += r.images() * (double) r.params()[i];
+                }
+                images += r.images();
+            }
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] /= images;
+            }
+            return new LocalMean(sum, images);
         }
     }
 

@@ -2,19 +2,15 @@ package io.sparkdiffusion.spark;
 
 import io.sparkdiffusion.nn.optim.Optimizer;
 import io.sparkdiffusion.train.DivergencePolicy;
-import io.sparkdiffusion.train.LocalTrainer;
 import io.sparkdiffusion.train.LocalTrainingLoop;
 import io.sparkdiffusion.train.Objective;
 import io.sparkdiffusion.train.OuterOptimizer;
-import io.sparkdiffusion.train.PartitionResult;
 import io.sparkdiffusion.train.RoundRecord;
 import io.sparkdiffusion.train.Shard;
-import io.sparkdiffusion.train.ToyData;
 import io.sparkdiffusion.train.ToyDenoisingObjective;
 import io.sparkdiffusion.train.TrainingConfig;
 import io.sparkdiffusion.train.TrainingState;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -45,18 +41,13 @@ class ShortRoundsTrainingTest extends SparkTestBase {
             OuterOptimizer.DILOCO_MOMENTUM);
     private static final int LOCAL_STEPS = 3;
 
+    private static JavaRDD<Shard> twoShards() {
+        return OuterOptimizerTrainingTest.rddOf(OuterOptimizerTrainingTest.twoParts());
+    }
+
     private static TrainingConfig config() {
         return new TrainingConfig(4, LOCAL_STEPS, 0.05, 2, 1.0, new Optimizer.Adam(0.9, 0.99, 1e-8), 30, 0.5, true,
                 1234, DILOCO);
-    }
-
-    private static JavaRDD<Shard> rddOf(List<Shard> parts) {
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark().sparkContext());
-        return jsc.parallelize(parts, parts.size()).cache();
-    }
-
-    private static List<Shard> twoParts() {
-        return List.of(ToyData.shard(6, D, 0, 1), ToyData.shard(5, D, 0, 2));
     }
 
     /**
@@ -69,31 +60,21 @@ class ShortRoundsTrainingTest extends SparkTestBase {
     void theFirstRoundsAreOneStepPlainlyAveragedThenOuterSteps() {
         Objective obj = new ToyDenoisingObjective(D);
         TrainingConfig c = config();
-        List<Shard> parts = twoParts();
+        List<Shard> parts = OuterOptimizerTrainingTest.twoParts();
         TrainingState state = TrainingState.initial(obj, c);
         float[] v = new float[obj.numParameters()];
         long[] stepsAfter = {1, 2, 5, 8, 11};
         for (int round = 0; round < 5; round++) {
             boolean shortRound = round < 2;
             float[] before = state.params().clone();
-            float[] adam = state.sharedState().clone();
-            long startStep = state.step();
-            DistributedTraining.run(rddOf(parts), obj, c, state, round + 1, 2, null, null, DivergencePolicy.STOP,
+            var local = OuterOptimizerTrainingTest.LocalMean.of(obj, c, parts, before, state.sharedState().clone(),
+                    state.step(), shortRound ? 1 : LOCAL_STEPS);
+            DistributedTraining.run(twoShards(), obj, c, state, round + 1, 2, null, null, DivergencePolicy.STOP,
                     "test", null);
-            double[] sum = new double[before.length];
-            long images = 0;
-            for (int p = 0; p < 2; p++) {
-                PartitionResult r = LocalTrainer.run(obj, c, parts.get(p), p, before, adam, startStep,
-                        shortRound ? 1 : LOCAL_STEPS);
-                for (int i = 0; i < before.length; i++) {
-                    sum[i] += r.images() * (double) r.params()[i];
-                }
-                images += r.images();
-            }
-            assertEquals((shortRound ? 1 : LOCAL_STEPS) * (4 + 4), images, "round " + round + "'s images");
+            assertEquals((shortRound ? 1 : LOCAL_STEPS) * (4 + 4), local.images(), "round " + round + "'s images");
             float[] expected = new float[before.length];
             for (int i = 0; i < before.length; i++) {
-                double mean = sum[i] / images;
+                double mean = local.mean()[i];
                 if (shortRound) {
                     expected[i] = (float) mean;
                 } else {
@@ -116,15 +97,15 @@ class ShortRoundsTrainingTest extends SparkTestBase {
         Objective obj = new ToyDenoisingObjective(D);
         TrainingConfig c = config();
         var conf = spark().sparkContext().hadoopConfiguration();
-        var straight = DistributedTraining.run(rddOf(twoParts()), obj, c, TrainingState.initial(obj, c), 5, 3, null,
+        var straight = DistributedTraining.run(twoShards(), obj, c, TrainingState.initial(obj, c), 5, 3, null,
                 null, DivergencePolicy.STOP, "test", null);
         var ckpt = new Checkpoints(dir.toString(), 2, conf);
-        DistributedTraining.run(rddOf(twoParts()), obj, c, TrainingState.initial(obj, c), 2, 3, null, ckpt,
+        DistributedTraining.run(twoShards(), obj, c, TrainingState.initial(obj, c), 2, 3, null, ckpt,
                 DivergencePolicy.STOP, "test", null);
         TrainingState resumed = new Checkpoints(dir.toString(), 2, conf).latest(obj.numParameters(), true);
         assertEquals(2, resumed.round());
         resumed.matchOuterOptimizer(c.outerOptimizer());
-        var rest = DistributedTraining.run(rddOf(twoParts()), obj, c, resumed, 5, 3, null, null,
+        var rest = DistributedTraining.run(twoShards(), obj, c, resumed, 5, 3, null, null,
                 DivergencePolicy.STOP, "test", null);
         assertArrayEquals(straight.state().params(), rest.state().params());
         assertArrayEquals(straight.state().ema(), rest.state().ema());
