@@ -656,14 +656,7 @@ final class Winograd {
                 int dst = rowAt + r * w;
                 int src = (r == 0 ? rowOff : second);
                 if (accumulate) {
-                    int i = from;
-                    for (int stop = from + SPECIES.loopBound(to - from); i < stop; i += LANES) {
-                        FloatVector.fromArray(SPECIES, y, dst + i).add(FloatVector.fromArray(SPECIES, s, src + i))
-                                .intoArray(y, dst + i);
-                    }
-                    for (; i < to; i++) {
-                        y[dst + i] += s[src + i];
-                    }
+                    Add.accumulate(s, src + from, y, dst + from, to - from);
                 } else {
                     System.arraycopy(s, src + from, y, dst + from, to - from);
                 }
