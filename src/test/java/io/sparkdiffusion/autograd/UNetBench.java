@@ -76,6 +76,8 @@ public final class UNetBench {
 
     /** Forward thread CPU nanoseconds per op kind (and conv shape), summed over the timed steps. */
     private static final java.util.Map<String, Long> FORWARD_NS = new java.util.TreeMap<>();
+    /** Backward thread CPU nanoseconds per op kind, the same keys (each op's recorded closure, timed). */
+    private static final java.util.Map<String, Long> BACKWARD_NS = new java.util.TreeMap<>();
     private static boolean timing;
 
     private Var t(String name, java.util.function.Supplier<Var> op) {
@@ -83,6 +85,14 @@ public final class UNetBench {
         Var v = op.get();
         if (timing) {
             FORWARD_NS.merge(name, CPU.getCurrentThreadCpuTime() - t0, Long::sum);
+            Runnable backward = v.backward;
+            if (backward != null) {
+                v.backward = () -> {
+                    long b0 = CPU.getCurrentThreadCpuTime();
+                    backward.run();
+                    BACKWARD_NS.merge(name, CPU.getCurrentThreadCpuTime() - b0, Long::sum);
+                };
+            }
         }
         return v;
     }
@@ -171,13 +181,15 @@ public final class UNetBench {
         for (int i = 0; i < pos.size(); i++) {
             pos.set(i, (float) Math.cos(i));
         }
+        // The profile leaves out the first third of the steps (at least one): the JIT is still compiling them.
+        int warmup = Math.max(1, steps / 3);
         double best = Double.MAX_VALUE;
         List<Double> times = new ArrayList<>();
         for (int s = 0; s < steps; s++) {
             long c0 = CPU.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             b.tape.reset();
-            timing = s > 0; // step 0 includes JIT warm-up
+            timing = s >= warmup; // the first steps include JIT warm-up
             Var y = b.forward(b.tape.input(x), pos);
             long t1 = System.nanoTime();
             long c1 = CPU.getCurrentThreadCpuTime();
@@ -195,7 +207,11 @@ public final class UNetBench {
                     b.tape.allocatedFloats() * 4 / 1_000_000);
         }
         times.sort(null);
-        FORWARD_NS.forEach((k, v) -> System.out.printf("forward %-24s %7.1f ms/step (thread CPU)%n", k, v / 1e6 / (steps - 1)));
+        FORWARD_NS.forEach((k, v) -> System.out.printf("forward %-24s %7.1f ms/step (thread CPU)%n", k, v / 1e6 / (steps - warmup)));
+        BACKWARD_NS.forEach((k, v) -> System.out.printf("backward %-23s %7.1f ms/step (thread CPU)%n", k, v / 1e6 / (steps - warmup)));
+        System.out.printf("forward total %.1f ms/step, backward total %.1f ms/step (the profiled ops)%n",
+                FORWARD_NS.values().stream().mapToLong(Long::longValue).sum() / 1e6 / (steps - warmup),
+                BACKWARD_NS.values().stream().mapToLong(Long::longValue).sum() / 1e6 / (steps - warmup));
         System.out.printf("median %.3f s = %.1f img/s; best %.1f img/s%n", times.get(times.size() / 2),
                 batch / times.get(times.size() / 2), batch / best);
     }

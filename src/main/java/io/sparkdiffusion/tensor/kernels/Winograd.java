@@ -122,10 +122,11 @@ final class Winograd {
     private static final VectorSpecies<Float> SPECIES = VectorConv.SPECIES;
     private static final int LANES = VectorConv.LANES;
     /**
-     * Tiles per group: the products' column count, a whole number of {@link VectorConv#BLOCK}s. Four blocks: in the
-     * U-Net profile one block lost Winograd's gain (the 16 products' packed weights are streamed once per group).
+     * Tiles per group: the products' column count, a whole number of {@link VectorConv#BLOCK}s, about 256 (four
+     * blocks of 64 columns, five of 48): in the U-Net profile one block of 64 lost Winograd's gain (the 16
+     * products' packed weights are streamed once per group).
      */
-    static final int GROUP = 4 * VectorConv.BLOCK;
+    static final int GROUP = VectorConv.BLOCK * Math.max(1, 256 / VectorConv.BLOCK);
     private static final int XI = 16;
     /** The one tap of the weight gradient's correlation: no shift. */
     private static final int[] NO_SHIFT = {0};
