@@ -186,6 +186,7 @@ public final class UNetBench {
         double best = Double.MAX_VALUE;
         List<Double> times = new ArrayList<>();
         for (int s = 0; s < steps; s++) {
+            long a0 = ((com.sun.management.ThreadMXBean) CPU).getCurrentThreadAllocatedBytes();
             long c0 = CPU.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             b.tape.reset();
@@ -202,9 +203,11 @@ public final class UNetBench {
             double sec = (c2 - c0) / 1e9;
             times.add(sec);
             best = Math.min(best, sec);
-            System.out.printf("wall %.3f s; step %d: cpu %.3f s (forward %.3f s) %.1f img/s, params %d, arrays %d (%d MB)%n", (t2 - t0) / 1e9, s, sec,
+            long allocated = ((com.sun.management.ThreadMXBean) CPU).getCurrentThreadAllocatedBytes() - a0;
+            System.out.printf("wall %.3f s; step %d: cpu %.3f s (forward %.3f s) %.1f img/s, params %d, arrays %d (%d MB),"
+                    + " heap allocated in the step %.1f MB%n", (t2 - t0) / 1e9, s, sec,
                     (c1 - c0) / 1e9, batch / sec, b.used, b.tape.allocatedArrays(),
-                    b.tape.allocatedFloats() * 4 / 1_000_000);
+                    b.tape.allocatedFloats() * 4 / 1_000_000, allocated / 1e6);
         }
         times.sort(null);
         FORWARD_NS.forEach((k, v) -> System.out.printf("forward %-24s %7.1f ms/step (thread CPU)%n", k, v / 1e6 / (steps - warmup)));

@@ -87,14 +87,16 @@ final class GroupNormSiluVector {
                          float r, float gm, float bt, float[] out) {
         FloatVector sumDa = FloatVector.zero(SPECIES);
         FloatVector sumDaXhat = FloatVector.zero(SPECIES);
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         int i = 0;
         for (; i + LANES <= n; i += LANES) {
             FloatVector xh = FloatVector.fromArray(SPECIES, x, xOff + i).sub(mu).mul(r);
             FloatVector a = xh.fma(gm, bt);
             FloatVector s = sigmoid(a);
-            // dy * s * (1 + a * (1 - s))
+            // dy * s * (1 + a * (1 - s)); 1 - s as one.sub(s), the same rounding as -s + 1 (JDK 17 runs
+            // FloatVector.neg() through its allocating Java fallback; see Winograd.negate)
             FloatVector g = FloatVector.fromArray(SPECIES, dy, dyOff + i).mul(s)
-                    .mul(a.mul(s.neg().add(1f)).add(1f));
+                    .mul(a.mul(one.sub(s)).add(1f));
             g.intoArray(da, daOff + i);
             sumDa = sumDa.add(g);
             sumDaXhat = g.fma(xh, sumDaXhat);

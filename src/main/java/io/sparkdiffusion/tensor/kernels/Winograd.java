@@ -374,22 +374,38 @@ final class Winograd {
                 FloatVector g10 = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), UPPER_HALF);
                 FloatVector g11 = v0.rearrange(ODD).blend(v1.rearrange(ODD), UPPER_HALF);
                 int dst = mAt + t - t0 + bb - bLo;
-                // A dy: rows (dy0, dy0 + dy1, dy0 - dy1, -dy1), column pairs (p, q) ...
-                gradientRow(g00, g01, s, dst, xiStride);
-                gradientRow(g00.add(g10), g01.add(g11), s, dst + 4 * xiStride, xiStride);
-                gradientRow(g00.sub(g10), g01.sub(g11), s, dst + 8 * xiStride, xiStride);
-                gradientRow(g10.neg(), g11.neg(), s, dst + 12 * xiStride, xiStride);
+                // A dy: rows (dy0, dy0 + dy1, dy0 - dy1, -dy1), column pairs (p, q); then (A dy) A^T: a row
+                // (p, q) becomes (p, p + q, p - q, -q). Written out: a vector passed to a helper that C2 does not
+                // inline is boxed, and the helper's operations run the Vector API's allocating Java fallback
+                // (seen in a JFR allocation profile: 120 to 250 MB of garbage per training step). -v is
+                // v.mul(-1f), exact: JDK 17 does not compile FloatVector.neg() to a vector instruction here.
+                FloatVector p = g00;
+                FloatVector q = g01;
+                p.intoArray(s, dst);
+                p.add(q).intoArray(s, dst + xiStride);
+                p.sub(q).intoArray(s, dst + 2 * xiStride);
+                q.mul(-1f).intoArray(s, dst + 3 * xiStride);
+                p = g00.add(g10);
+                q = g01.add(g11);
+                p.intoArray(s, dst + 4 * xiStride);
+                p.add(q).intoArray(s, dst + 5 * xiStride);
+                p.sub(q).intoArray(s, dst + 6 * xiStride);
+                q.mul(-1f).intoArray(s, dst + 7 * xiStride);
+                p = g00.sub(g10);
+                q = g01.sub(g11);
+                p.intoArray(s, dst + 8 * xiStride);
+                p.add(q).intoArray(s, dst + 9 * xiStride);
+                p.sub(q).intoArray(s, dst + 10 * xiStride);
+                q.mul(-1f).intoArray(s, dst + 11 * xiStride);
+                p = g10.mul(-1f);
+                q = g11.mul(-1f);
+                p.intoArray(s, dst + 12 * xiStride);
+                p.add(q).intoArray(s, dst + 13 * xiStride);
+                p.sub(q).intoArray(s, dst + 14 * xiStride);
+                q.mul(-1f).intoArray(s, dst + 15 * xiStride);
             }
             t += bHi - bLo;
         }
-    }
-
-    /** ... then (A dy) A^T: a row (p, q) becomes (p, p + q, p - q, -q). */
-    private static void gradientRow(FloatVector p, FloatVector q, float[] s, int dst, int xiStride) {
-        p.intoArray(s, dst);
-        p.add(q).intoArray(s, dst + xiStride);
-        p.sub(q).intoArray(s, dst + 2 * xiStride);
-        q.neg().intoArray(s, dst + 3 * xiStride);
     }
 
     /**
