@@ -18,9 +18,8 @@ import io.sparkdiffusion.tensor.Tensor;
 import io.sparkdiffusion.tensor.kernels.Conv2d;
 import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.Reference;
 import java.lang.management.MemoryPoolMXBean;
@@ -30,7 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -45,9 +43,12 @@ import java.util.regex.Pattern;
  * timed runs after {@code --warmup} untimed ones, (c) the sampler path users run: EDM Heun at its default 18
  * steps through {@code Sampler} and {@code UNetDenoiser} at {@code --sampler-batch} (default: DiffusionModel's
  * default sampleBatchSize), the median of {@code --sampler-repeats} whole batches, (d) when
- * {@code /usr/bin/python3 -c 'import torch'} works, the twin's own benchmark
- * {@code torch_unet.py --threads 1 --batch B --steps N} and the twin's Heun at the same batch, steps and noise
- * grid ({@code torch_heun.py}, in this jar beside this class), and (e) unless {@code --no-spark},
+ * {@code /usr/bin/python3 -c 'import torch'} works, the twin's training step and forward pass
+ * ({@code torch_steps.py}, in this jar beside this class, importing the twin's network and timing what the twin's
+ * own benchmark times) one twin step after each Java step of (a) and (b), so that both medians come from the same
+ * minutes of a machine whose speed drifts (on the project's shared VM it moved by up to 30 % between runs minutes
+ * apart), and after them the twin's Heun at the same batch, steps and noise grid ({@code torch_heun.py}, also in
+ * the jar; this one runs after the Java sampler, not interleaved), and (e) unless {@code --no-spark},
  * {@code DiffusionModel.transform} end to end on {@code local[1]} and {@code local[2]} ({@code --spark-images}
  * images, default 64).
  *
@@ -179,17 +180,50 @@ public final class EngineBenchmark {
                 "groupNormSilu", GroupNormSilu.implementation()));
 
         String[] heap = new String[1];
-        double trainStep = timeTrainStep(net, o, heap);
-        double javaTrainIps = o.batch() / trainStep;
-        System.out.println(json("metric", "java_train_step", "threads", 1, "batch", o.batch(), "num_classes",
-                o.numClasses(), "median_step_s", round(trainStep, 5), "images_per_s", round(javaTrainIps, 2), "blas", blas,
-                "conv3x3", conv));
+        Double torchTrainIps = null;
+        Double torchSampleIps = null;
+        Double torchSamplerIps = null;
+        TwinSteps twin = o.torch() ? startTwin(o) : null;
+        double javaTrainIps;
+        double javaSampleIps;
+        try {
+            List<Double> twinTrain = new ArrayList<>();
+            List<Double> trainSteps = timeTrainStep(net, o, heap, twinStep(twin, "train", twinTrain));
+            double trainStep = median(trainSteps);
+            javaTrainIps = o.batch() / trainStep;
+            System.out.println(json("metric", "java_train_step", "threads", 1, "batch", o.batch(), "num_classes",
+                    o.numClasses(), "median_step_s", round(trainStep, 5), "images_per_s", round(javaTrainIps, 2),
+                    "blas", blas, "conv3x3", conv, "step_seconds", list(trainSteps)));
+            if (twin != null) {
+                double t = median(twinTrain);
+                torchTrainIps = round(o.batch() / t, 2);
+                System.out.println(json("source", "torch", "metric", "train_step", "threads", 1, "runtime", "tuned",
+                        "batch", o.batch(), "num_classes", o.numClasses(), "median_step_s", round(t, 5),
+                        "images_per_s", torchTrainIps, "interleaved", true, "step_seconds", list(twinTrain)));
+            }
 
-        double forward = timeSampleForward(net, o);
-        double javaSampleIps = o.sampleBatch() / forward;
-        System.out.println(json("metric", "java_sample_forward", "threads", 1, "batch", o.sampleBatch(), "num_classes",
-                o.numClasses(), "median_forward_s", round(forward, 5), "images_per_s", round(javaSampleIps, 2),
-                "heun18_images_per_s", round(javaSampleIps / HEUN_18.evaluations(), 3), "blas", blas, "conv3x3", conv));
+            List<Double> twinForward = new ArrayList<>();
+            List<Double> forwards = timeSampleForward(net, o, twinStep(twin, "forward", twinForward));
+            double forward = median(forwards);
+            javaSampleIps = o.sampleBatch() / forward;
+            System.out.println(json("metric", "java_sample_forward", "threads", 1, "batch", o.sampleBatch(),
+                    "num_classes", o.numClasses(), "median_forward_s", round(forward, 5), "images_per_s",
+                    round(javaSampleIps, 2), "heun18_images_per_s", round(javaSampleIps / HEUN_18.evaluations(), 3),
+                    "blas", blas, "conv3x3", conv, "step_seconds", list(forwards)));
+            if (twin != null) {
+                double t = median(twinForward);
+                torchSampleIps = round(o.sampleBatch() / t, 2);
+                System.out.println(json("source", "torch", "metric", "sample_forward", "threads", 1, "runtime",
+                        "tuned", "batch", o.sampleBatch(), "num_classes", o.numClasses(), "median_forward_s",
+                        round(t, 5), "images_per_s", torchSampleIps, "heun18_images_per_s",
+                        round(torchSampleIps / HEUN_18.evaluations(), 3), "interleaved", true, "step_seconds",
+                        list(twinForward)));
+            }
+        } finally {
+            if (twin != null) {
+                twin.close();
+            }
+        }
 
         SamplerPath sampler = SamplerPath.unetSmall(o.numClasses(), o.samplerBatch(), HEUN_18);
         double javaSamplerIps = sampler.imagesPerSecond(o.samplerRepeats());
@@ -198,16 +232,8 @@ public final class EngineBenchmark {
                 sampler.settings().evaluations(), "images_per_s", round(javaSamplerIps, 3),
                 "rows_per_forward", UNetDenoiser.batched() ? o.samplerBatch() : 1, "conv3x3", conv));
 
-        Double torchTrainIps = null;
-        Double torchSampleIps = null;
-        Double torchSamplerIps = null;
-        if (o.torch()) {
-            double[] torchIps = runTorch(o);
-            if (torchIps != null) {
-                torchTrainIps = torchIps[0];
-                torchSampleIps = torchIps[1];
-                torchSamplerIps = runTorchHeun(o, sampler);
-            }
+        if (twin != null) {
+            torchSamplerIps = runTorchHeun(o, sampler);
         }
         if (o.spark()) {
             SparkTransformBench.run(sampler, o.sparkImages());
@@ -273,7 +299,7 @@ public final class EngineBenchmark {
      * Median seconds of one training step: forward, MSE, backward, Adam, on one reused tape. Leaves the heap
      * line, measured while the training state is still alive, in {@code heapOut[0]}.
      */
-    private static double timeTrainStep(UNet net, Options o, String[] heapOut) {
+    private static List<Double> timeTrainStep(UNet net, Options o, String[] heapOut, Runnable between) {
         ParameterStore params = net.parameters();
         Adam adam = new Adam(AdamConfig.of(LEARNING_RATE), net.numParameters());
         SplittableRandom random = new SplittableRandom(1);
@@ -282,30 +308,30 @@ public final class EngineBenchmark {
         float[] cNoise = gaussian(Shape.of(o.batch()), random).data();
         int[] labels = labels(o.batch(), o.numClasses(), random);
         Tape tape = new Tape();
-        double median = medianSeconds(o.warmup(), o.steps(), () -> {
+        List<Double> seconds = stepSeconds(o.warmup(), o.steps(), () -> {
             tape.reset();
             params.zeroGrads();
             Var loss = tape.mse(net.forward(tape, x, cNoise, labels), target);
             tape.backward(loss);
             adam.stepInPlace(params.values(), params.grads());
-        });
+        }, between);
         heapOut[0] = heapLine(tape.allocatedFloats() + 4L * net.numParameters()); // weights, grads, m, v
         Reference.reachabilityFence(tape);
         Reference.reachabilityFence(adam);
-        return median;
+        return seconds;
     }
 
     /** Median seconds of one sampling forward pass on an inference tape. */
-    private static double timeSampleForward(UNet net, Options o) {
+    private static List<Double> timeSampleForward(UNet net, Options o, Runnable between) {
         SplittableRandom random = new SplittableRandom(2);
         Tensor x = gaussian(Shape.of(o.sampleBatch(), IMG_CHANNELS, IMG_RESOLUTION, IMG_RESOLUTION), random);
         float[] cNoise = gaussian(Shape.of(o.sampleBatch()), random).data();
         int[] labels = labels(o.sampleBatch(), o.numClasses(), random);
         Tape tape = Tape.inference();
-        return medianSeconds(Math.min(1, o.warmup()), Math.max(1, o.steps() / 2), () -> {
+        return stepSeconds(Math.min(1, o.warmup()), Math.max(1, o.steps() / 2), () -> {
             tape.reset();
             net.forward(tape, x, cNoise, labels);
-        });
+        }, between);
     }
 
     /**
@@ -323,49 +349,6 @@ public final class EngineBenchmark {
         } catch (IOException e) {
             return null;
         }
-    }
-
-    /** Runs the twin's benchmark; returns {train, sample} images per second, or null (with a JSON note) on failure. */
-    private static double[] runTorch(Options o) throws IOException, InterruptedException {
-        if (!Files.isRegularFile(o.torchScript())) {
-            System.out.println(json("metric", "torch_skipped", "reason", "no twin script at " + o.torchScript().toAbsolutePath()
-                    + " (use --torch-script PATH or TORCH_UNET)"));
-            return null;
-        }
-        if (!pythonHasTorch()) {
-            System.out.println(json("metric", "torch_skipped", "reason", PYTHON + " cannot import torch"));
-            return null;
-        }
-        List<String> cmd = new ArrayList<>(List.of(PYTHON, o.torchScript().toString(), "--threads", "1",
-                "--batch", Integer.toString(o.batch()), "--steps", Integer.toString(o.steps()),
-                "--warmup", Integer.toString(o.warmup()), "--sample-batch", Integer.toString(o.sampleBatch()),
-                "--sample-steps", Integer.toString(Math.max(1, o.steps() / 2)),
-                "--num-classes", Integer.toString(o.numClasses())));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        Double train = null;
-        Double sample = null;
-        List<String> other = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                String metric = field(line, "metric");
-                if ("train_step".equals(metric) || "sample_forward".equals(metric) || "params".equals(metric)) {
-                    System.out.println(line.replaceFirst("^\\{", "{\"source\": \"torch\", "));
-                    Double ips = number(line, "images_per_s");
-                    if ("train_step".equals(metric)) {
-                        train = ips;
-                    } else if ("sample_forward".equals(metric)) {
-                        sample = ips;
-                    }
-                } else {
-                    other.add(line);
-                }
-            }
-        }
-        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0 || train == null || sample == null) {
-            System.out.println(json("metric", "torch_skipped", "reason", "twin benchmark failed: " + String.join(" | ", other)));
-            return null;
-        }
-        return new double[] {train, sample};
     }
 
     private static boolean pythonHasTorch() throws InterruptedException {
@@ -408,18 +391,73 @@ public final class EngineBenchmark {
                 "train_state_mib", stateFloats * 4 / mib, "peak_heap_used_mib", peak / mib);
     }
 
-    private static double medianSeconds(int warmup, int steps, Runnable step) {
+    /** Wall seconds of each timed run of {@code step}; {@code between} (untimed, may be null) runs after each run. */
+    private static List<Double> stepSeconds(int warmup, int steps, Runnable step, Runnable between) {
         for (int i = 0; i < warmup; i++) {
             step.run();
+            if (between != null) {
+                between.run();
+            }
         }
-        double[] times = new double[steps];
+        List<Double> times = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
             long t0 = System.nanoTime();
             step.run();
-            times[i] = (System.nanoTime() - t0) / 1e9;
+            times.add((System.nanoTime() - t0) / 1e9);
+            if (between != null) {
+                between.run();
+            }
         }
-        Arrays.sort(times);
-        return times[steps / 2];
+        return times;
+    }
+
+    /** The upper median, as both engines' numbers are taken. */
+    private static double median(List<Double> times) {
+        List<Double> sorted = new ArrayList<>(times);
+        sorted.sort(null);
+        return sorted.get(sorted.size() / 2);
+    }
+
+    /** [t1, t2, ...] in seconds to 4 digits, for a JSON line. */
+    private static String list(List<Double> seconds) {
+        return "[" + String.join(", ", seconds.stream().map(t -> String.format(Locale.ROOT, "%.4f", t)).toList()) + "]";
+    }
+
+    /** One twin step of {@code op}, its seconds appended to {@code times}: the hook between Java steps; null without a twin. */
+    private static Runnable twinStep(TwinSteps twin, String op, List<Double> times) {
+        if (twin == null) {
+            return null;
+        }
+        return () -> {
+            try {
+                times.add(twin.step(op));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+    }
+
+    /**
+     * The twin, stepped beside the Java engine ({@link TwinSteps}), or null with a {@code torch_skipped} line when
+     * there is no twin script, no torch, or the twin fails to start.
+     */
+    private static TwinSteps startTwin(Options o) throws InterruptedException {
+        if (!Files.isRegularFile(o.torchScript())) {
+            System.out.println(json("metric", "torch_skipped", "reason", "no twin script at " + o.torchScript().toAbsolutePath()
+                    + " (use --torch-script PATH or TORCH_UNET)"));
+            return null;
+        }
+        if (!pythonHasTorch()) {
+            System.out.println(json("metric", "torch_skipped", "reason", PYTHON + " cannot import torch"));
+            return null;
+        }
+        try {
+            return TwinSteps.start(PYTHON, o.torchScript(), o.batch(), o.sampleBatch(), o.numClasses(), o.warmup(),
+                    line -> System.out.println(line.replaceFirst("^\\{", "{\"source\": \"torch\", ")));
+        } catch (IOException e) {
+            System.out.println(json("metric", "torch_skipped", "reason", "twin failed to start: " + e.getMessage()));
+            return null;
+        }
     }
 
     private static Tensor gaussian(Shape shape, SplittableRandom random) {

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <p>The mc8 fixtures are committed (regenerate with src/test/python/make_fixtures.sh); the full unet-small
  * (32 channels) and a 3x32x32 network are dumped into target/ at test time when /usr/bin/python3 has torch.
  */
-class UNetParityTest {
+public class UNetParityTest {
     static final double TOLERANCE = 1e-4;
     private static final String PYTHON = "/usr/bin/python3";
 
@@ -128,7 +128,7 @@ class UNetParityTest {
     }
 
     /** The twin script: -Dtorch.unet, $TORCH_UNET, or shared/reference beside or above the repository. */
-    static Path twinScript() {
+    public static Path twinScript() {
         List<String> candidates = new ArrayList<>();
         if (System.getProperty("torch.unet") != null) {
             candidates.add(System.getProperty("torch.unet"));
@@ -147,7 +147,7 @@ class UNetParityTest {
         return null;
     }
 
-    static boolean pythonHasTorch() {
+    public static boolean pythonHasTorch() {
         try {
             Process p = new ProcessBuilder(PYTHON, "-c", "import torch").redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
