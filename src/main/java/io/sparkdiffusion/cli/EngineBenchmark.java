@@ -47,8 +47,8 @@ import java.util.regex.Pattern;
  * ({@code torch_steps.py}, in this jar beside this class, importing the twin's network and timing what the twin's
  * own benchmark times) one twin step after each Java step of (a) and (b), so that both medians come from the same
  * minutes of a machine whose speed drifts (on the project's shared VM it moved by up to 30 % between runs minutes
- * apart), and after them the twin's Heun at the same batch, steps and noise grid ({@code torch_heun.py}, also in
- * the jar; this one runs after the Java sampler, not interleaved), and (e) unless {@code --no-spark},
+ * apart), and the twin's Heun at the same batch, steps and noise grid ({@code torch_heun.py --serve}, also in the
+ * jar), one twin batch after each Java batch of (c), and (e) unless {@code --no-spark},
  * {@code DiffusionModel.transform} end to end on {@code local[1]} and {@code local[2]} ({@code --spark-images}
  * images, default 64).
  *
@@ -226,14 +226,30 @@ public final class EngineBenchmark {
         }
 
         SamplerPath sampler = SamplerPath.unetSmall(o.numClasses(), o.samplerBatch(), HEUN_18);
-        double javaSamplerIps = sampler.imagesPerSecond(o.samplerRepeats());
+        TwinSteps heunTwin = twin != null ? startTwinHeun(o, sampler) : null;
+        List<Double> twinHeun = new ArrayList<>();
+        List<Double> samplerSeconds;
+        try {
+            samplerSeconds = sampler.batchSeconds(o.samplerRepeats(),
+                    heunTwin == null ? null : () -> twinHeun.add(twinHeunBatch(heunTwin, sampler)));
+        } finally {
+            if (heunTwin != null) {
+                heunTwin.close();
+            }
+        }
+        double javaSamplerIps = o.samplerBatch() / median(samplerSeconds);
         System.out.println(json("metric", "java_heun_sampler", "threads", 1, "batch", o.samplerBatch(), "num_classes",
                 o.numClasses(), "num_steps", sampler.settings().numSteps(), "network_evaluations",
                 sampler.settings().evaluations(), "images_per_s", round(javaSamplerIps, 3),
-                "rows_per_forward", UNetDenoiser.batched() ? o.samplerBatch() : 1, "conv3x3", conv));
-
-        if (twin != null) {
-            torchSamplerIps = runTorchHeun(o, sampler);
+                "rows_per_forward", UNetDenoiser.batched() ? o.samplerBatch() : 1, "conv3x3", conv,
+                "batch_seconds", list(samplerSeconds)));
+        if (heunTwin != null) {
+            double t = median(twinHeun);
+            torchSamplerIps = round(o.samplerBatch() / t, 3);
+            System.out.println(json("source", "torch", "metric", "heun_sampler", "threads", 1, "batch",
+                    o.samplerBatch(), "num_classes", o.numClasses(), "num_steps", sampler.settings().numSteps(),
+                    "network_evaluations", sampler.settings().evaluations(), "median_batch_s", round(t, 5),
+                    "images_per_s", torchSamplerIps, "interleaved", true, "batch_seconds", list(twinHeun)));
         }
         if (o.spark()) {
             SparkTransformBench.run(sampler, o.sparkImages());
@@ -250,48 +266,41 @@ public final class EngineBenchmark {
     }
 
     /**
-     * The twin's EDM Heun at the Java sampler's batch, steps and noise grid ({@code torch_heun.py}, shipped in
-     * this jar, imports the twin's network); its images per second, or null (with a JSON note) on failure. The
-     * script counts its network evaluations; a count other than the Java sampler's is an error.
+     * The twin's EDM Heun at the Java sampler's batch, steps and noise grid ({@code torch_heun.py --serve}, shipped
+     * in this jar, imports the twin's network), ready to sample one batch per call, or null with a
+     * {@code torch_skipped} line when it fails to start.
      */
-    private static Double runTorchHeun(Options o, SamplerPath sampler) throws IOException, InterruptedException {
-        Path script = Files.createTempFile("torch_heun", ".py");
+    private static TwinSteps startTwinHeun(Options o, SamplerPath sampler) {
+        var st = sampler.settings();
         try {
-            try (var in = EngineBenchmark.class.getResourceAsStream("torch_heun.py")) {
-                if (in == null) {
-                    throw new IllegalStateException("torch_heun.py is missing from the jar (io/sparkdiffusion/cli/)");
-                }
-                Files.write(script, in.readAllBytes());
-            }
-            var st = sampler.settings();
-            List<String> cmd = List.of(PYTHON, script.toString(), "--twin", o.torchScript().toString(),
+            return TwinSteps.start(PYTHON, "torch_heun.py", List.of("--twin", o.torchScript().toString(),
                     "--threads", "1", "--batch", Integer.toString(o.samplerBatch()),
                     "--num-steps", Integer.toString(st.numSteps()), "--sigma-min", Double.toString(st.sigmaMin()),
                     "--sigma-max", Double.toString(st.sigmaMax()), "--rho", Double.toString(st.rho()),
                     "--sigma-data", Double.toString(sampler.sigmaData()),
-                    "--num-classes", Integer.toString(o.numClasses()),
-                    "--repeats", Integer.toString(o.samplerRepeats()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            Double ips = null;
-            for (String line : out.split("\n")) {
-                if ("heun_sampler".equals(field(line, "metric"))) {
-                    System.out.println(line.replaceFirst("^\\{", "{\"source\": \"torch\", "));
-                    Double evaluations = number(line, "network_evaluations");
-                    if (evaluations == null || evaluations.intValue() != st.evaluations()) {
-                        throw new IllegalStateException("the twin's Heun made " + evaluations + " network evaluations,"
-                                + " the Java sampler " + st.evaluations() + ": the two runs are not comparable");
-                    }
-                    ips = number(line, "images_per_s");
-                }
+                    "--num-classes", Integer.toString(o.numClasses()), "--warmup", "1", "--serve"), line -> { });
+        } catch (IOException e) {
+            System.out.println(json("metric", "torch_skipped", "reason", "twin Heun failed to start: " + e.getMessage()));
+            return null;
+        }
+    }
+
+    /**
+     * Seconds of one twin Heun batch. The script counts its network evaluations; a count other than the Java
+     * sampler's is an error: the two runs would not be comparable.
+     */
+    private static double twinHeunBatch(TwinSteps twin, SamplerPath sampler) {
+        try {
+            double seconds = twin.step("heun");
+            Double evaluations = number(twin.lastAnswer(), "network_evaluations");
+            int expected = sampler.settings().evaluations();
+            if (evaluations == null || evaluations.intValue() != expected) {
+                throw new IllegalStateException("the twin's Heun made " + evaluations + " network evaluations,"
+                        + " the Java sampler " + expected + ": the two runs are not comparable");
             }
-            if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0 || ips == null) {
-                System.out.println(json("metric", "torch_skipped", "reason", "twin Heun failed: " + out.replace('\n', '|')));
-                return null;
-            }
-            return ips;
-        } finally {
-            Files.deleteIfExists(script);
+            return seconds;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -361,11 +370,6 @@ public final class EngineBenchmark {
         }
     }
 
-    private static String field(String jsonLine, String key) {
-        Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*\"([^\"]*)\"").matcher(jsonLine);
-        return m.find() ? m.group(1) : null;
-    }
-
     private static Double number(String jsonLine, String key) {
         Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*([-+0-9.eE]+)").matcher(jsonLine);
         return m.find() ? Double.valueOf(m.group(1)) : null;
@@ -391,13 +395,13 @@ public final class EngineBenchmark {
                 "train_state_mib", stateFloats * 4 / mib, "peak_heap_used_mib", peak / mib);
     }
 
-    /** Wall seconds of each timed run of {@code step}; {@code between} (untimed, may be null) runs after each run. */
+    /**
+     * Wall seconds of each timed run of {@code step} after {@code warmup} untimed ones; {@code between} (untimed,
+     * may be null) runs after each timed run.
+     */
     private static List<Double> stepSeconds(int warmup, int steps, Runnable step, Runnable between) {
         for (int i = 0; i < warmup; i++) {
             step.run();
-            if (between != null) {
-                between.run();
-            }
         }
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < steps; i++) {

@@ -8,7 +8,8 @@ import io.sparkdiffusion.nn.unet.UNet;
 import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.model.UNetDenoiser;
 
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The sampling path a {@code DiffusionModel} runs in each task, without Spark: an EDM sampler, e.g. Heun
@@ -69,21 +70,24 @@ final class SamplerPath {
     }
 
     /**
-     * Images per second of whole batches: the median of {@code repeats} timed batches after one untimed one.
+     * Wall seconds of {@code repeats} timed batches after one untimed one; {@code between} (untimed, may be null)
+     * runs after each timed batch.
      *
      * @throws IllegalStateException when a batch did not make the sampler's own number of evaluations
      */
-    double imagesPerSecond(int repeats) {
-        double[] seconds = new double[repeats];
+    List<Double> batchSeconds(int repeats, Runnable between) {
+        List<Double> seconds = new ArrayList<>();
         for (int r = -1; r < repeats; r++) {
             long t0 = System.nanoTime();
             runBatch();
             if (r >= 0) {
-                seconds[r] = (System.nanoTime() - t0) / 1e9;
+                seconds.add((System.nanoTime() - t0) / 1e9);
+                if (between != null) {
+                    between.run();
+                }
             }
         }
-        Arrays.sort(seconds);
-        return batch / seconds[repeats / 2];
+        return seconds;
     }
 
     private void runBatch() {

@@ -7,13 +7,19 @@ t_i = (sigma_max^(1/rho) + i / (N - 1) (sigma_min^(1/rho) - sigma_max^(1/rho)))^
 sigma_max and rho given by the caller (the Java benchmark passes its own sampler's settings).
 
 Prints one JSON line: {"metric": "heun_sampler", "batch", "num_steps", "network_evaluations" (counted),
-"median_batch_s", "images_per_s", ...}. Run by io.sparkdiffusion.cli.EngineBenchmark; also usable alone:
+"median_batch_s", "images_per_s", ...}. Usable alone:
     python3 torch_heun.py --twin /path/to/torch_unet.py --batch 16 --num-steps 18
+With --serve it samples on command instead, as torch_steps.py does, so that io.sparkdiffusion.cli.EngineBenchmark
+can alternate its batches with the Java sampler's: after --warmup untimed batches it prints {"ready": true}, then
+answers each line "heun" with {"op": "heun", "seconds": wall seconds of one batch, "network_evaluations": counted};
+"quit" or the end of stdin ends it.
 """
 import argparse
 import importlib.util
 import json
 import math
+import sys
+import time
 
 import torch
 
@@ -79,6 +85,7 @@ def main():
     ap.add_argument('--num-classes', type=int, default=0)
     ap.add_argument('--warmup', type=int, default=1)
     ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--serve', action='store_true', help='sample one batch per "heun" line on stdin (see above)')
     args = ap.parse_args()
 
     twin = load_twin(args.twin)
@@ -98,6 +105,23 @@ def main():
         with torch.no_grad():
             heun(d, latents, t)
         counts.append(d.evaluations)
+
+    if args.serve:
+        for _ in range(args.warmup):
+            run()
+        print(json.dumps({'ready': True}), flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == 'quit':
+                break
+            if command != 'heun':
+                print(json.dumps({'error': 'unknown command %r; expected heun or quit' % command}), flush=True)
+                sys.exit(2)
+            t0 = time.perf_counter()
+            run()
+            print(json.dumps({'op': 'heun', 'seconds': time.perf_counter() - t0,
+                              'network_evaluations': counts[-1]}), flush=True)
+        return
 
     median = twin.median_time(run, args.warmup, args.repeats)
     print(json.dumps({'metric': 'heun_sampler', 'threads': args.threads, 'batch': args.batch,

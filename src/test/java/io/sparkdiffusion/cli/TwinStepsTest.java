@@ -40,6 +40,22 @@ class TwinStepsTest {
     }
 
     @Test
+    void servesHeunBatchesCountingTheirNetworkEvaluations() throws IOException {
+        Path twin = UNetParityTest.twinScript();
+        assumeTrue(twin != null, "torch_unet.py not found (set TORCH_UNET or -Dtorch.unet=PATH); skipping");
+        assumeTrue(UNetParityTest.pythonHasTorch(), "/usr/bin/python3 cannot import torch; skipping");
+        try (TwinSteps heun = TwinSteps.start("/usr/bin/python3", "torch_heun.py", List.of("--twin", twin.toString(),
+                "--batch", "2", "--num-steps", "3", "--warmup", "0", "--serve"), line -> { })) {
+            assertTrue(heun.step("heun") > 0);
+            // Heun over 3 noise levels and a last step to 0: 3 Euler evaluations and 2 corrections (the step to 0
+            // has none), as EDM's Algorithm 1 counts them.
+            assertTrue(heun.lastAnswer().contains("\"network_evaluations\": 5"), heun.lastAnswer());
+            IOException refused = assertThrows(IOException.class, () -> heun.step("train"));
+            assertTrue(refused.getMessage().contains("unknown command 'train'"), refused.getMessage());
+        }
+    }
+
+    @Test
     void aTwinThatCannotStartIsReportedWithWhatItPrinted() {
         Path missing = Path.of("target/no-such-twin.py");
         IOException e = assertThrows(IOException.class,
