@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -188,7 +189,7 @@ public final class EngineBenchmark {
         double javaSampleIps;
         try {
             List<Double> twinTrain = new ArrayList<>();
-            List<Double> trainSteps = timeTrainStep(net, o, heap, twinStep(twin, "train", twinTrain));
+            List<Double> trainSteps = timeTrainStep(net, o, heap, twinStep(twin, "train", twinTrain, answer -> { }));
             double trainStep = median(trainSteps);
             javaTrainIps = o.batch() / trainStep;
             System.out.println(json("metric", "java_train_step", "threads", 1, "batch", o.batch(), "num_classes",
@@ -203,7 +204,8 @@ public final class EngineBenchmark {
             }
 
             List<Double> twinForward = new ArrayList<>();
-            List<Double> forwards = timeSampleForward(net, o, twinStep(twin, "forward", twinForward));
+            List<Double> forwards = timeSampleForward(net, o,
+                    twinStep(twin, "forward", twinForward, answer -> { }));
             double forward = median(forwards);
             javaSampleIps = o.sampleBatch() / forward;
             System.out.println(json("metric", "java_sample_forward", "threads", 1, "batch", o.sampleBatch(),
@@ -231,7 +233,7 @@ public final class EngineBenchmark {
         List<Double> samplerSeconds;
         try {
             samplerSeconds = sampler.batchSeconds(o.samplerRepeats(),
-                    heunTwin == null ? null : () -> twinHeun.add(twinHeunBatch(heunTwin, sampler)));
+                    twinStep(heunTwin, "heun", twinHeun, answer -> requireSameEvaluations(answer, sampler)));
         } finally {
             if (heunTwin != null) {
                 heunTwin.close();
@@ -286,27 +288,21 @@ public final class EngineBenchmark {
     }
 
     /**
-     * Seconds of one twin Heun batch. The script counts its network evaluations; a count other than the Java
-     * sampler's is an error: the two runs would not be comparable.
+     * Checks a twin Heun batch's answer: the script counts its network evaluations, and a count other than the
+     * Java sampler's is an error (the two runs would not be comparable).
      */
-    private static double twinHeunBatch(TwinSteps twin, SamplerPath sampler) {
-        try {
-            double seconds = twin.step("heun");
-            Double evaluations = number(twin.lastAnswer(), "network_evaluations");
-            int expected = sampler.settings().evaluations();
-            if (evaluations == null || evaluations.intValue() != expected) {
-                throw new IllegalStateException("the twin's Heun made " + evaluations + " network evaluations,"
-                        + " the Java sampler " + expected + ": the two runs are not comparable");
-            }
-            return seconds;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    private static void requireSameEvaluations(String answer, SamplerPath sampler) {
+        Double evaluations = number(answer, "network_evaluations");
+        int expected = sampler.settings().evaluations();
+        if (evaluations == null || evaluations.intValue() != expected) {
+            throw new IllegalStateException("the twin's Heun made " + evaluations + " network evaluations,"
+                    + " the Java sampler " + expected + ": the two runs are not comparable");
         }
     }
 
     /**
-     * Median seconds of one training step: forward, MSE, backward, Adam, on one reused tape. Leaves the heap
-     * line, measured while the training state is still alive, in {@code heapOut[0]}.
+     * Seconds of each timed training step (forward, MSE, backward, Adam, on one reused tape), {@code between}
+     * after each. Leaves the heap line, measured while the training state is still alive, in {@code heapOut[0]}.
      */
     private static List<Double> timeTrainStep(UNet net, Options o, String[] heapOut, Runnable between) {
         ParameterStore params = net.parameters();
@@ -330,7 +326,7 @@ public final class EngineBenchmark {
         return seconds;
     }
 
-    /** Median seconds of one sampling forward pass on an inference tape. */
+    /** Seconds of each timed sampling forward pass on an inference tape, {@code between} after each. */
     private static List<Double> timeSampleForward(UNet net, Options o, Runnable between) {
         SplittableRandom random = new SplittableRandom(2);
         Tensor x = gaussian(Shape.of(o.sampleBatch(), IMG_CHANNELS, IMG_RESOLUTION, IMG_RESOLUTION), random);
@@ -427,14 +423,19 @@ public final class EngineBenchmark {
         return "[" + String.join(", ", seconds.stream().map(t -> String.format(Locale.ROOT, "%.4f", t)).toList()) + "]";
     }
 
-    /** One twin step of {@code op}, its seconds appended to {@code times}: the hook between Java steps; null without a twin. */
-    private static Runnable twinStep(TwinSteps twin, String op, List<Double> times) {
+    /**
+     * One twin step of {@code op}, its answer given to {@code check} and its seconds appended to {@code times}: the
+     * hook between Java steps; null without a twin.
+     */
+    private static Runnable twinStep(TwinSteps twin, String op, List<Double> times, Consumer<String> check) {
         if (twin == null) {
             return null;
         }
         return () -> {
             try {
-                times.add(twin.step(op));
+                double seconds = twin.step(op);
+                check.accept(twin.lastAnswer());
+                times.add(seconds);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -94,7 +94,7 @@ final class GroupNormSiluVector {
             FloatVector a = xh.fma(gm, bt);
             FloatVector s = sigmoid(a);
             // dy * s * (1 + a * (1 - s)); 1 - s as one.sub(s), the same rounding as -s + 1 (JDK 17 runs
-            // FloatVector.neg() through its allocating Java fallback; see Winograd.negate)
+            // FloatVector.neg() through its allocating Java fallback; see Winograd.transformGradient)
             FloatVector g = FloatVector.fromArray(SPECIES, dy, dyOff + i).mul(s)
                     .mul(a.mul(one.sub(s)).add(1f));
             g.intoArray(da, daOff + i);
