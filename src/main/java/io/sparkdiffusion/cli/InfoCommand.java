@@ -203,7 +203,8 @@ public final class InfoCommand implements Command {
                     + " images, model channels " + network.getProperty("modelChannels") + ", channel multipliers ["
                     + network.getProperty("channelMult") + "], " + network.getProperty("numResBlocks")
                     + " residual blocks per level, attention at [" + network.getProperty("attnResolutions")
-                    + "], dropout " + network.getProperty("dropout"));
+                    + "], dropout " + network.getProperty("dropout") + ", label scale "
+                    + network.getProperty("labelScale", "1.0"));
         } else {
             row(out, "network", text(effective.get("network")));
         }

@@ -306,6 +306,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setNumResBlocks(int v) { set(net.numResBlocks, v); return this; }
     public DiffusionTrainer setAttnResolutions(int[] v) { set(net.attnResolutions, v); return this; }
     public DiffusionTrainer setDropout(double v) { set(net.dropout, v); return this; }
+    public DiffusionTrainer setLabelScale(double v) { set(net.labelScale, v); return this; }
     public DiffusionTrainer setInputCol(String v) { set(inputCol, v); return this; }
     public DiffusionTrainer setLabelDropout(double v) { set(labelDropout, v); return this; }
     public DiffusionTrainer setBatchSize(int v) { set(batchSize, v); return this; }

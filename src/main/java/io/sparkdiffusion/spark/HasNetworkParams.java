@@ -40,6 +40,7 @@ public interface HasNetworkParams extends HasParameterizationParams {
     default IntParam numResBlocks() { return networkParams().numResBlocks; }
     default IntArrayParam attnResolutions() { return networkParams().attnResolutions; }
     default DoubleParam dropout() { return networkParams().dropout; }
+    default DoubleParam labelScale() { return networkParams().labelScale; }
 
     default String getNetwork() { return getOrDefault(network()); }
     default int getImageChannels() { return (Integer) getOrDefault(imageChannels()); }
@@ -51,10 +52,12 @@ public interface HasNetworkParams extends HasParameterizationParams {
     default int getNumResBlocks() { return (Integer) getOrDefault(numResBlocks()); }
     default int[] getAttnResolutions() { return getOrDefault(attnResolutions()); }
     default double getDropout() { return (Double) getOrDefault(dropout()); }
+    default double getLabelScale() { return (Double) getOrDefault(labelScale()); }
 
     /** The network the settings describe: the {@code network} preset with the settings that override it. */
     default UNetConfig networkConfig() {
         return UNetPreset.parse(getNetwork()).config(getImageChannels(), getImageSize(), getNumClasses(),
-                getModelChannels(), getChannelMult(), getNumResBlocks(), getAttnResolutions(), (float) getDropout());
+                getModelChannels(), getChannelMult(), getNumResBlocks(), getAttnResolutions(), (float) getDropout())
+                .withLabelScale((float) getLabelScale());
     }
 }

@@ -62,6 +62,7 @@ final class ModelPersistence {
             p.setProperty("attnResolutions", join(s.attnResolutions()));
             p.setProperty("numClasses", Integer.toString(s.numClasses()));
             p.setProperty("dropout", Float.toString(s.dropout()));
+            p.setProperty("labelScale", Float.toString(s.labelScale()));
             Map<String, float[]> arrays = new LinkedHashMap<>();
             arrays.put("weights", model.weights());
             arrays.put("ema", model.emaWeights());
@@ -101,7 +102,8 @@ final class ModelPersistence {
                 UNetConfig spec = new UNetConfig(intProp(p, "imgChannels"), intProp(p, "imgResolution"),
                         intProp(p, "modelChannels"), ints(p.getProperty("channelMult")), intProp(p, "numResBlocks"),
                         ints(p.getProperty("attnResolutions")), intProp(p, "numClasses"),
-                        Float.parseFloat(p.getProperty("dropout")));
+                        Float.parseFloat(p.getProperty("dropout")),
+                        Float.parseFloat(p.getProperty("labelScale", "1.0"))); // models saved before labelScale: 1
                 Map<String, float[]> arrays = WeightsFormat.read(data);
                 float[] weights = arrays.get("weights");
                 float[] ema = arrays.get("ema");

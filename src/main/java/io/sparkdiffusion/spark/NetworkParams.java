@@ -27,6 +27,7 @@ public final class NetworkParams {
     final IntParam numResBlocks;
     final IntArrayParam attnResolutions;
     final DoubleParam dropout;
+    final DoubleParam labelScale;
     /** The parameterization Params (its kind and every field of its record). */
     final ParameterizationParams diffusion;
 
@@ -51,11 +52,14 @@ public final class NetworkParams {
         dropout = new DoubleParam(owner, "dropout", "dropout probability in residual blocks while training, in [0, 1); "
                 + "-1 keeps the preset's (0.1 for unet-ddpm-cifar, else 0)",
                 Validators.of(v -> (Double) v == -1 || ((Double) v >= 0 && (Double) v < 1)));
+        labelScale = new DoubleParam(owner, "labelScale", "value of the hot entry of a label's one-hot vector before the "
+                + "class embedding, > 0; 1 is the reference unet-small, EDM's networks use sqrt(numClasses)",
+                Validators.of(v -> (Double) v > 0 && Double.isFinite((Double) v)));
     }
 
     List<Param<?>> all() {
         List<Param<?>> all = new ArrayList<>(List.of(network, imageChannels, imageSize, numClasses, labelCol,
-                modelChannels, channelMult, numResBlocks, attnResolutions, dropout));
+                modelChannels, channelMult, numResBlocks, attnResolutions, dropout, labelScale));
         all.addAll(diffusion.all());
         return List.copyOf(all);
     }
@@ -73,6 +77,7 @@ public final class NetworkParams {
         s.setDefault(numResBlocks, 0);
         s.setDefault(attnResolutions, new int[0]);
         s.setDefault(dropout, -1.0);
+        s.setDefault(labelScale, 1.0);
     }
 
 

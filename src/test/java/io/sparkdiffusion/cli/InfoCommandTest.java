@@ -44,7 +44,7 @@ class InfoCommandTest {
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(out.startsWith("model             DiffusionModel (uid DiffusionModel_abc, Spark 4.2.0, saved "
                 + "1970-01-01T00:00:00Z)\nparameterization  edm\nnetwork           unet-small: 1x28x28 images, model "
-                + "channels 32, channel multipliers [1,2,2], 2 residual blocks per level, attention at [7], dropout 0.0\n"
+                + "channels 32, channel multipliers [1,2,2], 2 residual blocks per level, attention at [7], dropout 0.0, label scale 1.0\n"
                 + "parameters        1,623,489\nclasses           10 (class-conditional)\n"
                 + "images seen       640 in 2 rounds, last round's loss 0.7500"), out);
         assertTrue(out.contains("\n  * numSteps               18\n"), out);

@@ -209,7 +209,8 @@ class DiffusionTrainerTest extends SparkTestBase {
     @Test
     void standardChecksForTrainerAndModel(@TempDir Path dir) throws IOException {
         DiffusionTrainer trainer = tinyTrainer().setNumRounds(1).setNumClasses(2).setLabelCol("label")
-                .setParameterization("vp").setCheckpointDir(dir.resolve("ckpt").toString()).setCheckpointInterval(1);
+                .setParameterization("vp").setCheckpointDir(dir.resolve("ckpt").toString()).setCheckpointInterval(1)
+                .setLabelScale(Math.sqrt(2));
         StageChecks.checkParams(trainer, Set.of());
         StageChecks.checkCopyAndUid(trainer, trainer.batchSize(), 9);
         StageChecks.saveAndLoad(trainer, dir.resolve("trainer").toString(), DiffusionTrainer::load);
@@ -224,6 +225,7 @@ class DiffusionTrainerTest extends SparkTestBase {
         assertArrayEquals(model.weights(), loaded.weights());
         assertArrayEquals(model.emaWeights(), loaded.emaWeights());
         assertEquals(model.networkConfig(), loaded.networkConfig());
+        assertEquals((float) Math.sqrt(2), loaded.networkConfig().labelScale());
         assertFalse(loaded.hasSummary());
         assertEquals(trainer.uid(), model.uid());
     }

@@ -38,6 +38,7 @@ class SavedModelFormatTest extends SparkTestBase {
                 model.networkConfig());
         assertEquals("edm", model.getParameterization());
         assertEquals("label", model.getLabelCol());
+        assertEquals(1.0, model.getLabelScale(), "a model saved before labelScale has plain one-hot labels");
         List<String> expected = Files.readAllLines(fixture().resolve("samples.txt"), StandardCharsets.UTF_8);
         List<String> actual = ModelFixture.samples(model);
         assertEquals(expected.size(), actual.size());

@@ -225,13 +225,13 @@ public final class UNet {
         return n;
     }
 
-    /** {@code [N, numClasses]}: row i is the one-hot of labels[i], all zero for -1 or no labels. */
+    /** {@code [N, numClasses]}: row i is {@code labelScale} at labels[i] and 0 elsewhere, all zero for -1 or no labels. */
     private Tensor oneHot(int[] labels, int n) {
         Tensor t = Tensor.zeros(Shape.of(n, config.numClasses()));
         if (labels != null) {
             for (int i = 0; i < n; i++) {
                 if (labels[i] >= 0) {
-                    t.set(i * config.numClasses() + labels[i], 1f);
+                    t.set(i * config.numClasses() + labels[i], config.labelScale());
                 }
             }
         }

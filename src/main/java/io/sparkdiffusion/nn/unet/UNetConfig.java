@@ -15,9 +15,19 @@ import java.util.Arrays;
  * @param attnResolutions the resolutions whose levels get self-attention after each residual block
  * @param numClasses      number of class labels, 0 for an unconditional network
  * @param dropout         dropout probability inside residual blocks during training, in {@code [0, 1)}
+ * @param labelScale      the value of the hot entry of a label's one-hot vector before the class embedding, > 0: 1 in
+ *                        the reference {@code unet-small} (and its PyTorch twin); EDM's SongUNet uses
+ *                        {@code sqrt(numClasses)}, so that the class embedding starts as large as the noise embedding
+ *                        and Adam moves it that many times faster
  */
 public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, int[] channelMult, int numResBlocks,
-                         int[] attnResolutions, int numClasses, float dropout) implements Serializable {
+                         int[] attnResolutions, int numClasses, float dropout, float labelScale) implements Serializable {
+
+    /** A config whose labels enter the class embedding as plain one-hot vectors ({@code labelScale} 1). */
+    public UNetConfig(int imgChannels, int imgResolution, int modelChannels, int[] channelMult, int numResBlocks,
+                      int[] attnResolutions, int numClasses, float dropout) {
+        this(imgChannels, imgResolution, modelChannels, channelMult, numResBlocks, attnResolutions, numClasses, dropout, 1f);
+    }
 
     public UNetConfig {
         if (imgChannels < 1) {
@@ -58,6 +68,10 @@ public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, 
         if (!(dropout >= 0f && dropout < 1f)) {
             throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         }
+        if (!(labelScale > 0f && Float.isFinite(labelScale))) {
+            throw new IllegalArgumentException("labelScale must be a finite number > 0 (1 = plain one-hot labels, "
+                    + "sqrt(numClasses) as in EDM), got " + labelScale);
+        }
     }
 
     /**
@@ -72,13 +86,19 @@ public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, 
     /** This config with another {@code modelChannels} (smaller networks for tests and fixtures). */
     public UNetConfig withModelChannels(int newModelChannels) {
         return new UNetConfig(imgChannels, imgResolution, newModelChannels, channelMult, numResBlocks, attnResolutions,
-                numClasses, dropout);
+                numClasses, dropout, labelScale);
     }
 
     /** This config with another {@code dropout}. */
     public UNetConfig withDropout(float newDropout) {
         return new UNetConfig(imgChannels, imgResolution, modelChannels, channelMult, numResBlocks, attnResolutions,
-                numClasses, newDropout);
+                numClasses, newDropout, labelScale);
+    }
+
+    /** This config with another {@code labelScale}. */
+    public UNetConfig withLabelScale(float newLabelScale) {
+        return new UNetConfig(imgChannels, imgResolution, modelChannels, channelMult, numResBlocks, attnResolutions,
+                numClasses, dropout, newLabelScale);
     }
 
     /** Floats per image, {@code C * H * W}. */
@@ -116,7 +136,8 @@ public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, 
         return o instanceof UNetConfig c && imgChannels == c.imgChannels && imgResolution == c.imgResolution
                 && modelChannels == c.modelChannels && Arrays.equals(channelMult, c.channelMult)
                 && numResBlocks == c.numResBlocks && Arrays.equals(attnResolutions, c.attnResolutions)
-                && numClasses == c.numClasses && Float.compare(dropout, c.dropout) == 0;
+                && numClasses == c.numClasses && Float.compare(dropout, c.dropout) == 0
+                && Float.compare(labelScale, c.labelScale) == 0;
     }
 
     @Override
@@ -128,7 +149,8 @@ public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, 
         h = 31 * h + numResBlocks;
         h = 31 * h + Arrays.hashCode(attnResolutions);
         h = 31 * h + numClasses;
-        return 31 * h + Float.hashCode(dropout);
+        h = 31 * h + Float.hashCode(dropout);
+        return 31 * h + Float.hashCode(labelScale);
     }
 
     @Override
@@ -136,7 +158,7 @@ public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, 
         return "UNetConfig[imgChannels=" + imgChannels + ", imgResolution=" + imgResolution + ", modelChannels="
                 + modelChannels + ", channelMult=" + Arrays.toString(channelMult) + ", numResBlocks=" + numResBlocks
                 + ", attnResolutions=" + Arrays.toString(attnResolutions) + ", numClasses=" + numClasses
-                + ", dropout=" + dropout + "]";
+                + ", dropout=" + dropout + ", labelScale=" + labelScale + "]";
     }
 
     private static int[] levelResolutions(int imgResolution, int levels) {

@@ -43,6 +43,47 @@ class UNetInferenceTest {
         assertEquals(before, inference.allocatedFloats());
     }
 
+    /**
+     * {@code labelScale} s puts s instead of 1 into the one-hot label: the same network as scale 1 with the class
+     * embedding's weights multiplied by s (the embedding is a bias-free linear map of the one-hot vector), and no
+     * change at all for unlabelled rows.
+     */
+    @Test
+    void labelScaleIsTheClassEmbeddingScaledBySqrtNumClasses() {
+        UNetConfig plain = UNetConfig.small(1, 28, 10).withModelChannels(8);
+        float s = (float) Math.sqrt(10);
+        UNet scaled = new UNet(plain.withLabelScale(s), 3);
+        float[] values = scaled.parameters().values().clone(); // the store hands out its live array
+        io.sparkdiffusion.nn.Parameter emb = scaled.parameters().get("class_emb.weight");
+        for (int i = emb.offset(); i < emb.offset() + emb.size(); i++) {
+            values[i] *= s;
+        }
+        UNet reference = UNet.fromValues(plain, values);
+        UNet unscaled = UNet.fromValues(plain, scaled.parameters().values());
+
+        SplittableRandom random = new SplittableRandom(5);
+        Tensor x = Tensor.zeros(Shape.of(3, 1, 28, 28));
+        for (int i = 0; i < x.size(); i++) {
+            x.set(i, (float) random.nextGaussian());
+        }
+        float[] cNoise = {-0.5f, 0.25f, 1.5f};
+        int[] labels = {7, 0, -1};
+        float[] actual = scaled.forward(Tape.inference(), x, cNoise, labels).value().toArray();
+        assertArrayEquals(reference.forward(Tape.inference(), x, cNoise, labels).value().toArray(), actual, TOLERANCE);
+
+        // The labelled rows differ from the plain one-hot's; the unlabelled row (-1) does not.
+        float[] plainOut = unscaled.forward(Tape.inference(), x, cNoise, labels).value().toArray();
+        int row = 28 * 28;
+        float maxDiffLabelled = 0;
+        for (int i = 0; i < 2 * row; i++) {
+            maxDiffLabelled = Math.max(maxDiffLabelled, Math.abs(actual[i] - plainOut[i]));
+        }
+        assertTrue(maxDiffLabelled > 1e-3f, "labelScale changed labelled outputs by only " + maxDiffLabelled);
+        for (int i = 2 * row; i < 3 * row; i++) {
+            assertEquals(plainOut[i], actual[i], 0f, "unlabelled output " + i);
+        }
+    }
+
     @Test
     void rejectsBadInputsNamingThem() {
         UNet net = new UNet(UNetConfig.small(1, 28, 10).withModelChannels(8), 3);
