@@ -53,7 +53,7 @@ public final class NetworkParams {
                 + "-1 keeps the preset's (0.1 for unet-ddpm-cifar, else 0)",
                 Validators.of(v -> (Double) v == -1 || ((Double) v >= 0 && (Double) v < 1)));
         labelScale = new DoubleParam(owner, "labelScale", "value of the hot entry of a label's one-hot vector before the "
-                + "class embedding, > 0; 1 is the reference unet-small, EDM's networks use sqrt(numClasses)",
+                + "class embedding, > 0; 1 is the reference unet-small, EDM's SongUNet uses sqrt(numClasses)",
                 Validators.of(v -> (Double) v > 0 && Double.isFinite((Double) v)));
     }
 
