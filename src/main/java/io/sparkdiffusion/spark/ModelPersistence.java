@@ -99,11 +99,15 @@ final class ModelPersistence {
                 if (version < 1) {
                     throw new IOException(path + "/data/network.properties has no valid formatVersion");
                 }
-                UNetConfig spec = new UNetConfig(intProp(p, "imgChannels"), intProp(p, "imgResolution"),
-                        intProp(p, "modelChannels"), ints(p.getProperty("channelMult")), intProp(p, "numResBlocks"),
-                        ints(p.getProperty("attnResolutions")), intProp(p, "numClasses"),
-                        Float.parseFloat(p.getProperty("dropout")),
-                        Float.parseFloat(p.getProperty("labelScale", "1.0"))); // models saved before labelScale: 1
+                UNetConfig spec;
+                try {
+                    spec = new UNetConfig(intProp(p, "imgChannels"), intProp(p, "imgResolution"),
+                            intProp(p, "modelChannels"), ints(p, "channelMult"), intProp(p, "numResBlocks"),
+                            ints(p, "attnResolutions"), intProp(p, "numClasses"), floatProp(p, "dropout", null),
+                            floatProp(p, "labelScale", "1.0")); // models saved before labelScale: 1
+                } catch (IllegalArgumentException e) { // UNetConfig's checks
+                    throw new IOException("network.properties describes no valid network: " + e.getMessage(), e);
+                }
                 Map<String, float[]> arrays = WeightsFormat.read(data);
                 float[] weights = arrays.get("weights");
                 float[] ema = arrays.get("ema");
@@ -139,11 +143,29 @@ final class ModelPersistence {
         return String.join(",", Arrays.stream(a).mapToObj(Integer::toString).toArray(String[]::new));
     }
 
-    private static int[] ints(String s) throws IOException {
+    private static int[] ints(Properties p, String key) throws IOException {
+        String s = p.getProperty(key);
         if (s == null) {
-            throw new IOException("network.properties lacks a list entry");
+            throw new IOException("network.properties lacks '" + key + "'");
         }
-        return s.isEmpty() ? new int[0] : Arrays.stream(s.split(",")).mapToInt(Integer::parseInt).toArray();
+        try {
+            return s.isEmpty() ? new int[0] : Arrays.stream(s.split(",")).mapToInt(v -> Integer.parseInt(v.strip())).toArray();
+        } catch (NumberFormatException e) {
+            throw new IOException("network.properties has " + key + " = '" + s + "', not a comma-separated list of integers");
+        }
+    }
+
+    /** A float entry; {@code ifMissing} (or an error when null) for a key older models do not have. */
+    private static float floatProp(Properties p, String key, String ifMissing) throws IOException {
+        String v = p.getProperty(key, ifMissing);
+        if (v == null) {
+            throw new IOException("network.properties lacks '" + key + "'");
+        }
+        try {
+            return Float.parseFloat(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IOException("network.properties has " + key + " = '" + v + "', not a number");
+        }
     }
 
     /** Spark's metadata of a saved {@code cls}, or an error naming the path and what is wrong with it. */
@@ -170,6 +192,10 @@ final class ModelPersistence {
         if (v == null) {
             throw new IOException("network.properties lacks '" + key + "'");
         }
-        return Integer.parseInt(v.strip());
+        try {
+            return Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IOException("network.properties has " + key + " = '" + v + "', not an integer");
+        }
     }
 }

@@ -124,6 +124,33 @@ class ModelFilesTest extends SparkTestBase {
     }
 
     @Test
+    void badNetworkEntriesAreRefusedByKey(@TempDir Path dir) throws IOException {
+        String[][] cases = {
+                {"labelScale=1.0", "labelScale=abc", "network.properties has labelScale = 'abc', not a number"},
+                {"labelScale=1.0", "labelScale=0", "describes no valid network: labelScale must be a finite number > 0"},
+                {"dropout=0.0", "dropout=x", "network.properties has dropout = 'x', not a number"},
+                {"numResBlocks=1", "numResBlocks=1x", "network.properties has numResBlocks = '1x', not an integer"},
+                {"channelMult=1,2", "channelMult=1,z", "channelMult = '1,z', not a comma-separated list of integers"},
+        };
+        for (int i = 0; i < cases.length; i++) {
+            Path m = copy(dir.resolve("case" + i));
+            Path props = m.resolve("data/network.properties");
+            String text = Files.readString(props);
+            assertTrue(text.contains(cases[i][0]), "the saved model has " + cases[i][0] + ": " + text);
+            Files.writeString(props, text.replace(cases[i][0], cases[i][1]));
+            Files.deleteIfExists(m.resolve("data/.network.properties.crc"));
+            String msg = loadError(m);
+            assertTrue(msg.contains(cases[i][2]) && msg.contains(m.toString()), msg);
+        }
+        // A model saved before labelScale existed loads with plain one-hot labels.
+        Path m = copy(dir.resolve("old"));
+        Path props = m.resolve("data/network.properties");
+        Files.writeString(props, Files.readString(props).replace("labelScale=1.0", ""));
+        Files.deleteIfExists(m.resolve("data/.network.properties.crc"));
+        assertEquals(1f, DiffusionModel.load(m.toString()).networkConfig().labelScale());
+    }
+
+    @Test
     void anotherStagesDirectoryIsRefused(@TempDir Path dir) throws IOException {
         Path t = dir.resolve("trainer");
         DiffusionTrainerTest.tinyTrainer().write().save(t.toString());
