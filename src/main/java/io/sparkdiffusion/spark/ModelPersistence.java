@@ -143,11 +143,17 @@ final class ModelPersistence {
         return String.join(",", Arrays.stream(a).mapToObj(Integer::toString).toArray(String[]::new));
     }
 
-    private static int[] ints(Properties p, String key) throws IOException {
-        String s = p.getProperty(key);
-        if (s == null) {
+    /** The entry {@code key}, or {@code ifMissing} when absent (an error when that is null too). */
+    private static String entry(Properties p, String key, String ifMissing) throws IOException {
+        String v = p.getProperty(key, ifMissing);
+        if (v == null) {
             throw new IOException("network.properties lacks '" + key + "'");
         }
+        return v;
+    }
+
+    private static int[] ints(Properties p, String key) throws IOException {
+        String s = entry(p, key, null);
         try {
             return s.isEmpty() ? new int[0] : Arrays.stream(s.split(",")).mapToInt(v -> Integer.parseInt(v.strip())).toArray();
         } catch (NumberFormatException e) {
@@ -157,10 +163,7 @@ final class ModelPersistence {
 
     /** A float entry; {@code ifMissing} (or an error when null) for a key older models do not have. */
     private static float floatProp(Properties p, String key, String ifMissing) throws IOException {
-        String v = p.getProperty(key, ifMissing);
-        if (v == null) {
-            throw new IOException("network.properties lacks '" + key + "'");
-        }
+        String v = entry(p, key, ifMissing);
         try {
             return Float.parseFloat(v.strip());
         } catch (NumberFormatException e) {
@@ -188,10 +191,7 @@ final class ModelPersistence {
     }
 
     static int intProp(Properties p, String key) throws IOException {
-        String v = p.getProperty(key);
-        if (v == null) {
-            throw new IOException("network.properties lacks '" + key + "'");
-        }
+        String v = entry(p, key, null);
         try {
             return Integer.parseInt(v.strip());
         } catch (NumberFormatException e) {
