@@ -166,7 +166,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 + "learning rate (backoff)", Validators.ids(DivergencePolicy.Action.values(),
                 DivergencePolicy.Action::settingName));
         learningRateBackoff = new DoubleParam(this, "learningRateBackoff",
-                "factor on the learning rate at each divergence backoff, in (0, 1)", Validators.of(v -> (Double) v > 0 && (Double) v < 1));
+                "factor on the learning rate at each divergence backoff, in (0, 1)", Validators.doubleInOpen(0, 1));
         maxBackoffs = new IntParam(this, "maxBackoffs", "most divergence backoffs in one run, >= 1", Validators.intAtLeast(1));
         reduction = Validators.choice(this, "reduction", "how each round is averaged: tree (treeAggregate of partial "
                 + "sums; small models), sliced (executors average parameter slices; the driver receives only the "

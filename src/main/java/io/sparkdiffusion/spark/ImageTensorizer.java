@@ -88,9 +88,9 @@ public final class ImageTensorizer extends Transformer implements DefaultParamsW
                 "[C, H, W] of array/Vector input (C = 1 or 3); empty means the output shape",
                 Validators.of(a -> a.length == 0 || (a.length == 3 && (a[0] == 1 || a[0] == 3) && a[1] > 0 && a[2] > 0)));
         inputMin = new DoubleParam(this, "inputMin", "value of black in array/Vector input (maps to -1)",
-                Validators.of(v -> Double.isFinite((Double) v)));
+                Validators.finite());
         inputMax = new DoubleParam(this, "inputMax", "value of white in array/Vector input (maps to 1); > inputMin",
-                Validators.of(v -> Double.isFinite((Double) v)));
+                Validators.finite());
         handleInvalid = Validators.choice(this, "handleInvalid",
                 "rows that cannot be read fail the job (error), are dropped (skip) or give a null output (keep)",
                 List.of("error", "skip", "keep"));

@@ -54,7 +54,7 @@ public final class NetworkParams {
                 Validators.of(v -> (Double) v == -1 || ((Double) v >= 0 && (Double) v < 1)));
         labelScale = new DoubleParam(owner, "labelScale", "value of the hot entry of a label's one-hot vector before the "
                 + "class embedding, > 0; 1 is the reference unet-small, EDM's SongUNet uses sqrt(numClasses)",
-                Validators.of(v -> (Double) v > 0 && Double.isFinite((Double) v)));
+                Validators.doubleAbove(0));
     }
 
     List<Param<?>> all() {

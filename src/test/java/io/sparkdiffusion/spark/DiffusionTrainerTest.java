@@ -204,6 +204,8 @@ class DiffusionTrainerTest extends SparkTestBase {
         e = assertThrows(IllegalArgumentException.class, () -> tinyTrainer().setModelChannels(6).fit(df));
         assertTrue(e.getMessage().contains("modelChannels"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> tinyTrainer().setOptimizer("rmsprop"));
+        assertThrows(IllegalArgumentException.class, () -> tinyTrainer().setLabelScale(0));
+        assertThrows(IllegalArgumentException.class, () -> tinyTrainer().setLabelScale(Double.POSITIVE_INFINITY));
     }
 
     @Test
