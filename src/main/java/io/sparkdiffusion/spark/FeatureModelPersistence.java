@@ -14,7 +14,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,8 +22,8 @@ import java.util.Properties;
 
 /**
  * Saving and loading a {@link FeatureNetworkModel}: Spark's {@code metadata/} plus {@code data/}:
- * {@code network.properties} (the {@link FeatureCnnConfig}), the weights and reference feature rows in
- * {@link WeightsFormat}, and the reference moments (count, mean, co-moment in double) as one Parquet row in
+ * {@code network.properties} (the {@link FeatureCnnConfig}, checked by {@link NetworkProperties}), the weights
+ * and reference feature rows in {@link WeightsFormat}, and the reference moments (count, mean, co-moment in double) as one Parquet row in
  * {@code data/reference}, as MLlib saves model data. Nothing is Java-deserialized on load.
  */
 final class FeatureModelPersistence {
@@ -50,7 +49,6 @@ final class FeatureModelPersistence {
             DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession());
             HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
             Properties p = new Properties();
-            p.setProperty("formatVersion", Integer.toString(FORMAT_VERSION));
             p.setProperty("imgChannels", Integer.toString(c.imgChannels()));
             p.setProperty("imgResolution", Integer.toString(c.imgResolution()));
             p.setProperty("channels", Integer.toString(c.channels()));
@@ -63,9 +61,7 @@ final class FeatureModelPersistence {
                 arrays.put("referenceFeatures", model.referenceFeatures());
             }
             try {
-                try (OutputStream out = data.create("network.properties")) {
-                    p.store(out, "spark-diffusion feature network");
-                }
+                NetworkProperties.write(data, p, FORMAT_VERSION, "spark-diffusion feature network");
                 WeightsFormat.write(data, arrays);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot save the FeatureNetworkModel's data to " + path + "/data", e);
@@ -86,12 +82,7 @@ final class FeatureModelPersistence {
                     FeatureNetworkModel.class);
             HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
             try {
-                Properties p = ModelPersistence.readProperties(data, "network.properties");
-                int version = Integer.parseInt(p.getProperty("formatVersion", "-1"));
-                if (version < 1 || version > FORMAT_VERSION) {
-                    throw new IOException(path + "/data/network.properties has format version " + version
-                            + "; this build reads version 1.." + FORMAT_VERSION);
-                }
+                Properties p = NetworkProperties.read(data, path, FORMAT_VERSION);
                 FeatureCnnConfig config = new FeatureCnnConfig(ModelPersistence.intProp(p, "imgChannels"), ModelPersistence.intProp(p, "imgResolution"),
                         ModelPersistence.intProp(p, "channels"), ModelPersistence.intProp(p, "featureDim"), ModelPersistence.intProp(p, "numClasses"));
                 Map<String, float[]> arrays = WeightsFormat.read(data);

@@ -11,7 +11,6 @@ import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -22,7 +21,8 @@ import java.util.Properties;
 /**
  * Saving and loading a {@link DiffusionModel}: Spark's {@code metadata/} (class, uid, Params, as
  * DefaultParamsWriter writes it) plus {@code data/}: the weights and their EMA in {@link WeightsFormat}
- * (chunked raw little-endian floats with SHA-256 per chunk) and {@code network.properties}, the resolved network;
+ * (chunked raw little-endian floats with SHA-256 per chunk) and {@code network.properties}, the resolved network
+ * with the SHA-256 of its entries ({@link NetworkProperties});
  * for a freshly trained model whose run evaluated sample quality, {@code quality.json}: the final evaluation of its
  * training summary ({@link #qualityJson}), which {@code ./submit.sh info} shows. Nothing is Java-deserialized on load.
  */
@@ -53,7 +53,6 @@ final class ModelPersistence {
             HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
             UNetConfig s = model.networkConfig();
             Properties p = new Properties();
-            p.setProperty("formatVersion", Integer.toString(NETWORK_FORMAT_VERSION));
             p.setProperty("imgChannels", Integer.toString(s.imgChannels()));
             p.setProperty("imgResolution", Integer.toString(s.imgResolution()));
             p.setProperty("modelChannels", Integer.toString(s.modelChannels()));
@@ -67,9 +66,7 @@ final class ModelPersistence {
             arrays.put("weights", model.weights());
             arrays.put("ema", model.emaWeights());
             try {
-                try (OutputStream out = data.create("network.properties")) {
-                    p.store(out, "spark-diffusion network");
-                }
+                NetworkProperties.write(data, p, NETWORK_FORMAT_VERSION, "spark-diffusion network");
                 WeightsFormat.write(data, arrays);
                 if (model.hasSummary() && model.summary().finalEvaluation().isPresent()) {
                     try (OutputStream out = data.create(DiffusionModel.QUALITY_FILE)) {
@@ -89,16 +86,7 @@ final class ModelPersistence {
             DefaultParamsReader.Metadata metadata = loadMetadata(path, sparkSession(), DiffusionModel.class);
             HadoopBlobStore data = new HadoopBlobStore(path + "/data", sparkSession().sparkContext().hadoopConfiguration());
             try {
-                Properties p = readProperties(data, "network.properties");
-                int version = Integer.parseInt(p.getProperty("formatVersion", "-1"));
-                if (version > NETWORK_FORMAT_VERSION) {
-                    throw new IOException("the model in " + path + " was written by a newer format version " + version
-                            + "; this build of spark-diffusion reads versions up to " + NETWORK_FORMAT_VERSION
-                            + ": upgrade spark-diffusion");
-                }
-                if (version < 1) {
-                    throw new IOException(path + "/data/network.properties has no valid formatVersion");
-                }
+                Properties p = NetworkProperties.read(data, path, NETWORK_FORMAT_VERSION);
                 UNetConfig spec;
                 try {
                     spec = new UNetConfig(intProp(p, "imgChannels"), intProp(p, "imgResolution"),
@@ -180,14 +168,6 @@ final class ModelPersistence {
                     + ": its metadata (" + path + "/metadata) is missing, unreadable or of another class: "
                     + e.getMessage(), e);
         }
-    }
-
-    static Properties readProperties(HadoopBlobStore data, String name) throws IOException {
-        Properties p = new Properties();
-        try (InputStream in = data.open(name)) {
-            p.load(in);
-        }
-        return p;
     }
 
     static int intProp(Properties p, String key) throws IOException {

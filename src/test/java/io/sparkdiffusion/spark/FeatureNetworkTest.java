@@ -69,6 +69,30 @@ class FeatureNetworkTest extends SparkTestBase {
         StageChecks.saveAndLoad(TinyFeatures.estimator(), dir.resolve("estimator").toString(), FeatureNetwork::load);
     }
 
+    /**
+     * The feature network's {@code network.properties} is checked like the diffusion model's (ModelFilesTest): a
+     * changed entry is refused by the checksum, a format version that is no integer by name.
+     */
+    @Test
+    void alteredNetworkEntriesAreRefused(@org.junit.jupiter.api.io.TempDir Path dir) throws java.io.IOException {
+        Path saved = dir.resolve("features");
+        TinyFeatures.model().write().save(saved.toString());
+        Path props = saved.resolve("data/network.properties");
+        String text = java.nio.file.Files.readString(props);
+        String[][] changes = {
+                {"hasReference=true", "hasReference=false", "network.properties was changed after it was saved"},
+                {"formatVersion=1", "formatVersion=1x", "has no valid formatVersion ('1x'; expected an integer in [1, 1])"},
+        };
+        for (String[] c : changes) {
+            assertTrue(text.contains(c[0]), c[0] + " in " + text);
+            java.nio.file.Files.writeString(props, text.replace(c[0], c[1]));
+            java.nio.file.Files.deleteIfExists(saved.resolve("data/.network.properties.crc"));
+            RuntimeException e = assertThrows(RuntimeException.class, () -> FeatureNetworkModel.load(saved.toString()));
+            String msg = ImageTensorizerTest.rootMessage(e);
+            assertTrue(msg.contains(c[2]) && msg.contains(saved.toString()), msg);
+        }
+    }
+
     @Test
     void transformAddsFeaturesAndPredictions() {
         Dataset<Row> out = TinyFeatures.model().transform(TinyFeatures.frame(30, 7, 0.3, 0, 2));

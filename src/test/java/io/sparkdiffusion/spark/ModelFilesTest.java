@@ -123,6 +123,64 @@ class ModelFilesTest extends SparkTestBase {
         assertTrue(msg.contains("newer format version 3"), msg);
     }
 
+    /** The file as a model saved before {@code entriesSha256} has it (each entry's own check then speaks). */
+    static String withoutChecksum(String networkProperties) {
+        return networkProperties.replaceAll("(?m)^entriesSha256=.*\\R", "");
+    }
+
+    /**
+     * {@code data/network.properties} carries the SHA-256 of its entries, written out here from the model's network
+     * as the documented form (one {@code key=value} line per entry in key order, UTF-8): an entry changed to another
+     * valid network, or a changed checksum, is refused naming the file; the comment, the timestamp and the order of
+     * the lines do not count.
+     */
+    @Test
+    void networkEntriesAreCoveredByTheirChecksum(@TempDir Path dir) throws Exception {
+        var c = original.networkConfig();
+        String entries = "attnResolutions=" + join(c.attnResolutions()) + "\nchannelMult=" + join(c.channelMult())
+                + "\ndropout=" + c.dropout() + "\nformatVersion=1\nimgChannels=" + c.imgChannels()
+                + "\nimgResolution=" + c.imgResolution() + "\nlabelScale=" + c.labelScale() + "\nmodelChannels="
+                + c.modelChannels() + "\nnumClasses=" + c.numClasses() + "\nnumResBlocks=" + c.numResBlocks() + "\n";
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(entries.getBytes(StandardCharsets.UTF_8)));
+        String text = Files.readString(saved.resolve("data/network.properties"));
+        assertTrue(text.contains("\nentriesSha256=" + sha + "\n"), "expected entriesSha256=" + sha + " in " + text);
+
+        String otherSha = (sha.charAt(0) == '0' ? "1" : "0") + sha.substring(1);
+        String[][] changes = {
+                {"labelScale=1.0", "labelScale=2.0"},
+                {"dropout=0.0", "dropout=0.5"},
+                {"numClasses=" + c.numClasses(), "numClasses=" + (c.numClasses() + 1)},
+                {"entriesSha256=" + sha, "entriesSha256=" + otherSha},
+        };
+        for (int i = 0; i < changes.length; i++) {
+            Path m = copy(dir.resolve("case" + i));
+            Path props = m.resolve("data/network.properties");
+            assertTrue(text.contains(changes[i][0]), changes[i][0] + " in " + text);
+            Files.writeString(props, text.replace(changes[i][0], changes[i][1]));
+            String msg = loadError(m);
+            assertTrue(msg.contains(m + "/data/network.properties was changed after it was saved")
+                    && msg.contains("restore the file"), msg);
+            // Without the checksum (a model saved before it), the same change loads as another network.
+            Files.writeString(props, withoutChecksum(text.replace(changes[i][0], changes[i][1])));
+            if (i < 2) {
+                assertFalse(c.equals(DiffusionModel.load(m.toString()).networkConfig()), changes[i][1]);
+            }
+        }
+
+        Path m = copy(dir.resolve("reordered"));
+        List<String> lines = new java.util.ArrayList<>(text.lines().filter(l -> !l.startsWith("#")).toList());
+        java.util.Collections.reverse(lines);
+        Files.writeString(m.resolve("data/network.properties"), "# copied by hand\n" + String.join("\n", lines));
+        DiffusionModel loaded = DiffusionModel.load(m.toString());
+        assertEquals(c, loaded.networkConfig());
+        assertArrayEquals(original.weights(), loaded.weights());
+    }
+
+    private static String join(int[] a) {
+        return String.join(",", Arrays.stream(a).mapToObj(Integer::toString).toList());
+    }
+
     @Test
     void badNetworkEntriesAreRefusedByKey(@TempDir Path dir) throws IOException {
         String[][] cases = {
@@ -137,16 +195,14 @@ class ModelFilesTest extends SparkTestBase {
             Path props = m.resolve("data/network.properties");
             String text = Files.readString(props);
             assertTrue(text.contains(cases[i][0]), "the saved model has " + cases[i][0] + ": " + text);
-            Files.writeString(props, text.replace(cases[i][0], cases[i][1]));
-            Files.deleteIfExists(m.resolve("data/.network.properties.crc"));
+            Files.writeString(props, withoutChecksum(text.replace(cases[i][0], cases[i][1])));
             String msg = loadError(m);
             assertTrue(msg.contains(cases[i][2]) && msg.contains(m.toString()), msg);
         }
-        // A model saved before labelScale existed loads with plain one-hot labels.
+        // A model saved before labelScale existed (and before the checksum) loads with plain one-hot labels.
         Path m = copy(dir.resolve("old"));
         Path props = m.resolve("data/network.properties");
-        Files.writeString(props, Files.readString(props).replace("labelScale=1.0", ""));
-        Files.deleteIfExists(m.resolve("data/.network.properties.crc"));
+        Files.writeString(props, withoutChecksum(Files.readString(props).replace("labelScale=1.0", "")));
         assertEquals(1f, DiffusionModel.load(m.toString()).networkConfig().labelScale());
     }
 
@@ -209,10 +265,10 @@ class ModelFilesTest extends SparkTestBase {
 
     /**
      * Random single-byte changes anywhere in the model's files: each load either fails with an error or gives
-     * exactly the original weights (a change in a comment or a Param's text), never different weights.
+     * exactly the original weights and network (a change in a comment or a Param's text), never different ones.
      */
     @Test
-    void randomByteChangesNeverLoadDifferentWeights(@TempDir Path dir) throws IOException {
+    void randomByteChangesNeverLoadAnotherModel(@TempDir Path dir) throws IOException {
         SplittableRandom r = new SplittableRandom(41);
         int refused = 0;
         for (int i = 0; i < FUZZ_CASES; i++) {
@@ -241,6 +297,7 @@ class ModelFilesTest extends SparkTestBase {
             }
             assertArrayEquals(original.weights(), loaded.weights(), "changed byte " + at + " of " + f);
             assertArrayEquals(original.emaWeights(), loaded.emaWeights(), "changed byte " + at + " of " + f);
+            assertEquals(original.networkConfig(), loaded.networkConfig(), "changed byte " + at + " of " + f);
         }
         assertTrue(refused > FUZZ_CASES / 2, "most changes hit checked bytes: " + refused + " refused");
     }
