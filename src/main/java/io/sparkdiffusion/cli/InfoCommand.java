@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkdiffusion.io.HadoopPath;
 import io.sparkdiffusion.io.HadoopPaths;
+import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.spark.DiffusionModel;
 import io.sparkdiffusion.spark.FeatureNetworkModel;
 import org.apache.hadoop.conf.Configuration;
@@ -204,7 +205,7 @@ public final class InfoCommand implements Command {
                     + network.getProperty("channelMult") + "], " + network.getProperty("numResBlocks")
                     + " residual blocks per level, attention at [" + network.getProperty("attnResolutions")
                     + "], dropout " + network.getProperty("dropout") + ", label scale "
-                    + network.getProperty("labelScale", "1.0"));
+                    + network.getProperty("labelScale", Float.toString(UNetConfig.PLAIN_LABEL_SCALE)));
         } else {
             row(out, "network", text(effective.get("network")));
         }

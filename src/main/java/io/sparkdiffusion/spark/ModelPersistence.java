@@ -92,7 +92,7 @@ final class ModelPersistence {
                     spec = new UNetConfig(intProp(p, "imgChannels"), intProp(p, "imgResolution"),
                             intProp(p, "modelChannels"), ints(p, "channelMult"), intProp(p, "numResBlocks"),
                             ints(p, "attnResolutions"), intProp(p, "numClasses"), floatProp(p, "dropout", null),
-                            floatProp(p, "labelScale", "1.0")); // models saved before labelScale: 1
+                            floatProp(p, "labelScale", Float.toString(UNetConfig.PLAIN_LABEL_SCALE)));
                 } catch (IllegalArgumentException e) { // UNetConfig's checks
                     throw new IOException("network.properties describes no valid network: " + e.getMessage(), e);
                 }

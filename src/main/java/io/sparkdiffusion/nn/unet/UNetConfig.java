@@ -23,10 +23,17 @@ import java.util.Arrays;
 public record UNetConfig(int imgChannels, int imgResolution, int modelChannels, int[] channelMult, int numResBlocks,
                          int[] attnResolutions, int numClasses, float dropout, float labelScale) implements Serializable {
 
-    /** A config whose labels enter the class embedding as plain one-hot vectors ({@code labelScale} 1). */
+    /**
+     * The label scale of the reference {@code unet-small} and of models saved before {@code labelScale} existed:
+     * plain one-hot labels.
+     */
+    public static final float PLAIN_LABEL_SCALE = 1f;
+
+    /** A config whose labels enter the class embedding as plain one-hot vectors ({@link #PLAIN_LABEL_SCALE}). */
     public UNetConfig(int imgChannels, int imgResolution, int modelChannels, int[] channelMult, int numResBlocks,
                       int[] attnResolutions, int numClasses, float dropout) {
-        this(imgChannels, imgResolution, modelChannels, channelMult, numResBlocks, attnResolutions, numClasses, dropout, 1f);
+        this(imgChannels, imgResolution, modelChannels, channelMult, numResBlocks, attnResolutions, numClasses, dropout,
+                PLAIN_LABEL_SCALE);
     }
 
     public UNetConfig {
