@@ -7,6 +7,7 @@ import io.sparkdiffusion.io.HadoopPaths;
 import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.spark.DiffusionModel;
 import io.sparkdiffusion.spark.FeatureNetworkModel;
+import io.sparkdiffusion.spark.NetworkProperties;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 
@@ -111,6 +112,7 @@ public final class InfoCommand implements Command {
                     + " images, convolutions of " + c + ", " + 2 * c + ", " + 4 * c + " channels, "
                     + network.getProperty("featureDim") + " features, " + network.getProperty("numClasses")
                     + " classes");
+            row(out, "network file", networkFile(network));
         }
         if (manifest != null) {
             manifest.lines().filter(l -> l.startsWith("array weights ")).findFirst().ifPresent(l ->
@@ -206,6 +208,7 @@ public final class InfoCommand implements Command {
                     + " residual blocks per level, attention at [" + network.getProperty("attnResolutions")
                     + "], dropout " + network.getProperty("dropout") + ", label scale "
                     + network.getProperty("labelScale", Float.toString(UNetConfig.PLAIN_LABEL_SCALE)));
+            row(out, "network file", networkFile(network));
         } else {
             row(out, "network", text(effective.get("network")));
         }
@@ -227,6 +230,23 @@ public final class InfoCommand implements Command {
         out.println();
         out.println("settings (* set explicitly, the rest are defaults; sample's flags override sampler settings):");
         printSettings(set, effective, out);
+    }
+
+    /**
+     * Whether {@code data/network.properties} still holds what was saved: loading refuses a changed file, and info,
+     * which only displays it, says so instead.
+     */
+    static String networkFile(Properties network) {
+        NetworkProperties.Checksum sum = NetworkProperties.Checksum.of(network);
+        if (sum.saved() == null) {
+            return "no " + NetworkProperties.CHECKSUM_KEY + " (saved before models carried one; loads unchecked)";
+        }
+        if (sum.matches()) {
+            return "entries match their SHA-256 (" + NetworkProperties.CHECKSUM_KEY + ")";
+        }
+        return "CHANGED after it was saved: its entries' SHA-256 is " + sum.actual() + ", its "
+                + NetworkProperties.CHECKSUM_KEY + " says " + sum.saved() + "; the model will not load (restore "
+                + "data/network.properties from the original model)";
     }
 
     /** The final evaluation of {@code data/quality.json} in one line. */

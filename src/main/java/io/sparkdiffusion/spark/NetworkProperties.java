@@ -24,9 +24,9 @@ import java.util.TreeSet;
  * independent of the file's comment, timestamp and line order. Models saved before the checksum have none and load
  * as they did.
  */
-final class NetworkProperties {
+public final class NetworkProperties {
     static final String FILE = "network.properties";
-    static final String CHECKSUM_KEY = "entriesSha256";
+    public static final String CHECKSUM_KEY = "entriesSha256";
     static final String VERSION_KEY = "formatVersion";
 
     private NetworkProperties() {
@@ -79,16 +79,32 @@ final class NetworkProperties {
             throw new IOException(path + "/data/" + FILE + " has no valid " + VERSION_KEY + " (" + (v.isEmpty()
                     ? "none" : "'" + v + "'") + "; expected an integer in [1, " + maxVersion + "])");
         }
-        String expected = p.getProperty(CHECKSUM_KEY);
-        if (expected != null) {
-            String actual = checksum(p);
-            if (!actual.equals(expected.strip())) {
-                throw new IOException(path + "/data/" + FILE + " was changed after it was saved: its entries' SHA-256"
-                        + " is " + actual + ", its " + CHECKSUM_KEY + " says " + expected + " (a network other than"
-                        + " the one the weights were trained as would load); restore the file from the original model");
-            }
+        Checksum sum = Checksum.of(p);
+        if (sum.saved() != null && !sum.matches()) {
+            throw new IOException(path + "/data/" + FILE + " was changed after it was saved: its entries' SHA-256"
+                    + " is " + sum.actual() + ", its " + CHECKSUM_KEY + " says " + sum.saved() + " (a network other"
+                    + " than the one the weights were trained as would load); restore the file from the original model");
         }
         return p;
+    }
+
+    /**
+     * The SHA-256 of a {@code network.properties}' entries as they are and as they were saved.
+     *
+     * @param actual the SHA-256 (hex) of the entries other than {@value #CHECKSUM_KEY}
+     * @param saved  its {@value #CHECKSUM_KEY}, stripped, or null for a model saved before the checksum
+     */
+    public record Checksum(String actual, String saved) {
+        /** The checksum of {@code entries} (a loaded {@code network.properties}). */
+        public static Checksum of(Properties entries) {
+            String saved = entries.getProperty(CHECKSUM_KEY);
+            return new Checksum(checksum(entries), saved == null ? null : saved.strip());
+        }
+
+        /** Whether the file has a checksum and its entries still match it. */
+        public boolean matches() {
+            return actual.equals(saved);
+        }
     }
 
     /** The SHA-256 (hex) of the entries other than {@value #CHECKSUM_KEY}, as {@code key=value\n} lines in key order. */

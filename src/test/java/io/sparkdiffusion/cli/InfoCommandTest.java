@@ -10,6 +10,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,6 +47,7 @@ class InfoCommandTest {
         assertTrue(out.startsWith("model             DiffusionModel (uid DiffusionModel_abc, Spark 4.2.0, saved "
                 + "1970-01-01T00:00:00Z)\nparameterization  edm\nnetwork           unet-small: 1x28x28 images, model "
                 + "channels 32, channel multipliers [1,2,2], 2 residual blocks per level, attention at [7], dropout 0.0, label scale 1.0\n"
+                + "network file      no entriesSha256 (saved before models carried one; loads unchecked)\n"
                 + "parameters        1,623,489\nclasses           10 (class-conditional)\n"
                 + "images seen       640 in 2 rounds, last round's loss 0.7500"), out);
         assertTrue(out.contains("\n  * numSteps               18\n"), out);
@@ -83,11 +86,32 @@ class InfoCommandTest {
         // 128,000 reference floats of 64 features are 2,000 rows.
         assertTrue(out.startsWith("model             FeatureNetworkModel (uid featureNetwork_abc, Spark 4.2.0, saved "
                 + "1970-01-01T00:00:00Z)\nnetwork           feature CNN: 1x28x28 images, convolutions of 16, 32, 64 "
-                + "channels, 64 features, 10 classes\nparameters        224,714\nreference rows    2,000 (for precision"
+                + "channels, 64 features, 10 classes\nnetwork file      no entriesSha256 (saved before"
+                + " models carried one; loads unchecked)\nparameters        224,714\nreference rows    2,000 (for precision"
                 + " and recall; the moments cover all the images it was fitted on)\naccuracy          "
                 + "{\"testAccuracy\": 0.8762}\n"), out);
         assertTrue(out.contains("\n  * featureDim             64\n") && out.contains("\n    channels               16\n"),
                 out);
+    }
+
+    @Test
+    void saysWhetherTheNetworkFileStillHoldsWhatWasSaved() throws Exception {
+        Properties network = new Properties();
+        network.setProperty("labelScale", "3.1622777");
+        network.setProperty("dropout", "0.0");
+        network.setProperty("formatVersion", "2");
+        // The documented form, computed here: key=value lines in key order.
+        String saved = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(
+                "dropout=0.0\nformatVersion=2\nlabelScale=3.1622777\n".getBytes(StandardCharsets.UTF_8)));
+        network.setProperty("entriesSha256", saved);
+        assertEquals("entries match their SHA-256 (entriesSha256)", InfoCommand.networkFile(network));
+
+        network.setProperty("labelScale", "1.0");
+        String changed = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(
+                "dropout=0.0\nformatVersion=2\nlabelScale=1.0\n".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("CHANGED after it was saved: its entries' SHA-256 is " + changed + ", its entriesSha256 says "
+                + saved + "; the model will not load (restore data/network.properties from the original model)",
+                InfoCommand.networkFile(network));
     }
 
     @Test
