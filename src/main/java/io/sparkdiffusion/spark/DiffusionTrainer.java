@@ -1,5 +1,6 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.nn.optim.Ema;
 import io.sparkdiffusion.nn.optim.Optimizer;
 import io.sparkdiffusion.nn.unet.UNetConfig;
 import io.sparkdiffusion.train.DivergencePolicy;
@@ -471,6 +472,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
             if (perRound == 0) {
                 throw new IllegalArgumentException("the training data has no rows (partitions: "
                         + Arrays.toString(sizes) + ")");
+            }
+            String emaWarning = Ema.roundWarning(config.emaHalfLifeImages(), perRound);
+            if (emaWarning != null) {
+                LOG.log(System.Logger.Level.WARNING, "DiffusionTrainer " + uid + ": " + emaWarning);
             }
             RoundPlan rounds = RoundPlan.of(getNumImages(), getNumRounds(), getShortRoundImages(),
                     DistributedTraining.imagesPerRound(sizes, config.shortRound()), perRound);

@@ -46,6 +46,27 @@ public final class Ema {
         blendInPlace(ema, weights, beta(halfLifeImages, rampupRatio, (int) images, imagesSeen));
     }
 
+    /**
+     * The warning for a half-life shorter than two rounds, or null. The distributed trainer folds the averaged
+     * weights in once per round of {@code roundImages} images, so each update keeps {@code 0.5^(roundImages /
+     * halfLifeImages)} of the average's past: under two rounds' images the average is little more than the last
+     * rounds' weights (measured in docs/scaling-partitions.md, "A longer EMA for long rounds"). Null when the
+     * half-life is 0 (no average) or spans two rounds or more.
+     */
+    public static String roundWarning(double halfLifeImages, long roundImages) {
+        if (roundImages < 1) {
+            throw new IllegalArgumentException("roundImages must be >= 1, got " + roundImages);
+        }
+        if (halfLifeImages == 0 || halfLifeImages >= 2.0 * roundImages) {
+            return null;
+        }
+        double kept = Math.pow(0.5, roundImages / halfLifeImages);
+        return String.format(java.util.Locale.ROOT, "emaHalfLifeImages %,.0f is shorter than two rounds of %,d images "
+                + "(localSteps x the images of all partitions' steps): the EMA, updated once per round, keeps %.0f %% "
+                + "of its past at each update and holds little more than the last rounds' weights; set "
+                + "emaHalfLifeImages to %,d or more", halfLifeImages, roundImages, 100 * kept, 2 * roundImages);
+    }
+
     private static void checkSettings(double halfLifeImages, double rampupRatio) {
         if (!(halfLifeImages > 0) || Double.isInfinite(halfLifeImages)) {
             throw new IllegalArgumentException("halfLifeImages must be positive and finite, got " + halfLifeImages);

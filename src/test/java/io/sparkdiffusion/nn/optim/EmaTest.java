@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class EmaTest {
@@ -63,5 +65,19 @@ class EmaTest {
         float[] ema = {1f, 2f};
         Ema.updateInPlace(ema, new float[] {3f, 4f}, 10, 10, 0, 0);
         assertArrayEquals(new float[] {3f, 4f}, ema);
+    }
+
+    @Test
+    void warnsWhenTheHalfLifeIsShorterThanTwoRounds() {
+        // rounds of 100 steps x 64 images = 6,400; half-life 5,000: each update keeps 0.5^(6400/5000) = 0.4118
+        String warning = Ema.roundWarning(5000, 6400);
+        assertTrue(warning.contains("emaHalfLifeImages 5,000"), warning);
+        assertTrue(warning.contains("two rounds of 6,400 images"), warning);
+        assertTrue(warning.contains("keeps 41 %"), warning);
+        assertTrue(warning.contains("12,800 or more"), warning);
+        assertNull(Ema.roundWarning(12_800, 6400), "exactly two rounds is enough");
+        assertNull(Ema.roundWarning(5000, 1280), "rounds of 20 steps x 64 images");
+        assertNull(Ema.roundWarning(0, 6400), "no EMA, nothing to warn about");
+        assertThrows(IllegalArgumentException.class, () -> Ema.roundWarning(5000, 0));
     }
 }
