@@ -47,23 +47,24 @@ public final class Ema {
     }
 
     /**
-     * The warning for a half-life shorter than two rounds, or null. The distributed trainer folds the averaged
+     * The warning for a half-life shorter than one round, or null. The distributed trainer folds the averaged
      * weights in once per round of {@code roundImages} images, so each update keeps {@code 0.5^(roundImages /
-     * halfLifeImages)} of the average's past: under two rounds' images the average is little more than the last
-     * rounds' weights (measured in docs/scaling-partitions.md, "A longer EMA for long rounds"). Null when the
-     * half-life is 0 (no average) or spans two rounds or more.
+     * halfLifeImages)} of the average's past: under one round's images that is less than half, and the average is
+     * little more than the last round's weights (measured in docs/scaling-partitions.md, "A longer EMA for long
+     * rounds"). Null when the half-life is 0 (no average) or spans a round or more. Two or more rounds are better
+     * still (the documented advice); the warning is for an average that has all but stopped averaging.
      */
     public static String roundWarning(double halfLifeImages, long roundImages) {
         if (roundImages < 1) {
             throw new IllegalArgumentException("roundImages must be >= 1, got " + roundImages);
         }
-        if (halfLifeImages == 0 || halfLifeImages >= 2.0 * roundImages) {
+        if (halfLifeImages == 0 || halfLifeImages >= roundImages) {
             return null;
         }
         double kept = Math.pow(0.5, roundImages / halfLifeImages);
-        return String.format(java.util.Locale.ROOT, "emaHalfLifeImages %,.0f is shorter than two rounds of %,d images "
+        return String.format(java.util.Locale.ROOT, "emaHalfLifeImages %,.0f is shorter than one round of %,d images "
                 + "(localSteps x the images of all partitions' steps): the EMA, updated once per round, keeps %.0f %% "
-                + "of its past at each update and holds little more than the last rounds' weights; set "
+                + "of its past at each update and holds little more than the last round's weights; set "
                 + "emaHalfLifeImages to %,d or more", halfLifeImages, roundImages, 100 * kept, 2 * roundImages);
     }
 

@@ -68,14 +68,15 @@ class EmaTest {
     }
 
     @Test
-    void warnsWhenTheHalfLifeIsShorterThanTwoRounds() {
+    void warnsWhenTheHalfLifeIsShorterThanARound() {
         // rounds of 100 steps x 64 images = 6,400; half-life 5,000: each update keeps 0.5^(6400/5000) = 0.4118
         String warning = Ema.roundWarning(5000, 6400);
         assertTrue(warning.contains("emaHalfLifeImages 5,000"), warning);
-        assertTrue(warning.contains("two rounds of 6,400 images"), warning);
+        assertTrue(warning.contains("one round of 6,400 images"), warning);
         assertTrue(warning.contains("keeps 41 %"), warning);
         assertTrue(warning.contains("12,800 or more"), warning);
-        assertNull(Ema.roundWarning(12_800, 6400), "exactly two rounds is enough");
+        assertNull(Ema.roundWarning(6400, 6400), "exactly one round: each update keeps half");
+        assertTrue(Ema.roundWarning(6399, 6400).contains("keeps 50 %"), "0.5^(6400/6399) = 0.49995");
         assertNull(Ema.roundWarning(5000, 1280), "rounds of 20 steps x 64 images");
         assertNull(Ema.roundWarning(0, 6400), "no EMA, nothing to warn about");
         assertThrows(IllegalArgumentException.class, () -> Ema.roundWarning(5000, 0));
