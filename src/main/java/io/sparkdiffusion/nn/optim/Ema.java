@@ -1,5 +1,7 @@
 package io.sparkdiffusion.nn.optim;
 
+import java.util.Locale;
+
 /**
  * Exponential moving average of the weights, parameterized as in EDM's training loop (Karras et al. 2022,
  * {@code ema_halflife_kimg}, {@code ema_rampup_ratio}): after each step of {@code batch} images,
@@ -61,8 +63,8 @@ public final class Ema {
         if (halfLifeImages == 0 || halfLifeImages >= roundImages) {
             return null;
         }
-        double kept = Math.pow(0.5, roundImages / halfLifeImages);
-        return String.format(java.util.Locale.ROOT, "emaHalfLifeImages %,.0f is shorter than one round of %,d images "
+        double kept = beta(halfLifeImages, 0, roundImages, 0); // no ramp-up: the steady state of a long run
+        return String.format(Locale.ROOT, "emaHalfLifeImages %,.0f is shorter than one round of %,d images "
                 + "(localSteps x the images of all partitions' steps): the EMA, updated once per round, keeps %.0f %% "
                 + "of its past at each update and holds little more than the last round's weights; set "
                 + "emaHalfLifeImages to %,d or more", halfLifeImages, roundImages, 100 * kept, 2 * roundImages);
@@ -82,7 +84,7 @@ public final class Ema {
         return beta(halfLifeImages, rampupRatio, batch, imagesSeen);
     }
 
-    private static double beta(double halfLifeImages, double rampupRatio, int batch, long imagesSeen) {
+    private static double beta(double halfLifeImages, double rampupRatio, long batch, long imagesSeen) {
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
