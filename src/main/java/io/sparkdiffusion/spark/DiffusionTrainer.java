@@ -89,6 +89,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final Param<String> syncMode;
     private final DoubleParam outerLearningRate;
     private final DoubleParam outerMomentum;
+    private final BooleanParam outerFollowsSchedule;
     private final LongParam seed;
     private final Param<String> checkpointDir;
     private final IntParam checkpointInterval;
@@ -158,6 +159,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 "nesterov: learning rate of the outer step, > 0 (DiLoCo: 0.7)", Validators.doubleAbove(0));
         outerMomentum = new DoubleParam(this, "outerMomentum",
                 "nesterov: momentum of the outer step, in [0, 1) (DiLoCo: 0.9)", Validators.doubleInHalfOpen(0, 1));
+        outerFollowsSchedule = new BooleanParam(this, "outerFollowsSchedule", "nesterov: keep the outer momentum in "
+                + "units of the round's inner learning rate and scale each step by it (SlowMo, Wang et al. 2020), so "
+                + "that the outer step decays with the learning rate (warm-up, cosine); false: DiLoCo's step at a "
+                + "fixed rate");
         seed = new LongParam(this, "seed", "seed of the initial weights and of every training draw");
         checkpointDir = new Param<>(this, "checkpointDir",
                 "directory (any Hadoop path) for training checkpoints, resumed from when present; empty for none");
@@ -208,6 +213,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(syncMode, "weights");
         setDefault(outerLearningRate, OuterOptimizer.DILOCO_LEARNING_RATE);
         setDefault(outerMomentum, OuterOptimizer.DILOCO_MOMENTUM);
+        setDefault(outerFollowsSchedule, false);
         setDefault(seed, 0L);
         setDefault(checkpointDir, "");
         setDefault(checkpointInterval, 10);
@@ -251,6 +257,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public Param<String> syncMode() { return syncMode; }
     public DoubleParam outerLearningRate() { return outerLearningRate; }
     public DoubleParam outerMomentum() { return outerMomentum; }
+    public BooleanParam outerFollowsSchedule() { return outerFollowsSchedule; }
     public LongParam seed() { return seed; }
     public Param<String> checkpointDir() { return checkpointDir; }
     public IntParam checkpointInterval() { return checkpointInterval; }
@@ -285,6 +292,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public String getSyncMode() { return $(syncMode); }
     public double getOuterLearningRate() { return (Double) $(outerLearningRate); }
     public double getOuterMomentum() { return (Double) $(outerMomentum); }
+    public boolean getOuterFollowsSchedule() { return (Boolean) $(outerFollowsSchedule); }
     public long getSeed() { return (Long) $(seed); }
     public String getCheckpointDir() { return $(checkpointDir); }
     public int getCheckpointInterval() { return (Integer) $(checkpointInterval); }
@@ -330,6 +338,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setSyncMode(String v) { set(syncMode, v); return this; }
     public DiffusionTrainer setOuterLearningRate(double v) { set(outerLearningRate, v); return this; }
     public DiffusionTrainer setOuterMomentum(double v) { set(outerMomentum, v); return this; }
+    public DiffusionTrainer setOuterFollowsSchedule(boolean v) { set(outerFollowsSchedule, v); return this; }
     public DiffusionTrainer setSeed(long v) { set(seed, v); return this; }
     public DiffusionTrainer setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public DiffusionTrainer setCheckpointInterval(int v) { set(checkpointInterval, v); return this; }
@@ -400,7 +409,8 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         return new TrainingConfig(getBatchSize(), getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
                 Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8), getEmaHalfLifeImages(),
                 getEmaRampupRatio(), getAverageOptimizerState(), getSeed(),
-                OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum()),
+                OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum(),
+                        getOuterFollowsSchedule()),
                 getGlobalBatchSize(), SyncMode.parse(getSyncMode()));
     }
 

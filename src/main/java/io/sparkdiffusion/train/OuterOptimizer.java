@@ -19,7 +19,18 @@ import java.util.Locale;
  *   params = before - lr (delta + mu v)
  *       </pre>
  *       With {@code lr = 1, mu = 0} this is plain averaging. DiLoCo's outer settings are {@code lr = 0.7},
- *       {@code mu = 0.9} ({@link #DILOCO_LEARNING_RATE}, {@link #DILOCO_MOMENTUM}).</li>
+ *       {@code mu = 0.9} ({@link #DILOCO_LEARNING_RATE}, {@link #DILOCO_MOMENTUM}).
+ *       <p>With {@code followsSchedule} (SlowMo's scaling, Wang et al. 2020, "SlowMo: Improving
+ *       Communication-Efficient Distributed SGD with Slow Momentum", arXiv:1910.00643, Algorithm 1) the momentum
+ *       holds the rounds' changes divided by the round's inner learning rate {@code gamma} (the mean of its local
+ *       steps' rates), and the step multiplies back by the current round's:
+ *       <pre>
+ *   v      = mu v + delta / gamma
+ *   params = before - lr gamma (delta / gamma + mu v)
+ *       </pre>
+ *       With a constant inner rate this is the step above; when the inner rate decays (warm-up, cosine) the
+ *       momentum's share of the step decays with it, where DiLoCo's step keeps applying changes made at the higher
+ *       rates of earlier rounds.</li>
  * </ul>
  * The momentum {@code v} is driver state, one float per weight, kept between rounds in {@link TrainingState} and in
  * checkpoints; it never crosses to the executors. Each element is computed in double from the float inputs and
@@ -53,9 +64,11 @@ public sealed interface OuterOptimizer extends Serializable permits OuterOptimiz
      * @param mean     the image-weighted mean of the partitions' weights after the round
      * @param momentum the momentum after the previous round (zeros before the first), or null when
      *                 {@link #hasMomentum()} is false
+     * @param innerLearningRate the mean learning rate of the round's local steps, finite and {@code > 0} (only a
+     *                 rule that follows the schedule reads it)
      * @return the new weights and momentum (fresh arrays, or {@code mean} itself for {@link Average})
      */
-    Step step(float[] before, float[] mean, float[] momentum);
+    Step step(float[] before, float[] mean, float[] momentum, double innerLearningRate);
 
     /**
      * The result of an outer step.
@@ -80,7 +93,7 @@ public sealed interface OuterOptimizer extends Serializable permits OuterOptimiz
         }
 
         @Override
-        public Step step(float[] before, float[] mean, float[] momentum) {
+        public Step step(float[] before, float[] mean, float[] momentum, double innerLearningRate) {
             requireSameLength(before, mean);
             return new Step(mean, null);
         }
@@ -89,11 +102,18 @@ public sealed interface OuterOptimizer extends Serializable permits OuterOptimiz
     /**
      * SGD with Nesterov momentum on the round's pseudo-gradient {@code before - mean}.
      *
-     * @param learningRate the outer learning rate, finite and {@code > 0} (DiLoCo: 0.7)
-     * @param momentum     the momentum {@code mu}, in [0, 1) (DiLoCo: 0.9)
+     * @param learningRate    the outer learning rate, finite and {@code > 0} (DiLoCo: 0.7)
+     * @param momentum        the momentum {@code mu}, in [0, 1) (DiLoCo: 0.9)
+     * @param followsSchedule whether the momentum is kept in units of the inner learning rate (SlowMo's scaling,
+     *                        see the interface's javadoc); false is DiLoCo's step
      */
     @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
-    record Nesterov(double learningRate, double momentum) implements OuterOptimizer {
+    record Nesterov(double learningRate, double momentum, boolean followsSchedule) implements OuterOptimizer {
+        /** DiLoCo's step, at a fixed rate. */
+        public Nesterov(double learningRate, double momentum) {
+            this(learningRate, momentum, false);
+        }
+
         public Nesterov {
             if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
                 throw new IllegalArgumentException("outerLearningRate must be a finite number > 0, got " + learningRate);
@@ -114,20 +134,26 @@ public sealed interface OuterOptimizer extends Serializable permits OuterOptimiz
         }
 
         @Override
-        public Step step(float[] before, float[] mean, float[] v) {
+        public Step step(float[] before, float[] mean, float[] v, double innerLearningRate) {
             requireSameLength(before, mean);
             if (v == null || v.length != before.length) {
                 throw new IllegalArgumentException("nesterov outer momentum: expected " + before.length + " floats, got "
                         + (v == null ? "none" : v.length));
             }
+            if (followsSchedule && !(innerLearningRate > 0 && innerLearningRate < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException("nesterov outer step following the schedule: the round's inner "
+                        + "learning rate must be finite and > 0, got " + innerLearningRate);
+            }
+            // gamma = 1 is DiLoCo's step exactly: dividing and multiplying by 1 changes no bit.
+            double gamma = followsSchedule ? innerLearningRate : 1.0;
             double lr = learningRate;
             double mu = momentum;
             float[] params = new float[before.length];
             float[] nextV = new float[before.length];
             for (int i = 0; i < before.length; i++) {
-                double delta = (double) before[i] - (double) mean[i];
-                double vi = mu * v[i] + delta;
-                params[i] = (float) (before[i] - lr * (delta + mu * vi));
+                double g = ((double) before[i] - (double) mean[i]) / gamma;
+                double vi = mu * v[i] + g;
+                params[i] = (float) (before[i] - lr * gamma * (g + mu * vi));
                 nextV[i] = (float) vi;
             }
             return new Step(params, nextV);
@@ -139,10 +165,15 @@ public sealed interface OuterOptimizer extends Serializable permits OuterOptimiz
      * learning rate and momentum, {@code average} ignores them. The error lists the allowed names.
      */
     static OuterOptimizer parse(String name, double learningRate, double momentum) {
+        return parse(name, learningRate, momentum, false);
+    }
+
+    /** As {@link #parse(String, double, double)}, with {@code nesterov}'s {@code followsSchedule}. */
+    static OuterOptimizer parse(String name, double learningRate, double momentum, boolean followsSchedule) {
         String n = name == null ? "" : name.strip().toLowerCase(Locale.ROOT);
         return switch (n) {
             case "average" -> AVERAGE;
-            case "nesterov" -> new Nesterov(learningRate, momentum);
+            case "nesterov" -> new Nesterov(learningRate, momentum, followsSchedule);
             default -> throw new IllegalArgumentException("outerOptimizer must be one of [average, nesterov], got '"
                     + name + "'");
         };

@@ -165,7 +165,19 @@ public final class TrainingState {
                     + (outerMomentum == null ? "has no" : "holds an") + " outer momentum: call matchOuterOptimizer"
                     + " after restoring a state");
         }
-        return outer.step(params, sum.meanParams(), outerMomentum);
+        return outer.step(params, sum.meanParams(), outerMomentum, roundLearningRate(config));
+    }
+
+    /**
+     * The mean learning rate of this round's local steps ({@link TrainingConfig#learningRateAt} of steps
+     * {@code step() + 1 .. step() + localSteps}), the inner rate an outer step that follows the schedule divides by.
+     */
+    public double roundLearningRate(TrainingConfig config) {
+        double sum = 0;
+        for (int k = 1; k <= config.localSteps(); k++) {
+            sum += config.learningRateAt(step + k);
+        }
+        return sum / config.localSteps();
     }
 
     /**
