@@ -233,9 +233,27 @@ class OuterOptimizerTrainingTest extends SparkTestBase {
         assertEquals(OuterOptimizer.AVERAGE, t.trainingConfig().outerOptimizer());
         assertEquals(new OuterOptimizer.Nesterov(0.7, 0.9),
                 t.setOuterOptimizer("nesterov").trainingConfig().outerOptimizer());
+        assertEquals(false, t.getOuterFollowsSchedule());
+        assertEquals(new OuterOptimizer.Nesterov(0.7, 0.9, true),
+                t.setOuterFollowsSchedule(true).trainingConfig().outerOptimizer());
         assertThrows(IllegalArgumentException.class, () -> t.setOuterOptimizer("adam"));
         assertThrows(IllegalArgumentException.class, () -> t.setOuterLearningRate(0));
         assertThrows(IllegalArgumentException.class, () -> t.setOuterMomentum(1.0));
+    }
+
+    /**
+     * The inner rate an outer step that follows the schedule divides by: the mean rate of the round's local steps.
+     * config(): rate 0.05, warm-up 2 steps, 2 local steps. Round 0, steps 1 and 2: (0.025 + 0.05) / 2 = 0.0375.
+     * With a cosine over 4 steps, step k's rate is 0.05 min(1, k/2) (1 + cos(pi (k-1)/4)) / 2: step 1 0.025, step 2
+     * 0.05 (1 + cos(pi/4)) / 2 = 0.0426777, mean 0.0338388.
+     */
+    @Test
+    void theRoundsInnerRateIsTheMeanOfItsStepsRates() {
+        TrainingState state = TrainingState.initial(new ToyDenoisingObjective(D), config(DILOCO));
+        assertEquals(0.0375, state.roundLearningRate(config(DILOCO)), 1e-15);
+        assertEquals((0.025 + 0.05 * (1 + Math.sqrt(0.5)) / 2) / 2,
+                state.roundLearningRate(config(DILOCO).withCosineSteps(4)), 1e-15);
+        assertEquals(0.0338388, state.roundLearningRate(config(DILOCO).withCosineSteps(4)), 1e-7);
     }
 
     /** A NaN in the outer momentum is refused like one in the weights: no diverged state reaches a checkpoint. */
