@@ -28,7 +28,8 @@ import java.util.Arrays;
  *
  * <p>The same three sums, with all taps at once, are {@link VectorConv}'s product and correlation: the forward is
  * product(a = w, in = xp, shifts +u*Wp+v), the input gradient is product(a = w transposed, in = dyw, shifts
- * -(u*Wp+v)) into dxp, and the weight gradient is correlate(e = dyw, in = xp). Which {@link Engine} runs them is
+ * -(u*Wp+v)) into dxp, and the weight gradient is correlate(e = dyw, in = xp), on AVX-512 machines mostly
+ * {@link VectorConv#correlateOuter} (output channels in vector lanes, dy transposed). Which {@link Engine} runs them is
  * chosen once; the vector engine's buffers are rounded up to whole blocks (layout beside its methods below).
  *
  * <p>The entry points take {@link Tensor} views and a {@link Conv2d.Geometry}, checked as {@link Conv2d}'s are.
@@ -290,6 +291,8 @@ final class ShiftedConv {
     //                                              the input gradient computes dxp up to roundUp(Q + maxShift, BLOCK)
     //   dyw [Cout, maxShift + vcs]                 dy at columns maxShift .. maxShift + Q, zeros before and after,
     //                                              so the input gradient's reads p - shift stay inside and read zeros
+    //   dyT [Q(chunk), outer], dwT [K, outer]      outer = VectorConv.outerRows(Cout): dy's first outer rows
+    //                                              transposed, and their weight gradient transposed (backward only)
     private static int vectorOutputStride(Conv2d.Geometry g) {
         return VectorConv.roundUp(wideColumns(g, chunk(g)), VectorConv.BLOCK);
     }
@@ -303,7 +306,8 @@ final class ShiftedConv {
         long forward = xp + (long) g.cout() * vectorOutputStride(g)
                 + VectorConv.packedSize(g.cout(), g.cin(), g.kh() * g.kw());
         long backward = 2 * xp + (long) g.cout() * (maxShift(g) + vectorChannelStride(g))
-                + VectorConv.packedSize(g.cin(), g.cout(), g.kh() * g.kw());
+                + VectorConv.packedSize(g.cin(), g.cout(), g.kh() * g.kw())
+                + (long) VectorConv.outerRows(g.cout()) * (wideColumns(g, chunk(g)) + g.k());
         return Math.max(forward, backward);
     }
 
@@ -339,8 +343,16 @@ final class ShiftedConv {
         int dywOff = g.cin() * cs;
         int dxpOff = dywOff + g.cout() * ds;
         int apOff = dxpOff + g.cin() * cs;
+        // The weight gradient of the first outer rows (output channels) runs in vector lanes: dy transposed into
+        // dyT [Q, outer], summed into dwT [K, outer] over the chunks, added into dw at the end.
+        int outer = VectorConv.outerRows(g.cout());
+        int dyTOff = apOff + VectorConv.packedSize(g.cin(), g.cout(), taps);
+        int dwTOff = dyTOff + outer * wideColumns(g, chunk);
         int[] shifts = tapShifts(g, 1);
         int[] backShifts = tapShifts(g, -1);
+        if (dw != null && outer > 0) {
+            Arrays.fill(scratch, dwTOff, dwTOff + outer * g.k(), 0f);
+        }
         if (dx != null) {
             // a[c, o, t] = w[o, c, t]: the input gradient sums over output channels.
             VectorConv.pack(g.cin(), g.cout(), taps, w, wOff, taps, g.k(), 1, scratch, apOff);
@@ -352,14 +364,33 @@ final class ShiftedConv {
             spreadGradient(g, dy, dyOff, n0, nb, scratch, dywOff + front, ds);
             if (dw != null) {
                 pad(g, x, xOff, n0, nb, scratch, xpOff, cs);
-                VectorConv.correlate(g.cout(), g.cin(), taps, scratch, dywOff + front, ds, scratch, xpOff, cs,
-                        shifts, dw, dwOff, q);
+                if (outer > 0) {
+                    for (int o = 0; o < outer; o++) {
+                        int src = dywOff + front + o * ds;
+                        for (int p = 0; p < q; p++) {
+                            scratch[dyTOff + p * outer + o] = scratch[src + p];
+                        }
+                    }
+                    VectorConv.correlateOuter(outer, g.cin(), taps, scratch, dyTOff, outer, scratch, xpOff, cs, shifts,
+                            scratch, dwTOff, outer, q);
+                }
+                if (outer < g.cout()) {
+                    VectorConv.correlate(g.cout() - outer, g.cin(), taps, scratch, dywOff + front + outer * ds, ds,
+                            scratch, xpOff, cs, shifts, dw, dwOff + outer * g.k(), q);
+                }
             }
             if (dx != null) {
                 int cols = q + front;
                 VectorConv.product(g.cin(), g.cout(), taps, scratch, apOff, scratch, dywOff + front, ds, backShifts,
                         scratch, dxpOff, cs, cols, false);
                 unpadAccumulate(g, scratch, dxpOff, cs, n0, nb, dx, dxOff);
+            }
+        }
+        if (dw != null) {
+            for (int o = 0; o < outer; o++) {
+                for (int j = 0; j < g.k(); j++) {
+                    dw[dwOff + o * g.k() + j] += scratch[dwTOff + j * outer + o];
+                }
             }
         }
     }

@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  * product    out[r, p] (+)= sum_{k &lt; kdim} sum_{t &lt; taps} a[r, k, t] * in[k, p + off[t]]      r &lt; rows, p &lt; cols
  * correlate  d[r, k, t] += sum_{p &lt; cols} e[r, p] * in[k, p + off[t]]                     r &lt; rows, k &lt; kdim
+ * correlateOuter: the same sums with r in vector lanes, from e transposed into d transposed (AVX-512 machines)
  * a [rows, kdim, taps] packed by pack() into ap [ceil(rows/ROWS), kdim, taps, ROWS], zero rows at the end
  * rows of in, out and e lie inStride, outStride and eStride floats apart from their offsets
  * </pre>
@@ -469,6 +470,317 @@ final class VectorConv {
         d[dBase + 3 * terms + 1] += s31.reduceLanes(VectorOperators.ADD);
         d[dBase + 3 * terms + 2] += s32.reduceLanes(VectorOperators.ADD);
         d[dBase + 3 * terms + 3] += s33.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Rows of a correlation that {@link #correlateOuter} computes: the largest multiple of two vectors of rows, on
+     * {@link #WIDE} machines (its blocks keep 24 sums in registers); 0 otherwise. {@link #correlate} does the rest.
+     */
+    static int outerRows(int rows) {
+        return WIDE ? rows / (2 * LANES) * (2 * LANES) : 0;
+    }
+
+    /**
+     * The correlation with the rows in vector lanes: {@code dT[j, r] += sum_{p < cols} in[k, p + off[t]] * eT[p, r]}
+     * for term j = (k, t) and r &lt; rows, rows a multiple of 2 {@link #LANES} ({@link #outerRows}). eT is e
+     * transposed (its row p at {@code eTOff + p*eTStride}), dT the result transposed (row j at
+     * {@code dTOff + j*dTStride}). A block keeps 6 terms by 4 vectors of rows (or 12 by 2) in registers over all
+     * the columns, broadcasting one input value per term and column: no reduction across lanes and every load of
+     * eT whole, where {@link #correlate} reduces 16 sums per block and reads the shifted input unaligned. Each
+     * element sums its columns in order; measured 9 to 24 % faster per weight gradient at unet-small's shapes.
+     */
+    static void correlateOuter(int rows, int kdim, int taps, float[] eT, int eTOff, int eTStride, float[] in,
+                               int inOff, int inStride, int[] off, float[] dT, int dTOff, int dTStride, int cols) {
+        if (rows % (2 * LANES) != 0) {
+            throw new IllegalArgumentException("correlateOuter needs a multiple of " + 2 * LANES + " rows, got "
+                    + rows);
+        }
+        int terms = kdim * taps;
+        int[] x = new int[terms];
+        for (int j = 0; j < terms; j++) {
+            x[j] = inOff + (j / taps) * inStride + off[j % taps];
+        }
+        int r = 0;
+        for (; r + 4 * LANES <= rows; r += 4 * LANES) {
+            int j = 0;
+            for (; j + 6 <= terms; j += 6) {
+                outerBlock6x4(eT, eTOff + r, eTStride, in, x, j, dT, dTOff + r, dTStride, cols);
+            }
+            for (; j < terms; j++) {
+                outerBlock1x4(eT, eTOff + r, eTStride, in, x, j, dT, dTOff + r, dTStride, cols);
+            }
+        }
+        if (r < rows) {
+            int j = 0;
+            for (; j + 12 <= terms; j += 12) {
+                outerBlock12x2(eT, eTOff + r, eTStride, in, x, j, dT, dTOff + r, dTStride, cols);
+            }
+            for (; j < terms; j++) {
+                outerBlock1x2(eT, eTOff + r, eTStride, in, x, j, dT, dTOff + r, dTStride, cols);
+            }
+        }
+    }
+
+    /** 6 terms by 4 vectors of rows: 24 running sums over all the columns. */
+    private static void outerBlock6x4(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
+                                         float[] dT, int dTOff, int dTStride, int cols) {
+        int x0 = x[j0 + 0];
+        int x1 = x[j0 + 1];
+        int x2 = x[j0 + 2];
+        int x3 = x[j0 + 3];
+        int x4 = x[j0 + 4];
+        int x5 = x[j0 + 5];
+        FloatVector s0_0 = FloatVector.zero(SPECIES);
+        FloatVector s0_1 = s0_0;
+        FloatVector s0_2 = s0_0;
+        FloatVector s0_3 = s0_0;
+        FloatVector s1_0 = s0_0;
+        FloatVector s1_1 = s0_0;
+        FloatVector s1_2 = s0_0;
+        FloatVector s1_3 = s0_0;
+        FloatVector s2_0 = s0_0;
+        FloatVector s2_1 = s0_0;
+        FloatVector s2_2 = s0_0;
+        FloatVector s2_3 = s0_0;
+        FloatVector s3_0 = s0_0;
+        FloatVector s3_1 = s0_0;
+        FloatVector s3_2 = s0_0;
+        FloatVector s3_3 = s0_0;
+        FloatVector s4_0 = s0_0;
+        FloatVector s4_1 = s0_0;
+        FloatVector s4_2 = s0_0;
+        FloatVector s4_3 = s0_0;
+        FloatVector s5_0 = s0_0;
+        FloatVector s5_1 = s0_0;
+        FloatVector s5_2 = s0_0;
+        FloatVector s5_3 = s0_0;
+        for (int p = 0, q = eTOff; p < cols; p++, q += eTStride) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, eT, q);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, eT, q + LANES);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, eT, q + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(SPECIES, eT, q + 3 * LANES);
+            FloatVector a = FloatVector.broadcast(SPECIES, in[x0 + p]);
+            s0_0 = a.fma(b0, s0_0);
+            s0_1 = a.fma(b1, s0_1);
+            s0_2 = a.fma(b2, s0_2);
+            s0_3 = a.fma(b3, s0_3);
+            a = FloatVector.broadcast(SPECIES, in[x1 + p]);
+            s1_0 = a.fma(b0, s1_0);
+            s1_1 = a.fma(b1, s1_1);
+            s1_2 = a.fma(b2, s1_2);
+            s1_3 = a.fma(b3, s1_3);
+            a = FloatVector.broadcast(SPECIES, in[x2 + p]);
+            s2_0 = a.fma(b0, s2_0);
+            s2_1 = a.fma(b1, s2_1);
+            s2_2 = a.fma(b2, s2_2);
+            s2_3 = a.fma(b3, s2_3);
+            a = FloatVector.broadcast(SPECIES, in[x3 + p]);
+            s3_0 = a.fma(b0, s3_0);
+            s3_1 = a.fma(b1, s3_1);
+            s3_2 = a.fma(b2, s3_2);
+            s3_3 = a.fma(b3, s3_3);
+            a = FloatVector.broadcast(SPECIES, in[x4 + p]);
+            s4_0 = a.fma(b0, s4_0);
+            s4_1 = a.fma(b1, s4_1);
+            s4_2 = a.fma(b2, s4_2);
+            s4_3 = a.fma(b3, s4_3);
+            a = FloatVector.broadcast(SPECIES, in[x5 + p]);
+            s5_0 = a.fma(b0, s5_0);
+            s5_1 = a.fma(b1, s5_1);
+            s5_2 = a.fma(b2, s5_2);
+            s5_3 = a.fma(b3, s5_3);
+        }
+        int d0 = dTOff + j0 * dTStride;
+        s0_0.add(FloatVector.fromArray(SPECIES, dT, d0)).intoArray(dT, d0);
+        s0_1.add(FloatVector.fromArray(SPECIES, dT, d0 + LANES)).intoArray(dT, d0 + LANES);
+        s0_2.add(FloatVector.fromArray(SPECIES, dT, d0 + 2 * LANES)).intoArray(dT, d0 + 2 * LANES);
+        s0_3.add(FloatVector.fromArray(SPECIES, dT, d0 + 3 * LANES)).intoArray(dT, d0 + 3 * LANES);
+        int d1 = dTOff + (j0 + 1) * dTStride;
+        s1_0.add(FloatVector.fromArray(SPECIES, dT, d1)).intoArray(dT, d1);
+        s1_1.add(FloatVector.fromArray(SPECIES, dT, d1 + LANES)).intoArray(dT, d1 + LANES);
+        s1_2.add(FloatVector.fromArray(SPECIES, dT, d1 + 2 * LANES)).intoArray(dT, d1 + 2 * LANES);
+        s1_3.add(FloatVector.fromArray(SPECIES, dT, d1 + 3 * LANES)).intoArray(dT, d1 + 3 * LANES);
+        int d2 = dTOff + (j0 + 2) * dTStride;
+        s2_0.add(FloatVector.fromArray(SPECIES, dT, d2)).intoArray(dT, d2);
+        s2_1.add(FloatVector.fromArray(SPECIES, dT, d2 + LANES)).intoArray(dT, d2 + LANES);
+        s2_2.add(FloatVector.fromArray(SPECIES, dT, d2 + 2 * LANES)).intoArray(dT, d2 + 2 * LANES);
+        s2_3.add(FloatVector.fromArray(SPECIES, dT, d2 + 3 * LANES)).intoArray(dT, d2 + 3 * LANES);
+        int d3 = dTOff + (j0 + 3) * dTStride;
+        s3_0.add(FloatVector.fromArray(SPECIES, dT, d3)).intoArray(dT, d3);
+        s3_1.add(FloatVector.fromArray(SPECIES, dT, d3 + LANES)).intoArray(dT, d3 + LANES);
+        s3_2.add(FloatVector.fromArray(SPECIES, dT, d3 + 2 * LANES)).intoArray(dT, d3 + 2 * LANES);
+        s3_3.add(FloatVector.fromArray(SPECIES, dT, d3 + 3 * LANES)).intoArray(dT, d3 + 3 * LANES);
+        int d4 = dTOff + (j0 + 4) * dTStride;
+        s4_0.add(FloatVector.fromArray(SPECIES, dT, d4)).intoArray(dT, d4);
+        s4_1.add(FloatVector.fromArray(SPECIES, dT, d4 + LANES)).intoArray(dT, d4 + LANES);
+        s4_2.add(FloatVector.fromArray(SPECIES, dT, d4 + 2 * LANES)).intoArray(dT, d4 + 2 * LANES);
+        s4_3.add(FloatVector.fromArray(SPECIES, dT, d4 + 3 * LANES)).intoArray(dT, d4 + 3 * LANES);
+        int d5 = dTOff + (j0 + 5) * dTStride;
+        s5_0.add(FloatVector.fromArray(SPECIES, dT, d5)).intoArray(dT, d5);
+        s5_1.add(FloatVector.fromArray(SPECIES, dT, d5 + LANES)).intoArray(dT, d5 + LANES);
+        s5_2.add(FloatVector.fromArray(SPECIES, dT, d5 + 2 * LANES)).intoArray(dT, d5 + 2 * LANES);
+        s5_3.add(FloatVector.fromArray(SPECIES, dT, d5 + 3 * LANES)).intoArray(dT, d5 + 3 * LANES);
+    }
+
+    /** 12 terms by 2 vectors of rows: 24 running sums over all the columns. */
+    private static void outerBlock12x2(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
+                                         float[] dT, int dTOff, int dTStride, int cols) {
+        int x0 = x[j0 + 0];
+        int x1 = x[j0 + 1];
+        int x2 = x[j0 + 2];
+        int x3 = x[j0 + 3];
+        int x4 = x[j0 + 4];
+        int x5 = x[j0 + 5];
+        int x6 = x[j0 + 6];
+        int x7 = x[j0 + 7];
+        int x8 = x[j0 + 8];
+        int x9 = x[j0 + 9];
+        int x10 = x[j0 + 10];
+        int x11 = x[j0 + 11];
+        FloatVector s0_0 = FloatVector.zero(SPECIES);
+        FloatVector s0_1 = s0_0;
+        FloatVector s1_0 = s0_0;
+        FloatVector s1_1 = s0_0;
+        FloatVector s2_0 = s0_0;
+        FloatVector s2_1 = s0_0;
+        FloatVector s3_0 = s0_0;
+        FloatVector s3_1 = s0_0;
+        FloatVector s4_0 = s0_0;
+        FloatVector s4_1 = s0_0;
+        FloatVector s5_0 = s0_0;
+        FloatVector s5_1 = s0_0;
+        FloatVector s6_0 = s0_0;
+        FloatVector s6_1 = s0_0;
+        FloatVector s7_0 = s0_0;
+        FloatVector s7_1 = s0_0;
+        FloatVector s8_0 = s0_0;
+        FloatVector s8_1 = s0_0;
+        FloatVector s9_0 = s0_0;
+        FloatVector s9_1 = s0_0;
+        FloatVector s10_0 = s0_0;
+        FloatVector s10_1 = s0_0;
+        FloatVector s11_0 = s0_0;
+        FloatVector s11_1 = s0_0;
+        for (int p = 0, q = eTOff; p < cols; p++, q += eTStride) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, eT, q);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, eT, q + LANES);
+            FloatVector a = FloatVector.broadcast(SPECIES, in[x0 + p]);
+            s0_0 = a.fma(b0, s0_0);
+            s0_1 = a.fma(b1, s0_1);
+            a = FloatVector.broadcast(SPECIES, in[x1 + p]);
+            s1_0 = a.fma(b0, s1_0);
+            s1_1 = a.fma(b1, s1_1);
+            a = FloatVector.broadcast(SPECIES, in[x2 + p]);
+            s2_0 = a.fma(b0, s2_0);
+            s2_1 = a.fma(b1, s2_1);
+            a = FloatVector.broadcast(SPECIES, in[x3 + p]);
+            s3_0 = a.fma(b0, s3_0);
+            s3_1 = a.fma(b1, s3_1);
+            a = FloatVector.broadcast(SPECIES, in[x4 + p]);
+            s4_0 = a.fma(b0, s4_0);
+            s4_1 = a.fma(b1, s4_1);
+            a = FloatVector.broadcast(SPECIES, in[x5 + p]);
+            s5_0 = a.fma(b0, s5_0);
+            s5_1 = a.fma(b1, s5_1);
+            a = FloatVector.broadcast(SPECIES, in[x6 + p]);
+            s6_0 = a.fma(b0, s6_0);
+            s6_1 = a.fma(b1, s6_1);
+            a = FloatVector.broadcast(SPECIES, in[x7 + p]);
+            s7_0 = a.fma(b0, s7_0);
+            s7_1 = a.fma(b1, s7_1);
+            a = FloatVector.broadcast(SPECIES, in[x8 + p]);
+            s8_0 = a.fma(b0, s8_0);
+            s8_1 = a.fma(b1, s8_1);
+            a = FloatVector.broadcast(SPECIES, in[x9 + p]);
+            s9_0 = a.fma(b0, s9_0);
+            s9_1 = a.fma(b1, s9_1);
+            a = FloatVector.broadcast(SPECIES, in[x10 + p]);
+            s10_0 = a.fma(b0, s10_0);
+            s10_1 = a.fma(b1, s10_1);
+            a = FloatVector.broadcast(SPECIES, in[x11 + p]);
+            s11_0 = a.fma(b0, s11_0);
+            s11_1 = a.fma(b1, s11_1);
+        }
+        int d0 = dTOff + j0 * dTStride;
+        s0_0.add(FloatVector.fromArray(SPECIES, dT, d0)).intoArray(dT, d0);
+        s0_1.add(FloatVector.fromArray(SPECIES, dT, d0 + LANES)).intoArray(dT, d0 + LANES);
+        int d1 = dTOff + (j0 + 1) * dTStride;
+        s1_0.add(FloatVector.fromArray(SPECIES, dT, d1)).intoArray(dT, d1);
+        s1_1.add(FloatVector.fromArray(SPECIES, dT, d1 + LANES)).intoArray(dT, d1 + LANES);
+        int d2 = dTOff + (j0 + 2) * dTStride;
+        s2_0.add(FloatVector.fromArray(SPECIES, dT, d2)).intoArray(dT, d2);
+        s2_1.add(FloatVector.fromArray(SPECIES, dT, d2 + LANES)).intoArray(dT, d2 + LANES);
+        int d3 = dTOff + (j0 + 3) * dTStride;
+        s3_0.add(FloatVector.fromArray(SPECIES, dT, d3)).intoArray(dT, d3);
+        s3_1.add(FloatVector.fromArray(SPECIES, dT, d3 + LANES)).intoArray(dT, d3 + LANES);
+        int d4 = dTOff + (j0 + 4) * dTStride;
+        s4_0.add(FloatVector.fromArray(SPECIES, dT, d4)).intoArray(dT, d4);
+        s4_1.add(FloatVector.fromArray(SPECIES, dT, d4 + LANES)).intoArray(dT, d4 + LANES);
+        int d5 = dTOff + (j0 + 5) * dTStride;
+        s5_0.add(FloatVector.fromArray(SPECIES, dT, d5)).intoArray(dT, d5);
+        s5_1.add(FloatVector.fromArray(SPECIES, dT, d5 + LANES)).intoArray(dT, d5 + LANES);
+        int d6 = dTOff + (j0 + 6) * dTStride;
+        s6_0.add(FloatVector.fromArray(SPECIES, dT, d6)).intoArray(dT, d6);
+        s6_1.add(FloatVector.fromArray(SPECIES, dT, d6 + LANES)).intoArray(dT, d6 + LANES);
+        int d7 = dTOff + (j0 + 7) * dTStride;
+        s7_0.add(FloatVector.fromArray(SPECIES, dT, d7)).intoArray(dT, d7);
+        s7_1.add(FloatVector.fromArray(SPECIES, dT, d7 + LANES)).intoArray(dT, d7 + LANES);
+        int d8 = dTOff + (j0 + 8) * dTStride;
+        s8_0.add(FloatVector.fromArray(SPECIES, dT, d8)).intoArray(dT, d8);
+        s8_1.add(FloatVector.fromArray(SPECIES, dT, d8 + LANES)).intoArray(dT, d8 + LANES);
+        int d9 = dTOff + (j0 + 9) * dTStride;
+        s9_0.add(FloatVector.fromArray(SPECIES, dT, d9)).intoArray(dT, d9);
+        s9_1.add(FloatVector.fromArray(SPECIES, dT, d9 + LANES)).intoArray(dT, d9 + LANES);
+        int d10 = dTOff + (j0 + 10) * dTStride;
+        s10_0.add(FloatVector.fromArray(SPECIES, dT, d10)).intoArray(dT, d10);
+        s10_1.add(FloatVector.fromArray(SPECIES, dT, d10 + LANES)).intoArray(dT, d10 + LANES);
+        int d11 = dTOff + (j0 + 11) * dTStride;
+        s11_0.add(FloatVector.fromArray(SPECIES, dT, d11)).intoArray(dT, d11);
+        s11_1.add(FloatVector.fromArray(SPECIES, dT, d11 + LANES)).intoArray(dT, d11 + LANES);
+    }
+
+    /** 1 term by 4 vectors of rows: 4 running sums over all the columns. */
+    private static void outerBlock1x4(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
+                                         float[] dT, int dTOff, int dTStride, int cols) {
+        int x0 = x[j0 + 0];
+        FloatVector s0_0 = FloatVector.zero(SPECIES);
+        FloatVector s0_1 = s0_0;
+        FloatVector s0_2 = s0_0;
+        FloatVector s0_3 = s0_0;
+        for (int p = 0, q = eTOff; p < cols; p++, q += eTStride) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, eT, q);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, eT, q + LANES);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, eT, q + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(SPECIES, eT, q + 3 * LANES);
+            FloatVector a = FloatVector.broadcast(SPECIES, in[x0 + p]);
+            s0_0 = a.fma(b0, s0_0);
+            s0_1 = a.fma(b1, s0_1);
+            s0_2 = a.fma(b2, s0_2);
+            s0_3 = a.fma(b3, s0_3);
+        }
+        int d0 = dTOff + j0 * dTStride;
+        s0_0.add(FloatVector.fromArray(SPECIES, dT, d0)).intoArray(dT, d0);
+        s0_1.add(FloatVector.fromArray(SPECIES, dT, d0 + LANES)).intoArray(dT, d0 + LANES);
+        s0_2.add(FloatVector.fromArray(SPECIES, dT, d0 + 2 * LANES)).intoArray(dT, d0 + 2 * LANES);
+        s0_3.add(FloatVector.fromArray(SPECIES, dT, d0 + 3 * LANES)).intoArray(dT, d0 + 3 * LANES);
+    }
+
+    /** 1 term by 2 vectors of rows: 2 running sums over all the columns. */
+    private static void outerBlock1x2(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
+                                         float[] dT, int dTOff, int dTStride, int cols) {
+        int x0 = x[j0 + 0];
+        FloatVector s0_0 = FloatVector.zero(SPECIES);
+        FloatVector s0_1 = s0_0;
+        for (int p = 0, q = eTOff; p < cols; p++, q += eTStride) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, eT, q);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, eT, q + LANES);
+            FloatVector a = FloatVector.broadcast(SPECIES, in[x0 + p]);
+            s0_0 = a.fma(b0, s0_0);
+            s0_1 = a.fma(b1, s0_1);
+        }
+        int d0 = dTOff + j0 * dTStride;
+        s0_0.add(FloatVector.fromArray(SPECIES, dT, d0)).intoArray(dT, d0);
+        s0_1.add(FloatVector.fromArray(SPECIES, dT, d0 + LANES)).intoArray(dT, d0 + LANES);
     }
 
     private static float dot(float[] e, int eAt, float[] in, int inAt, int cols) {

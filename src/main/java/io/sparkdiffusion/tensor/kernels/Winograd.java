@@ -51,7 +51,8 @@ final class Winograd {
         /** The measured rule of {@code auto}, for the log. */
         private static final String RULE = "H, W >= 14 and Cin, Cout >= 16";
         /** The measured rule of {@code auto} for the weight gradient, within RULE. */
-        private static final String WEIGHT_RULE = "H, W >= 28 or Cin >= 64";
+        private static final String WEIGHT_RULE = "H, W >= 28 or Cin >= 64, and fewer than "
+                + 2 * VectorConv.LANES + " output channels or no AVX-512";
 
         static {
             System.getLogger(Winograd.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion 3x3 padding-1 "
@@ -80,10 +81,12 @@ final class Winograd {
          * Where the weight gradient also runs here, within {@link #applies}: its products sum over tiles in vector
          * lanes and its transforms write 16 planes per channel, so it measured faster than the shifted-rows
          * correlation (KernelBench engines, batch 64) at 28x28 and with 64 or more input channels at 14x14, and
-         * slower for 32 -> 64 at 14x14.
+         * slower for 32 -> 64 at 14x14. Where {@link VectorConv#correlateOuter} runs (AVX-512, 32 or more output
+         * channels) that correlation measured faster than Winograd at every unet-small shape (AMD EPYC, 2026-12-04),
+         * so Winograd keeps only the weight gradients it cannot take.
          */
         static boolean weightGradientWins(Conv2d.Geometry g) {
-            return g.h() >= 28 && g.w() >= 28 || g.cin() >= 64;
+            return (g.h() >= 28 && g.w() >= 28 || g.cin() >= 64) && VectorConv.outerRows(g.cout()) == 0;
         }
 
         /** The geometries Winograd F(2x2, 3x3) computes: 3x3 kernel, stride 1, padding 1. */

@@ -36,7 +36,12 @@ class ShiftedConvTest {
                 new Conv2d.Geometry(3, 2, 5, 6, 2, 2, 3, 1, 1),    // even kernel: output one row taller
                 new Conv2d.Geometry(2, 3, 28, 28, 4, 3, 3, 1, 1),  // one image per chunk
                 new Conv2d.Geometry(3, 9, 14, 14, 7, 3, 3, 1, 1),  // 9 -> 7 channels: partial row blocks both ways
-                new Conv2d.Geometry(70, 5, 2, 3, 5, 3, 3, 1, 1));  // tiny images: two chunks, the last one short
+                new Conv2d.Geometry(70, 5, 2, 3, 5, 3, 3, 1, 1),   // tiny images: two chunks, the last one short
+                // Output channels in vector lanes for the weight gradient (VectorConv.correlateOuter, AVX-512):
+                new Conv2d.Geometry(2, 5, 6, 7, 64, 3, 3, 1, 1),   // 4 vectors of rows, 45 terms: 7 blocks of 6 + 3
+                new Conv2d.Geometry(3, 4, 9, 8, 48, 3, 3, 1, 1),   // 2 vectors in lanes, 16 rows by correlate
+                new Conv2d.Geometry(2, 3, 5, 5, 33, 3, 3, 1, 1),   // 27 terms: 2 blocks of 12 + 3; one row left
+                new Conv2d.Geometry(90, 2, 4, 4, 96, 3, 3, 1, 1)); // 4 + 2 vectors of rows, three chunks
     }
 
     static Stream<Arguments> cases() {
