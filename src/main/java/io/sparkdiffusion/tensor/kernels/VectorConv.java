@@ -523,7 +523,7 @@ final class VectorConv {
 
     /** 6 terms by 4 vectors of rows: 24 running sums over all the columns. */
     private static void outerBlock6x4(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
-                                         float[] dT, int dTOff, int dTStride, int cols) {
+                                      float[] dT, int dTOff, int dTStride, int cols) {
         int x0 = x[j0 + 0];
         int x1 = x[j0 + 1];
         int x2 = x[j0 + 2];
@@ -624,7 +624,7 @@ final class VectorConv {
 
     /** 12 terms by 2 vectors of rows: 24 running sums over all the columns. */
     private static void outerBlock12x2(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
-                                         float[] dT, int dTOff, int dTStride, int cols) {
+                                       float[] dT, int dTOff, int dTStride, int cols) {
         int x0 = x[j0 + 0];
         int x1 = x[j0 + 1];
         int x2 = x[j0 + 2];
@@ -741,7 +741,7 @@ final class VectorConv {
 
     /** 1 term by 4 vectors of rows: 4 running sums over all the columns. */
     private static void outerBlock1x4(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
-                                         float[] dT, int dTOff, int dTStride, int cols) {
+                                      float[] dT, int dTOff, int dTStride, int cols) {
         int x0 = x[j0 + 0];
         FloatVector s0_0 = FloatVector.zero(SPECIES);
         FloatVector s0_1 = s0_0;
@@ -767,7 +767,7 @@ final class VectorConv {
 
     /** 1 term by 2 vectors of rows: 2 running sums over all the columns. */
     private static void outerBlock1x2(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
-                                         float[] dT, int dTOff, int dTStride, int cols) {
+                                      float[] dT, int dTOff, int dTStride, int cols) {
         int x0 = x[j0 + 0];
         FloatVector s0_0 = FloatVector.zero(SPECIES);
         FloatVector s0_1 = s0_0;
