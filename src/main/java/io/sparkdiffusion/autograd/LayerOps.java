@@ -4,14 +4,17 @@ import static io.sparkdiffusion.autograd.Tape.value;
 
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
+import io.sparkdiffusion.tensor.kernels.Add;
+import io.sparkdiffusion.tensor.kernels.AddPerChannel;
 import io.sparkdiffusion.tensor.kernels.Attention;
 import io.sparkdiffusion.tensor.kernels.Conv2d;
 import io.sparkdiffusion.tensor.kernels.GroupNorm;
 import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
 import io.sparkdiffusion.tensor.kernels.Linear;
+import io.sparkdiffusion.tensor.kernels.Scale;
 
 /**
- * The bodies of {@link Tape}'s layer ops (conv2d, linear, groupNorm, groupNormSilu, attention): validate shapes, run the forward
+ * The bodies of {@link Tape}'s layer ops (conv2d and its fused forms, linear, groupNorm, groupNormSilu, attention): validate shapes, run the forward
  * kernel, record the backward kernel. Documentation lives on the Tape methods.
  */
 final class LayerOps {
@@ -19,20 +22,80 @@ final class LayerOps {
     }
 
     static Var conv2d(Tape tape, Var x, Var weight, Var bias, int stride, int padding) {
-        Shape xs = Checks.rank(tape, x, 4, "conv2d input", "[N, Cin, H, W]");
-        Shape ws = Checks.rank(tape, weight, 4, "conv2d weight", "[Cout, Cin, kh, kw] with Cin = " + xs.dim(1));
-        Checks.dim(ws, 1, xs.dim(1), "conv2d weight", "[Cout, Cin, kh, kw] with Cin = " + xs.dim(1));
-        if (bias != null) {
-            Checks.exact(tape, bias, Shape.of(ws.dim(0)), "conv2d bias");
-        }
-        Conv2d.Geometry g = new Conv2d.Geometry(xs.dim(0), xs.dim(1), xs.dim(2), xs.dim(3), ws.dim(0), ws.dim(2),
-                ws.dim(3), stride, padding);
+        Conv2d.Geometry g = conv2dGeometry(tape, "conv2d", x, weight, bias, stride, padding);
         Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias);
-        Conv2d.forward(g, x.value(), weight.value(), value(bias), y.value(),
-                tape.scratch(Conv2d.forwardScratchSize(g)));
-        tape.record(y, () -> Conv2d.backward(g, y.grad, x.value(), weight.value(), tape.gradIfWanted(x),
-                tape.gradIfWanted(weight), tape.gradIfWanted(bias), tape.scratch(Conv2d.scratchSize(g))));
+        convolve(tape, g, x, weight, bias, y);
+        tape.record(y, () -> convolveBackward(tape, g, y.grad, x, weight, bias));
         return y;
+    }
+
+    static Var conv2dAddPerChannel(Tape tape, Var x, Var weight, Var bias, int stride, int padding, Var e) {
+        Conv2d.Geometry g = conv2dGeometry(tape, "conv2dAddPerChannel", x, weight, bias, stride, padding);
+        Checks.exact(tape, e, Shape.of(g.n(), g.cout()), "conv2dAddPerChannel e ([N, Cout])");
+        Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias, e);
+        convolve(tape, g, x, weight, bias, y);
+        int hw = g.ho() * g.wo();
+        float[] yd = y.value().data();
+        int yo = y.value().offset();
+        // In place: the convolution's backward needs only its output's gradient, never its output.
+        AddPerChannel.forward(yd, yo, e.value().data(), e.value().offset(), yd, yo, g.n(), g.cout(), hw);
+        tape.record(y, () -> {
+            Tensor de = tape.gradIfWanted(e);
+            if (de != null) {
+                AddPerChannel.backward(y.grad.data(), y.grad.offset(), null, 0, de.data(), de.offset(), g.n(),
+                        g.cout(), hw);
+            }
+            // d(convolution output) = dy: the gradient passes through unchanged.
+            convolveBackward(tape, g, y.grad, x, weight, bias);
+        });
+        return y;
+    }
+
+    static Var conv2dAddScaled(Tape tape, Var x, Var weight, Var bias, int stride, int padding, Var r, float s) {
+        Conv2d.Geometry g = conv2dGeometry(tape, "conv2dAddScaled", x, weight, bias, stride, padding);
+        Checks.exact(tape, r, Shape.of(g.n(), g.cout(), g.ho(), g.wo()),
+                "conv2dAddScaled residual (must match the convolution's output)");
+        Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias, r);
+        convolve(tape, g, x, weight, bias, y);
+        int count = y.shape().size();
+        float[] yd = y.value().data();
+        int yo = y.value().offset();
+        Add.forwardScaled(yd, yo, r.value().data(), r.value().offset(), s, yd, yo, count);
+        tape.record(y, () -> {
+            Tensor dr = tape.gradIfWanted(r);
+            if (dr != null) {
+                Scale.backward(y.grad.data(), y.grad.offset(), s, dr.data(), dr.offset(), count);
+            }
+            // d(convolution output) = s dy, written over dy (nothing reads dy after this node).
+            float[] dy = y.grad.data();
+            int dyo = y.grad.offset();
+            Scale.forward(dy, dyo, s, dy, dyo, count);
+            convolveBackward(tape, g, y.grad, x, weight, bias);
+        });
+        return y;
+    }
+
+    /** The checks shared by the convolution ops ({@code op} names the op in messages); returns the geometry. */
+    private static Conv2d.Geometry conv2dGeometry(Tape tape, String op, Var x, Var weight, Var bias, int stride,
+                                                  int padding) {
+        Shape xs = Checks.rank(tape, x, 4, op + " input", "[N, Cin, H, W]");
+        Shape ws = Checks.rank(tape, weight, 4, op + " weight", "[Cout, Cin, kh, kw] with Cin = " + xs.dim(1));
+        Checks.dim(ws, 1, xs.dim(1), op + " weight", "[Cout, Cin, kh, kw] with Cin = " + xs.dim(1));
+        if (bias != null) {
+            Checks.exact(tape, bias, Shape.of(ws.dim(0)), op + " bias");
+        }
+        return new Conv2d.Geometry(xs.dim(0), xs.dim(1), xs.dim(2), xs.dim(3), ws.dim(0), ws.dim(2), ws.dim(3),
+                stride, padding);
+    }
+
+    private static void convolve(Tape tape, Conv2d.Geometry g, Var x, Var weight, Var bias, Var y) {
+        Conv2d.forward(g, x.value(), weight.value(), value(bias), y.value(), tape.scratch(Conv2d.forwardScratchSize(g)));
+    }
+
+    /** Accumulates the convolution's gradients from {@code dy}, the gradient of its output. */
+    private static void convolveBackward(Tape tape, Conv2d.Geometry g, Tensor dy, Var x, Var weight, Var bias) {
+        Conv2d.backward(g, dy, x.value(), weight.value(), tape.gradIfWanted(x), tape.gradIfWanted(weight),
+                tape.gradIfWanted(bias), tape.scratch(Conv2d.scratchSize(g)));
     }
 
     static Var linear(Tape tape, Var x, Var weight, Var bias) {

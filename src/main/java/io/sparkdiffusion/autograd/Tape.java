@@ -91,6 +91,24 @@ public final class Tape {
         return LayerOps.conv2d(this, x, weight, bias, stride, padding);
     }
 
+    /**
+     * {@code addPerChannel(conv2d(x, weight, bias, stride, padding), e)} in one op, e [N, Cout]: e is added to the
+     * convolution's output in place, so the tape keeps one activation instead of two (the convolution's backward
+     * needs only its output's gradient). The same bits, values and gradients, as the two ops.
+     */
+    public Var conv2dAddPerChannel(Var x, Var weight, Var bias, int stride, int padding, Var e) {
+        return LayerOps.conv2dAddPerChannel(this, x, weight, bias, stride, padding, e);
+    }
+
+    /**
+     * {@code addScaled(conv2d(x, weight, bias, stride, padding), r, s)} in one op (a residual join after a
+     * convolution), r of the convolution's output shape: one activation instead of two, the same bits as the
+     * two ops (and as {@code addScaled(r, conv2d(...), s)}: the sum is the same either way round).
+     */
+    public Var conv2dAddScaled(Var x, Var weight, Var bias, int stride, int padding, Var r, float s) {
+        return LayerOps.conv2dAddScaled(this, x, weight, bias, stride, padding, r, s);
+    }
+
     /** Fully connected layer. x [N, in], weight [out, in] (PyTorch layout), bias [out] or null; returns [N, out]. */
     public Var linear(Var x, Var weight, Var bias) {
         return LayerOps.linear(this, x, weight, bias);

@@ -28,6 +28,6 @@ public final class AttentionBlock implements Block {
     @Override
     public Var forward(Tape tape, Var x, Var emb, DropoutDraw draw) {
         Var a = tape.attention(qkv.forward(tape, norm.forward(tape, x)));
-        return tape.addScaled(x, proj.forward(tape, a), INV_SQRT2);
+        return proj.forwardAddScaled(tape, a, x, INV_SQRT2); // s (proj(a) + x): the same sum as s (x + proj(a))
     }
 }

@@ -40,4 +40,14 @@ public final class Conv2d {
     public Var forward(Tape tape, Var x) {
         return tape.conv2d(x, weight.on(tape), bias.on(tape), stride, padding);
     }
+
+    /** {@code forward(x) + e[:, :, None, None]}, e [N, Cout], in one op ({@link Tape#conv2dAddPerChannel}). */
+    public Var forwardAddPerChannel(Tape tape, Var x, Var e) {
+        return tape.conv2dAddPerChannel(x, weight.on(tape), bias.on(tape), stride, padding, e);
+    }
+
+    /** {@code s (forward(x) + r)}, a residual join, in one op ({@link Tape#conv2dAddScaled}). */
+    public Var forwardAddScaled(Tape tape, Var x, Var r, float s) {
+        return tape.conv2dAddScaled(x, weight.on(tape), bias.on(tape), stride, padding, r, s);
+    }
 }

@@ -47,15 +47,14 @@ public final class ResBlock implements Block {
 
     @Override
     public Var forward(Tape tape, Var x, Var emb, DropoutDraw draw) {
-        Var h = conv0.forward(tape, norm0.forwardSilu(tape, x));
-        h = tape.addPerChannel(h, affine.forward(tape, emb));
+        // The convolutions take the embedding's shift and the residual join in place (one activation each).
+        Var h = conv0.forwardAddPerChannel(tape, norm0.forwardSilu(tape, x), affine.forward(tape, emb));
         h = norm1.forwardSilu(tape, h);
         if (draw != null && dropout > 0f) {
             h = draw.perRow() ? tape.dropoutRows(h, dropout, draw.seedsFor(site))
                     : tape.dropout(h, dropout, draw.seedFor(site));
         }
-        h = conv1.forward(tape, h);
         Var s = skip != null ? skip.forward(tape, x) : x;
-        return tape.addScaled(h, s, INV_SQRT2);
+        return conv1.forwardAddScaled(tape, h, s, INV_SQRT2);
     }
 }

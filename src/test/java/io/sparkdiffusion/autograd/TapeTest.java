@@ -273,6 +273,97 @@ class TapeTest {
         assertEquals(arrays, tape.allocatedArrays(), "no new arrays after the first step");
     }
 
+    /**
+     * A residual block and an attention-style join built twice: with the fused convolutions, and with conv2d
+     * followed by addPerChannel / addScaled in the order ResBlock and AttentionBlock used before the fusion (the
+     * skip convolution after conv1; the residual on the left). The unfused ops are the ones checked against
+     * finite differences above; the fused ones must give their bits and keep one activation per join fewer.
+     */
+    private Var residualGraph(Tape tape, boolean fused, Var x, Tensor emb, float[] params, float[] grads, Shape shapes,
+                              Tensor target) {
+        int[] offsets = {0, 216, 222, 240, 246, 270, 276, 600, 606};
+        Var w0 = slice(tape, params, grads, offsets[0], 6, 4, 3, 3);
+        Var b0 = slice(tape, params, grads, offsets[1], 6);
+        Var lw = slice(tape, params, grads, offsets[2], 6, 3);
+        Var lb = slice(tape, params, grads, offsets[3], 6);
+        Var sw = slice(tape, params, grads, offsets[4], 6, 4, 1, 1);
+        Var sb = slice(tape, params, grads, offsets[5], 6);
+        Var w1 = slice(tape, params, grads, offsets[6], 6, 6, 3, 3);
+        Var b1 = slice(tape, params, grads, offsets[7], 6);
+        Var pw = slice(tape, params, grads, offsets[8], 6, 6, 1, 1);
+        float invSqrt2 = (float) (1 / Math.sqrt(2));
+        Var e = tape.linear(tape.constant(emb), lw, lb);
+        Var y;
+        if (fused) {
+            Var h = tape.silu(tape.conv2dAddPerChannel(x, w0, b0, 1, 1, e));
+            Var skip = tape.conv2d(x, sw, sb, 1, 0);
+            y = tape.conv2dAddScaled(h, w1, b1, 1, 1, skip, invSqrt2);
+            y = tape.conv2dAddScaled(y, pw, null, 1, 0, y, invSqrt2);
+        } else {
+            Var h = tape.silu(tape.addPerChannel(tape.conv2d(x, w0, b0, 1, 1), e));
+            h = tape.conv2d(h, w1, b1, 1, 1);
+            y = tape.addScaled(h, tape.conv2d(x, sw, sb, 1, 0), invSqrt2);
+            y = tape.addScaled(y, tape.conv2d(y, pw, null, 1, 0), invSqrt2);
+        }
+        return tape.mse(tape.reshape(y, shapes), target);
+    }
+
+    private static Var slice(Tape tape, float[] params, float[] grads, int offset, int... dims) {
+        Shape s = Shape.of(dims);
+        return tape.parameter(new Tensor(params, offset, s), grads == null ? null : new Tensor(grads, offset, s));
+    }
+
+    @Test
+    void fusedConvolutionsGiveTheUnfusedOpsBitsWithOneActivationLessPerJoin() {
+        SplittableRandom r = new SplittableRandom(83);
+        float[] params = floats(scaled(floatRounded(randn(r, 642)), 0.4));
+        float[] input = floats(floatRounded(randn(r, N * 4 * 25)));
+        Tensor emb = new Tensor(floats(floatRounded(randn(r, N * 3))), Shape.of(N, 3));
+        Tensor target = new Tensor(floats(floatRounded(randn(r, N * 150))), Shape.of(N, 150));
+
+        float[][] grads = new float[2][];
+        float[][] dx = new float[2][];
+        float[] losses = new float[2];
+        long[] floats = new long[2];
+        for (int fused = 0; fused < 2; fused++) {
+            Tape tape = new Tape();
+            grads[fused] = new float[params.length];
+            Var x = tape.input(new Tensor(input.clone(), Shape.of(N, 4, 5, 5)));
+            Var loss = residualGraph(tape, fused == 1, x, emb, params, grads[fused], Shape.of(N, 150), target);
+            floats[fused] = tape.allocatedFloats(); // the forward pass's values
+            tape.backward(loss);
+            losses[fused] = loss.value().get(0);
+            dx[fused] = x.grad().toArray();
+        }
+        assertTrue(losses[0] > 0.1f, "a loss that depends on every parameter: " + losses[0]);
+        assertEquals(Float.floatToIntBits(losses[0]), Float.floatToIntBits(losses[1]), "loss bits");
+        assertArrayEquals(grads[0], grads[1], 0f, "parameter gradients");
+        assertArrayEquals(dx[0], dx[1], 0f, "input gradient");
+        // Three joins of [N, 6, 5, 5]: each writes into the convolution's output instead of a value of its own.
+        assertEquals(3L * N * 6 * 25, floats[0] - floats[1], "floats of values the fused forward pass does not keep");
+
+        // The fused ops on an inference tape give the same value.
+        Tape inference = Tape.inference();
+        Var yi = residualGraph(inference, true, inference.constant(new Tensor(input.clone(), Shape.of(N, 4, 5, 5))),
+                emb, params, null, Shape.of(N, 150), target);
+        assertEquals(Float.floatToIntBits(losses[0]), Float.floatToIntBits(yi.value().get(0)), "inference loss bits");
+
+        Tape tape = new Tape();
+        Var x = tape.constant(Tensor.zeros(2, 4, 5, 5));
+        Var w = tape.constant(Tensor.zeros(6, 4, 3, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> tape.conv2dAddScaled(x, w, null, 1, 1, tape.constant(Tensor.zeros(2, 6, 3, 3)), 0.5f));
+        assertTrue(e.getMessage().startsWith("conv2dAddScaled residual (must match the convolution's output)"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> tape.conv2dAddPerChannel(x, w, null, 1, 1, tape.constant(Tensor.zeros(2, 4))));
+        assertTrue(e.getMessage().startsWith("conv2dAddPerChannel e ([N, Cout])"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tape.conv2dAddPerChannel(x,
+                tape.constant(Tensor.zeros(6, 3, 3, 3)), null, 1, 1, tape.constant(Tensor.zeros(2, 6))));
+        assertEquals("conv2dAddPerChannel weight: expected [Cout, Cin, kh, kw] with Cin = 4, got [6, 3, 3, 3]",
+                e.getMessage());
+    }
+
     @Test
     void dropoutAndReshapeAndWeightedMse() {
         Tape tape = new Tape();
