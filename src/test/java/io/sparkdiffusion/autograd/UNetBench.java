@@ -52,26 +52,41 @@ public final class UNetBench {
     }
 
     private Var conv(Var x, int cout, int k, int stride) {
+        return conv(x, cout, k, stride, null, null);
+    }
+
+    /**
+     * A convolution, with the embedding's shift {@code e} or the residual join {@code s (conv + r)} fused in as
+     * ResBlock and AttentionBlock run them (profiled under the convolution's name plus " +e" or " +r").
+     */
+    private Var conv(Var x, int cout, int k, int stride, Var e, Var r) {
         int cin = x.shape().dim(1);
         Var w = param(cout, cin, k, k);
         Var b = param(cout);
         String name = "conv" + k + "x" + k + " s" + stride + " " + cin + "->" + cout + " @" + x.shape().dim(2);
+        float s = (float) (1 / Math.sqrt(2));
+        if (e != null) {
+            return t(name + " +e", () -> tape.conv2dAddPerChannel(x, w, b, stride, k / 2, e));
+        }
+        if (r != null) {
+            return t(name + " +r", () -> tape.conv2dAddScaled(x, w, b, stride, k / 2, r, s));
+        }
         return t(name, () -> tape.conv2d(x, w, b, stride, k / 2));
     }
 
     private Var res(Var x, Var emb, int cout) {
         int cin = x.shape().dim(1);
-        Var h = conv(gnSilu(x), cout, 3, 1);
-        h = apc(h, tape.linear(emb, param(cout, 128), param(cout)));
-        h = conv(gnSilu(h), cout, 3, 1);
+        Var e = tape.linear(emb, param(cout, 128), param(cout));
+        Var h = conv(gnSilu(x), cout, 3, 1, e, null);
+        h = gnSilu(h);
         Var skip = cin != cout ? conv(x, cout, 1, 1) : x;
-        return scale(add(h, skip), (float) (1 / Math.sqrt(2)));
+        return conv(h, cout, 3, 1, null, skip);
     }
 
     private Var attn(Var x) {
         int c = x.shape().dim(1);
         Var a = att(conv(gn(x), 3 * c, 1, 1));
-        return scale(add(x, conv(a, c, 1, 1)), (float) (1 / Math.sqrt(2)));
+        return conv(a, c, 1, 1, null, x);
     }
 
     /** Forward thread CPU nanoseconds per op kind (and conv shape), summed over the timed steps. */
@@ -99,18 +114,6 @@ public final class UNetBench {
 
     private Var silu(Var x) {
         return t("silu", () -> tape.silu(x));
-    }
-
-    private Var add(Var a, Var b) {
-        return t("add", () -> tape.add(a, b));
-    }
-
-    private Var scale(Var a, float f) {
-        return t("scale", () -> tape.scale(a, f));
-    }
-
-    private Var apc(Var a, Var b) {
-        return t("addPerChannel", () -> tape.addPerChannel(a, b));
     }
 
     private Var cat(Var a, Var b) {
