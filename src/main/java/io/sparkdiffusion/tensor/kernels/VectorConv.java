@@ -507,7 +507,7 @@ final class VectorConv {
                 outerBlock6x4(eT, eTOff + r, eTStride, in, x, j, dT, dTOff + r, dTStride, cols);
             }
             for (; j < terms; j++) {
-                outerBlock1x4(eT, eTOff + r, eTStride, in, x, j, dT, dTOff + r, dTStride, cols);
+                outerTerm(eT, eTOff + r, eTStride, in, x, j, 4, dT, dTOff + r, dTStride, cols);
             }
         }
         if (r < rows) {
@@ -516,7 +516,7 @@ final class VectorConv {
                 outerBlock12x2(eT, eTOff + r, eTStride, in, x, j, dT, dTOff + r, dTStride, cols);
             }
             for (; j < terms; j++) {
-                outerBlock1x2(eT, eTOff + r, eTStride, in, x, j, dT, dTOff + r, dTStride, cols);
+                outerTerm(eT, eTOff + r, eTStride, in, x, j, 2, dT, dTOff + r, dTStride, cols);
             }
         }
     }
@@ -739,48 +739,21 @@ final class VectorConv {
         s11_1.add(FloatVector.fromArray(SPECIES, dT, d11 + LANES)).intoArray(dT, d11 + LANES);
     }
 
-    /** 1 term by 4 vectors of rows: 4 running sums over all the columns. */
-    private static void outerBlock1x4(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
-                                      float[] dT, int dTOff, int dTStride, int cols) {
-        int x0 = x[j0 + 0];
-        FloatVector s0_0 = FloatVector.zero(SPECIES);
-        FloatVector s0_1 = s0_0;
-        FloatVector s0_2 = s0_0;
-        FloatVector s0_3 = s0_0;
-        for (int p = 0, q = eTOff; p < cols; p++, q += eTStride) {
-            FloatVector b0 = FloatVector.fromArray(SPECIES, eT, q);
-            FloatVector b1 = FloatVector.fromArray(SPECIES, eT, q + LANES);
-            FloatVector b2 = FloatVector.fromArray(SPECIES, eT, q + 2 * LANES);
-            FloatVector b3 = FloatVector.fromArray(SPECIES, eT, q + 3 * LANES);
-            FloatVector a = FloatVector.broadcast(SPECIES, in[x0 + p]);
-            s0_0 = a.fma(b0, s0_0);
-            s0_1 = a.fma(b1, s0_1);
-            s0_2 = a.fma(b2, s0_2);
-            s0_3 = a.fma(b3, s0_3);
+    /**
+     * The terms a 6x4 or 12x2 block leaves: 1 term by {@code vectors} vectors of rows, one vector of running sums
+     * at a time over all the columns (the same sums in the same order as a block's).
+     */
+    private static void outerTerm(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j, int vectors,
+                                  float[] dT, int dTOff, int dTStride, int cols) {
+        int x0 = x[j];
+        for (int v = 0; v < vectors; v++) {
+            FloatVector s = FloatVector.zero(SPECIES);
+            for (int p = 0, q = eTOff + v * LANES; p < cols; p++, q += eTStride) {
+                s = FloatVector.broadcast(SPECIES, in[x0 + p]).fma(FloatVector.fromArray(SPECIES, eT, q), s);
+            }
+            int d = dTOff + j * dTStride + v * LANES;
+            s.add(FloatVector.fromArray(SPECIES, dT, d)).intoArray(dT, d);
         }
-        int d0 = dTOff + j0 * dTStride;
-        s0_0.add(FloatVector.fromArray(SPECIES, dT, d0)).intoArray(dT, d0);
-        s0_1.add(FloatVector.fromArray(SPECIES, dT, d0 + LANES)).intoArray(dT, d0 + LANES);
-        s0_2.add(FloatVector.fromArray(SPECIES, dT, d0 + 2 * LANES)).intoArray(dT, d0 + 2 * LANES);
-        s0_3.add(FloatVector.fromArray(SPECIES, dT, d0 + 3 * LANES)).intoArray(dT, d0 + 3 * LANES);
-    }
-
-    /** 1 term by 2 vectors of rows: 2 running sums over all the columns. */
-    private static void outerBlock1x2(float[] eT, int eTOff, int eTStride, float[] in, int[] x, int j0,
-                                      float[] dT, int dTOff, int dTStride, int cols) {
-        int x0 = x[j0 + 0];
-        FloatVector s0_0 = FloatVector.zero(SPECIES);
-        FloatVector s0_1 = s0_0;
-        for (int p = 0, q = eTOff; p < cols; p++, q += eTStride) {
-            FloatVector b0 = FloatVector.fromArray(SPECIES, eT, q);
-            FloatVector b1 = FloatVector.fromArray(SPECIES, eT, q + LANES);
-            FloatVector a = FloatVector.broadcast(SPECIES, in[x0 + p]);
-            s0_0 = a.fma(b0, s0_0);
-            s0_1 = a.fma(b1, s0_1);
-        }
-        int d0 = dTOff + j0 * dTStride;
-        s0_0.add(FloatVector.fromArray(SPECIES, dT, d0)).intoArray(dT, d0);
-        s0_1.add(FloatVector.fromArray(SPECIES, dT, d0 + LANES)).intoArray(dT, d0 + LANES);
     }
 
     private static float dot(float[] e, int eAt, float[] in, int inAt, int cols) {
