@@ -314,7 +314,7 @@ class TapeTest {
     }
 
     @Test
-    void fusedConvolutionsGiveTheUnfusedOpsBitsWithOneActivationLessPerJoin() {
+    void fusedConvolutionsGiveTheUnfusedOpsBitsWithOneActivationFewerPerJoin() {
         SplittableRandom r = new SplittableRandom(83);
         float[] params = floats(scaled(floatRounded(randn(r, 642)), 0.4));
         float[] input = floats(floatRounded(randn(r, N * 4 * 25)));
