@@ -14,8 +14,9 @@ import io.sparkdiffusion.tensor.kernels.Linear;
 import io.sparkdiffusion.tensor.kernels.Scale;
 
 /**
- * The bodies of {@link Tape}'s layer ops (conv2d and its fused forms, linear, groupNorm, groupNormSilu, attention): validate shapes, run the forward
- * kernel, record the backward kernel. Documentation lives on the Tape methods.
+ * The bodies of {@link Tape}'s layer ops (conv2d and its fused forms, linear, groupNorm, groupNormSilu,
+ * attention): validate shapes, run the forward kernel, record the backward kernel. Documentation lives on the Tape
+ * methods.
  */
 final class LayerOps {
     private LayerOps() {
@@ -89,7 +90,8 @@ final class LayerOps {
     }
 
     private static void convolve(Tape tape, Conv2d.Geometry g, Var x, Var weight, Var bias, Var y) {
-        Conv2d.forward(g, x.value(), weight.value(), value(bias), y.value(), tape.scratch(Conv2d.forwardScratchSize(g)));
+        Conv2d.forward(g, x.value(), weight.value(), value(bias), y.value(),
+                tape.scratch(Conv2d.forwardScratchSize(g)));
     }
 
     /** Accumulates the convolution's gradients from {@code dy}, the gradient of its output. */
