@@ -86,7 +86,11 @@ class TapeTest {
     }
 
     private Var param(Tape tape, float[] params, float[] grads, int i) {
-        return tape.parameter(p.view(params, i), grads == null ? null : p.view(grads, i));
+        return param(tape, p, params, grads, i);
+    }
+
+    private static Var param(Tape tape, Params ps, float[] params, float[] grads, int i) {
+        return tape.parameter(ps.view(params, i), grads == null ? null : ps.view(grads, i));
     }
 
     private double referenceLoss(double[] params, double[] x, double[] emb, double[] target) {
@@ -279,18 +283,28 @@ class TapeTest {
      * skip convolution after conv1; the residual on the left). The unfused ops are the ones checked against
      * finite differences above; the fused ones must give their bits and keep one activation per join fewer.
      */
+    private final Params rp = new Params();
+    private final int resW0 = rp.add(6, 4, 3, 3);
+    private final int resB0 = rp.add(6);
+    private final int resLinW = rp.add(6, 3);
+    private final int resLinB = rp.add(6);
+    private final int resSkipW = rp.add(6, 4, 1, 1);
+    private final int resSkipB = rp.add(6);
+    private final int resW1 = rp.add(6, 6, 3, 3);
+    private final int resB1 = rp.add(6);
+    private final int resProjW = rp.add(6, 6, 1, 1);
+
     private Var residualGraph(Tape tape, boolean fused, Var x, Tensor emb, float[] params, float[] grads, Shape shapes,
                               Tensor target) {
-        int[] offsets = {0, 216, 222, 240, 246, 270, 276, 600, 606};
-        Var w0 = slice(tape, params, grads, offsets[0], 6, 4, 3, 3);
-        Var b0 = slice(tape, params, grads, offsets[1], 6);
-        Var lw = slice(tape, params, grads, offsets[2], 6, 3);
-        Var lb = slice(tape, params, grads, offsets[3], 6);
-        Var sw = slice(tape, params, grads, offsets[4], 6, 4, 1, 1);
-        Var sb = slice(tape, params, grads, offsets[5], 6);
-        Var w1 = slice(tape, params, grads, offsets[6], 6, 6, 3, 3);
-        Var b1 = slice(tape, params, grads, offsets[7], 6);
-        Var pw = slice(tape, params, grads, offsets[8], 6, 6, 1, 1);
+        Var w0 = param(tape, rp, params, grads, resW0);
+        Var b0 = param(tape, rp, params, grads, resB0);
+        Var lw = param(tape, rp, params, grads, resLinW);
+        Var lb = param(tape, rp, params, grads, resLinB);
+        Var sw = param(tape, rp, params, grads, resSkipW);
+        Var sb = param(tape, rp, params, grads, resSkipB);
+        Var w1 = param(tape, rp, params, grads, resW1);
+        Var b1 = param(tape, rp, params, grads, resB1);
+        Var pw = param(tape, rp, params, grads, resProjW);
         float invSqrt2 = (float) (1 / Math.sqrt(2));
         Var e = tape.linear(tape.constant(emb), lw, lb);
         Var y;
@@ -308,15 +322,10 @@ class TapeTest {
         return tape.mse(tape.reshape(y, shapes), target);
     }
 
-    private static Var slice(Tape tape, float[] params, float[] grads, int offset, int... dims) {
-        Shape s = Shape.of(dims);
-        return tape.parameter(new Tensor(params, offset, s), grads == null ? null : new Tensor(grads, offset, s));
-    }
-
     @Test
     void fusedConvolutionsGiveTheUnfusedOpsBitsWithOneActivationFewerPerJoin() {
         SplittableRandom r = new SplittableRandom(83);
-        float[] params = floats(scaled(floatRounded(randn(r, 642)), 0.4));
+        float[] params = floats(scaled(floatRounded(randn(r, rp.size)), 0.4));
         float[] input = floats(floatRounded(randn(r, N * 4 * 25)));
         Tensor emb = new Tensor(floats(floatRounded(randn(r, N * 3))), Shape.of(N, 3));
         Tensor target = new Tensor(floats(floatRounded(randn(r, N * 150))), Shape.of(N, 150));
