@@ -6,11 +6,15 @@ package io.sparkdiffusion.diffusion;
  * {@link Denoiser#NO_LABEL}. Rows without a label (label {@code -1}, or {@code labels == null}) get {@code D_uncond}.
  * {@code w = 1} is the plain conditional denoiser, {@code w = 0} the unconditional one. Costs two inner calls per
  * call when any row has a label.
+ *
+ * <p>Not thread-safe: it keeps the conditional output's buffer between calls, so that a sampler's steps allocate
+ * nothing; {@link io.sparkdiffusion.diffusion.sampling.Sampler} wraps its denoiser once per batch.
  */
 public final class ClassifierFreeGuidance implements Denoiser {
 
     private final Denoiser inner;
     private final double guidanceWeight;
+    private double[] cond = new double[0];
 
     /**
      * @param inner          a denoiser trained with label dropout (label {@code -1} = unconditional)
@@ -42,7 +46,9 @@ public final class ClassifierFreeGuidance implements Denoiser {
         if (labels == null || !anyLabel(labels, n)) {
             return;
         }
-        double[] cond = new double[n * dim];
+        if (cond.length < n * dim) {
+            cond = new double[n * dim];
+        }
         inner.denoise(x, sigma, labels, n, dim, cond);
         for (int i = 0; i < n; i++) {
             if (labels[i] == NO_LABEL) {

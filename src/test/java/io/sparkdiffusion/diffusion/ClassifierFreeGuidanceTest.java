@@ -26,11 +26,23 @@ class ClassifierFreeGuidanceTest {
         gm.denoise(x, sigma, labels, 3, DIM, cond);
         double w = 2.5;
         double[] guided = new double[6];
-        new ClassifierFreeGuidance(gm, w).denoise(x, sigma, labels, 3, DIM, guided);
+        ClassifierFreeGuidance guidance = new ClassifierFreeGuidance(gm, w);
+        guidance.denoise(x, sigma, labels, 3, DIM, guided);
         for (int j = 0; j < 6; j++) {
             double expected = j / DIM == 1 ? uncond[j] : uncond[j] + w * (cond[j] - uncond[j]);
             assertEquals(expected, guided[j], 1e-12, "element " + j);
         }
+        // The instance keeps its conditional buffer between calls (a sampler's steps): a later, smaller call with
+        // other rows gives those rows' values as a fresh instance does, nothing of the earlier call's.
+        double[] again = new double[DIM];
+        guidance.denoise(new double[]{x[4], x[5]}, new double[]{sigma[2]}, new int[]{labels[2]}, 1, DIM, again);
+        double[] fresh = new double[DIM];
+        new ClassifierFreeGuidance(gm, w).denoise(new double[]{x[4], x[5]}, new double[]{sigma[2]},
+                new int[]{labels[2]}, 1, DIM, fresh);
+        assertEquals(fresh[0], again[0], 0.0);
+        assertEquals(fresh[1], again[1], 0.0);
+        assertEquals(guided[4], again[0], 1e-12);
+        assertEquals(guided[5], again[1], 1e-12);
         assertSame(gm, ClassifierFreeGuidance.wrap(gm, 1.0));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ClassifierFreeGuidance(gm, -1));
