@@ -277,12 +277,7 @@ class TapeTest {
         assertEquals(arrays, tape.allocatedArrays(), "no new arrays after the first step");
     }
 
-    /**
-     * A residual block and an attention-style join built twice: with the fused convolutions, and with conv2d
-     * followed by addPerChannel / addScaled in the order ResBlock and AttentionBlock used before the fusion (the
-     * skip convolution after conv1; the residual on the left). The unfused ops are the ones checked against
-     * finite differences above; the fused ones must give their bits and keep one activation per join fewer.
-     */
+    /** The parameters of {@link #residualGraph}, laid out as {@code p}'s are for the graph above. */
     private final Params rp = new Params();
     private final int resW0 = rp.add(6, 4, 3, 3);
     private final int resB0 = rp.add(6);
@@ -294,6 +289,12 @@ class TapeTest {
     private final int resB1 = rp.add(6);
     private final int resProjW = rp.add(6, 6, 1, 1);
 
+    /**
+     * A residual block and an attention-style join built twice: with the fused convolutions, and with conv2d
+     * followed by addPerChannel / addScaled in the order ResBlock and AttentionBlock used before the fusion (the
+     * skip convolution after conv1; the residual on the left). The unfused ops are the ones checked against
+     * finite differences above; the fused ones must give their bits and keep one activation per join fewer.
+     */
     private Var residualGraph(Tape tape, boolean fused, Var x, Tensor emb, float[] params, float[] grads, Shape shapes,
                               Tensor target) {
         Var w0 = param(tape, rp, params, grads, resW0);
