@@ -44,6 +44,10 @@ public final class KernelBench {
             engines(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
         }
+        if (args.length > 0 && args[0].equals("pointwise")) {
+            pointwise(args.length > 1 ? Integer.parseInt(args[1]) : 64);
+            return;
+        }
         int n = 64;
         // The first shape again at the end: the first measurement includes JIT warm-up.
         for (int[] s : new int[][] {{32, 32, 28}, {96, 32, 28}, {64, 64, 14}, {128, 64, 7}, {32, 32, 28}}) {
@@ -134,6 +138,29 @@ public final class KernelBench {
     /** All of {@code a} as a flat view. */
     private static Tensor t(float[] a) {
         return new Tensor(a, Shape.of(a.length));
+    }
+
+    /** Every 1x1 convolution and stride-2 3x3 of unet-small: forward and backward (dx and dw), batch n. */
+    private static void pointwise(int n) {
+        // {cin, cout, size, kernel, stride}; the first shape again at the end (JIT warm-up)
+        int[][] shapes = {{96, 32, 28, 1, 1}, {64, 32, 28, 1, 1}, {32, 64, 14, 1, 1}, {96, 64, 14, 1, 1},
+            {128, 64, 14, 1, 1}, {64, 192, 7, 1, 1}, {64, 64, 7, 1, 1}, {128, 64, 7, 1, 1}, {32, 32, 28, 3, 2},
+            {64, 64, 14, 3, 2}, {96, 32, 28, 1, 1}};
+        for (int[] s : shapes) {
+            int k = s[3];
+            Conv2d.Geometry g = new Conv2d.Geometry(n, s[0], s[2], s[2], s[1], k, k, s[4], k / 2);
+            float[] x = rand(n * s[0] * s[2] * s[2]);
+            float[] w = rand(s[1] * s[0] * k * k);
+            float[] b = rand(s[1]);
+            float[] y = new float[n * s[1] * g.ho() * g.wo()];
+            float[] dx = new float[x.length];
+            float[] dw = new float[w.length];
+            float[] scratch = new float[Math.max(Conv2d.scratchSize(g), Conv2d.forwardScratchSize(g))];
+            double flops = 2.0 * n * s[1] * s[0] * k * k * g.ho() * g.wo();
+            String shape = k + "x" + k + " s" + s[4] + " " + s[0] + "->" + s[1] + " @" + s[2];
+            time("fwd " + shape, flops, () -> Conv2d.forward(g, t(x), t(w), t(b), t(y), scratch));
+            time("bwd " + shape, 2 * flops, () -> Conv2d.backward(g, t(y), t(x), t(w), t(dx), t(dw), null, scratch));
+        }
     }
 
     /** Every stride-1 3x3 of unet-small: forward and backward on both shifted-product engines, batch n. */
