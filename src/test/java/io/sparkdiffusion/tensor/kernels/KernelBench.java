@@ -44,6 +44,10 @@ public final class KernelBench {
             engines(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
         }
+        if (args.length > 0 && args[0].equals("product")) {
+            product(args.length > 1 ? Integer.parseInt(args[1]) : 64);
+            return;
+        }
         if (args.length > 0 && args[0].equals("pointwise")) {
             pointwise(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
@@ -138,6 +142,99 @@ public final class KernelBench {
     /** All of {@code a} as a flat view. */
     private static Tensor t(float[] a) {
         return new Tensor(a, Shape.of(a.length));
+    }
+
+    /**
+     * Where a 3x3 convolution's time goes: the core's FMA peak (independent FMAs in registers), the product kernel
+     * alone ({@link VectorConv#product} on the shifted layout's columns, operands in cache, as many columns as the
+     * layer computes for batch n) and the whole vector forward at the same shape. GFLOP/s of the product count
+     * every computed column (garbage ones included), of the layer only the useful ones.
+     */
+    private static void product(int n) {
+        System.out.printf("FMA peak: %.1f GFLOP/s%n", fmaPeak());
+        int[][] shapes = {{32, 32, 28}, {64, 32, 28}, {96, 32, 28}, {32, 64, 14}, {64, 64, 14}, {128, 64, 14},
+            {64, 64, 7}, {128, 64, 7}, {32, 32, 28}};
+        for (int[] s : shapes) {
+            int cin = s[0];
+            int cout = s[1];
+            int size = s[2];
+            int width = size + 1;
+            int plane = (size + 1) * width;
+            int chunk = Math.min(n, Math.max(1, Conv2d.TARGET_COLUMNS / plane));
+            int chunks = (n + chunk - 1) / chunk;
+            int cols = VectorConv.roundUp((chunk - 1) * plane + size * width, VectorConv.BLOCK);
+            int[] shifts = {0, 1, 2, width, width + 1, width + 2, 2 * width, 2 * width + 1, 2 * width + 2};
+            int inStride = cols + VectorConv.roundUp(2 * width + 2, VectorConv.BLOCK);
+            float[] in = rand(cin * inStride + VectorConv.BLOCK);
+            float[] w = rand(cout * cin * 9);
+            float[] ap = new float[VectorConv.packedSize(cout, cin, 9)];
+            VectorConv.pack(cout, cin, 9, w, 0, cin * 9, 9, 1, ap, 0);
+            float[] out = new float[cout * cols];
+            String shape = cin + "->" + cout + " @" + size;
+            time("product alone x" + chunks + " chunks " + shape, 2.0 * cout * cin * 9 * cols * chunks, () -> {
+                for (int c = 0; c < chunks; c++) {
+                    VectorConv.product(cout, cin, 9, ap, 0, in, 0, inStride, shifts, out, 0, cols, cols, false);
+                }
+            });
+            Conv2d.Geometry g = new Conv2d.Geometry(n, cin, size, size, cout, 3, 3, 1, 1);
+            float[] x = rand(n * cin * size * size);
+            float[] y = new float[n * cout * size * size];
+            float[] scratch = new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)];
+            time("vector forward " + shape, 2.0 * n * cout * cin * 9 * size * size,
+                    () -> ShiftedConv.forward(ShiftedConv.Engine.VECTOR, g, t(x), t(w), t(rand(cout)), t(y), scratch));
+        }
+    }
+
+    /** GFLOP/s of 12 independent chains of vector FMAs in registers (thread CPU time, best of 5 after warm-up). */
+    private static double fmaPeak() {
+        float[] a = rand(2 * VectorConv.LANES);
+        long iterations = 20_000_000L;
+        double best = 0;
+        for (int r = 0; r < 8; r++) {
+            long t0 = CPU.getCurrentThreadCpuTime();
+            float sink = fmaChains(iterations, a);
+            long t = CPU.getCurrentThreadCpuTime() - t0;
+            if (Float.isNaN(sink)) {
+                throw new AssertionError();
+            }
+            best = Math.max(best, iterations * 12.0 * VectorConv.LANES * 2 / t);
+        }
+        return best;
+    }
+
+    private static float fmaChains(long iterations, float[] a) {
+        jdk.incubator.vector.FloatVector x = jdk.incubator.vector.FloatVector.fromArray(VectorConv.SPECIES, a, 0);
+        jdk.incubator.vector.FloatVector y = jdk.incubator.vector.FloatVector.fromArray(VectorConv.SPECIES, a,
+                VectorConv.LANES);
+        var c0 = x;
+        var c1 = y;
+        var c2 = x;
+        var c3 = y;
+        var c4 = x;
+        var c5 = y;
+        var c6 = x;
+        var c7 = y;
+        var c8 = x;
+        var c9 = y;
+        var c10 = x;
+        var c11 = y;
+        y = y.mul(1e-9f);
+        for (long i = 0; i < iterations; i++) {
+            c0 = c0.fma(x, y);
+            c1 = c1.fma(x, y);
+            c2 = c2.fma(x, y);
+            c3 = c3.fma(x, y);
+            c4 = c4.fma(x, y);
+            c5 = c5.fma(x, y);
+            c6 = c6.fma(x, y);
+            c7 = c7.fma(x, y);
+            c8 = c8.fma(x, y);
+            c9 = c9.fma(x, y);
+            c10 = c10.fma(x, y);
+            c11 = c11.fma(x, y);
+        }
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
+                .reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
     }
 
     /** Every 1x1 convolution and stride-2 3x3 of unet-small: forward and backward (dx and dw), batch n. */
