@@ -6,6 +6,8 @@ import io.sparkdiffusion.tensor.Tensor;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Throwaway speed probe, not a unit test: thread CPU time per kernel call at unet-small's shapes, batch 64.
@@ -203,9 +205,9 @@ public final class KernelBench {
     }
 
     private static float fmaChains(long iterations, float[] a) {
-        jdk.incubator.vector.FloatVector x = jdk.incubator.vector.FloatVector.fromArray(VectorConv.SPECIES, a, 0);
-        jdk.incubator.vector.FloatVector y = jdk.incubator.vector.FloatVector.fromArray(VectorConv.SPECIES, a,
-                VectorConv.LANES);
+        FloatVector x = FloatVector.fromArray(VectorConv.SPECIES, a, 0);
+        FloatVector y = FloatVector.fromArray(VectorConv.SPECIES, a, VectorConv.LANES);
+        // Twelve chains written out, enough to hide the FMA latency: vectors in an array would be boxed.
         var c0 = x;
         var c1 = y;
         var c2 = x;
@@ -234,7 +236,7 @@ public final class KernelBench {
             c11 = c11.fma(x, y);
         }
         return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
-                .reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                .reduceLanes(VectorOperators.ADD);
     }
 
     /** Every 1x1 convolution and stride-2 3x3 of unet-small: forward and backward (dx and dw), batch n. */
