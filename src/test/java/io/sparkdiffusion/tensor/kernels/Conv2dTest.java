@@ -165,6 +165,26 @@ class Conv2dTest {
         assertGuardedClose(Reference.conv2dBackward(g, dy, x, w)[1], dwf, FLOAT_TOLERANCE, "dw alone");
     }
 
+    /** The 1x1 backward (two products per image) with one gradient wanted at a time, accumulating onto nonzero. */
+    @Test
+    void pointwiseBackwardWithOneGradientAtATime() {
+        Conv2d.Geometry g = new Conv2d.Geometry(4, 6, 7, 5, 3, 1, 1, 1, 0);
+        SplittableRandom rng = new SplittableRandom(14);
+        double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
+        double[] w = floatRounded(randn(rng, g.cout() * g.k()));
+        double[] dy = floatRounded(randn(rng, g.n() * g.cout() * g.ho() * g.wo()));
+        double[] dx0 = floatRounded(randn(rng, x.length));
+        double[] dw0 = floatRounded(randn(rng, w.length));
+        double[][] ref = Reference.conv2dBackward(g, dy, x, w);
+        float[] scratch = new float[Conv2d.scratchSize(g)];
+        float[] dwf = guarded(dw0);
+        Conv2d.backward(g, view(guarded(dy)), view(guarded(x)), view(guarded(w)), null, view(dwf), null, scratch);
+        assertGuardedClose(plus(dw0, ref[1]), dwf, FLOAT_TOLERANCE, "dw alone");
+        float[] dxf = guarded(dx0);
+        Conv2d.backward(g, view(guarded(dy)), view(guarded(x)), view(guarded(w)), view(dxf), null, null, scratch);
+        assertGuardedClose(plus(dx0, ref[0]), dxf, FLOAT_TOLERANCE, "dx alone");
+    }
+
     @Test
     void refusesViewsSmallerThanTheGeometry() {
         Conv2d.Geometry g = new Conv2d.Geometry(2, 3, 5, 5, 4, 3, 3, 1, 1);
