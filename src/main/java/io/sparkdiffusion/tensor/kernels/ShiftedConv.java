@@ -273,7 +273,7 @@ final class ShiftedConv {
     }
 
     /** Column offset of each tap in the padded layout: tap t = u*kw + v reads u rows down and v columns right. */
-    private static int[] tapShifts(Conv2d.Geometry g, int sign) {
+    static int[] tapShifts(Conv2d.Geometry g, int sign) {
         int[] shifts = new int[g.kh() * g.kw()];
         for (int t = 0; t < shifts.length; t++) {
             shifts[t] = sign * ((t / g.kw()) * rowWidth(g) + t % g.kw());
@@ -293,11 +293,11 @@ final class ShiftedConv {
     //                                              so the input gradient's reads p - shift stay inside and read zeros
     //   dyT [Q(chunk), outer], dwT [K, outer]      outer = VectorConv.outerRows(Cout): dy's first outer rows
     //                                              transposed, and their weight gradient transposed (backward only)
-    private static int vectorOutputStride(Conv2d.Geometry g) {
+    static int vectorOutputStride(Conv2d.Geometry g) {
         return VectorConv.roundUp(wideColumns(g, chunk(g)), VectorConv.BLOCK);
     }
 
-    private static int vectorChannelStride(Conv2d.Geometry g) {
+    static int vectorChannelStride(Conv2d.Geometry g) {
         return vectorOutputStride(g) + VectorConv.roundUp(maxShift(g), VectorConv.BLOCK);
     }
 

@@ -160,13 +160,12 @@ public final class KernelBench {
             int cin = s[0];
             int cout = s[1];
             int size = s[2];
-            int width = size + 1;
-            int plane = (size + 1) * width;
-            int chunk = Math.min(n, Math.max(1, Conv2d.TARGET_COLUMNS / plane));
-            int chunks = (n + chunk - 1) / chunk;
-            int cols = VectorConv.roundUp((chunk - 1) * plane + size * width, VectorConv.BLOCK);
-            int[] shifts = {0, 1, 2, width, width + 1, width + 2, 2 * width, 2 * width + 1, 2 * width + 2};
-            int inStride = cols + VectorConv.roundUp(2 * width + 2, VectorConv.BLOCK);
+            // The layer's own layout: its chunks of images, computed columns, input row stride and tap shifts.
+            Conv2d.Geometry g = new Conv2d.Geometry(n, cin, size, size, cout, 3, 3, 1, 1);
+            int chunks = (n + ShiftedConv.chunk(g) - 1) / ShiftedConv.chunk(g);
+            int cols = ShiftedConv.vectorOutputStride(g);
+            int[] shifts = ShiftedConv.tapShifts(g, 1);
+            int inStride = ShiftedConv.vectorChannelStride(g);
             float[] in = rand(cin * inStride + VectorConv.BLOCK);
             float[] w = rand(cout * cin * 9);
             float[] ap = new float[VectorConv.packedSize(cout, cin, 9)];
@@ -178,7 +177,6 @@ public final class KernelBench {
                     VectorConv.product(cout, cin, 9, ap, 0, in, 0, inStride, shifts, out, 0, cols, cols, false);
                 }
             });
-            Conv2d.Geometry g = new Conv2d.Geometry(n, cin, size, size, cout, 3, 3, 1, 1);
             float[] x = rand(n * cin * size * size);
             float[] y = new float[n * cout * size * size];
             float[] scratch = new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)];
@@ -254,7 +252,7 @@ public final class KernelBench {
             float[] y = new float[n * s[1] * g.ho() * g.wo()];
             float[] dx = new float[x.length];
             float[] dw = new float[w.length];
-            float[] scratch = new float[Math.max(Conv2d.scratchSize(g), Conv2d.forwardScratchSize(g))];
+            float[] scratch = new float[Conv2d.scratchSize(g)];
             double flops = 2.0 * n * s[1] * s[0] * k * k * g.ho() * g.wo();
             String shape = k + "x" + k + " s" + s[4] + " " + s[0] + "->" + s[1] + " @" + s[2];
             time("fwd " + shape, flops, () -> Conv2d.forward(g, t(x), t(w), t(b), t(y), scratch));
