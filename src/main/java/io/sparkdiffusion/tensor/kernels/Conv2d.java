@@ -368,7 +368,7 @@ public final class Conv2d {
                 dx == null ? 0 : dx.offset(), dw == null ? null : dw.data(), dw == null ? 0 : dw.offset(), scratch);
     }
 
-    private static void biasGradient(Geometry g, float[] dy, int dyOff, float[] db, int dbOff) {
+    static void biasGradient(Geometry g, float[] dy, int dyOff, float[] db, int dbOff) {
         int hw = g.ho() * g.wo();
         int outImage = g.cout() * hw;
         for (int n = 0; n < g.n(); n++) {

@@ -108,6 +108,32 @@ public final class GroupNormSilu {
         }
     }
 
+    /**
+     * Where the fused op writes y (forward) or reads dy (backward) when that is not a dense {@code [N, C, HW]}
+     * tensor: pixel {@code (n0 + k, c, i, j)} of an image range starting at n0 at
+     * {@code offset + k*imageStride + c*channelStride + i*rowStride + j}, rows of {@code width} floats. The padded
+     * input of {@link ShiftedConv} is one (each row followed by its padding, channels of all images one below the
+     * other), so a convolution after this op reads it without a copy ({@link NormSiluConv}).
+     */
+    record Planes(float[] data, int offset, int imageStride, int channelStride, int rowStride, int width) {
+        Planes {
+            if (width < 1 || rowStride < width) {
+                throw new IllegalArgumentException("GroupNormSilu.Planes: need 1 <= width <= rowStride, got width "
+                        + width + ", rowStride " + rowStride);
+            }
+        }
+
+        /** A dense [N, C, HW] tensor's images from the one at offset. */
+        static Planes dense(float[] data, int offset, int c, int hw) {
+            return new Planes(data, offset, c * hw, hw, hw, hw);
+        }
+
+        /** Image k's channel c: its first float. */
+        int at(int k, int c) {
+            return offset + k * imageStride + c * channelStride;
+        }
+    }
+
     /** Writes y, mean [N*G] and rstd [N*G] (saved for backward). */
     public static void forward(GroupNorm.Geometry geo, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
                                Tensor rstd, float eps, Scratch scratch) {
@@ -118,18 +144,30 @@ public final class GroupNormSilu {
                         Tensor mean, Tensor rstd, float eps, Scratch scratch) {
         geo.require(new Tensor[] {x, y}, new Tensor[] {gamma, beta}, new Tensor[] {mean, rstd});
         scratch.require(geo);
-        forward(engine, x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), y.data(),
-                y.offset(), mean.data(), mean.offset(), rstd.data(), rstd.offset(), geo.n(), geo.c(), geo.hw(),
-                geo.groups(), eps, scratch);
+        forward(engine, x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(),
+                Planes.dense(y.data(), y.offset(), geo.c(), geo.hw()), mean.data(), mean.offset(), rstd.data(),
+                rstd.offset(), 0, geo.n(), geo.c(), geo.hw(), geo.groups(), eps, scratch);
+    }
+
+    /**
+     * {@link #forward} of images n0 .. n0+nb-1 only, y written into {@code out} (which holds image n0 first, rows
+     * of the image's width): the same bits as the dense forward's. Writes those images' mean and rstd.
+     */
+    static void forwardImages(GroupNorm.Geometry geo, Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor rstd,
+                              float eps, Scratch scratch, int n0, int nb, Planes out) {
+        forward(Engine.DEFAULT, x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), out,
+                mean.data(), mean.offset(), rstd.data(), rstd.offset(), n0, nb, geo.c(), geo.hw(), geo.groups(), eps,
+                scratch);
     }
 
     private static void forward(Engine engine, float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff,
-                                float[] y, int yOff, float[] mean, int meanOff, float[] rstd, int rstdOff,
-                                int n, int c, int hw, int groups, float eps, Scratch scratch) {
+                                Planes out, float[] mean, int meanOff, float[] rstd, int rstdOff,
+                                int n0, int nb, int c, int hw, int groups, float eps, Scratch scratch) {
         boolean vector = engine == Engine.VECTOR;
+        boolean dense = out.width() == hw;
         int cpg = c / groups;
         int m = cpg * hw;
-        for (int i = 0; i < n; i++) {
+        for (int i = n0; i < n0 + nb; i++) {
             for (int g = 0; g < groups; g++) {
                 int base = xOff + (i * c + g * cpg) * hw;
                 // The first sum reads the group from memory; the second and the output pass find it in L1.
@@ -144,11 +182,17 @@ public final class GroupNormSilu {
                     float scale = gamma[gOff + ch] * r;
                     float shift = beta[bOff + ch] - mu * scale;
                     int src = base + cc * hw;
-                    int dst = yOff + (i * c + ch) * hw;
+                    int dst = out.at(i - n0, ch);
+                    // Rows that are not contiguous go through rowT: an elementwise pass, so the same bits.
+                    float[] y = dense ? out.data() : scratch.rowT;
+                    int yOff = dense ? dst : 0;
                     if (vector) {
-                        GroupNormSiluVector.affineSilu(x, src, y, dst, hw, scale, shift);
+                        GroupNormSiluVector.affineSilu(x, src, y, yOff, hw, scale, shift);
                     } else {
-                        affineSilu(x, src, y, dst, hw, scale, shift, scratch.rowX);
+                        affineSilu(x, src, y, yOff, hw, scale, shift, scratch.rowX);
+                    }
+                    if (!dense) {
+                        scatterRows(y, out, i - n0, ch, hw);
                     }
                 }
             }
@@ -166,23 +210,41 @@ public final class GroupNormSilu {
         geo.require(new Tensor[] {dy, x}, new Tensor[] {gamma, beta}, new Tensor[] {mean, rstd});
         geo.requireGradients(dx, dgamma, dbeta);
         scratch.require(geo);
-        backward(engine, dy.data(), dy.offset(), x.data(), x.offset(), mean.data(), mean.offset(), rstd.data(),
-                rstd.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), GroupNorm.Geometry.data(dx),
-                GroupNorm.Geometry.offset(dx), GroupNorm.Geometry.data(dgamma), GroupNorm.Geometry.offset(dgamma),
-                GroupNorm.Geometry.data(dbeta), GroupNorm.Geometry.offset(dbeta), geo.n(), geo.c(), geo.hw(),
+        backward(engine, Planes.dense(dy.data(), dy.offset(), geo.c(), geo.hw()), x, mean, rstd, gamma, beta, dx,
+                dgamma, dbeta, 0, geo.n(), geo.c(), geo.hw(), geo.groups(), scratch);
+    }
+
+    /**
+     * {@link #backward} of images n0 .. n0+nb-1 only, dy read from {@code dy} (which holds image n0 first): the
+     * same bits as the dense backward's, and called over consecutive ranges from image 0 the same sums of dgamma
+     * and dbeta.
+     */
+    static void backwardImages(GroupNorm.Geometry geo, Planes dy, Tensor x, Tensor mean, Tensor rstd, Tensor gamma,
+                               Tensor beta, Tensor dx, Tensor dgamma, Tensor dbeta, Scratch scratch, int n0, int nb) {
+        backward(Engine.DEFAULT, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, n0, nb, geo.c(), geo.hw(),
                 geo.groups(), scratch);
     }
 
-    private static void backward(Engine engine, float[] dy, int dyOff, float[] x, int xOff, float[] mean,
+    private static void backward(Engine engine, Planes dy, Tensor x, Tensor mean, Tensor rstd, Tensor gamma,
+                                 Tensor beta, Tensor dx, Tensor dgamma, Tensor dbeta, int n0, int nb, int c, int hw,
+                                 int groups, Scratch scratch) {
+        backward(engine, dy, x.data(), x.offset(), mean.data(), mean.offset(), rstd.data(), rstd.offset(),
+                gamma.data(), gamma.offset(), beta.data(), beta.offset(), GroupNorm.Geometry.data(dx),
+                GroupNorm.Geometry.offset(dx), GroupNorm.Geometry.data(dgamma), GroupNorm.Geometry.offset(dgamma),
+                GroupNorm.Geometry.data(dbeta), GroupNorm.Geometry.offset(dbeta), n0, nb, c, hw, groups, scratch);
+    }
+
+    private static void backward(Engine engine, Planes dyPlanes, float[] x, int xOff, float[] mean,
                                  int meanOff, float[] rstd, int rstdOff, float[] gamma, int gOff, float[] beta,
                                  int bOff, float[] dx, int dxOff, float[] dgamma, int dgOff, float[] dbeta, int dbOff,
-                                 int n, int c, int hw, int groups, Scratch scratch) {
+                                 int n0, int nb, int c, int hw, int groups, Scratch scratch) {
         boolean vector = engine == Engine.VECTOR;
+        boolean dense = dyPlanes.width() == hw;
         float[] groupDa = scratch.group;
         float[] sums = scratch.sums;
         int cpg = c / groups;
         int m = cpg * hw;
-        for (int i = 0; i < n; i++) {
+        for (int i = n0; i < n0 + nb; i++) {
             for (int g = 0; g < groups; g++) {
                 float mu = mean[meanOff + i * groups + g];
                 float r = rstd[rstdOff + i * groups + g];
@@ -193,11 +255,14 @@ public final class GroupNormSilu {
                     int ch = g * cpg + cc;
                     int off = (i * c + ch) * hw;
                     float gm = gamma[gOff + ch];
+                    // Rows that are not contiguous are gathered into rowT first: the sums see the same sequence.
+                    float[] dy = dense ? dyPlanes.data() : gatherRows(dyPlanes, i - n0, ch, hw, scratch.rowT);
+                    int dyOff = dense ? dyPlanes.at(i - n0, ch) : 0;
                     if (vector) {
-                        GroupNormSiluVector.siluGrad(dy, dyOff + off, x, xOff + off, groupDa, cc * hw, hw, mu, r, gm,
+                        GroupNormSiluVector.siluGrad(dy, dyOff, x, xOff + off, groupDa, cc * hw, hw, mu, r, gm,
                                 beta[bOff + ch], sums);
                     } else {
-                        siluGrad(dy, dyOff + off, x, xOff + off, groupDa, cc * hw, hw, mu, r, gm, beta[bOff + ch],
+                        siluGrad(dy, dyOff, x, xOff + off, groupDa, cc * hw, hw, mu, r, gm, beta[bOff + ch],
                                 sums, scratch);
                     }
                     if (dgamma != null) {
@@ -226,6 +291,31 @@ public final class GroupNormSilu {
                         addDx(groupDa, cc * hw, x, xOff + off, dx, dxOff + off, hw, ac, bx, c0, scratch);
                     }
                 }
+            }
+        }
+    }
+
+    // Rows of 7 to 28 floats: plain loops, which cost less than a System.arraycopy call per row at these widths.
+
+    /** Copies image k's channel c of planes into row (hw floats, contiguous); returns row. */
+    private static float[] gatherRows(Planes planes, int k, int c, int hw, float[] row) {
+        float[] src = planes.data();
+        int w = planes.width();
+        for (int r = 0, from = planes.at(k, c); r * w < hw; r++, from += planes.rowStride()) {
+            for (int j = 0, to = r * w; j < w; j++) {
+                row[to + j] = src[from + j];
+            }
+        }
+        return row;
+    }
+
+    /** Copies row (hw floats, contiguous) into image k's channel c of planes. */
+    private static void scatterRows(float[] row, Planes planes, int k, int c, int hw) {
+        float[] dst = planes.data();
+        int w = planes.width();
+        for (int r = 0, to = planes.at(k, c); r * w < hw; r++, to += planes.rowStride()) {
+            for (int j = 0, from = r * w; j < w; j++) {
+                dst[to + j] = row[from + j];
             }
         }
     }

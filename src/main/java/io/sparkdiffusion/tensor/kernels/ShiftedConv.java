@@ -313,33 +313,81 @@ final class ShiftedConv {
 
     private static void forwardVector(Conv2d.Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b,
                                       int bOff, float[] y, int yOff, float[] scratch) {
+        forwardVector(g, chunkInput(g, x, xOff, scratch), w, wOff, b, bOff, y, yOff, scratch);
+    }
+
+    /**
+     * Where each chunk's padded input lies: chunk n0's block (Cin rows of {@code stride} columns) at
+     * {@code offset + (n0 / chunk) * blockStep}; {@code fill}, when not null, zeroes the block and writes the chunk's
+     * images into it (planes that hold image n0 first). A chunk-local copy has blockStep 0 (every chunk reuses
+     * one block); a whole batch's, written once and read again by backward, has one block per chunk.
+     */
+    private record PaddedInput(float[] data, int offset, int stride, int blockStep, ChunkImages fill) {
+        int start(Conv2d.Geometry g, int n0) {
+            return offset + n0 / chunk(g) * blockStep;
+        }
+
+        void fill(Conv2d.Geometry g, int n0, int nb) {
+            if (fill != null) {
+                int from = start(g, n0);
+                Arrays.fill(data, from, from + g.cin() * stride, 0f);
+                fill.run(n0, nb, planes(g, data, from, stride));
+            }
+        }
+    }
+
+    /** Images n0 .. n0+nb-1 of a padded layout, written or read through planes that hold image n0 first. */
+    interface ChunkImages {
+        void run(int n0, int nb, GroupNormSilu.Planes planes);
+    }
+
+    /** The interior of a padded layout whose chunk starts at column {@code start}, channels {@code cs} apart. */
+    private static GroupNormSilu.Planes planes(Conv2d.Geometry g, float[] data, int start, int cs) {
+        return new GroupNormSilu.Planes(data, start + lead(g), plane(g), cs, rowWidth(g), g.w());
+    }
+
+    /** The chunk-local padded copy of x at the front of scratch (zeroed, then the images' rows). */
+    private static PaddedInput chunkInput(Conv2d.Geometry g, float[] x, int xOff, float[] scratch) {
+        return new PaddedInput(scratch, 0, vectorChannelStride(g), 0,
+                (n0, nb, planes) -> copyImages(g, x, xOff, n0, nb, planes));
+    }
+
+    private static void forwardVector(Conv2d.Geometry g, PaddedInput in, float[] w, int wOff, float[] b, int bOff,
+                                      float[] y, int yOff, float[] scratch) {
         int chunk = chunk(g);
         int taps = g.kh() * g.kw();
-        int cs = vectorChannelStride(g);
         int yws = vectorOutputStride(g);
-        int xpOff = 0;
-        int ywOff = g.cin() * cs;
+        int ywOff = g.cin() * vectorChannelStride(g);
         int apOff = ywOff + g.cout() * yws;
         int[] shifts = tapShifts(g, 1);
         VectorConv.pack(g.cout(), g.cin(), taps, w, wOff, g.k(), taps, 1, scratch, apOff);
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
-            pad(g, x, xOff, n0, nb, scratch, xpOff, cs);
-            VectorConv.product(g.cout(), g.cin(), taps, scratch, apOff, scratch, xpOff, cs, shifts,
-                    scratch, ywOff, yws, q, false);
+            in.fill(g, n0, nb);
+            VectorConv.product(g.cout(), g.cin(), taps, scratch, apOff, in.data(), in.start(g, n0), in.stride(),
+                    shifts, scratch, ywOff, yws, q, false);
             unpadOutput(g, scratch, ywOff, yws, n0, nb, b, bOff, y, yOff);
         }
     }
 
     private static void backwardVector(Conv2d.Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] w,
                                        int wOff, float[] dx, int dxOff, float[] dw, int dwOff, float[] scratch) {
+        ChunkImages addDx = dx == null ? null : (n0, nb, planes) -> addImages(g, planes, n0, nb, dx, dxOff);
+        backwardVector(g, dy, dyOff, chunkInput(g, x, xOff, scratch), w, wOff, addDx, dw, dwOff, scratch);
+    }
+
+    /**
+     * The vector backward over a padded input {@code in} (filled per chunk when it has a fill); the input
+     * gradient of each chunk, in the chunk-local padded layout, goes to {@code dx} (null: not wanted).
+     */
+    private static void backwardVector(Conv2d.Geometry g, float[] dy, int dyOff, PaddedInput in, float[] w,
+                                       int wOff, ChunkImages dx, float[] dw, int dwOff, float[] scratch) {
         int chunk = chunk(g);
         int taps = g.kh() * g.kw();
         int cs = vectorChannelStride(g);
         int front = maxShift(g);
         int ds = front + cs;
-        int xpOff = 0;
         int dywOff = g.cin() * cs;
         int dxpOff = dywOff + g.cout() * ds;
         int apOff = dxpOff + g.cin() * cs;
@@ -363,7 +411,8 @@ final class ShiftedConv {
             Arrays.fill(scratch, dywOff, dywOff + g.cout() * ds, 0f);
             spreadGradient(g, dy, dyOff, n0, nb, scratch, dywOff + front, ds);
             if (dw != null) {
-                pad(g, x, xOff, n0, nb, scratch, xpOff, cs);
+                in.fill(g, n0, nb);
+                int xp = in.start(g, n0);
                 if (outer > 0) {
                     for (int o = 0; o < outer; o++) {
                         int src = dywOff + front + o * ds;
@@ -371,19 +420,19 @@ final class ShiftedConv {
                             scratch[dyTOff + p * outer + o] = scratch[src + p];
                         }
                     }
-                    VectorConv.correlateOuter(outer, g.cin(), taps, scratch, dyTOff, outer, scratch, xpOff, cs, shifts,
-                            scratch, dwTOff, outer, q);
+                    VectorConv.correlateOuter(outer, g.cin(), taps, scratch, dyTOff, outer, in.data(), xp,
+                            in.stride(), shifts, scratch, dwTOff, outer, q);
                 }
                 if (outer < g.cout()) {
                     VectorConv.correlate(g.cout() - outer, g.cin(), taps, scratch, dywOff + front + outer * ds, ds,
-                            scratch, xpOff, cs, shifts, dw, dwOff + outer * g.k(), q);
+                            in.data(), xp, in.stride(), shifts, dw, dwOff + outer * g.k(), q);
                 }
             }
             if (dx != null) {
                 int cols = q + front;
                 VectorConv.product(g.cin(), g.cout(), taps, scratch, apOff, scratch, dywOff + front, ds, backShifts,
                         scratch, dxpOff, cs, cols, false);
-                unpadAccumulate(g, scratch, dxpOff, cs, n0, nb, dx, dxOff);
+                dx.run(n0, nb, planes(g, scratch, dxpOff, cs));
             }
         }
         if (dw != null) {
@@ -392,6 +441,57 @@ final class ShiftedConv {
                     dw[dwOff + o * g.k() + j] += scratch[dwTOff + j * outer + o];
                 }
             }
+        }
+    }
+
+    /**
+     * Floats of a whole batch's padded input (for {@link #forwardPadded}, written once and read again by
+     * {@link #backwardPadded}): one chunk-local block per chunk, Cin rows of {@link #vectorChannelStride}, so every
+     * product reads its chunk exactly as it reads the chunk-local copy.
+     */
+    static long batchPaddedSize(Conv2d.Geometry g) {
+        return (long) (g.n() + chunk(g) - 1) / chunk(g) * g.cin() * vectorChannelStride(g);
+    }
+
+    private static PaddedInput batchInput(Conv2d.Geometry g, float[] xp, int xpOff, ChunkImages fill) {
+        int cs = vectorChannelStride(g);
+        return new PaddedInput(xp, xpOff, cs, g.cin() * cs, fill);
+    }
+
+    /**
+     * The vector forward over the whole batch's padded input {@code xp} (from {@code xpOff},
+     * {@link #batchPaddedSize} floats), which {@code fill} writes chunk by chunk, each block zeroed first, just
+     * before the chunk's products read it (xp's earlier contents do not matter).
+     */
+    static void forwardPadded(Conv2d.Geometry g, float[] xp, int xpOff, ChunkImages fill, Tensor w, Tensor b,
+                              Tensor y, float[] scratch) {
+        requireBatchPadded(g, xp, xpOff, scratch, vectorScratchSize(g));
+        forwardVector(g, batchInput(g, xp, xpOff, fill), w.data(), w.offset(),
+                b == null ? null : b.data(), b == null ? 0 : b.offset(), y.data(), y.offset(), scratch);
+    }
+
+    /**
+     * The vector backward over the whole batch's padded input that {@link #forwardPadded} read: accumulates dw
+     * (may be null), and hands each chunk's input gradient, as planes in the padded layout, to {@code dx} (may be
+     * null).
+     */
+    static void backwardPadded(Conv2d.Geometry g, Tensor dy, float[] xp, int xpOff, Tensor w, ChunkImages dx,
+                               Tensor dw, float[] scratch) {
+        requireBatchPadded(g, xp, xpOff, scratch, vectorScratchSize(g));
+        backwardVector(g, dy.data(), dy.offset(), batchInput(g, xp, xpOff, null),
+                w.data(), w.offset(), dx, dw == null ? null : dw.data(), dw == null ? 0 : dw.offset(), scratch);
+    }
+
+    /** Throws unless xp holds the batch's padded input from xpOff and scratch {@code need} floats. */
+    static void requireBatchPadded(Conv2d.Geometry g, float[] xp, int xpOff, float[] scratch, long need) {
+        requireSupported(g);
+        if (xpOff < 0 || xp.length - (long) xpOff < batchPaddedSize(g)) {
+            throw new IllegalArgumentException("padded input of " + g + ": need " + batchPaddedSize(g)
+                    + " floats from offset " + xpOff + ", the array holds " + xp.length);
+        }
+        if (scratch.length < need) {
+            throw new IllegalArgumentException("scratch of " + g + ": need " + need + " floats, got "
+                    + scratch.length);
         }
     }
 
@@ -409,16 +509,20 @@ final class ShiftedConv {
 
     /** Zero-padded copy of images n0 .. n0+nb-1 into xp [Cin, cs] (layout in the class javadoc). */
     private static void pad(Conv2d.Geometry g, float[] x, int xOff, int n0, int nb, float[] xp, int xpOff, int cs) {
-        int wp = rowWidth(g);
-        int plane = plane(g);
-        int hw = g.h() * g.w();
         Arrays.fill(xp, xpOff, xpOff + g.cin() * cs, 0f);
+        copyImages(g, x, xOff, n0, nb, planes(g, xp, xpOff, cs));
+    }
+
+    /** The rows of images n0 .. n0+nb-1 of x into the interior of a padded layout. */
+    private static void copyImages(Conv2d.Geometry g, float[] x, int xOff, int n0, int nb,
+                                   GroupNormSilu.Planes planes) {
+        int hw = g.h() * g.w();
         for (int c = 0; c < g.cin(); c++) {
             for (int i = 0; i < nb; i++) {
                 int src = xOff + ((n0 + i) * g.cin() + c) * hw;
-                int dst = xpOff + c * cs + i * plane + lead(g);
+                int dst = planes.at(i, c);
                 for (int r = 0; r < g.h(); r++) {
-                    System.arraycopy(x, src + r * g.w(), xp, dst + r * wp, g.w());
+                    System.arraycopy(x, src + r * g.w(), planes.data(), dst + r * planes.rowStride(), g.w());
                 }
             }
         }
@@ -427,16 +531,21 @@ final class ShiftedConv {
     /** dx += the interior of dxp. */
     private static void unpadAccumulate(Conv2d.Geometry g, float[] dxp, int dxpOff, int cs, int n0, int nb,
                                         float[] dx, int dxOff) {
-        int wp = rowWidth(g);
-        int plane = plane(g);
+        addImages(g, planes(g, dxp, dxpOff, cs), n0, nb, dx, dxOff);
+    }
+
+    /** dx of images n0 .. n0+nb-1 += planes' images. */
+    private static void addImages(Conv2d.Geometry g, GroupNormSilu.Planes planes, int n0, int nb, float[] dx,
+                                  int dxOff) {
         int hw = g.h() * g.w();
+        float[] src = planes.data();
         for (int c = 0; c < g.cin(); c++) {
             for (int i = 0; i < nb; i++) {
                 int dst = dxOff + ((n0 + i) * g.cin() + c) * hw;
-                int src = dxpOff + c * cs + i * plane + lead(g);
+                int from = planes.at(i, c);
                 for (int r = 0; r < g.h(); r++) {
                     for (int j = 0; j < g.w(); j++) {
-                        dx[dst + r * g.w() + j] += dxp[src + r * wp + j];
+                        dx[dst + r * g.w() + j] += src[from + r * planes.rowStride() + j];
                     }
                 }
             }

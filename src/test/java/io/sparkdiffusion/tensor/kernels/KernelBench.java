@@ -50,6 +50,10 @@ public final class KernelBench {
             product(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
         }
+        if (args.length > 0 && args[0].equals("normconv")) {
+            normConv(args.length > 1 ? Integer.parseInt(args[1]) : 64);
+            return;
+        }
         if (args.length > 0 && args[0].equals("pointwise")) {
             pointwise(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
@@ -257,6 +261,61 @@ public final class KernelBench {
             String shape = k + "x" + k + " s" + s[4] + " " + s[0] + "->" + s[1] + " @" + s[2];
             time("fwd " + shape, flops, () -> Conv2d.forward(g, t(x), t(w), t(b), t(y), scratch));
             time("bwd " + shape, 2 * flops, () -> Conv2d.backward(g, t(y), t(x), t(w), t(dx), t(dw), null, scratch));
+        }
+    }
+
+    /**
+     * Every GroupNorm-SiLU-then-3x3 of unet-small that {@link NormSiluConv} fuses under this JVM's engine choice
+     * ({@code -Dsparkdiffusion.conv}): the two kernels (with the zeroing of the intermediate gradient the tape
+     * does) against the fused one, forward and backward, batch n.
+     */
+    private static void normConv(int n) {
+        // {cin, cout, size}; the first shape again at the end (JIT warm-up)
+        int[][] shapes = {{32, 32, 28}, {64, 32, 28}, {96, 32, 28}, {32, 64, 14}, {64, 64, 14}, {128, 64, 14},
+            {64, 64, 7}, {128, 64, 7}, {32, 1, 28}, {32, 32, 28}};
+        for (int[] s : shapes) {
+            int cin = s[0];
+            int hw = s[2] * s[2];
+            Conv2d.Geometry g = new Conv2d.Geometry(n, cin, s[2], s[2], s[1], 3, 3, 1, 1);
+            if (!NormSiluConv.fuses(g)) {
+                System.out.println("not fused here: " + g);
+                continue;
+            }
+            int groups = Math.min(32, cin / 4);
+            GroupNorm.Geometry norm = new GroupNorm.Geometry(n, cin, hw, groups);
+            float[] x = rand(n * cin * hw);
+            float[] gamma = rand(cin);
+            float[] beta = rand(cin);
+            float[] w = rand(s[1] * cin * 9);
+            float[] b = rand(s[1]);
+            float[] y = new float[n * s[1] * hw];
+            float[] h = new float[x.length];
+            float[] dh = new float[x.length];
+            float[] dx = new float[x.length];
+            float[] dw = new float[w.length];
+            float[] dgamma = new float[cin];
+            float[] dbeta = new float[cin];
+            float[] stats = new float[2 * n * groups];
+            Tensor mean = new Tensor(stats, 0, Shape.of(n * groups));
+            Tensor rstd = new Tensor(stats, n * groups, Shape.of(n * groups));
+            float[] xp = new float[Math.toIntExact(NormSiluConv.paddedSize(g))];
+            float[] scratch = new float[NormSiluConv.scratchSize(g)];
+            GroupNormSilu.Scratch rows = new GroupNormSilu.Scratch(hw, cin / groups * hw);
+            String shape = "gn+3x3 " + cin + "->" + s[1] + " @" + s[2];
+            time("two ops fwd " + shape, 0, () -> {
+                GroupNormSilu.forward(norm, t(x), t(gamma), t(beta), t(h), mean, rstd, 1e-5f, rows);
+                Conv2d.forward(g, t(h), t(w), t(b), t(y), scratch);
+            });
+            time("fused   fwd " + shape, 0, () -> NormSiluConv.forward(norm, g, t(x), t(gamma), t(beta), mean, rstd,
+                    1e-5f, rows, xp, 0, t(w), t(b), t(y), scratch));
+            time("two ops bwd " + shape, 0, () -> {
+                java.util.Arrays.fill(dh, 0f);
+                Conv2d.backward(g, t(y), t(h), t(w), t(dh), t(dw), null, scratch);
+                GroupNormSilu.backward(norm, t(dh), t(x), mean, rstd, t(gamma), t(beta), t(dx), t(dgamma), t(dbeta),
+                        rows);
+            });
+            time("fused   bwd " + shape, 0, () -> NormSiluConv.backward(norm, g, t(y), xp, 0, t(x), mean, rstd,
+                    t(gamma), t(beta), t(w), t(dx), t(dgamma), t(dbeta), t(dw), null, rows, scratch));
         }
     }
 
