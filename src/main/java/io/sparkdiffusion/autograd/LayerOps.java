@@ -11,11 +11,12 @@ import io.sparkdiffusion.tensor.kernels.Conv2d;
 import io.sparkdiffusion.tensor.kernels.GroupNorm;
 import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
 import io.sparkdiffusion.tensor.kernels.Linear;
+import io.sparkdiffusion.tensor.kernels.NormSiluConv;
 import io.sparkdiffusion.tensor.kernels.Scale;
 
 /**
- * The bodies of {@link Tape}'s layer ops (conv2d and its fused forms, linear, groupNorm, groupNormSilu,
- * attention): validate shapes, run the forward kernel, record the backward kernel. Documentation lives on the Tape
+ * The bodies of {@link Tape}'s layer ops (conv2d and its fused forms, linear, groupNorm, groupNormSilu and its
+ * fusion with a convolution, attention): validate shapes, run the forward kernel, record the backward kernel. Documentation lives on the Tape
  * methods.
  */
 final class LayerOps {
@@ -23,57 +24,136 @@ final class LayerOps {
     }
 
     static Var conv2d(Tape tape, Var x, Var weight, Var bias, int stride, int padding) {
-        Conv2d.Geometry g = conv2dGeometry(tape, "conv2d", x, weight, bias, stride, padding);
-        Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias);
-        convolve(tape, g, x, weight, bias, y);
-        tape.record(y, () -> convolveBackward(tape, g, y.grad, x, weight, bias));
-        return y;
+        return conv2d(tape, "conv2d", x, weight, bias, stride, padding, Join.NONE);
     }
 
     static Var conv2dAddPerChannel(Tape tape, Var x, Var weight, Var bias, int stride, int padding, Var e) {
-        Conv2d.Geometry g = conv2dGeometry(tape, "conv2dAddPerChannel", x, weight, bias, stride, padding);
-        Checks.exact(tape, e, Shape.of(g.n(), g.cout()), "conv2dAddPerChannel e ([N, Cout])");
-        Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias, e);
+        return conv2d(tape, "conv2dAddPerChannel", x, weight, bias, stride, padding, Join.perChannel(e));
+    }
+
+    static Var conv2dAddScaled(Tape tape, Var x, Var weight, Var bias, int stride, int padding, Var r, float s) {
+        return conv2d(tape, "conv2dAddScaled", x, weight, bias, stride, padding, Join.scaled(r, s));
+    }
+
+    private static Var conv2d(Tape tape, String op, Var x, Var weight, Var bias, int stride, int padding,
+                              Join join) {
+        Conv2d.Geometry g = conv2dGeometry(tape, op, x, weight, bias, stride, padding);
+        join.check(tape, op, g);
+        Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias, join.input());
         convolve(tape, g, x, weight, bias, y);
-        int hw = g.ho() * g.wo();
-        float[] yd = y.value().data();
-        int yo = y.value().offset();
-        // In place: the convolution's backward needs only its output's gradient, never its output.
-        AddPerChannel.forward(yd, yo, e.value().data(), e.value().offset(), yd, yo, g.n(), g.cout(), hw);
+        join.forward(g, y);
         tape.record(y, () -> {
-            Tensor de = tape.gradIfWanted(e);
-            if (de != null) {
-                AddPerChannel.backward(y.grad.data(), y.grad.offset(), null, 0, de.data(), de.offset(), g.n(),
-                        g.cout(), hw);
-            }
-            // d(convolution output) = dy: the gradient passes through unchanged.
+            join.backward(tape, g, y);
             convolveBackward(tape, g, y.grad, x, weight, bias);
         });
         return y;
     }
 
-    static Var conv2dAddScaled(Tape tape, Var x, Var weight, Var bias, int stride, int padding, Var r, float s) {
-        Conv2d.Geometry g = conv2dGeometry(tape, "conv2dAddScaled", x, weight, bias, stride, padding);
-        Checks.exact(tape, r, Shape.of(g.n(), g.cout(), g.ho(), g.wo()),
-                "conv2dAddScaled residual (must match the convolution's output)");
-        Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, weight, bias, r);
-        convolve(tape, g, x, weight, bias, y);
-        int count = y.shape().size();
-        float[] yd = y.value().data();
-        int yo = y.value().offset();
-        Add.forwardScaled(yd, yo, r.value().data(), r.value().offset(), s, yd, yo, count);
+    /**
+     * {@code join(conv2d(groupNormSilu(x, gamma, beta, groups, eps), weight, bias, stride, padding))}: one op
+     * through {@link NormSiluConv} where the convolution runs on the vector shifted products (the normalization
+     * writes the convolution's padded input, which is saved instead of its dense output); the two ops elsewhere.
+     * The same bits either way.
+     */
+    static Var normSiluConv2d(Tape tape, String op, Var x, Var gamma, Var beta, int groups, float eps, Var weight,
+                              Var bias, int stride, int padding, Join join) {
+        Shape xs = checkGroupNorm(tape, op, x, gamma, beta, groups, eps);
+        Conv2d.Geometry g = conv2dGeometry(tape, op, x, weight, bias, stride, padding);
+        join.check(tape, op, g);
+        if (!NormSiluConv.fuses(g)) {
+            return conv2d(tape, op, groupNormSilu(tape, x, gamma, beta, groups, eps), weight, bias, stride, padding,
+                    join);
+        }
+        int n = xs.dim(0);
+        int c = xs.dim(1);
+        int hw = xs.size() / (n * c);
+        GroupNorm.Geometry norm = new GroupNorm.Geometry(n, c, hw, groups);
+        Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, gamma, beta, weight, bias, join.input());
+        // Saved for backward: mean and rstd [N*G], then the padded input. An inference pass puts both after the
+        // convolution's scratch in the one scratch array.
+        int stats = 2 * n * groups;
+        int scratchSize = NormSiluConv.scratchSize(g);
+        int saved = Math.toIntExact(stats + NormSiluConv.paddedSize(g));
+        float[] buf = y.requiresGrad ? tape.saved(saved) : tape.scratch(scratchSize + saved);
+        int statsOff = y.requiresGrad ? 0 : scratchSize;
+        Tensor mean = new Tensor(buf, statsOff, Shape.of(n * groups));
+        Tensor rstd = new Tensor(buf, statsOff + n * groups, Shape.of(n * groups));
+        int xpOff = statsOff + stats;
+        NormSiluConv.forward(norm, g, x.value(), gamma.value(), beta.value(), mean, rstd, eps,
+                tape.groupNormSiluScratch(c, hw, groups), buf, xpOff, weight.value(), value(bias), y.value(),
+                tape.scratch(scratchSize));
+        join.forward(g, y);
         tape.record(y, () -> {
-            Tensor dr = tape.gradIfWanted(r);
-            if (dr != null) {
-                Scale.backward(y.grad.data(), y.grad.offset(), s, dr.data(), dr.offset(), count);
-            }
-            // d(convolution output) = s dy, written over dy (nothing reads dy after this node).
-            float[] dy = y.grad.data();
-            int dyo = y.grad.offset();
-            Scale.forward(dy, dyo, s, dy, dyo, count);
-            convolveBackward(tape, g, y.grad, x, weight, bias);
+            join.backward(tape, g, y);
+            NormSiluConv.backward(norm, g, y.grad, buf, xpOff, x.value(), mean, rstd, gamma.value(), beta.value(),
+                    weight.value(), tape.gradIfWanted(x), tape.gradIfWanted(gamma), tape.gradIfWanted(beta),
+                    tape.gradIfWanted(weight), tape.gradIfWanted(bias), tape.groupNormSiluScratch(c, hw, groups),
+                    tape.scratch(scratchSize));
         });
         return y;
+    }
+
+    /**
+     * What a convolution op adds to its output in place (its backward needs only its output's gradient, never
+     * its output): nothing, {@code e [N, Cout]} per channel, or {@code s (y + r)}, a residual join.
+     */
+    record Join(Var e, Var r, float s) {
+        static final Join NONE = new Join(null, null, 1f);
+
+        static Join perChannel(Var e) {
+            return new Join(e, null, 1f);
+        }
+
+        static Join scaled(Var r, float s) {
+            return new Join(null, r, s);
+        }
+
+        Var input() {
+            return e != null ? e : r;
+        }
+
+        void check(Tape tape, String op, Conv2d.Geometry g) {
+            if (e != null) {
+                Checks.exact(tape, e, Shape.of(g.n(), g.cout()), op + " e ([N, Cout])");
+            }
+            if (r != null) {
+                Checks.exact(tape, r, Shape.of(g.n(), g.cout(), g.ho(), g.wo()),
+                        op + " residual (must match the convolution's output)");
+            }
+        }
+
+        void forward(Conv2d.Geometry g, Var y) {
+            float[] yd = y.value().data();
+            int yo = y.value().offset();
+            if (e != null) {
+                AddPerChannel.forward(yd, yo, e.value().data(), e.value().offset(), yd, yo, g.n(), g.cout(),
+                        g.ho() * g.wo());
+            } else if (r != null) {
+                Add.forwardScaled(yd, yo, r.value().data(), r.value().offset(), s, yd, yo, y.shape().size());
+            }
+        }
+
+        /** Accumulates de or dr, and turns y.grad into the convolution output's gradient (in place). */
+        void backward(Tape tape, Conv2d.Geometry g, Var y) {
+            if (e != null) {
+                Tensor de = tape.gradIfWanted(e);
+                if (de != null) {
+                    AddPerChannel.backward(y.grad.data(), y.grad.offset(), null, 0, de.data(), de.offset(), g.n(),
+                            g.cout(), g.ho() * g.wo());
+                }
+                // d(convolution output) = dy: the gradient passes through unchanged.
+            } else if (r != null) {
+                int count = y.shape().size();
+                Tensor dr = tape.gradIfWanted(r);
+                if (dr != null) {
+                    Scale.backward(y.grad.data(), y.grad.offset(), s, dr.data(), dr.offset(), count);
+                }
+                // d(convolution output) = s dy, written over dy (nothing reads dy after this node).
+                float[] dy = y.grad.data();
+                int dyo = y.grad.offset();
+                Scale.forward(dy, dyo, s, dy, dyo, count);
+            }
+        }
     }
 
     /** The checks shared by the convolution ops ({@code op} names the op in messages); returns the geometry. */

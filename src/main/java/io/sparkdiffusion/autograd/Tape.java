@@ -128,6 +128,32 @@ public final class Tape {
         return LayerOps.groupNormSilu(this, x, gamma, beta, groups, eps);
     }
 
+    /**
+     * {@code conv2d(groupNormSilu(x, gamma, beta, groups, eps), weight, bias, stride, padding)} in one op: where
+     * the convolution runs on the vector engine's shifted products the normalization writes straight into its
+     * padded input, which the tape keeps instead of the normalized activation (no copies of it in either pass;
+     * see {@code NormSiluConv}); elsewhere the two ops. The same bits, values and gradients, either way.
+     */
+    public Var groupNormSiluConv2d(Var x, Var gamma, Var beta, int groups, float eps, Var weight, Var bias,
+                                   int stride, int padding) {
+        return LayerOps.normSiluConv2d(this, "groupNormSiluConv2d", x, gamma, beta, groups, eps, weight, bias,
+                stride, padding, LayerOps.Join.NONE);
+    }
+
+    /** {@link #groupNormSiluConv2d} then {@code + e[:, :, None, None]} as in {@link #conv2dAddPerChannel}. */
+    public Var groupNormSiluConv2dAddPerChannel(Var x, Var gamma, Var beta, int groups, float eps, Var weight,
+                                                Var bias, int stride, int padding, Var e) {
+        return LayerOps.normSiluConv2d(this, "groupNormSiluConv2dAddPerChannel", x, gamma, beta, groups, eps,
+                weight, bias, stride, padding, LayerOps.Join.perChannel(e));
+    }
+
+    /** {@link #groupNormSiluConv2d} then the residual join {@code s (y + r)} as in {@link #conv2dAddScaled}. */
+    public Var groupNormSiluConv2dAddScaled(Var x, Var gamma, Var beta, int groups, float eps, Var weight,
+                                            Var bias, int stride, int padding, Var r, float s) {
+        return LayerOps.normSiluConv2d(this, "groupNormSiluConv2dAddScaled", x, gamma, beta, groups, eps, weight,
+                bias, stride, padding, LayerOps.Join.scaled(r, s));
+    }
+
     /** SiLU, {@code x * sigmoid(x)}, elementwise. */
     public Var silu(Var x) {
         return PointwiseOps.silu(this, x);

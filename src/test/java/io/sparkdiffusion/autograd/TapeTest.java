@@ -16,6 +16,7 @@ import io.sparkdiffusion.tensor.Tensor;
 import io.sparkdiffusion.tensor.kernels.Conv2d;
 import io.sparkdiffusion.tensor.kernels.Reference;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -421,5 +422,113 @@ class TapeTest {
         tape.backward(loss);
         assertThrows(IllegalStateException.class, () -> tape.backward(loss));
         assertArrayEquals(new float[4], in.grad().toArray(), "silu'(0) * 2 * (0 - 0) = 0");
+    }
+
+    /**
+     * groupNormSiluConv2d and its joins against groupNormSilu followed by conv2d, conv2dAddPerChannel and
+     * conv2dAddScaled (each checked against the double-precision reference above and in the kernels' tests): the
+     * same bits for the output and every gradient, on a recording and an inference tape. The shapes are ones the
+     * fused kernel takes on the vector engine (where Winograd does not run) with one, several and uneven chunks of
+     * images: 14x14 at 4 images per chunk, 7x7 at 18 (40 images: 18 + 18 + 4), unet-small's conv_out, 5x5.
+     */
+    @Test
+    void groupNormSiluConvolutionGivesTheTwoOpsBits() {
+        assertTrue(Conv2d.batchInvariant(), "the tests run on the vector engine (surefire loads jdk.incubator.vector)");
+        int[][] cases = {{5, 8, 12, 14, 2}, {40, 64, 64, 7, 16}, {3, 32, 1, 28, 8}, {2, 4, 6, 5, 1}};
+        SplittableRandom r = new SplittableRandom(97);
+        for (int[] c : cases) {
+            int n = c[0];
+            int cin = c[1];
+            int cout = c[2];
+            int hw = c[3];
+            int groups = c[4];
+            assertTrue(io.sparkdiffusion.tensor.kernels.NormSiluConv.fuses(
+                    new Conv2d.Geometry(n, cin, hw, hw, cout, 3, 3, 1, 1)), "the fused kernel runs: " + Arrays.toString(c));
+            float[] x = floats(floatRounded(randn(r, n * cin * hw * hw)));
+            float[] gamma = floats(floatRounded(scaled(randn(r, cin), 0.5)));
+            for (int i = 0; i < cin; i++) {
+                gamma[i] += 1f;
+            }
+            float[] beta = floats(floatRounded(scaled(randn(r, cin), 0.5)));
+            float[] w = floats(floatRounded(scaled(randn(r, cout * cin * 9), 1 / Math.sqrt(cin * 9.0))));
+            float[] b = floats(floatRounded(randn(r, cout)));
+            float[] e = floats(floatRounded(randn(r, n * cout)));
+            float[] res = floats(floatRounded(randn(r, n * cout * hw * hw)));
+            Tensor target = new Tensor(floats(floatRounded(randn(r, n * cout * hw * hw))),
+                    Shape.of(n, cout, hw, hw));
+            float[] warmX = floats(floatRounded(scaled(randn(r, n * cin * hw * hw), 3)));
+            for (int join = 0; join < 3; join++) {
+                List<float[]> results = new ArrayList<>();
+                for (int fused = 0; fused < 2; fused++) {
+                    // A step on other values first, so that the pooled buffers the checked step reuses are dirty.
+                    Tape tape = new Tape();
+                    Var warm = normSiluConv(tape, fused == 1, join, tape.input(new Tensor(warmX.clone(),
+                            Shape.of(n, cin, hw, hw))), tape.constant(new Tensor(beta.clone(), Shape.of(cin))),
+                            tape.constant(new Tensor(gamma.clone(), Shape.of(cin))), groups,
+                            tape.constant(new Tensor(w.clone(), Shape.of(cout, cin, 3, 3))), null,
+                            tape.constant(new Tensor(e.clone(), Shape.of(n, cout))),
+                            tape.constant(new Tensor(target.toArray(), Shape.of(n, cout, hw, hw))));
+                    tape.backward(tape.mse(warm, target));
+                    tape.reset();
+                    List<Var> leaves = new ArrayList<>();
+                    Var vx = tape.parameter(new Tensor(x.clone(), Shape.of(n, cin, hw, hw)),
+                            Tensor.zeros(n, cin, hw, hw));
+                    Var vg = tape.parameter(new Tensor(gamma.clone(), Shape.of(cin)), Tensor.zeros(cin));
+                    Var vb = tape.parameter(new Tensor(beta.clone(), Shape.of(cin)), Tensor.zeros(cin));
+                    Var vw = tape.parameter(new Tensor(w.clone(), Shape.of(cout, cin, 3, 3)),
+                            Tensor.zeros(cout, cin, 3, 3));
+                    Var vbias = tape.parameter(new Tensor(b.clone(), Shape.of(cout)), Tensor.zeros(cout));
+                    Var ve = tape.parameter(new Tensor(e.clone(), Shape.of(n, cout)), Tensor.zeros(n, cout));
+                    Var vr = tape.parameter(new Tensor(res.clone(), Shape.of(n, cout, hw, hw)),
+                            Tensor.zeros(n, cout, hw, hw));
+                    leaves.addAll(List.of(vx, vg, vb, vw, vbias, ve, vr));
+                    Var y = normSiluConv(tape, fused == 1, join, vx, vg, vb, groups, vw, vbias, ve, vr);
+                    results.add(y.value().toArray());
+                    tape.backward(tape.mse(y, target));
+                    for (Var v : leaves) {
+                        results.add(v.grad().toArray());
+                    }
+                    Tape inference = Tape.inference();
+                    Var yi = normSiluConv(inference, fused == 1, join, inference.constant(vx.value()),
+                            inference.constant(vg.value()), inference.constant(vb.value()), groups,
+                            inference.constant(vw.value()), inference.constant(vbias.value()),
+                            inference.constant(ve.value()), inference.constant(vr.value()));
+                    results.add(yi.value().toArray());
+                }
+                int half = results.size() / 2;
+                String[] names = {"y", "dx", "dgamma", "dbeta", "dw", "db", "de", "dr", "inference y"};
+                for (int i = 0; i < half; i++) {
+                    assertArrayEquals(results.get(i), results.get(half + i), 0f, names[i] + " of "
+                            + Arrays.toString(c) + ", join " + join);
+                }
+                assertTrue(maxAbs(results.get(1)) > 0f && maxAbs(results.get(2)) > 0f, "gradients reach x and gamma");
+            }
+        }
+    }
+
+    /** join 0: none, 1: + e per channel, 2: (y + r) / 2; fused through groupNormSiluConv2d or as two ops. */
+    private static Var normSiluConv(Tape tape, boolean fused, int join, Var x, Var gamma, Var beta, int groups,
+                                    Var w, Var b, Var e, Var r) {
+        if (fused) {
+            return switch (join) {
+                case 0 -> tape.groupNormSiluConv2d(x, gamma, beta, groups, EPS, w, b, 1, 1);
+                case 1 -> tape.groupNormSiluConv2dAddPerChannel(x, gamma, beta, groups, EPS, w, b, 1, 1, e);
+                default -> tape.groupNormSiluConv2dAddScaled(x, gamma, beta, groups, EPS, w, b, 1, 1, r, 0.5f);
+            };
+        }
+        Var h = tape.groupNormSilu(x, gamma, beta, groups, EPS);
+        return switch (join) {
+            case 0 -> tape.conv2d(h, w, b, 1, 1);
+            case 1 -> tape.conv2dAddPerChannel(h, w, b, 1, 1, e);
+            default -> tape.conv2dAddScaled(h, w, b, 1, 1, r, 0.5f);
+        };
+    }
+
+    private static float maxAbs(float[] a) {
+        float m = 0f;
+        for (float v : a) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
     }
 }
