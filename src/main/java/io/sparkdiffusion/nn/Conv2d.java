@@ -50,4 +50,25 @@ public final class Conv2d {
     public Var forwardAddScaled(Tape tape, Var x, Var r, float s) {
         return tape.conv2dAddScaled(x, weight.on(tape), bias.on(tape), stride, padding, r, s);
     }
+
+    /**
+     * {@code forward(norm.forwardSilu(x))} in one op ({@link Tape#groupNormSiluConv2d}): the normalization writes
+     * this convolution's input in the layout it reads, where that applies; the same bits as the two calls.
+     */
+    public Var forwardNormSilu(Tape tape, GroupNorm norm, Var x) {
+        return tape.groupNormSiluConv2d(x, norm.gamma(tape), norm.beta(tape), norm.groups(), GroupNorm.EPS,
+                weight.on(tape), bias.on(tape), stride, padding);
+    }
+
+    /** {@code forwardAddPerChannel(norm.forwardSilu(x), e)} in one op, as {@link #forwardNormSilu}. */
+    public Var forwardNormSiluAddPerChannel(Tape tape, GroupNorm norm, Var x, Var e) {
+        return tape.groupNormSiluConv2dAddPerChannel(x, norm.gamma(tape), norm.beta(tape), norm.groups(),
+                GroupNorm.EPS, weight.on(tape), bias.on(tape), stride, padding, e);
+    }
+
+    /** {@code forwardAddScaled(norm.forwardSilu(x), r, s)} in one op, as {@link #forwardNormSilu}. */
+    public Var forwardNormSiluAddScaled(Tape tape, GroupNorm norm, Var x, Var r, float s) {
+        return tape.groupNormSiluConv2dAddScaled(x, norm.gamma(tape), norm.beta(tape), norm.groups(),
+                GroupNorm.EPS, weight.on(tape), bias.on(tape), stride, padding, r, s);
+    }
 }

@@ -35,6 +35,18 @@ public final class GroupNorm {
         return tape.groupNorm(x, gamma.on(tape), beta.on(tape), groups, EPS);
     }
 
+    Var gamma(Tape tape) {
+        return gamma.on(tape);
+    }
+
+    Var beta(Tape tape) {
+        return beta.on(tape);
+    }
+
+    int groups() {
+        return groups;
+    }
+
     /** {@code silu(forward(tape, x))} as one fused op ({@link Tape#groupNormSilu}): same parameters, less memory. */
     public Var forwardSilu(Tape tape, Var x) {
         return tape.groupNormSilu(x, gamma.on(tape), beta.on(tape), groups, EPS);

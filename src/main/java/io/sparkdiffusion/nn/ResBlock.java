@@ -6,7 +6,7 @@ import io.sparkdiffusion.autograd.Var;
 /**
  * The residual block of unet-small, conditioned on the embedding:
  * <pre>
- *   h    = Conv3x3(SiLU(GN(x)))                    [N, out, H, W]   (SiLU(GN(.)) is one fused op)
+ *   h    = Conv3x3(SiLU(GN(x)))                    [N, out, H, W]   (one op: Conv2d.forwardNormSilu)
  *   h    = h + Linear(emb -> out)[:, :, None, None]
  *   h    = Conv3x3(Dropout(SiLU(GN(h))))
  *   skip = Conv1x1(x) if in != out else x
@@ -47,14 +47,19 @@ public final class ResBlock implements Block {
 
     @Override
     public Var forward(Tape tape, Var x, Var emb, DropoutDraw draw) {
-        // The convolutions take the embedding's shift and the residual join in place (one activation each).
-        Var h = conv0.forwardAddPerChannel(tape, norm0.forwardSilu(tape, x), affine.forward(tape, emb));
-        h = norm1.forwardSilu(tape, h);
+        // Each GroupNorm-SiLU writes its convolution's input directly (one op), the convolutions take the
+        // embedding's shift and the residual join in place: one activation each.
+        Var h = conv0.forwardNormSiluAddPerChannel(tape, norm0, x, affine.forward(tape, emb));
         if (draw != null && dropout > 0f) {
+            h = norm1.forwardSilu(tape, h);
             h = draw.perRow() ? tape.dropoutRows(h, dropout, draw.seedsFor(site))
                     : tape.dropout(h, dropout, draw.seedFor(site));
+            return conv1.forwardAddScaled(tape, h, skip(tape, x), INV_SQRT2);
         }
-        Var s = skip != null ? skip.forward(tape, x) : x;
-        return conv1.forwardAddScaled(tape, h, s, INV_SQRT2);
+        return conv1.forwardNormSiluAddScaled(tape, norm1, h, skip(tape, x), INV_SQRT2);
+    }
+
+    private Var skip(Tape tape, Var x) {
+        return skip != null ? skip.forward(tape, x) : x;
     }
 }

@@ -43,14 +43,6 @@ public final class UNetBench {
         return t("groupNorm", () -> tape.groupNorm(x, gamma, beta, Math.min(32, c / 4), 1e-5f));
     }
 
-    /** silu(gn(x)) as the fused op, as ResBlock and the U-Net output use it. */
-    private Var gnSilu(Var x) {
-        int c = x.shape().dim(1);
-        Var gamma = param(c);
-        Var beta = param(c);
-        return t("groupNormSilu", () -> tape.groupNormSilu(x, gamma, beta, Math.min(32, c / 4), 1e-5f));
-    }
-
     private Var conv(Var x, int cout, int k, int stride) {
         return conv(x, cout, k, stride, null, null);
     }
@@ -74,13 +66,37 @@ public final class UNetBench {
         return t(name, () -> tape.conv2d(x, w, b, stride, k / 2));
     }
 
+    /**
+     * {@code conv3x3(silu(groupNorm(x)))} as one op ({@code groupNormSiluConv2d}, fused where the convolution runs on the
+     * vector shifted products), with e or the residual join r as {@link #conv}; as ResBlock and the U-Net output
+     * run it, profiled under "gn+" and the convolution's name (the normalization's time included).
+     */
+    private Var normConv(Var x, int cout, Var e, Var r) {
+        int cin = x.shape().dim(1);
+        int groups = Math.min(32, cin / 4);
+        Var gamma = param(cin);
+        Var beta = param(cin);
+        Var w = param(cout, cin, 3, 3);
+        Var b = param(cout);
+        String name = "gn+conv3x3 s1 " + cin + "->" + cout + " @" + x.shape().dim(2);
+        float s = (float) (1 / Math.sqrt(2));
+        if (e != null) {
+            return t(name + " +e", () -> tape.groupNormSiluConv2dAddPerChannel(x, gamma, beta, groups, 1e-5f, w, b,
+                    1, 1, e));
+        }
+        if (r != null) {
+            return t(name + " +r", () -> tape.groupNormSiluConv2dAddScaled(x, gamma, beta, groups, 1e-5f, w, b, 1,
+                    1, r, s));
+        }
+        return t(name, () -> tape.groupNormSiluConv2d(x, gamma, beta, groups, 1e-5f, w, b, 1, 1));
+    }
+
     private Var res(Var x, Var emb, int cout) {
         int cin = x.shape().dim(1);
         Var e = tape.linear(emb, param(cout, 128), param(cout));
-        Var h = conv(gnSilu(x), cout, 3, 1, e, null);
-        h = gnSilu(h);
+        Var h = normConv(x, cout, e, null);
         Var skip = cin != cout ? conv(x, cout, 1, 1) : x;
-        return conv(h, cout, 3, 1, null, skip);
+        return normConv(h, cout, null, skip);
     }
 
     private Var attn(Var x) {
@@ -163,7 +179,7 @@ public final class UNetBench {
             }
         }
         building = false;
-        return conv(gnSilu(h), 1, 3, 1);
+        return normConv(h, 1, null, null);
     }
 
     public static void main(String[] args) {

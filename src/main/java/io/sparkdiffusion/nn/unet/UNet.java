@@ -184,7 +184,7 @@ public final class UNet {
             h = block.forward(tape, h, emb, draw);
             releaseDead(tape, live, h, skips);
         }
-        return convOut.forward(tape, normOut.forwardSilu(tape, h));
+        return convOut.forwardNormSilu(tape, normOut, h);
     }
 
     private static void releaseDead(Tape tape, int mark, Var h, Deque<Var> skips) {
