@@ -10,7 +10,9 @@ import java.util.SplittableRandom;
 /**
  * Throwaway speed probe, not a unit test: the unet-small forward + backward (no optimizer) built directly on the
  * tape, timed per step, with a per-op profile. Run: {@code ./probe.sh unet [BATCH=64] [STEPS=10] [inference]}
- * (README, "Measurement probes").
+ * (README, "Measurement probes"); {@code ./probe.sh unet 64 20 unfused} alternates the steps between the fused
+ * GroupNorm-SiLU convolutions and the two ops (each on a tape of its own, no profile), so that the VM's drift
+ * falls on both alike.
  */
 public final class UNetBench {
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -22,6 +24,8 @@ public final class UNetBench {
     private final SplittableRandom rng = new SplittableRandom(0);
     private Tape tape;
     private boolean building = true;
+    /** False: GroupNorm-SiLU and the 3x3 convolution after it as two ops (the A/B of "unfused"). */
+    private boolean fused = true;
 
     private Var param(int... dims) {
         int size = Shape.of(dims).size();
@@ -80,6 +84,16 @@ public final class UNetBench {
         Var b = param(cout);
         String name = "gn+conv3x3 s1 " + cin + "->" + cout + " @" + x.shape().dim(2);
         float s = (float) (1 / Math.sqrt(2));
+        if (!fused) {
+            Var h = t("groupNormSilu", () -> tape.groupNormSilu(x, gamma, beta, groups, 1e-5f));
+            if (e != null) {
+                return t(name + " +e", () -> tape.conv2dAddPerChannel(h, w, b, 1, 1, e));
+            }
+            if (r != null) {
+                return t(name + " +r", () -> tape.conv2dAddScaled(h, w, b, 1, 1, r, s));
+            }
+            return t(name, () -> tape.conv2d(h, w, b, 1, 1));
+        }
         if (e != null) {
             return t(name + " +e", () -> tape.groupNormSiluConv2dAddPerChannel(x, gamma, beta, groups, 1e-5f, w, b,
                     1, 1, e));
@@ -186,9 +200,12 @@ public final class UNetBench {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 64;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         boolean inference = args.length > 2 && args[2].equals("inference");
+        boolean alternate = args.length > 2 && args[2].equals("unfused");
         System.out.println("BLAS " + Gemm.implementation());
         UNetBench b = new UNetBench();
-        b.tape = inference ? Tape.inference() : new Tape();
+        Tape[] tapes = {inference ? Tape.inference() : new Tape(), new Tape()};
+        List<List<Double>> variants = List.of(new ArrayList<>(), new ArrayList<>());
+        b.tape = tapes[0];
         Tensor x = new Tensor(new float[batch * 784], Shape.of(batch, 1, 28, 28));
         Tensor target = new Tensor(new float[batch * 784], Shape.of(batch, 1, 28, 28));
         Tensor pos = new Tensor(new float[batch * 32], Shape.of(batch, 32));
@@ -208,8 +225,11 @@ public final class UNetBench {
             long a0 = ((com.sun.management.ThreadMXBean) CPU).getCurrentThreadAllocatedBytes();
             long c0 = CPU.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
+            int variant = alternate ? s % 2 : 0;
+            b.fused = variant == 0;
+            b.tape = tapes[variant];
             b.tape.reset();
-            timing = s >= warmup; // the first steps include JIT warm-up
+            timing = s >= warmup && !alternate; // the first steps include JIT warm-up
             Var y = b.forward(b.tape.input(x), pos);
             long t1 = System.nanoTime();
             long c1 = CPU.getCurrentThreadCpuTime();
@@ -221,12 +241,25 @@ public final class UNetBench {
             // Thread CPU time: the machine is shared, wall time includes waiting for a core.
             double sec = (c2 - c0) / 1e9;
             times.add(sec);
+            if (s >= warmup) {
+                variants.get(variant).add(sec);
+            }
             best = Math.min(best, sec);
             long allocated = ((com.sun.management.ThreadMXBean) CPU).getCurrentThreadAllocatedBytes() - a0;
             System.out.printf("wall %.3f s; step %d: cpu %.3f s (forward %.3f s) %.1f img/s, params %d, arrays %d (%d MB),"
                     + " heap allocated in the step %.1f MB%n", (t2 - t0) / 1e9, s, sec,
                     (c1 - c0) / 1e9, batch / sec, b.used, b.tape.allocatedArrays(),
                     b.tape.allocatedFloats() * 4 / 1_000_000, allocated / 1e6);
+        }
+        if (alternate) {
+            for (int v = 0; v < 2; v++) {
+                List<Double> t = variants.get(v);
+                t.sort(null);
+                System.out.printf("%s: median %.3f s, best %.3f s over %d steps after warm-up%n",
+                        v == 0 ? "fused GroupNorm-SiLU convolutions" : "two ops", t.get(t.size() / 2), t.get(0),
+                        t.size());
+            }
+            return;
         }
         times.sort(null);
         FORWARD_NS.forEach((k, v) -> System.out.printf("forward %-24s %7.1f ms/step (thread CPU)%n", k, v / 1e6 / (steps - warmup)));
