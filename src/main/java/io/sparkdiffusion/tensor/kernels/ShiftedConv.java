@@ -387,7 +387,7 @@ final class ShiftedConv {
 
     private static void backwardVector(Conv2d.Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] w,
                                        int wOff, float[] dx, int dxOff, float[] dw, int dwOff, float[] scratch) {
-        ChunkImages addDx = dx == null ? null : (n0, nb, planes) -> addImages(g, planes, n0, nb, dx, dxOff, true);
+        ChunkImages addDx = dx == null ? null : (n0, nb, planes) -> addImages(g, planes, n0, nb, dx, dxOff);
         backwardVector(g, dy, dyOff, chunkInput(g, x, xOff, scratch), w, wOff, addDx, dw, dwOff, scratch);
     }
 
@@ -552,12 +552,12 @@ final class ShiftedConv {
     /** dx += the interior of dxp. */
     private static void unpadAccumulate(Conv2d.Geometry g, float[] dxp, int dxpOff, int cs, int n0, int nb,
                                         float[] dx, int dxOff) {
-        addImages(g, planes(g, dxp, dxpOff, cs), n0, nb, dx, dxOff, false);
+        addImages(g, planes(g, dxp, dxpOff, cs), n0, nb, dx, dxOff);
     }
 
-    /** dx of images n0 .. n0+nb-1 += planes' images; {@code vector}: through {@link VectorConv#accumulateRow}. */
+    /** dx of images n0 .. n0+nb-1 += planes' images. */
     private static void addImages(Conv2d.Geometry g, GroupNormSilu.Planes planes, int n0, int nb, float[] dx,
-                                  int dxOff, boolean vector) {
+                                  int dxOff) {
         int hw = g.h() * g.w();
         float[] src = planes.data();
         for (int c = 0; c < g.cin(); c++) {
@@ -565,10 +565,6 @@ final class ShiftedConv {
                 int dst = dxOff + ((n0 + i) * g.cin() + c) * hw;
                 int from = planes.at(i, c);
                 for (int r = 0; r < g.h(); r++) {
-                    if (vector) {
-                        VectorConv.accumulateRow(src, from + r * planes.rowStride(), dx, dst + r * g.w(), g.w());
-                        continue;
-                    }
                     for (int j = 0; j < g.w(); j++) {
                         dx[dst + r * g.w() + j] += src[from + r * planes.rowStride() + j];
                     }

@@ -803,18 +803,6 @@ final class VectorConv {
         }
     }
 
-    /** dst[d + j] += src[s + j] for j < w: whole vectors, then the tail one by one (an add must not repeat). */
-    static void accumulateRow(float[] src, int s, float[] dst, int d, int w) {
-        int j = 0;
-        for (; j + LANES <= w; j += LANES) {
-            FloatVector.fromArray(SPECIES, dst, d + j).add(FloatVector.fromArray(SPECIES, src, s + j))
-                    .intoArray(dst, d + j);
-        }
-        for (; j < w; j++) {
-            dst[d + j] += src[s + j];
-        }
-    }
-
     static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
