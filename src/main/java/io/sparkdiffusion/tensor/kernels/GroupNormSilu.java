@@ -192,7 +192,7 @@ public final class GroupNormSilu {
                         affineSilu(x, src, y, yOff, hw, scale, shift, scratch.rowX);
                     }
                     if (!dense) {
-                        scatterRows(y, out, i - n0, ch, hw, vector);
+                        scatterRows(y, out, i - n0, ch, hw);
                     }
                 }
             }
@@ -256,8 +256,7 @@ public final class GroupNormSilu {
                     int off = (i * c + ch) * hw;
                     float gm = gamma[gOff + ch];
                     // Rows that are not contiguous are gathered into rowT first: the sums see the same sequence.
-                    float[] dy = dense ? dyPlanes.data() : gatherRows(dyPlanes, i - n0, ch, hw, scratch.rowT,
-                            vector);
+                    float[] dy = dense ? dyPlanes.data() : gatherRows(dyPlanes, i - n0, ch, hw, scratch.rowT);
                     int dyOff = dense ? dyPlanes.at(i - n0, ch) : 0;
                     if (vector) {
                         GroupNormSiluVector.siluGrad(dy, dyOff, x, xOff + off, groupDa, cc * hw, hw, mu, r, gm,
@@ -296,29 +295,28 @@ public final class GroupNormSilu {
         }
     }
 
+    // Rows of 7 to 28 floats: plain loops, which cost less than a System.arraycopy call per row at these widths.
+
     /** Copies image k's channel c of planes into row (hw floats, contiguous); returns row. */
-    private static float[] gatherRows(Planes planes, int k, int c, int hw, float[] row, boolean vector) {
+    private static float[] gatherRows(Planes planes, int k, int c, int hw, float[] row) {
+        float[] src = planes.data();
         int w = planes.width();
         for (int r = 0, from = planes.at(k, c); r * w < hw; r++, from += planes.rowStride()) {
-            copyRow(planes.data(), from, row, r * w, w, vector);
+            for (int j = 0, to = r * w; j < w; j++) {
+                row[to + j] = src[from + j];
+            }
         }
         return row;
     }
 
     /** Copies row (hw floats, contiguous) into image k's channel c of planes. */
-    private static void scatterRows(float[] row, Planes planes, int k, int c, int hw, boolean vector) {
+    private static void scatterRows(float[] row, Planes planes, int k, int c, int hw) {
+        float[] dst = planes.data();
         int w = planes.width();
         for (int r = 0, to = planes.at(k, c); r * w < hw; r++, to += planes.rowStride()) {
-            copyRow(row, r * w, planes.data(), to, w, vector);
-        }
-    }
-
-    /** A row of 7 to 28 floats: in vectors on the vector engine, where a System.arraycopy call costs more. */
-    private static void copyRow(float[] src, int s, float[] dst, int d, int w, boolean vector) {
-        if (vector) {
-            VectorConv.copyRow(src, s, dst, d, w);
-        } else {
-            System.arraycopy(src, s, dst, d, w);
+            for (int j = 0, from = r * w; j < w; j++) {
+                dst[to + j] = row[from + j];
+            }
         }
     }
 

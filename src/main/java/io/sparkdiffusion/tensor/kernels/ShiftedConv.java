@@ -150,7 +150,7 @@ final class ShiftedConv {
                 Gemm.sgemm(false, false, g.cout(), q, g.cin(), 1f, scratch, wrOff + t * g.cout() * g.cin(), g.cin(),
                         scratch, xpOff + shifts[t], cs, 1f, scratch, ywOff, q);
             }
-            unpadOutput(g, scratch, ywOff, q, n0, nb, null, 0, y, yOff, false);
+            unpadOutput(g, scratch, ywOff, q, n0, nb, null, 0, y, yOff);
         }
     }
 
@@ -196,7 +196,7 @@ final class ShiftedConv {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
             Arrays.fill(scratch, dywOff, dywOff + g.cout() * q, 0f);
-            spreadGradient(g, dy, dyOff, n0, nb, scratch, dywOff, q, false);
+            spreadGradient(g, dy, dyOff, n0, nb, scratch, dywOff, q);
             if (dw != null) {
                 pad(g, x, xOff, n0, nb, scratch, xpOff, cs);
                 for (int t = 0; t < taps; t++) {
@@ -227,11 +227,10 @@ final class ShiftedConv {
 
     /**
      * y for images n0 .. n0+nb-1 = the valid columns of the wide output yw [Cout, rowStride], plus b[o] when b is
-     * not null (the vector engine adds the bias here; the GEMM engine seeds yw with it); {@code vector}: rows
-     * through {@link VectorConv}'s row copies.
+     * not null (the vector engine adds the bias here; the GEMM engine seeds yw with it).
      */
     private static void unpadOutput(Conv2d.Geometry g, float[] yw, int ywOff, int rowStride, int n0, int nb,
-                                    float[] b, int bOff, float[] y, int yOff, boolean vector) {
+                                    float[] b, int bOff, float[] y, int yOff) {
         int wp = rowWidth(g);
         int plane = plane(g);
         int hw = g.ho() * g.wo();
@@ -241,13 +240,7 @@ final class ShiftedConv {
                 int dst = yOff + ((n0 + i) * g.cout() + o) * hw;
                 int src = ywOff + o * rowStride + i * plane;
                 for (int r = 0; r < g.ho(); r++) {
-                    if (vector) {
-                        if (b == null) {
-                            VectorConv.copyRow(yw, src + r * wp, y, dst + r * wo, wo);
-                        } else {
-                            VectorConv.addRow(yw, src + r * wp, b[bOff + o], y, dst + r * wo, wo);
-                        }
-                    } else if (b == null) {
+                    if (b == null) {
                         System.arraycopy(yw, src + r * wp, y, dst + r * wo, wo);
                     } else {
                         float bias = b[bOff + o];
@@ -262,12 +255,9 @@ final class ShiftedConv {
         }
     }
 
-    /**
-     * Copies dy of images n0 .. n0+nb-1 into the valid columns of dyw [Cout, rowStride]; the rest is untouched.
-     * {@code vector}: rows through {@link VectorConv#copyRow}.
-     */
+    /** Copies dy of images n0 .. n0+nb-1 into the valid columns of dyw [Cout, rowStride]; the rest is untouched. */
     private static void spreadGradient(Conv2d.Geometry g, float[] dy, int dyOff, int n0, int nb, float[] dyw,
-                                       int dywOff, int rowStride, boolean vector) {
+                                       int dywOff, int rowStride) {
         int wp = rowWidth(g);
         int plane = plane(g);
         int hw = g.ho() * g.wo();
@@ -276,11 +266,7 @@ final class ShiftedConv {
                 int src = dyOff + ((n0 + i) * g.cout() + o) * hw;
                 int dst = dywOff + o * rowStride + i * plane;
                 for (int r = 0; r < g.ho(); r++) {
-                    if (vector) {
-                        VectorConv.copyRow(dy, src + r * g.wo(), dyw, dst + r * wp, g.wo());
-                    } else {
-                        System.arraycopy(dy, src + r * g.wo(), dyw, dst + r * wp, g.wo());
-                    }
+                    System.arraycopy(dy, src + r * g.wo(), dyw, dst + r * wp, g.wo());
                 }
             }
         }
@@ -363,7 +349,7 @@ final class ShiftedConv {
     /** The chunk-local padded copy of x at the front of scratch (zeroed, then the images' rows). */
     private static PaddedInput chunkInput(Conv2d.Geometry g, float[] x, int xOff, float[] scratch) {
         return new PaddedInput(scratch, 0, vectorChannelStride(g), 0,
-                (n0, nb, planes) -> copyImages(g, x, xOff, n0, nb, planes, true));
+                (n0, nb, planes) -> copyImages(g, x, xOff, n0, nb, planes));
     }
 
     private static void forwardVector(Conv2d.Geometry g, PaddedInput in, float[] w, int wOff, float[] b, int bOff,
@@ -381,7 +367,7 @@ final class ShiftedConv {
             in.fill(g, n0, nb);
             VectorConv.product(g.cout(), g.cin(), taps, scratch, apOff, in.data(), in.start(g, n0), in.stride(),
                     shifts, scratch, ywOff, yws, q, false);
-            unpadOutput(g, scratch, ywOff, yws, n0, nb, b, bOff, y, yOff, true);
+            unpadOutput(g, scratch, ywOff, yws, n0, nb, b, bOff, y, yOff);
         }
     }
 
@@ -423,7 +409,7 @@ final class ShiftedConv {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
             Arrays.fill(scratch, dywOff, dywOff + g.cout() * ds, 0f);
-            spreadGradient(g, dy, dyOff, n0, nb, scratch, dywOff + front, ds, true);
+            spreadGradient(g, dy, dyOff, n0, nb, scratch, dywOff + front, ds);
             if (dw != null) {
                 in.fill(g, n0, nb);
                 int xp = in.start(g, n0);
@@ -524,26 +510,19 @@ final class ShiftedConv {
     /** Zero-padded copy of images n0 .. n0+nb-1 into xp [Cin, cs] (layout in the class javadoc). */
     private static void pad(Conv2d.Geometry g, float[] x, int xOff, int n0, int nb, float[] xp, int xpOff, int cs) {
         Arrays.fill(xp, xpOff, xpOff + g.cin() * cs, 0f);
-        copyImages(g, x, xOff, n0, nb, planes(g, xp, xpOff, cs), false);
+        copyImages(g, x, xOff, n0, nb, planes(g, xp, xpOff, cs));
     }
 
-    /**
-     * The rows of images n0 .. n0+nb-1 of x into the interior of a padded layout; {@code vector}: through
-     * {@link VectorConv#copyRow}.
-     */
+    /** The rows of images n0 .. n0+nb-1 of x into the interior of a padded layout. */
     private static void copyImages(Conv2d.Geometry g, float[] x, int xOff, int n0, int nb,
-                                   GroupNormSilu.Planes planes, boolean vector) {
+                                   GroupNormSilu.Planes planes) {
         int hw = g.h() * g.w();
         for (int c = 0; c < g.cin(); c++) {
             for (int i = 0; i < nb; i++) {
                 int src = xOff + ((n0 + i) * g.cin() + c) * hw;
                 int dst = planes.at(i, c);
                 for (int r = 0; r < g.h(); r++) {
-                    if (vector) {
-                        VectorConv.copyRow(x, src + r * g.w(), planes.data(), dst + r * planes.rowStride(), g.w());
-                    } else {
-                        System.arraycopy(x, src + r * g.w(), planes.data(), dst + r * planes.rowStride(), g.w());
-                    }
+                    System.arraycopy(x, src + r * g.w(), planes.data(), dst + r * planes.rowStride(), g.w());
                 }
             }
         }

@@ -764,45 +764,6 @@ final class VectorConv {
         return s.reduceLanes(VectorOperators.ADD);
     }
 
-    /**
-     * dst[d + j] = src[s + j] for j < w, in whole vectors: a row shorter than a vector is copied by a loop, a longer
-     * row's tail by its last whole vector again (rewriting values already there with the same ones). For the rows
-     * of 7 to 28 floats the layouts here copy, a System.arraycopy call per row costs more than the copy. src and
-     * dst must not overlap.
-     */
-    static void copyRow(float[] src, int s, float[] dst, int d, int w) {
-        if (w < LANES) {
-            for (int j = 0; j < w; j++) {
-                dst[d + j] = src[s + j];
-            }
-            return;
-        }
-        int j = 0;
-        for (; j + LANES <= w; j += LANES) {
-            FloatVector.fromArray(SPECIES, src, s + j).intoArray(dst, d + j);
-        }
-        if (j < w) {
-            FloatVector.fromArray(SPECIES, src, s + w - LANES).intoArray(dst, d + w - LANES);
-        }
-    }
-
-    /** dst[d + j] = src[s + j] + add for j < w, as {@link #copyRow}: the same bits as the scalar sums. */
-    static void addRow(float[] src, int s, float add, float[] dst, int d, int w) {
-        if (w < LANES) {
-            for (int j = 0; j < w; j++) {
-                dst[d + j] = src[s + j] + add;
-            }
-            return;
-        }
-        int j = 0;
-        for (; j + LANES <= w; j += LANES) {
-            FloatVector.fromArray(SPECIES, src, s + j).add(add).intoArray(dst, d + j);
-        }
-        if (j < w) {
-            FloatVector.fromArray(SPECIES, src, s + w - LANES).add(add).intoArray(dst, d + w - LANES);
-        }
-    }
-
     static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
