@@ -51,16 +51,17 @@ final class LayerOps {
 
     /**
      * {@code join(conv2d(groupNormSilu(x, gamma, beta, groups, eps), weight, bias, stride, padding))}: one op
-     * through {@link NormSiluConv} where the convolution runs on the vector shifted products (the normalization
-     * writes the convolution's padded input, which is saved instead of its dense output); the two ops elsewhere.
-     * The same bits either way.
+     * through {@link NormSiluConv} where the convolution runs on the vector shifted products and the tape records
+     * (the normalization writes the convolution's padded input, which is saved instead of its dense output); the
+     * two ops elsewhere. The same bits either way.
      */
     static Var normSiluConv2d(Tape tape, String op, Var x, Var gamma, Var beta, int groups, float eps, Var weight,
                               Var bias, int stride, int padding, Join join) {
         Shape xs = checkGroupNorm(tape, op, x, gamma, beta, groups, eps);
         Conv2d.Geometry g = conv2dGeometry(tape, op, x, weight, bias, stride, padding);
         join.check(tape, op, g);
-        if (!NormSiluConv.fuses(g)) {
+        // Only a pass that records for backward gains: the fused forward alone costs what the two ops cost.
+        if (!NormSiluConv.fuses(g) || !tape.isRecording()) {
             return conv2d(tape, op, groupNormSilu(tape, x, gamma, beta, groups, eps), weight, bias, stride, padding,
                     join);
         }
@@ -69,16 +70,13 @@ final class LayerOps {
         int hw = xs.size() / (n * c);
         GroupNorm.Geometry norm = new GroupNorm.Geometry(n, c, hw, groups);
         Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, gamma, beta, weight, bias, join.input());
-        // Saved for backward: mean and rstd [N*G], then the padded input. An inference pass puts both after the
-        // convolution's scratch in the one scratch array.
+        // Saved for backward: mean and rstd [N*G], then the padded input.
         int stats = 2 * n * groups;
         int scratchSize = NormSiluConv.scratchSize(g);
-        int saved = Math.toIntExact(stats + NormSiluConv.paddedSize(g));
-        float[] buf = y.requiresGrad ? tape.saved(saved) : tape.scratch(scratchSize + saved);
-        int statsOff = y.requiresGrad ? 0 : scratchSize;
-        Tensor mean = new Tensor(buf, statsOff, Shape.of(n * groups));
-        Tensor rstd = new Tensor(buf, statsOff + n * groups, Shape.of(n * groups));
-        int xpOff = statsOff + stats;
+        float[] buf = tape.saved(Math.toIntExact(stats + NormSiluConv.paddedSize(g)));
+        Tensor mean = new Tensor(buf, 0, Shape.of(n * groups));
+        Tensor rstd = new Tensor(buf, n * groups, Shape.of(n * groups));
+        int xpOff = stats;
         NormSiluConv.forward(norm, g, x.value(), gamma.value(), beta.value(), mean, rstd, eps,
                 tape.groupNormSiluScratch(c, hw, groups), buf, xpOff, weight.value(), value(bias), y.value(),
                 tape.scratch(scratchSize));

@@ -130,9 +130,10 @@ public final class Tape {
 
     /**
      * {@code conv2d(groupNormSilu(x, gamma, beta, groups, eps), weight, bias, stride, padding)} in one op: where
-     * the convolution runs on the vector engine's shifted products the normalization writes straight into its
-     * padded input, which the tape keeps instead of the normalized activation (no copies of it in either pass;
-     * see {@code NormSiluConv}); elsewhere the two ops. The same bits, values and gradients, either way.
+     * the convolution runs on the vector engine's shifted products and this tape records, the normalization writes
+     * straight into its padded input, which the tape keeps instead of the normalized activation, and the backward
+     * reads the convolution's input gradient in that layout (see {@code NormSiluConv}); elsewhere the two ops. The
+     * same bits, values and gradients, either way.
      */
     public Var groupNormSiluConv2d(Var x, Var gamma, Var beta, int groups, float eps, Var weight, Var bias,
                                    int stride, int padding) {

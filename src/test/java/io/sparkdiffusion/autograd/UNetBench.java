@@ -10,8 +10,8 @@ import java.util.SplittableRandom;
 /**
  * Throwaway speed probe, not a unit test: the unet-small forward + backward (no optimizer) built directly on the
  * tape, timed per step, with a per-op profile. Run: {@code ./probe.sh unet [BATCH=64] [STEPS=10] [inference]}
- * (README, "Measurement probes"); {@code ./probe.sh unet 64 20 unfused} alternates the steps between the fused
- * GroupNorm-SiLU convolutions and the two ops (each on a tape of its own, no profile), so that the VM's drift
+ * (README, "Measurement probes"); {@code ./probe.sh unet 64 20 unfused} (or {@code inference-unfused})
+ * alternates the steps between the fused GroupNorm-SiLU convolutions and the two ops (each on a tape of its own, no profile), so that the VM's drift
  * falls on both alike.
  */
 public final class UNetBench {
@@ -199,11 +199,12 @@ public final class UNetBench {
     public static void main(String[] args) {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 64;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        boolean inference = args.length > 2 && args[2].equals("inference");
-        boolean alternate = args.length > 2 && args[2].equals("unfused");
+        String mode = args.length > 2 ? args[2] : "";
+        boolean inference = mode.equals("inference") || mode.equals("inference-unfused");
+        boolean alternate = mode.endsWith("unfused");
         System.out.println("BLAS " + Gemm.implementation());
         UNetBench b = new UNetBench();
-        Tape[] tapes = {inference ? Tape.inference() : new Tape(), new Tape()};
+        Tape[] tapes = inference ? new Tape[] {Tape.inference(), Tape.inference()} : new Tape[] {new Tape(), new Tape()};
         List<List<Double>> variants = List.of(new ArrayList<>(), new ArrayList<>());
         b.tape = tapes[0];
         Tensor x = new Tensor(new float[batch * 784], Shape.of(batch, 1, 28, 28));
