@@ -120,7 +120,7 @@ public final class Conv2d {
             return "a view of [N, Cout, Ho, Wo] = [" + n + ", " + cout + ", " + ho() + ", " + wo() + "]";
         }
 
-        private void requireScratch(float[] scratch, long size) {
+        void requireScratch(float[] scratch, long size) {
             if (scratch.length < size) {
                 throw new IllegalArgumentException("conv2d scratch: expected " + size + " floats (scratchSize), got "
                         + scratch.length + " (" + this + ")");

@@ -295,7 +295,8 @@ public final class GroupNormSilu {
         }
     }
 
-    // Rows of 7 to 28 floats: plain loops, which cost less than a System.arraycopy call per row at these widths.
+    // Rows of 7 to 28 floats, copied element by element; the whole-vector copies tried instead stayed boxed in the
+    // full network on JDK 17 (README, "GroupNorm-SiLU written into the convolution's layout").
 
     /** Copies image k's channel c of planes into row (hw floats, contiguous); returns row. */
     private static float[] gatherRows(Planes planes, int k, int c, int hw, float[] row) {

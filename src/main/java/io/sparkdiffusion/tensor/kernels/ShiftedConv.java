@@ -210,7 +210,7 @@ final class ShiftedConv {
                     Gemm.sgemm(true, false, g.cin(), q, g.cout(), 1f, scratch, wrOff + t * taps3, g.cin(),
                             scratch, dywOff, q, 1f, scratch, dxpOff + shifts[t], cs);
                 }
-                unpadAccumulate(g, scratch, dxpOff, cs, n0, nb, dx, dxOff);
+                addImages(g, planes(g, scratch, dxpOff, cs), n0, nb, dx, dxOff);
             }
         }
         if (dw != null) {
@@ -465,7 +465,7 @@ final class ShiftedConv {
      */
     static void forwardPadded(Conv2d.Geometry g, float[] xp, int xpOff, ChunkImages fill, Tensor w, Tensor b,
                               Tensor y, float[] scratch) {
-        requireBatchPadded(g, xp, xpOff, scratch, vectorScratchSize(g));
+        requireBatchPadded(g, xp, xpOff, scratch);
         forwardVector(g, batchInput(g, xp, xpOff, fill), w.data(), w.offset(),
                 b == null ? null : b.data(), b == null ? 0 : b.offset(), y.data(), y.offset(), scratch);
     }
@@ -477,22 +477,19 @@ final class ShiftedConv {
      */
     static void backwardPadded(Conv2d.Geometry g, Tensor dy, float[] xp, int xpOff, Tensor w, ChunkImages dx,
                                Tensor dw, float[] scratch) {
-        requireBatchPadded(g, xp, xpOff, scratch, vectorScratchSize(g));
+        requireBatchPadded(g, xp, xpOff, scratch);
         backwardVector(g, dy.data(), dy.offset(), batchInput(g, xp, xpOff, null),
                 w.data(), w.offset(), dx, dw == null ? null : dw.data(), dw == null ? 0 : dw.offset(), scratch);
     }
 
-    /** Throws unless xp holds the batch's padded input from xpOff and scratch {@code need} floats. */
-    static void requireBatchPadded(Conv2d.Geometry g, float[] xp, int xpOff, float[] scratch, long need) {
+    /** Throws unless xp holds the batch's padded input from xpOff and scratch the vector engine's scratch. */
+    private static void requireBatchPadded(Conv2d.Geometry g, float[] xp, int xpOff, float[] scratch) {
         requireSupported(g);
         if (xpOff < 0 || xp.length - (long) xpOff < batchPaddedSize(g)) {
             throw new IllegalArgumentException("padded input of " + g + ": need " + batchPaddedSize(g)
                     + " floats from offset " + xpOff + ", the array holds " + xp.length);
         }
-        if (scratch.length < need) {
-            throw new IllegalArgumentException("scratch of " + g + ": need " + need + " floats, got "
-                    + scratch.length);
-        }
+        g.requireScratch(scratch, vectorScratchSize(g));
     }
 
     private static void repackWeights(Conv2d.Geometry g, float[] w, int wOff, float[] wr, int wrOff) {
@@ -526,12 +523,6 @@ final class ShiftedConv {
                 }
             }
         }
-    }
-
-    /** dx += the interior of dxp. */
-    private static void unpadAccumulate(Conv2d.Geometry g, float[] dxp, int dxpOff, int cs, int n0, int nb,
-                                        float[] dx, int dxOff) {
-        addImages(g, planes(g, dxp, dxpOff, cs), n0, nb, dx, dxOff);
     }
 
     /** dx of images n0 .. n0+nb-1 += planes' images. */
