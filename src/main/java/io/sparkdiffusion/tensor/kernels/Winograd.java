@@ -49,17 +49,22 @@ final class Winograd {
                 .toLowerCase(java.util.Locale.ROOT);
 
         /** The measured rule of {@code auto}, for the log. */
-        private static final String RULE = "H, W >= 14 and Cin, Cout >= 16";
+        private static final String RULE = "H, W >= 14 and Cin, Cout >= 16, without AVX-512";
         /** The measured rule of {@code auto} for the weight gradient, within RULE. */
-        private static final String WEIGHT_RULE = "H, W >= 28 or Cin >= 64, and fewer than "
-                + 2 * VectorConv.LANES + " output channels or no AVX-512";
+        private static final String WEIGHT_RULE = "H, W >= 28 or Cin >= 64";
+        /** What {@code auto} does on this machine, for the benchmark's engine line. */
+        private static final String AUTO = VectorConv.WIDE
+                ? "no winograd (auto: with AVX-512 the shifted products measured faster at every shape)"
+                : "winograd F(2x2,3x3) where " + RULE + " (weight gradient where also " + WEIGHT_RULE + ")";
 
         static {
             System.getLogger(Winograd.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion 3x3 padding-1 "
                     + "convolutions: " + switch (MODE) {
                         case PROPERTY_VALUE -> "Winograd F(2x2,3x3) for all";
-                        case "auto" -> "Winograd F(2x2,3x3) where it measured faster (" + RULE + "; the weight "
-                                + "gradient where also " + WEIGHT_RULE + "), shifted products elsewhere";
+                        case "auto" -> VectorConv.WIDE
+                                ? "shifted products, no Winograd (with AVX-512 they measured faster at every shape)"
+                                : "Winograd F(2x2,3x3) where it measured faster (" + RULE + "; the weight gradient "
+                                        + "where also " + WEIGHT_RULE + "), shifted products elsewhere";
                         default -> "shifted products, no Winograd";
                     } + " (" + ShiftedConv.ENGINE_PROPERTY + "=" + MODE + ")");
         }
@@ -69,24 +74,29 @@ final class Winograd {
 
         /**
          * The shapes where Winograd measured faster than the vector shifted products (UNetBench per-op profile and
-         * KernelBench engines, batch 64): at 7x7 a tile row is 4 tiles, a quarter of a 16-float vector, and the
-         * transforms cost more than the products save; with a single input or output channel there is nothing to
-         * save.
+         * KernelBench engines, batch 64). Against the products' 4 x 4 block (Intel Cooperlake, 2026-12-01, where
+         * AVX-512 machines still ran it; AVX2 machines run it today), from 14x14 with 16 or more channels each way:
+         * at 7x7 a tile row is 4 tiles, a quarter of a 16-float vector, and the transforms cost more than the
+         * products save; with a single input or output channel there is nothing to save. Against the 8 x 3 block
+         * that AVX-512 machines run since ({@link VectorConv#WIDE}), nowhere: on an AMD EPYC (Zen 5, 2026-12-04)
+         * the direct products' forward was faster at every unet-small shape, and the 3x3 convolutions' share of a
+         * UNetBench profile fell by 5 % in training (where {@link NormSiluConv} then fuses every layer) and 10 %
+         * in a batch-256 forward pass without it.
          */
         static boolean wins(Conv2d.Geometry g) {
-            return g.h() >= 14 && g.w() >= 14 && g.cin() >= 16 && g.cout() >= 16;
+            return !VectorConv.WIDE && g.h() >= 14 && g.w() >= 14 && g.cin() >= 16 && g.cout() >= 16;
         }
 
         /**
          * Where the weight gradient also runs here, within {@link #applies}: its products sum over tiles in vector
          * lanes and its transforms write 16 planes per channel, so it measured faster than the shifted-rows
          * correlation (KernelBench engines, batch 64) at 28x28 and with 64 or more input channels at 14x14, and
-         * slower for 32 -> 64 at 14x14. Where {@link VectorConv#correlateOuter} runs (AVX-512, 32 or more output
-         * channels) that correlation measured faster than Winograd at every unet-small shape (AMD EPYC, 2026-12-04),
-         * so Winograd keeps only the weight gradients it cannot take.
+         * slower for 32 -> 64 at 14x14 (Intel Cooperlake, 4 x 4 product block). On AVX-512 machines {@link #wins}
+         * leaves Winograd nothing, and {@link VectorConv#correlateOuter} (32 or more output channels) measured faster
+         * than Winograd's weight gradient at every unet-small shape too (AMD EPYC, 2026-12-04).
          */
         static boolean weightGradientWins(Conv2d.Geometry g) {
-            return (g.h() >= 28 && g.w() >= 28 || g.cin() >= 64) && VectorConv.outerRows(g.cout()) == 0;
+            return g.h() >= 28 && g.w() >= 28 || g.cin() >= 64;
         }
 
         /** The geometries Winograd F(2x2, 3x3) computes: 3x3 kernel, stride 1, padding 1. */
@@ -98,8 +108,7 @@ final class Winograd {
         static String describe() {
             return switch (MODE) {
                 case PROPERTY_VALUE -> "winograd F(2x2,3x3) for all 3x3 padding 1";
-                case "auto" -> "winograd F(2x2,3x3) where " + RULE + " (weight gradient where also " + WEIGHT_RULE
-                        + ")";
+                case "auto" -> AUTO;
                 default -> "no winograd";
             };
         }

@@ -8,6 +8,7 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -98,9 +99,9 @@ class WinogradTest {
     }
 
     /**
-     * Through Conv2d, on whatever engine it picks for the shape (under auto, Winograd's forward and input gradient
-     * for the 33 -> 35 and 17 -> 18 channel cases, its weight gradient for 17 -> 18 at 28x28 only): the same results
-     * as the reference, the weight gradient included.
+     * Through Conv2d, on whatever engine it picks for the shape (under auto without AVX-512, Winograd's forward and
+     * input gradient for the 33 -> 35 and 17 -> 18 channel cases, its weight gradient for 17 -> 18 at 28x28 only;
+     * with AVX-512 the shifted products): the same results as the reference, the weight gradient included.
      */
     @ParameterizedTest
     @MethodSource("geometries")
@@ -122,22 +123,29 @@ class WinogradTest {
         assertGuardedClose(plus(dw0, ref[1]), dw, TOLERANCE, "dw " + g);
     }
 
-    /** The measured rule of auto (the suite runs under it): which of the geometries above use each Winograd path. */
+    /**
+     * The measured rule of auto (the suite runs under it): which of the geometries above use each Winograd path.
+     * Without AVX-512 (the products' 4 x 4 block) Winograd takes the forward and input gradient from 14x14 with 16
+     * channels each way, and the weight gradient at 28x28 or from 64 input channels; with AVX-512 (8 x 3) nothing.
+     */
     @Test
-    void autoRunsTheWeightGradientOnWinogradWhereItMeasuredFaster() {
+    void autoRunsWinogradWhereItMeasuredFaster() {
         Conv2d.Geometry big = new Conv2d.Geometry(2, 17, 28, 28, 18, 3, 3, 1, 1);
         Conv2d.Geometry narrow = new Conv2d.Geometry(2, 33, 28, 27, 35, 3, 3, 1, 1);
         Conv2d.Geometry smallInput = new Conv2d.Geometry(64, 32, 14, 14, 64, 3, 3, 1, 1);
         Conv2d.Geometry wideInput = new Conv2d.Geometry(64, 64, 14, 14, 64, 3, 3, 1, 1);
         Conv2d.Geometry sevenBySeven = new Conv2d.Geometry(64, 64, 7, 7, 64, 3, 3, 1, 1);
-        assertTrue(Winograd.Choice.applies(big) && Winograd.Choice.appliesToWeightGradient(big));
-        assertTrue(Winograd.Choice.applies(narrow) && !Winograd.Choice.appliesToWeightGradient(narrow));
-        assertTrue(Winograd.Choice.applies(smallInput) && !Winograd.Choice.appliesToWeightGradient(smallInput));
-        // 64 output channels: with AVX-512 the correlation in lanes takes this weight gradient.
-        assertEquals(!VectorConv.WIDE, Winograd.Choice.appliesToWeightGradient(wideInput));
-        assertTrue(!Winograd.Choice.applies(sevenBySeven) && !Winograd.Choice.appliesToWeightGradient(sevenBySeven));
-        Conv2d.Geometry wideOutput = new Conv2d.Geometry(2, 16, 28, 28, 32, 3, 3, 1, 1);
-        assertEquals(!VectorConv.WIDE, Winograd.Choice.appliesToWeightGradient(wideOutput));
+        Conv2d.Geometry fifteenChannels = new Conv2d.Geometry(2, 15, 28, 28, 32, 3, 3, 1, 1);
+        boolean narrowBlock = !VectorConv.WIDE;
+        assertEquals(narrowBlock, Winograd.Choice.applies(big));
+        assertEquals(narrowBlock, Winograd.Choice.appliesToWeightGradient(big));
+        assertEquals(narrowBlock, Winograd.Choice.applies(narrow));
+        assertFalse(Winograd.Choice.appliesToWeightGradient(narrow), "27 columns: not 28x28, 33 input channels");
+        assertEquals(narrowBlock, Winograd.Choice.applies(smallInput));
+        assertFalse(Winograd.Choice.appliesToWeightGradient(smallInput), "14x14 with 32 input channels");
+        assertEquals(narrowBlock, Winograd.Choice.appliesToWeightGradient(wideInput));
+        assertFalse(Winograd.Choice.applies(sevenBySeven) || Winograd.Choice.appliesToWeightGradient(sevenBySeven));
+        assertFalse(Winograd.Choice.applies(fifteenChannels), "15 input channels");
     }
 
     /**
