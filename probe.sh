@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs one of the test-side measurement probes (speed, memory, sample quality; not unit tests, not part of the jar):
-#   ./probe.sh kernels [engines|pointwise|product|normconv [BATCH]]  thread CPU time per kernel call at unet-small's shapes
-#   ./probe.sh unet [BATCH=64] [STEPS=10] [inference|unfused|inference-unfused]  unet-small forward + backward, per-op profile
+#   ./probe.sh kernels [engines|pointwise|product|normconv|upsample [BATCH]]
+#                                                                thread CPU time per kernel call at unet-small's shapes
+#   ./probe.sh unet [BATCH=64] [STEPS=10] [inference|unfused|inference-unfused|unfused-upsample|inference-unfused-upsample]
+#                                                                unet-small forward + backward, per-op profile
 #   ./probe.sh throughput [MASTER=local[2]] [ROUNDS=4] [LOCAL_STEPS=20] [BATCH=32] [SAMPLES=0]
 #                                                                DiffusionTrainer images/s and per-round time split
 #   ./probe.sh presets [BATCH=8] [STEPS=3]                       training images/s per core (thread CPU time) of each preset, 3x32x32

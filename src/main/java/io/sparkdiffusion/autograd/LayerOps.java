@@ -13,10 +13,11 @@ import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
 import io.sparkdiffusion.tensor.kernels.Linear;
 import io.sparkdiffusion.tensor.kernels.NormSiluConv;
 import io.sparkdiffusion.tensor.kernels.Scale;
+import io.sparkdiffusion.tensor.kernels.UpsampleConv;
 
 /**
- * The bodies of {@link Tape}'s layer ops (conv2d and its fused forms, linear, groupNorm, groupNormSilu and its
- * fusion with a convolution, attention): validate shapes, run the forward kernel, record the backward kernel. Documentation lives on the Tape
+ * The bodies of {@link Tape}'s layer ops (conv2d and its fused forms, the upsampling convolution, linear,
+ * groupNorm, groupNormSilu and its fusion with a convolution, attention): validate shapes, run the forward kernel, record the backward kernel. Documentation lives on the Tape
  * methods.
  */
 final class LayerOps {
@@ -152,6 +153,28 @@ final class LayerOps {
                 Scale.forward(dy, dyo, s, dy, dyo, count);
             }
         }
+    }
+
+    static Var upsampleNearest2xConv3x3(Tape tape, Var x, Var weight, Var bias) {
+        String op = "upsampleNearest2xConv3x3";
+        Shape xs = Checks.rank(tape, x, 4, op + " input", "[N, Cin, H, W]");
+        String expected = "[Cout, Cin, 3, 3] with Cin = " + xs.dim(1);
+        Shape ws = Checks.rank(tape, weight, 4, op + " weight", expected);
+        Checks.dim(ws, 1, xs.dim(1), op + " weight", expected);
+        Checks.dim(ws, 2, 3, op + " weight", expected);
+        Checks.dim(ws, 3, 3, op + " weight", expected);
+        if (bias != null) {
+            Checks.exact(tape, bias, Shape.of(ws.dim(0)), op + " bias");
+        }
+        UpsampleConv.Geometry g = new UpsampleConv.Geometry(xs.dim(0), xs.dim(1), xs.dim(2), xs.dim(3), ws.dim(0));
+        Var y = tape.output(Shape.of(g.n(), g.cout(), 2 * g.h(), 2 * g.w()), x, weight, bias);
+        // The summed taps and one chunk's phases; backward reuses the array (pooled until the tape's reset).
+        float[] work = tape.saved(Math.toIntExact(UpsampleConv.workSize(g)));
+        UpsampleConv.forward(g, x.value(), weight.value(), value(bias), y.value(), work,
+                tape.scratch(UpsampleConv.scratchSize(g)));
+        tape.record(y, () -> UpsampleConv.backward(g, y.grad, x.value(), weight.value(), tape.gradIfWanted(x),
+                tape.gradIfWanted(weight), tape.gradIfWanted(bias), work, tape.scratch(UpsampleConv.scratchSize(g))));
+        return y;
     }
 
     /** The checks shared by the convolution ops ({@code op} names the op in messages); returns the geometry. */

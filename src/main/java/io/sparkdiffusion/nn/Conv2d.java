@@ -41,6 +41,20 @@ public final class Conv2d {
         return tape.conv2d(x, weight.on(tape), bias.on(tape), stride, padding);
     }
 
+    /**
+     * {@code forward(tape.upsampleNearest2x(x))} in one op ({@link Tape#upsampleNearest2xConv3x3}), for a 3x3,
+     * stride-1, padding-1 convolution: the upsampled image is never formed and each output takes 4 multiply-adds
+     * per input channel instead of 9.
+     */
+    public Var forwardUpsampled(Tape tape, Var x) {
+        Shape w = weight.shape();
+        if (w.dim(2) != 3 || w.dim(3) != 3 || stride != 1 || padding != 1) {
+            throw new IllegalStateException("forwardUpsampled needs a 3x3 convolution with stride 1 and padding 1, "
+                    + "this one is " + w.dim(2) + "x" + w.dim(3) + " with stride " + stride + " and padding " + padding);
+        }
+        return tape.upsampleNearest2xConv3x3(x, weight.on(tape), bias.on(tape));
+    }
+
     /** {@code forward(x) + e[:, :, None, None]}, e [N, Cout], in one op ({@link Tape#conv2dAddPerChannel}). */
     public Var forwardAddPerChannel(Tape tape, Var x, Var e) {
         return tape.conv2dAddPerChannel(x, weight.on(tape), bias.on(tape), stride, padding, e);

@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
  * tape, timed per step, with a per-op profile. Run: {@code ./probe.sh unet [BATCH=64] [STEPS=10] [inference]}
  * (README, "Measurement probes"); {@code ./probe.sh unet 64 20 unfused} (or {@code inference-unfused})
  * alternates the steps between the fused GroupNorm-SiLU convolutions and the two ops (each on a tape of its own, no profile), so that the VM's drift
- * falls on both alike.
+ * falls on both alike; {@code unfused-upsample} (or {@code inference-unfused-upsample}) alternates the upsampling
+ * blocks' one op ({@code upsampleNearest2xConv3x3}) with upsampling followed by the convolution.
  */
 public final class UNetBench {
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -26,6 +27,8 @@ public final class UNetBench {
     private boolean building = true;
     /** False: GroupNorm-SiLU and the 3x3 convolution after it as two ops (the A/B of "unfused"). */
     private boolean fused = true;
+    /** False: the upsampling block as upsampling then a 3x3 convolution (the A/B of "unfused-upsample"). */
+    private boolean upsampleFused = true;
 
     private Var param(int... dims) {
         int size = Shape.of(dims).size();
@@ -150,8 +153,17 @@ public final class UNetBench {
         return t("concat", () -> tape.concatChannels(a, b));
     }
 
-    private Var up(Var a) {
-        return t("upsample", () -> tape.upsampleNearest2x(a));
+    /** The upsampling block: one op (as nn.Upsample runs it), or upsampling then the convolution (the A/B). */
+    private Var upConv(Var a) {
+        int c = a.shape().dim(1);
+        if (!upsampleFused) {
+            Var u = t("upsample", () -> tape.upsampleNearest2x(a));
+            return conv(u, c, 3, 1);
+        }
+        Var w = param(c, c, 3, 3);
+        Var b = param(c);
+        return t("up+conv3x3 " + c + "->" + c + " @" + a.shape().dim(2) + "->" + 2 * a.shape().dim(2),
+                () -> tape.upsampleNearest2xConv3x3(a, w, b));
     }
 
     private Var att(Var a) {
@@ -189,7 +201,7 @@ public final class UNetBench {
                 }
             }
             if (level != 0) {
-                h = conv(up(h), h.shape().dim(1), 3, 1);
+                h = upConv(h);
             }
         }
         building = false;
@@ -200,8 +212,9 @@ public final class UNetBench {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 64;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         String mode = args.length > 2 ? args[2] : "";
-        boolean inference = mode.equals("inference") || mode.equals("inference-unfused");
-        boolean alternate = mode.endsWith("unfused");
+        boolean inference = mode.startsWith("inference");
+        boolean alternate = mode.endsWith("unfused") || mode.endsWith("unfused-upsample");
+        boolean upsampleOnly = mode.endsWith("unfused-upsample");
         System.out.println("BLAS " + Gemm.implementation());
         UNetBench b = new UNetBench();
         Tape[] tapes = inference ? new Tape[] {Tape.inference(), Tape.inference()} : new Tape[] {new Tape(), new Tape()};
@@ -227,7 +240,8 @@ public final class UNetBench {
             long c0 = CPU.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             int variant = alternate ? s % 2 : 0;
-            b.fused = variant == 0;
+            b.fused = variant == 0 || upsampleOnly;
+            b.upsampleFused = variant == 0 || !upsampleOnly;
             b.tape = tapes[variant];
             b.tape.reset();
             timing = s >= warmup && !alternate; // the first steps include JIT warm-up
@@ -257,7 +271,8 @@ public final class UNetBench {
                 List<Double> t = variants.get(v);
                 t.sort(null);
                 System.out.printf("%s: median %.3f s, best %.3f s over %d steps after warm-up%n",
-                        v == 0 ? "fused GroupNorm-SiLU convolutions" : "two ops", t.get(t.size() / 2), t.get(0),
+                        v == 0 ? (upsampleOnly ? "upsampling convolution as one op" : "fused GroupNorm-SiLU convolutions")
+                                : "two ops", t.get(t.size() / 2), t.get(0),
                         t.size());
             }
             return;

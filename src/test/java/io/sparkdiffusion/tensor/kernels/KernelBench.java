@@ -54,6 +54,10 @@ public final class KernelBench {
             normConv(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
         }
+        if (args.length > 0 && args[0].equals("upsample")) {
+            upsample(args.length > 1 ? Integer.parseInt(args[1]) : 64);
+            return;
+        }
         if (args.length > 0 && args[0].equals("pointwise")) {
             pointwise(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
@@ -316,6 +320,57 @@ public final class KernelBench {
             });
             time("fused   bwd " + shape, 0, () -> NormSiluConv.backward(norm, g, t(y), xp, 0, t(x), mean, rstd,
                     t(gamma), t(beta), t(w), t(dx), t(dgamma), t(dbeta), t(dw), null, rows, scratch));
+        }
+    }
+
+    /**
+     * unet-small's two upsampling blocks (64 channels, 7 -> 14 and 14 -> 28): nearest 2x upsampling then the 3x3
+     * convolution, as two kernels, against {@link UpsampleConv} (the four phases' 2x2 convolution), batch n, each
+     * pair twice in alternation. GFLOP/s count the upsampled convolution's multiply-adds for both.
+     */
+    private static void upsample(int n) {
+        for (int round = 0; round < 2; round++) {
+            for (int h : new int[] {7, 14}) {
+                int c = 64;
+                UpsampleConv.Geometry ug = new UpsampleConv.Geometry(n, c, h, h, c);
+                Conv2d.Geometry g = ug.upsampled();
+                float[] x = rand(n * c * h * h);
+                float[] up = new float[n * c * 4 * h * h];
+                float[] dup = new float[up.length];
+                float[] w = rand(c * c * 9);
+                float[] b = rand(c);
+                float[] y = rand(n * c * 4 * h * h);
+                float[] dx = new float[x.length];
+                float[] dw = new float[w.length];
+                float[] db = new float[c];
+                float[] scratch = new float[Math.max(Conv2d.scratchSize(g), UpsampleConv.scratchSize(ug))];
+                float[] work = new float[(int) UpsampleConv.workSize(ug)];
+                double flops = 2.0 * n * c * c * 9 * 4 * h * h;
+                String shape = c + "->" + c + " @" + h + "->" + 2 * h;
+                time("upsample+conv3x3 fwd " + shape, flops, () -> {
+                    UpsampleNearest2x.forward(x, 0, up, 0, n * c, h, h);
+                    Conv2d.forward(g, t(up), t(w), t(b), t(y), scratch);
+                });
+                time("UpsampleConv fwd " + shape, flops,
+                        () -> UpsampleConv.forward(ug, t(x), t(w), t(b), t(y), work, scratch));
+                time("upsample+conv3x3 bwd " + shape, 2 * flops, () -> {
+                    java.util.Arrays.fill(dup, 0f);
+                    Conv2d.backward(g, t(y), t(up), t(w), t(dup), t(dw), t(db), scratch);
+                    UpsampleNearest2x.backward(dup, 0, dx, 0, n * c, h, h);
+                });
+                time("UpsampleConv bwd " + shape, 2 * flops,
+                        () -> UpsampleConv.backward(ug, t(y), t(x), t(w), t(dx), t(dw), t(db), work, scratch));
+                for (int nb : new int[] {ug.chunk(), n}) {
+                    Conv2d.Geometry pg = ug.phases(nb);
+                    float[] ps = new float[Conv2d.scratchSize(pg)];
+                    float[] pw = rand(4 * c * c * 4);
+                    float[] po = rand(nb * 4 * c * (h + 1) * (h + 1));
+                    float[] pdw = new float[pw.length];
+                    time("TMP phases fwd nb=" + nb + " " + shape, 0, () -> Conv2d.forward(pg, t(x), t(pw), null, t(po), ps));
+                    time("TMP phases dx nb=" + nb + " " + shape, 0, () -> Conv2d.backward(pg, t(po), t(x), t(pw), t(dx), null, null, ps));
+                    time("TMP phases dw nb=" + nb + " " + shape, 0, () -> Conv2d.backward(pg, t(po), t(x), t(pw), null, t(pdw), null, ps));
+                }
+            }
         }
     }
 
