@@ -506,6 +506,78 @@ class TapeTest {
         }
     }
 
+    /**
+     * upsampleNearest2xConv3x3 against upsampleNearest2x followed by conv2d (each checked against the
+     * double-precision reference): the output and every gradient agree within the summed taps' rounding, after a
+     * step on other values so that the pooled buffers it reuses are dirty; an inference tape gives the recording
+     * tape's bits.
+     */
+    @Test
+    void upsamplingConvolutionMatchesUpsamplingThenConvolving() {
+        int n = 3;
+        int cin = 5;
+        int cout = 6;
+        int h = 7;
+        SplittableRandom r = new SplittableRandom(98);
+        float[] x = floats(floatRounded(randn(r, n * cin * h * h)));
+        float[] w = floats(floatRounded(scaled(randn(r, cout * cin * 9), 1 / Math.sqrt(cin * 9.0))));
+        float[] b = floats(floatRounded(randn(r, cout)));
+        Tensor target = new Tensor(floats(floatRounded(randn(r, n * cout * 4 * h * h))), Shape.of(n, cout, 2 * h,
+                2 * h));
+        List<float[]> results = new ArrayList<>();
+        for (int oneOp = 0; oneOp < 2; oneOp++) {
+            Tape tape = new Tape();
+            Var warm = upsampleConv(tape, oneOp == 1, tape.input(new Tensor(floats(randn(r, x.length)),
+                    Shape.of(n, cin, h, h))), tape.parameter(new Tensor(w.clone(), Shape.of(cout, cin, 3, 3)),
+                    Tensor.zeros(cout, cin, 3, 3)), tape.constant(new Tensor(b.clone(), Shape.of(cout))));
+            tape.backward(tape.mse(warm, target));
+            tape.reset();
+            Var vx = tape.parameter(new Tensor(x.clone(), Shape.of(n, cin, h, h)), Tensor.zeros(n, cin, h, h));
+            Var vw = tape.parameter(new Tensor(w.clone(), Shape.of(cout, cin, 3, 3)), Tensor.zeros(cout, cin, 3, 3));
+            Var vb = tape.parameter(new Tensor(b.clone(), Shape.of(cout)), Tensor.zeros(cout));
+            Var y = upsampleConv(tape, oneOp == 1, vx, vw, vb);
+            tape.backward(tape.mse(y, target));
+            results.addAll(List.of(y.value().toArray(), vx.grad().toArray(), vw.grad().toArray(),
+                    vb.grad().toArray()));
+            if (oneOp == 1) {
+                Tape inference = Tape.inference();
+                Var yi = upsampleConv(inference, true, inference.constant(vx.value()), inference.constant(vw.value()),
+                        inference.constant(vb.value()));
+                assertArrayEquals(y.value().toArray(), yi.value().toArray(), 0f, "inference y");
+            }
+        }
+        String[] names = {"y", "dx", "dw", "db"};
+        for (int i = 0; i < 4; i++) {
+            double[] twoOps = new double[results.get(i).length];
+            for (int k = 0; k < twoOps.length; k++) {
+                twoOps[k] = results.get(i)[k];
+            }
+            assertClose(twoOps, results.get(4 + i), 0, 5e-5, names[i]);
+            assertTrue(maxAbs(results.get(4 + i)) > 0f, names[i] + " is not all zeros");
+        }
+    }
+
+    @Test
+    void upsamplingConvolutionNamesAWrongWeight() {
+        Tape tape = new Tape();
+        Var x = tape.input(Tensor.zeros(2, 4, 5, 5));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tape.upsampleNearest2xConv3x3(
+                x, tape.constant(Tensor.zeros(6, 4, 5, 5)), null));
+        assertTrue(e.getMessage().startsWith("upsampleNearest2xConv3x3 weight: expected [Cout, Cin, 3, 3] with Cin = 4"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tape.upsampleNearest2xConv3x3(x,
+                tape.constant(Tensor.zeros(6, 3, 3, 3)), null));
+        assertTrue(e.getMessage().startsWith("upsampleNearest2xConv3x3 weight: expected [Cout, Cin, 3, 3] with Cin = 4"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tape.upsampleNearest2xConv3x3(x,
+                tape.constant(Tensor.zeros(6, 4, 3, 3)), tape.constant(Tensor.zeros(5))));
+        assertTrue(e.getMessage().startsWith("upsampleNearest2xConv3x3 bias"), e.getMessage());
+    }
+
+    private static Var upsampleConv(Tape tape, boolean oneOp, Var x, Var w, Var b) {
+        return oneOp ? tape.upsampleNearest2xConv3x3(x, w, b) : tape.conv2d(tape.upsampleNearest2x(x), w, b, 1, 1);
+    }
+
     /** join 0: none, 1: + e per channel, 2: (y + r) / 2; fused through groupNormSiluConv2d or as two ops. */
     private static Var normSiluConv(Tape tape, boolean fused, int join, Var x, Var gamma, Var beta, int groups,
                                     Var w, Var b, Var e, Var r) {

@@ -360,16 +360,6 @@ public final class KernelBench {
                 });
                 time("UpsampleConv bwd " + shape, 2 * flops,
                         () -> UpsampleConv.backward(ug, t(y), t(x), t(w), t(dx), t(dw), t(db), work, scratch));
-                for (int nb : new int[] {ug.chunk(), n}) {
-                    Conv2d.Geometry pg = ug.phases(nb);
-                    float[] ps = new float[Conv2d.scratchSize(pg)];
-                    float[] pw = rand(4 * c * c * 4);
-                    float[] po = rand(nb * 4 * c * (h + 1) * (h + 1));
-                    float[] pdw = new float[pw.length];
-                    time("TMP phases fwd nb=" + nb + " " + shape, 0, () -> Conv2d.forward(pg, t(x), t(pw), null, t(po), ps));
-                    time("TMP phases dx nb=" + nb + " " + shape, 0, () -> Conv2d.backward(pg, t(po), t(x), t(pw), t(dx), null, null, ps));
-                    time("TMP phases dw nb=" + nb + " " + shape, 0, () -> Conv2d.backward(pg, t(po), t(x), t(pw), null, t(pdw), null, ps));
-                }
             }
         }
     }
