@@ -251,55 +251,56 @@ public final class UpsampleConv {
 
     /** y[i, o, 2r + a, 2s + b] = out[i, (2a + b) Cout + o, r + a, s + b] for nb images. */
     private static void scatter(Geometry g, int nb, float[] out, int outOff, float[] y, int yOff) {
-        int h = g.h();
-        int w = g.w();
-        int pw = w + 1;
-        int plane = (h + 1) * pw;
-        int w2 = 2 * w;
-        for (int i = 0; i < nb; i++) {
-            for (int o = 0; o < g.cout(); o++) {
-                int dst = yOff + (i * g.cout() + o) * 4 * h * w;
-                for (int a = 0; a < 2; a++) {
-                    for (int b = 0; b < 2; b++) {
-                        int src = outOff + (i * 4 * g.cout() + (2 * a + b) * g.cout() + o) * plane + a * pw + b;
-                        for (int r = 0; r < h; r++) {
-                            int s0 = src + r * pw;
-                            int d0 = dst + (2 * r + a) * w2 + b;
-                            for (int s = 0; s < w; s++) {
-                                y[d0 + 2 * s] = out[s0 + s];
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        copyPhases(g, nb, out, outOff, y, yOff, true);
     }
 
     /** The inverse of {@link #scatter} for dy, with zeros at each phase's unused row and column. */
     private static void gather(Geometry g, int nb, float[] dy, int dyOff, float[] out, int outOff) {
         int h = g.h();
+        int pw = g.w() + 1;
+        int plane = (h + 1) * pw;
+        for (int pl = 0; pl < nb * 4 * g.cout(); pl++) {
+            int phase = pl / g.cout() % 4;
+            int base = outOff + pl * plane;
+            // The unused row (h for a = 0, 0 for a = 1) and column (w for b = 0, 0 for b = 1).
+            int unusedRow = base + (phase < 2 ? h : 0) * pw;
+            Arrays.fill(out, unusedRow, unusedRow + pw, 0f);
+            for (int r = 0, col = base + (phase % 2 == 0 ? g.w() : 0); r <= h; r++, col += pw) {
+                out[col] = 0f;
+            }
+        }
+        copyPhases(g, nb, out, outOff, dy, dyOff, false);
+    }
+
+    /**
+     * Copies between an image-layout tensor ({@code [nb, Cout, 2H, 2W]}) and the phases' layout
+     * ({@code [nb, 4 Cout, H + 1, W + 1]}, phase (a, b)'s pixel (r, s) at (r + a, s + b)): into the image when
+     * {@code toImage}, into the phases otherwise.
+     */
+    private static void copyPhases(Geometry g, int nb, float[] phases, int pOff, float[] image, int iOff,
+                                   boolean toImage) {
+        int h = g.h();
         int w = g.w();
         int pw = w + 1;
         int plane = (h + 1) * pw;
         int w2 = 2 * w;
         for (int i = 0; i < nb; i++) {
             for (int o = 0; o < g.cout(); o++) {
-                int src = dyOff + (i * g.cout() + o) * 4 * h * w;
-                for (int a = 0; a < 2; a++) {
-                    for (int b = 0; b < 2; b++) {
-                        int base = outOff + (i * 4 * g.cout() + (2 * a + b) * g.cout() + o) * plane;
-                        // The unused row (h for a = 0, 0 for a = 1) and column (w for b = 0, 0 for b = 1).
-                        int unusedRow = base + (a == 0 ? h : 0) * pw;
-                        Arrays.fill(out, unusedRow, unusedRow + pw, 0f);
-                        for (int r = 0; r < h + 1; r++) {
-                            out[base + r * pw + (b == 0 ? w : 0)] = 0f;
-                        }
-                        int dst = base + a * pw + b;
-                        for (int r = 0; r < h; r++) {
-                            int d0 = dst + r * pw;
-                            int s0 = src + (2 * r + a) * w2 + b;
+                int img = iOff + (i * g.cout() + o) * 4 * h * w;
+                for (int ph = 0; ph < 4; ph++) {
+                    int a = ph >> 1;
+                    int b = ph & 1;
+                    int src = pOff + (i * 4 * g.cout() + ph * g.cout() + o) * plane + a * pw + b;
+                    for (int r = 0; r < h; r++) {
+                        int p0 = src + r * pw;
+                        int i0 = img + (2 * r + a) * w2 + b;
+                        if (toImage) {
                             for (int s = 0; s < w; s++) {
-                                out[d0 + s] = dy[s0 + 2 * s];
+                                image[i0 + 2 * s] = phases[p0 + s];
+                            }
+                        } else {
+                            for (int s = 0; s < w; s++) {
+                                phases[p0 + s] = image[i0 + 2 * s];
                             }
                         }
                     }
