@@ -80,7 +80,8 @@ public final class UpsampleConv {
 
     /**
      * Floats of {@code work} that forward and backward use (the summed weights and their gradient, the repeated
-     * bias, one chunk's phases); backward reads the summed weights forward left there only if forward ran last.
+     * bias, one chunk's phases). Each call writes what it reads there: nothing needs to survive from forward to
+     * backward, so any array of this size will do.
      */
     public static long workSize(Geometry g) {
         return 2L * g.phaseWeights() + 4L * g.cout() + (long) g.chunk() * g.phaseImage();
