@@ -291,13 +291,13 @@ public final class Conv2d {
         int outOff = k * cp;
         int apOff = outOff + g.cout() * cp;
         VectorConv.pack(g.cout(), k, 1, w, wOff, k, 1, 1, scratch, apOff);
+        int[] termAt = VectorConv.termOffsets(k, 1, cp, NO_SHIFT);
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int nb = Math.min(chunk, g.n() - n0);
             for (int i = 0; i < nb; i++) {
                 im2col(g, x, xOff + (n0 + i) * inImage, scratch, i * hw, cp);
             }
-            VectorConv.product(g.cout(), k, 1, scratch, apOff, scratch, 0, cp, NO_SHIFT, scratch, outOff, cp,
-                    nb * hw, false);
+            VectorConv.product(g.cout(), k, scratch, apOff, scratch, 0, termAt, scratch, outOff, cp, nb * hw, false);
             // [Cout, nb, hw] -> [nb, Cout, hw], plus the bias
             for (int i = 0; i < nb; i++) {
                 int dst = yOff + (n0 + i) * outImage;

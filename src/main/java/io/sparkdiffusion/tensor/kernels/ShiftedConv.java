@@ -359,14 +359,15 @@ final class ShiftedConv {
         int yws = vectorOutputStride(g);
         int ywOff = g.cin() * vectorChannelStride(g);
         int apOff = ywOff + g.cout() * yws;
-        int[] shifts = tapShifts(g, 1);
+        // The terms' offsets once per call: every chunk has the same layout.
+        int[] termAt = VectorConv.termOffsets(g.cin(), taps, in.stride(), tapShifts(g, 1));
         VectorConv.pack(g.cout(), g.cin(), taps, w, wOff, g.k(), taps, 1, scratch, apOff);
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
             in.fill(g, n0, nb);
-            VectorConv.product(g.cout(), g.cin(), taps, scratch, apOff, in.data(), in.start(g, n0), in.stride(),
-                    shifts, scratch, ywOff, yws, q, false);
+            VectorConv.product(g.cout(), g.k(), scratch, apOff, in.data(), in.start(g, n0), termAt, scratch, ywOff,
+                    yws, q, false);
             unpadOutput(g, scratch, ywOff, yws, n0, nb, b, bOff, y, yOff);
         }
     }
@@ -396,8 +397,10 @@ final class ShiftedConv {
         int outer = VectorConv.outerRows(g.cout());
         int dyTOff = apOff + VectorConv.packedSize(g.cin(), g.cout(), taps);
         int dwTOff = dyTOff + outer * wideColumns(g, chunk);
+        // The terms' offsets once per call: every chunk has the same layout.
         int[] shifts = tapShifts(g, 1);
-        int[] backShifts = tapShifts(g, -1);
+        int[] termAt = VectorConv.termOffsets(g.cin(), taps, in.stride(), shifts);
+        int[] backTermAt = VectorConv.termOffsets(g.cout(), taps, ds, tapShifts(g, -1));
         if (dw != null && outer > 0) {
             Arrays.fill(scratch, dwTOff, dwTOff + outer * g.k(), 0f);
         }
@@ -420,8 +423,8 @@ final class ShiftedConv {
                             scratch[dyTOff + p * outer + o] = scratch[src + p];
                         }
                     }
-                    VectorConv.correlateOuter(outer, g.cin(), taps, scratch, dyTOff, outer, in.data(), xp,
-                            in.stride(), shifts, scratch, dwTOff, outer, q);
+                    VectorConv.correlateOuter(outer, g.k(), scratch, dyTOff, outer, in.data(), xp, termAt, scratch,
+                            dwTOff, outer, q);
                 }
                 if (outer < g.cout()) {
                     VectorConv.correlate(g.cout() - outer, g.cin(), taps, scratch, dywOff + front + outer * ds, ds,
@@ -430,7 +433,7 @@ final class ShiftedConv {
             }
             if (dx != null) {
                 int cols = q + front;
-                VectorConv.product(g.cin(), g.cout(), taps, scratch, apOff, scratch, dywOff + front, ds, backShifts,
+                VectorConv.product(g.cin(), g.cout() * taps, scratch, apOff, scratch, dywOff + front, backTermAt,
                         scratch, dxpOff, cs, cols, false);
                 dx.run(n0, nb, planes(g, scratch, dxpOff, cs));
             }
