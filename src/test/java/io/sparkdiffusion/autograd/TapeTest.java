@@ -2,6 +2,7 @@ package io.sparkdiffusion.autograd;
 
 import static io.sparkdiffusion.tensor.kernels.Numerics.assertClose;
 import static io.sparkdiffusion.tensor.kernels.Numerics.floatRounded;
+import static io.sparkdiffusion.tensor.kernels.Numerics.floats;
 import static io.sparkdiffusion.tensor.kernels.Numerics.numericGradient;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -120,14 +121,6 @@ class TapeTest {
             a[i] = (float) (a[i] * s);
         }
         return a;
-    }
-
-    private static float[] floats(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
-        return f;
     }
 
     @Test

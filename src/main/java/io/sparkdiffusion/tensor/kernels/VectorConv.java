@@ -83,16 +83,6 @@ final class VectorConv {
     }
 
     /**
-     * out = the product of the class javadoc, or out += it when {@code accumulate}, over cols rounded up to
-     * {@link #BLOCK}.
-     */
-    static void product(int rows, int kdim, int taps, float[] ap, int apOff, float[] in, int inOff, int inStride,
-                        int[] off, float[] out, int outOff, int outStride, int cols, boolean accumulate) {
-        product(rows, kdim * taps, ap, apOff, in, inOff, termOffsets(kdim, taps, inStride, off), out, outOff,
-                outStride, cols, accumulate);
-    }
-
-    /**
      * Where each term {@code j = (k, t)} of a product or correlation starts in its input, relative to the input's
      * offset: {@code (j / taps) * inStride + off[j % taps]}. One flat loop over the terms keeps the accumulators in
      * registers (C2 boxes vectors carried through nested loops); a caller that runs many chunks of one shape
@@ -107,9 +97,10 @@ final class VectorConv {
     }
 
     /**
-     * The product over precomputed terms: term j of a row block starts at {@code in[inOff + termAt[j] + column]}
-     * (for taps = 1 and no shift, {@code termAt[k] = k * inStride}), so a caller that runs many products of one
-     * shape computes termAt once.
+     * out = the product of the class javadoc, or out += it when {@code accumulate}, over cols rounded up to
+     * {@link #BLOCK}, with {@code terms = kdim * taps} and term j of a row block starting at
+     * {@code in[inOff + termAt[j] + column]} ({@link #termOffsets}; for taps = 1 and no shift,
+     * {@code termAt[k] = k * inStride}), so a caller that runs many products of one shape computes termAt once.
      */
     static void product(int rows, int terms, float[] ap, int apOff, float[] in, int inOff, int[] termAt,
                         float[] out, int outOff, int outStride, int cols, boolean accumulate) {
@@ -491,9 +482,8 @@ final class VectorConv {
     /**
      * The correlation with the rows in vector lanes: {@code dT[j, r] += sum_{p < cols} in[inOff + termAt[j] + p] *
      * eT[p, r]} for term j = (k, t) ({@link #termOffsets}) and r &lt; rows, rows a multiple of 2 {@link #LANES}
-     * ({@link #outerRows}). eT is e
-     * transposed (its row p at {@code eTOff + p*eTStride}), dT the result transposed (row j at
-     * {@code dTOff + j*dTStride}). A block keeps 6 terms by 4 vectors of rows (or 12 by 2) in registers over all
+     * ({@link #outerRows}). eT is e transposed (its row p at {@code eTOff + p*eTStride}), dT the result transposed
+     * (row j at {@code dTOff + j*dTStride}). A block keeps 6 terms by 4 vectors of rows (or 12 by 2) in registers over all
      * the columns, broadcasting one input value per term and column: no reduction across lanes and every load of
      * eT whole, where {@link #correlate} reduces 16 sums per block and reads the shifted input unaligned. Each
      * element sums its columns in order; measured 9 to 24 % faster per weight gradient at unet-small's shapes.
@@ -748,8 +738,7 @@ final class VectorConv {
      * at a time over all the columns (the same sums in the same order as a block's).
      */
     private static void outerTerm(float[] eT, int eTOff, int eTStride, float[] in, int inOff, int[] x, int j,
-                                  int vectors,
-                                  float[] dT, int dTOff, int dTStride, int cols) {
+                                  int vectors, float[] dT, int dTOff, int dTStride, int cols) {
         int x0 = inOff + x[j];
         for (int v = 0; v < vectors; v++) {
             FloatVector s = FloatVector.zero(SPECIES);

@@ -41,8 +41,9 @@ final class Winograd {
     /**
      * Which convolutions run here, read once from {@link ShiftedConv#ENGINE_PROPERTY} and logged: all supported
      * ones with {@code winograd}, those {@link Choice#wins} picks with {@code auto}, none with {@code vector} or
-     * {@code gemm}. A class of its own, free of the Vector API, so that asking never needs the module. The
-     * choice depends on the layer's shape only, never on the batch size, so that batch invariance holds.
+     * {@code gemm}. Its rule reads the vector width ({@link VectorConv#WIDE}), so it is asked only where the vector
+     * engine runs (callers check that first). The choice depends on the layer's shape and the machine's vector
+     * width only, never on the batch size, so that batch invariance holds.
      */
     static final class Choice {
         private static final String MODE = System.getProperty(ShiftedConv.ENGINE_PROPERTY, "auto").trim()
@@ -52,21 +53,10 @@ final class Winograd {
         private static final String RULE = "H, W >= 14 and Cin, Cout >= 16, without AVX-512";
         /** The measured rule of {@code auto} for the weight gradient, within RULE. */
         private static final String WEIGHT_RULE = "H, W >= 28 or Cin >= 64";
-        /** What {@code auto} does on this machine, for the benchmark's engine line. */
-        private static final String AUTO = VectorConv.WIDE
-                ? "no winograd (auto: with AVX-512 the shifted products measured faster at every shape)"
-                : "winograd F(2x2,3x3) where " + RULE + " (weight gradient where also " + WEIGHT_RULE + ")";
 
         static {
             System.getLogger(Winograd.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion 3x3 padding-1 "
-                    + "convolutions: " + switch (MODE) {
-                        case PROPERTY_VALUE -> "Winograd F(2x2,3x3) for all";
-                        case "auto" -> VectorConv.WIDE
-                                ? "shifted products, no Winograd (with AVX-512 they measured faster at every shape)"
-                                : "Winograd F(2x2,3x3) where it measured faster (" + RULE + "; the weight gradient "
-                                        + "where also " + WEIGHT_RULE + "), shifted products elsewhere";
-                        default -> "shifted products, no Winograd";
-                    } + " (" + ShiftedConv.ENGINE_PROPERTY + "=" + MODE + ")");
+                    + "convolutions: " + describe() + " (" + ShiftedConv.ENGINE_PROPERTY + "=" + MODE + ")");
         }
 
         private Choice() {
@@ -104,11 +94,13 @@ final class Winograd {
             return g.kh() == 3 && g.kw() == 3 && g.stride() == 1 && g.pad() == 1;
         }
 
-        /** Which 3x3 padding-1 convolutions run here, for the benchmark's engine line. */
+        /** Which 3x3 padding-1 convolutions run here, for the log and the benchmark's engine line. */
         static String describe() {
             return switch (MODE) {
                 case PROPERTY_VALUE -> "winograd F(2x2,3x3) for all 3x3 padding 1";
-                case "auto" -> AUTO;
+                case "auto" -> VectorConv.WIDE
+                        ? "no winograd (auto: with AVX-512 the shifted products measured faster at every shape)"
+                        : "winograd F(2x2,3x3) where " + RULE + " (weight gradient where also " + WEIGHT_RULE + ")";
                 default -> "no winograd";
             };
         }

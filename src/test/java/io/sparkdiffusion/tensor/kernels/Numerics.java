@@ -42,6 +42,15 @@ public final class Numerics {
         return r;
     }
 
+    /** {@code a} as floats, no guard cells. */
+    public static float[] floats(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
     /** {@code a} as floats at offset {@link #GUARD} of an array with guard cells on both sides. */
     public static float[] guarded(double[] a) {
         float[] g = new float[a.length + 2 * GUARD];

@@ -3,6 +3,7 @@ package io.sparkdiffusion.tensor.kernels;
 import static io.sparkdiffusion.tensor.kernels.Numerics.GUARD;
 import static io.sparkdiffusion.tensor.kernels.Numerics.assertGuardedClose;
 import static io.sparkdiffusion.tensor.kernels.Numerics.floatRounded;
+import static io.sparkdiffusion.tensor.kernels.Numerics.floats;
 import static io.sparkdiffusion.tensor.kernels.Numerics.guarded;
 import static io.sparkdiffusion.tensor.kernels.Numerics.plus;
 import static io.sparkdiffusion.tensor.kernels.Numerics.randn;
@@ -144,14 +145,6 @@ class UpsampleConvTest {
                 + work.length), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new UpsampleConv.Geometry(2, 0, 4, 4, 5));
         assertTrue(e.getMessage().startsWith("upsampled conv2d sizes must be positive"), e.getMessage());
-    }
-
-    private static float[] floats(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
-        return f;
     }
 
     private static Tensor t(float[] a) {
