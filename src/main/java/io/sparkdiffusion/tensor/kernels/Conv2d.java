@@ -22,11 +22,18 @@ import io.sparkdiffusion.tensor.Tensor;
  * in the forward when one image fills a GEMM, in the backward always (two GEMMs per image, no copies). All
  * backward outputs accumulate ({@code +=}).
  *
- * <p>With the vector engine ({@link ShiftedConv.Engine#VECTOR}) the forward of the other convolutions (1x1,
- * stride 2) is {@link VectorConv#product} over the same im2col chunk instead of a GEMM: every output column is
- * summed in its own lane in one fixed order, so an image's output is bit for bit the same whatever other images
- * share the chunk (a GEMM's rounding depends on its shape, i.e. on the batch). With it every forward kernel of
- * the U-Net is batch invariant ({@link #batchInvariant()}).
+ * <p>With the vector engine ({@link ShiftedConv.Engine#VECTOR}) the forward of the other convolutions (stride 2)
+ * is {@link VectorConv#product} over the same im2col chunk instead of a GEMM: every output column is summed in its
+ * own lane in one fixed order, so an image's output is bit for bit the same whatever other images share the chunk
+ * (a GEMM's rounding depends on its shape, i.e. on the batch). With it every forward kernel of the U-Net is batch
+ * invariant ({@link #batchInvariant()}). Its 1x1 convolutions need no im2col: the forward and the input gradient
+ * are that product straight from the tensors' own layout (same sums, same bits as over a chunk), the weight
+ * gradient {@link VectorConv#correlateOuter} over one operand transposed, where the channels fill its vector
+ * lanes (otherwise BLAS, as the GEMM engine). Measured at unet-small's eight 1x1 shapes (AMD EPYC, AVX-512,
+ * batch 64, 2026-12-04, {@code ./probe.sh kernels pointwise}): forward 1.2 to 1.9 times the im2col product's
+ * speed at seven, the same at 64 -> 64 @ 7x7 (runs before and after); input gradient 1.6 to 2.9 times OpenBLAS's
+ * Haswell kernel (runs with {@code -Dsparkdiffusion.conv=gemm} and without); weight gradient, alternating in one
+ * JVM, 1.0 to 1.4 times BLAS at six and 7 to 9 % slower at the other two (32 -> 64 @ 14, 64 -> 64 @ 7).
  *
  * <p>Every array but the scratch is a {@link Tensor} view (its data from its offset); the shape is a
  * {@link Geometry}, whose checks also guard {@link ShiftedConv}'s entry points.
@@ -274,6 +281,9 @@ public final class Conv2d {
     }
 
     private static long vectorScratchSize(Geometry g) {
+        if (g.isPointwise()) {
+            return pointwiseScratchSize(g);
+        }
         long cp = vectorColumns(g);
         return (long) g.k() * cp + (long) g.cout() * cp + VectorConv.packedSize(g.cout(), g.k(), 1);
     }
@@ -282,6 +292,12 @@ public final class Conv2d {
 
     private static void forwardVector(Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff,
                                       float[] y, int yOff, float[] scratch) {
+        if (g.isPointwise()) {
+            VectorConv.pack(g.cout(), g.cin(), 1, w, wOff, g.cin(), 1, 1, scratch, 0);
+            pointwiseProduct(g.n(), g.ho() * g.wo(), g.cout(), g.cin(), scratch, 0, x, xOff, y, yOff, b, bOff, false,
+                    scratch, VectorConv.packedSize(g.cout(), g.cin(), 1));
+            return;
+        }
         int k = g.k();
         int hw = g.ho() * g.wo();
         int inImage = g.cin() * g.h() * g.w();
@@ -307,6 +323,140 @@ public final class Conv2d {
                     float bias = b == null ? 0f : b[bOff + o];
                     for (int p = 0; p < hw; p++) {
                         y[to + p] = scratch[src + p] + bias;
+                    }
+                }
+            }
+        }
+    }
+
+    // The vector engine's 1x1 convolutions (forward and input gradient) run in the tensors' own layout, with no
+    // im2col and no copy of the output: per image a product over its whole blocks of BLOCK columns, term k of the
+    // image at k*hw and output row r at r*hw; the last hw % BLOCK columns of BLOCK / (hw % BLOCK) images at a time
+    // are gathered into one staging block. Every output column still sums its terms in one fixed order in its own
+    // lane, so the results are bit for bit those of the im2col chunks. Scratch (pointwiseScratchSize):
+    //   ap          the operand packed for VectorConv (the weight, or its transpose for the input gradient)
+    //   stage in    [terms, BLOCK]     the images' last columns side by side
+    //   stage out   [rows, BLOCK]      their product
+    //   (weight gradient, after the input gradient is done with the above)
+    //   eT          [hw, lanes]        one image of the smaller of dy and x, transposed
+    //   dT          [terms, lanes]     the weight gradient's sums over all images, transposed when lanes = Cout
+    private static long pointwiseScratchSize(Geometry g) {
+        int packed = Math.max(VectorConv.packedSize(g.cout(), g.cin(), 1), VectorConv.packedSize(g.cin(), g.cout(), 1));
+        long products = packed + (long) (g.cin() + g.cout()) * VectorConv.BLOCK;
+        long weightGradient = (long) g.ho() * g.wo() * Math.min(g.cin(), g.cout()) + (long) g.cin() * g.cout();
+        return Math.max(products, weightGradient);
+    }
+
+    /**
+     * True when the vector engine computes a 1x1 weight gradient with {@link VectorConv#correlateOuter}: the
+     * smaller of Cin and Cout (the channels it puts in vector lanes) is a multiple of two vectors.
+     */
+    private static boolean pointwiseOuter(Geometry g) {
+        int lanes = Math.min(g.cin(), g.cout());
+        return VectorConv.outerRows(lanes) == lanes;
+    }
+
+    /**
+     * dw += dY x^T of a 1x1 convolution ({@link #pointwiseOuter}): per image, the smaller of dy and x transposed
+     * ([hw, lanes]: its channels in vector lanes), correlated with the other's rows by
+     * {@link VectorConv#correlateOuter}; the sums over all images collect in dT and are added into dw at the end.
+     */
+    private static void pointwiseWeightGradient(Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] dw,
+                                                int dwOff, float[] scratch) {
+        int hw = g.ho() * g.wo();
+        boolean lanesIn = g.cin() <= g.cout();
+        int lanes = lanesIn ? g.cin() : g.cout();
+        int terms = lanesIn ? g.cout() : g.cin();
+        float[] t = lanesIn ? x : dy;
+        int tOff = lanesIn ? xOff : dyOff;
+        float[] other = lanesIn ? dy : x;
+        int otherOff = lanesIn ? dyOff : xOff;
+        int eT = 0;
+        int dT = hw * lanes;
+        java.util.Arrays.fill(scratch, dT, dT + terms * lanes, 0f);
+        int[] termAt = VectorConv.termOffsets(terms, 1, hw, NO_SHIFT);
+        for (int n = 0; n < g.n(); n++) {
+            int src = tOff + n * lanes * hw;
+            for (int p0 = 0; p0 < hw; p0 += 16) {
+                int p1 = Math.min(hw, p0 + 16);
+                for (int r = 0; r < lanes; r++) {
+                    for (int p = p0; p < p1; p++) {
+                        scratch[eT + p * lanes + r] = t[src + r * hw + p];
+                    }
+                }
+            }
+            VectorConv.correlateOuter(lanes, terms, scratch, eT, lanes, other, otherOff + n * terms * hw, termAt,
+                    scratch, dT, lanes, hw);
+        }
+        int cin = g.cin();
+        for (int o = 0; o < g.cout(); o++) {
+            for (int c = 0; c < cin; c++) {
+                dw[dwOff + o * cin + c] += scratch[dT + (lanesIn ? o * lanes + c : c * lanes + o)];
+            }
+        }
+    }
+
+    /**
+     * out = the product of the packed {@code [rows, terms]} operand with each of n images of in ({@code [terms, hw]}
+     * each, from inOff) into out ({@code [rows, hw]} each, from outOff), plus b[r] when b is not null; or out += the
+     * product when {@code accumulate} (b null). The staging blocks at {@code scratch[stageOff ..]},
+     * {@code (terms + rows) * BLOCK} floats.
+     */
+    private static void pointwiseProduct(int n, int hw, int rows, int terms, float[] ap, int apOff, float[] in,
+                                         int inOff, float[] out, int outOff, float[] b, int bOff, boolean accumulate,
+                                         float[] scratch, int stageOff) {
+        int block = VectorConv.BLOCK;
+        int full = hw - hw % block;
+        int tail = hw - full;
+        int inImage = terms * hw;
+        int outImage = rows * hw;
+        if (full > 0) {
+            int[] termAt = VectorConv.termOffsets(terms, 1, hw, NO_SHIFT);
+            for (int i = 0; i < n; i++) {
+                int image = outOff + i * outImage;
+                VectorConv.product(rows, terms, ap, apOff, in, inOff + i * inImage, termAt, out, image, hw, full,
+                        accumulate);
+                // The bias while the image's rows are in cache (after the sums, as the im2col path adds it).
+                for (int r = 0; b != null && r < rows; r++) {
+                    float bias = b[bOff + r];
+                    for (int p = image + r * hw, end = p + full; p < end; p++) {
+                        out[p] += bias;
+                    }
+                }
+            }
+        }
+        if (tail == 0) {
+            return;
+        }
+        int stageIn = stageOff;
+        int stageOut = stageOff + terms * block;
+        int perStage = block / tail;
+        int[] stageAt = VectorConv.termOffsets(terms, 1, block, NO_SHIFT);
+        for (int i0 = 0; i0 < n; i0 += perStage) {
+            int m = Math.min(perStage, n - i0);
+            for (int i = 0; i < m; i++) {
+                int src = inOff + (i0 + i) * inImage + full;
+                for (int k = 0; k < terms; k++) {
+                    System.arraycopy(in, src + k * hw, scratch, stageIn + k * block + i * tail, tail);
+                }
+            }
+            // Columns past m * tail hold whatever scratch held; they feed only output columns never read.
+            VectorConv.product(rows, terms, ap, apOff, scratch, stageIn, stageAt, scratch, stageOut, block, m * tail,
+                    false);
+            for (int i = 0; i < m; i++) {
+                int dst = outOff + (i0 + i) * outImage + full;
+                for (int r = 0; r < rows; r++) {
+                    int from = stageOut + r * block + i * tail;
+                    int to = dst + r * hw;
+                    if (accumulate) {
+                        for (int j = 0; j < tail; j++) {
+                            out[to + j] += scratch[from + j];
+                        }
+                    } else {
+                        float bias = b == null ? 0f : b[bOff + r];
+                        for (int j = 0; j < tail; j++) {
+                            out[to + j] = scratch[from + j] + bias;
+                        }
                     }
                 }
             }
@@ -359,6 +509,24 @@ public final class Conv2d {
             return;
         }
         if (g.isPointwise()) {
+            if (dx != null && ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR) {
+                // dx += W^T dY: the forward's product with the weight transposed (a[c, o] = w[o, c]).
+                VectorConv.pack(g.cin(), g.cout(), 1, w.data(), w.offset(), 1, g.cin(), 1, scratch, 0);
+                pointwiseProduct(g.n(), g.ho() * g.wo(), g.cin(), g.cout(), scratch, 0, dy.data(), dy.offset(),
+                        dx.data(), dx.offset(), null, 0, true, scratch, VectorConv.packedSize(g.cin(), g.cout(), 1));
+                dx = null;
+                if (dw == null) {
+                    return;
+                }
+            }
+            if (dw != null && ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR && pointwiseOuter(g)) {
+                pointwiseWeightGradient(g, dy.data(), dy.offset(), x.data(), x.offset(), dw.data(), dw.offset(),
+                        scratch);
+                dw = null;
+                if (dx == null) {
+                    return;
+                }
+            }
             backwardPointwise(g, dy.data(), dy.offset(), x.data(), x.offset(), w.data(), w.offset(),
                     dx == null ? null : dx.data(), dx == null ? 0 : dx.offset(), dw == null ? null : dw.data(),
                     dw == null ? 0 : dw.offset());
@@ -379,9 +547,10 @@ public final class Conv2d {
     }
 
     /**
-     * {@link #backward}'s dx and dw (either may be null, not both) of a 1x1, stride-1, unpadded convolution: x is its
-     * own col, so per image {@code dW += dY x^T} and {@code dx += W^T dY} with no copies and no scratch (measured
-     * 1.0-1.6x faster than batching images into one wider product, most at 7x7).
+     * {@link #backward}'s dx and dw (either may be null, not both) of a 1x1, stride-1, unpadded convolution on BLAS
+     * (the GEMM engine's, and the vector engine's weight gradient where {@link #pointwiseOuter} does not hold): x is
+     * its own col, so per image {@code dW += dY x^T} and {@code dx += W^T dY} with no copies and no scratch
+     * (measured 1.0-1.6x faster than batching images into one wider product, most at 7x7).
      */
     private static void backwardPointwise(Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] w,
                                           int wOff, float[] dx, int dxOff, float[] dw, int dwOff) {

@@ -46,7 +46,15 @@ class Conv2dTest {
                 new Conv2d.Geometry(3, 8, 14, 14, 4, 3, 3, 2, 1), // downsample
                 new Conv2d.Geometry(3, 6, 7, 7, 9, 1, 1, 1, 0),   // batched 1x1
                 new Conv2d.Geometry(2, 3, 28, 28, 4, 3, 3, 1, 1), // one image per GEMM
-                new Conv2d.Geometry(2, 5, 32, 33, 3, 1, 1, 1, 0)  // 1x1 with x as its own col
+                new Conv2d.Geometry(2, 5, 32, 33, 3, 1, 1, 1, 0), // 1x1 with x as its own col
+                // 1x1 on the vector engine: the last hw % BLOCK columns of several images per staging block (30
+                // columns: one image per block; 100: two whole blocks of 48 and 4 more, up to 12 images per block),
+                // and the weight gradient with 32 input (x transposed) or 64 output channels (dy transposed) in
+                // vector lanes on AVX-512, terms left over after its blocks of 12 and 6
+                new Conv2d.Geometry(3, 6, 5, 6, 9, 1, 1, 1, 0),
+                new Conv2d.Geometry(5, 4, 10, 10, 3, 1, 1, 1, 0),
+                new Conv2d.Geometry(3, 32, 5, 7, 40, 1, 1, 1, 0),
+                new Conv2d.Geometry(2, 70, 10, 10, 64, 1, 1, 1, 0)
         ));
     }
 

@@ -247,7 +247,11 @@ public final class KernelBench {
                 .reduceLanes(VectorOperators.ADD);
     }
 
-    /** Every 1x1 convolution and stride-2 3x3 of unet-small: forward and backward (dx and dw), batch n. */
+    /**
+     * Every 1x1 convolution and stride-2 3x3 of unet-small: forward, backward (dx and dw) and each gradient alone,
+     * batch n; for the 1x1 ones also the vector product alone over the same columns from a cached input (what the
+     * layer costs beyond its multiply-adds).
+     */
     private static void pointwise(int n) {
         // {cin, cout, size, kernel, stride}; the first shape again at the end (JIT warm-up)
         int[][] shapes = {{96, 32, 28, 1, 1}, {64, 32, 28, 1, 1}, {32, 64, 14, 1, 1}, {96, 64, 14, 1, 1},
@@ -267,6 +271,24 @@ public final class KernelBench {
             String shape = k + "x" + k + " s" + s[4] + " " + s[0] + "->" + s[1] + " @" + s[2];
             time("fwd " + shape, flops, () -> Conv2d.forward(g, t(x), t(w), t(b), t(y), scratch));
             time("bwd " + shape, 2 * flops, () -> Conv2d.backward(g, t(y), t(x), t(w), t(dx), t(dw), null, scratch));
+            time("bwd dx " + shape, flops, () -> Conv2d.backward(g, t(y), t(x), t(w), t(dx), null, null, scratch));
+            time("bwd dw " + shape, flops, () -> Conv2d.backward(g, t(y), t(x), t(w), null, t(dw), null, scratch));
+            if (k == 1) {
+                int hw = g.ho() * g.wo();
+                int chunk = g.chunk();
+                int chunks = (n + chunk - 1) / chunk;
+                int cp = VectorConv.roundUp(chunk * hw, VectorConv.BLOCK);
+                float[] in = rand(s[0] * cp + VectorConv.BLOCK);
+                float[] ap = new float[VectorConv.packedSize(s[1], s[0], 1)];
+                VectorConv.pack(s[1], s[0], 1, w, 0, s[0], 1, 1, ap, 0);
+                float[] out = new float[s[1] * cp];
+                int[] termAt = VectorConv.termOffsets(s[0], 1, cp, new int[] {0});
+                time("product alone x" + chunks + " " + shape, 2.0 * s[1] * s[0] * cp * chunks, () -> {
+                    for (int c = 0; c < chunks; c++) {
+                        VectorConv.product(s[1], s[0], ap, 0, in, 0, termAt, out, 0, cp, chunk * hw, false);
+                    }
+                });
+            }
         }
     }
 
