@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one of the test-side measurement probes (speed, memory, sample quality; not unit tests, not part of the jar):
-#   ./probe.sh kernels [engines|pointwise|product|normconv|upsample [BATCH]]
+#   ./probe.sh kernels [engines|pointwise|product|normconv|upsample|attention [BATCH]]
 #                                                                thread CPU time per kernel call at unet-small's shapes
 #   ./probe.sh unet [BATCH=64] [STEPS=10] [inference|unfused|inference-unfused|unfused-upsample|inference-unfused-upsample]
 #                                                                unet-small forward + backward, per-op profile

@@ -54,6 +54,10 @@ public final class KernelBench {
             normConv(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
         }
+        if (args.length > 0 && args[0].equals("attention")) {
+            attention(args.length > 1 ? Integer.parseInt(args[1]) : 64);
+            return;
+        }
         if (args.length > 0 && args[0].equals("upsample")) {
             upsample(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
@@ -289,6 +293,32 @@ public final class KernelBench {
                     }
                 });
             }
+        }
+    }
+
+    /** unet-small's attention (64 channels over 7x7 positions): forward and backward, and their exps alone. */
+    private static void attention(int n) {
+        Attention.Geometry geo = new Attention.Geometry(n, 64, 49);
+        float[] qkv = rand(geo.qkvSize());
+        float[] out = new float[geo.outSize()];
+        float[] probs = new float[n * geo.probsSize()];
+        float[] dqkv = new float[geo.qkvSize()];
+        float[] scratch = new float[geo.probsSize()];
+        for (int rep = 0; rep < 2; rep++) {
+            time("attention forward", 0, () -> Attention.forward(geo, t(qkv), t(out), t(probs), true));
+            time("attention backward", 0, () -> Attention.backward(geo, t(out), t(qkv), t(probs), t(dqkv), scratch));
+            float[] a = rand(probs.length);
+            time("Math.exp over the probabilities", 0, () -> {
+                for (int i = 0; i < a.length; i++) {
+                    probs[i] = (float) Math.exp(a[i] - 1f);
+                }
+            });
+            time("lanewise EXP over the probabilities", 0, () -> {
+                for (int i = 0; i < a.length; i += VectorConv.LANES) {
+                    FloatVector.fromArray(VectorConv.SPECIES, a, i).sub(1f).lanewise(VectorOperators.EXP)
+                            .intoArray(probs, i);
+                }
+            });
         }
     }
 
