@@ -53,16 +53,16 @@ final class LayerOps {
     /**
      * {@code join(conv2d(groupNormSilu(x, gamma, beta, groups, eps), weight, bias, stride, padding))}: one op
      * through {@link NormSiluConv} where the convolution runs on the vector shifted products and the tape records
-     * (the normalization writes the convolution's padded input, which is saved instead of its dense output); the
-     * two ops elsewhere. The same bits either way.
+     * (the normalization writes the convolution's padded input, which is saved instead of its dense output) or
+     * keeps nothing (each chunk's padded input in one block of scratch); the two ops elsewhere. The same bits
+     * either way.
      */
     static Var normSiluConv2d(Tape tape, String op, Var x, Var gamma, Var beta, int groups, float eps, Var weight,
                               Var bias, int stride, int padding, Join join) {
         Shape xs = checkGroupNorm(tape, op, x, gamma, beta, groups, eps);
         Conv2d.Geometry g = conv2dGeometry(tape, op, x, weight, bias, stride, padding);
         join.check(tape, op, g);
-        // Only a pass that records for backward gains: the fused forward alone costs what the two ops cost.
-        if (!NormSiluConv.fuses(g) || !tape.isRecording()) {
+        if (!NormSiluConv.fuses(g)) {
             return conv2d(tape, op, groupNormSilu(tape, x, gamma, beta, groups, eps), weight, bias, stride, padding,
                     join);
         }
@@ -71,6 +71,16 @@ final class LayerOps {
         int hw = xs.size() / (n * c);
         GroupNorm.Geometry norm = new GroupNorm.Geometry(n, c, hw, groups);
         Var y = tape.output(Shape.of(g.n(), g.cout(), g.ho(), g.wo()), x, gamma, beta, weight, bias, join.input());
+        if (!tape.isRecording()) {
+            // Nothing saved: each chunk's normalization goes into one padded block that stays in cache.
+            float[] stats = tape.saved(2 * n * groups);
+            NormSiluConv.forwardInference(norm, g, x.value(), gamma.value(), beta.value(),
+                    new Tensor(stats, 0, Shape.of(n * groups)), new Tensor(stats, n * groups, Shape.of(n * groups)),
+                    eps, tape.groupNormSiluScratch(c, hw, groups), weight.value(), value(bias), y.value(),
+                    tape.scratch(NormSiluConv.inferenceScratchSize(g)));
+            join.forward(g, y);
+            return y;
+        }
         // Saved for backward: mean and rstd [N*G], then the padded input.
         int stats = 2 * n * groups;
         int scratchSize = NormSiluConv.scratchSize(g);

@@ -63,6 +63,30 @@ public final class NormSiluConv {
     }
 
     /**
+     * The forward of a pass that keeps nothing for backward: each chunk's normalization goes into one
+     * chunk-sized padded block at the front of scratch ({@link #inferenceScratchSize} floats), which the products
+     * read while it is in cache, instead of a dense activation that the convolution then copies into that block.
+     * Writes mean and rstd and y (overwritten); b may be null. The same bits as {@link #forward} and as the two
+     * ops.
+     */
+    public static void forwardInference(GroupNorm.Geometry norm, Conv2d.Geometry g, Tensor x, Tensor gamma,
+                                        Tensor beta, Tensor mean, Tensor rstd, float eps,
+                                        GroupNormSilu.Scratch normScratch, Tensor w, Tensor b, Tensor y,
+                                        float[] scratch) {
+        require(norm, g);
+        norm.require(new Tensor[] {x}, new Tensor[] {gamma, beta}, new Tensor[] {mean, rstd});
+        normScratch.require(norm);
+        g.requireForward(x, w, b, y, scratch, inferenceScratchSize(g));
+        ShiftedConv.forwardChunked(g, (n0, nb, planes) -> GroupNormSilu.forwardImages(norm, x, gamma, beta, mean,
+                rstd, eps, normScratch, n0, nb, planes), w, b, y, scratch);
+    }
+
+    /** Floats of scratch {@link #forwardInference} needs (its padded block included). */
+    public static int inferenceScratchSize(Conv2d.Geometry g) {
+        return Conv2d.forwardScratchSize(g);
+    }
+
+    /**
      * Accumulates dx, dgamma, dbeta (the normalization's) and dw, db (the convolution's) from dy, the gradient of
      * y; any may be null (not wanted). xp, mean and rstd are forward's.
      */

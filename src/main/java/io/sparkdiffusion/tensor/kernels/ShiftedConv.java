@@ -474,6 +474,18 @@ final class ShiftedConv {
     }
 
     /**
+     * The vector forward with each chunk's padded input written by {@code fill} into the chunk-local block at the
+     * front of scratch (zeroed first, then filled, just before the chunk's products read it), where
+     * {@link #forward} copies x: for a pass that keeps no padded input, so the block stays in cache.
+     */
+    static void forwardChunked(Conv2d.Geometry g, ChunkImages fill, Tensor w, Tensor b, Tensor y, float[] scratch) {
+        requireSupported(g);
+        g.requireScratch(scratch, vectorScratchSize(g));
+        forwardVector(g, new PaddedInput(scratch, 0, vectorChannelStride(g), 0, fill), w.data(), w.offset(),
+                b == null ? null : b.data(), b == null ? 0 : b.offset(), y.data(), y.offset(), scratch);
+    }
+
+    /**
      * The vector backward over the whole batch's padded input that {@link #forwardPadded} read: accumulates dw
      * (may be null), and hands each chunk's input gradient, as planes in the padded layout, to {@code dx} (may be
      * null).

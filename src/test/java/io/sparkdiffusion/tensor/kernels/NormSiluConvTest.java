@@ -93,6 +93,23 @@ class NormSiluConvTest {
         assertArrayEquals(dw.toArray(), fdw.toArray(), 0f, "dw");
         assertArrayEquals(db.toArray(), fdb.toArray(), 0f, "db");
         assertTrue(Float.isNaN(xp[off - 1]), "nothing written before the padded input's offset");
+
+        // The forward alone, each chunk's padded input in one block of a scratch full of NaN.
+        float[] inferenceScratch = new float[NormSiluConv.inferenceScratchSize(g)];
+        Arrays.fill(inferenceScratch, Float.NaN);
+        Tensor iMean = Tensor.zeros(n * groups);
+        Tensor iRstd = Tensor.zeros(n * groups);
+        Tensor iy = Tensor.zeros(n, cout, 7, 7);
+        NormSiluConv.forwardInference(norm, g, x, gamma, beta, iMean, iRstd, EPS, normScratch, w, b, iy,
+                inferenceScratch);
+        assertArrayEquals(mean.toArray(), iMean.toArray(), 0f, "mean of the forward alone");
+        assertArrayEquals(rstd.toArray(), iRstd.toArray(), 0f, "rstd of the forward alone");
+        assertArrayEquals(y.toArray(), iy.toArray(), 0f, "y of the forward alone");
+        Tensor unbiased = Tensor.zeros(n, cout, 7, 7);
+        Conv2d.forward(g, h, w, null, unbiased, scratch);
+        NormSiluConv.forwardInference(norm, g, x, gamma, beta, iMean, iRstd, EPS, normScratch, w, null, iy,
+                inferenceScratch);
+        assertArrayEquals(unbiased.toArray(), iy.toArray(), 0f, "y of the forward alone without a bias");
     }
 
     @Test
@@ -104,6 +121,12 @@ class NormSiluConvTest {
                 pointwise, Tensor.zeros(2, 4, 7, 7), Tensor.zeros(4), Tensor.zeros(4), Tensor.zeros(2),
                 Tensor.zeros(2), EPS, new GroupNormSilu.Scratch(49, 196), new float[1 << 16], 0,
                 Tensor.zeros(8, 4, 1, 1), null, Tensor.zeros(2, 8, 7, 7), new float[1 << 16]));
+        assertTrue(e.getMessage().startsWith("NormSiluConv needs a convolution on the vector shifted products"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NormSiluConv.forwardInference(norm, pointwise,
+                Tensor.zeros(2, 4, 7, 7), Tensor.zeros(4), Tensor.zeros(4), Tensor.zeros(2), Tensor.zeros(2), EPS,
+                new GroupNormSilu.Scratch(49, 196), Tensor.zeros(8, 4, 1, 1), null, Tensor.zeros(2, 8, 7, 7),
+                new float[1 << 16]));
         assertTrue(e.getMessage().startsWith("NormSiluConv needs a convolution on the vector shifted products"),
                 e.getMessage());
 
@@ -121,5 +144,10 @@ class NormSiluConvTest {
                 new GroupNormSilu.Scratch(49, 196), new float[10], 0, Tensor.zeros(8, 4, 3, 3), null,
                 Tensor.zeros(2, 8, 7, 7), new float[NormSiluConv.scratchSize(g)]));
         assertTrue(e.getMessage().startsWith("padded input of "), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NormSiluConv.forwardInference(norm, g,
+                Tensor.zeros(2, 4, 7, 7), Tensor.zeros(4), Tensor.zeros(4), Tensor.zeros(2), Tensor.zeros(2), EPS,
+                new GroupNormSilu.Scratch(49, 196), Tensor.zeros(8, 4, 3, 3), null, Tensor.zeros(2, 8, 7, 7),
+                new float[10]));
+        assertTrue(e.getMessage().startsWith("conv2d scratch: expected "), e.getMessage());
     }
 }
