@@ -54,7 +54,11 @@ class Conv2dTest {
                 new Conv2d.Geometry(3, 6, 5, 6, 9, 1, 1, 1, 0),
                 new Conv2d.Geometry(5, 4, 10, 10, 3, 1, 1, 1, 0),
                 new Conv2d.Geometry(3, 32, 5, 7, 40, 1, 1, 1, 0),
-                new Conv2d.Geometry(2, 70, 10, 10, 64, 1, 1, 1, 0)
+                new Conv2d.Geometry(2, 70, 10, 10, 64, 1, 1, 1, 0),
+                // stride 2 on the vector engine: the weight gradient with 32 and 64 output channels in lanes
+                // (AVX-512), several images per chunk and a short last chunk
+                new Conv2d.Geometry(7, 5, 9, 8, 32, 3, 3, 2, 1),
+                new Conv2d.Geometry(2, 3, 7, 7, 64, 3, 3, 2, 1)
         ));
     }
 
