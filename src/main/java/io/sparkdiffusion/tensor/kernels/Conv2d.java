@@ -26,17 +26,19 @@ import io.sparkdiffusion.tensor.Tensor;
  * is {@link VectorConv#product} over the same im2col chunk instead of a GEMM: every output column is summed in its
  * own lane in one fixed order, so an image's output is bit for bit the same whatever other images share the chunk
  * (a GEMM's rounding depends on its shape, i.e. on the batch). With it every forward kernel of the U-Net is batch
- * invariant ({@link #batchInvariant()}). Their backward runs on the same kernels: {@code dcol} is the product
- * with the weight transposed, {@code dW} {@link VectorConv#correlateOuter} with dY transposed where the output
- * channels fill its lanes (BLAS otherwise); measured in one JVM against BLAS (OpenBLAS Haswell kernel, batch 64,
- * 2026-12-04): 32 -> 32 at 28x28 dx 3.9 against 5.2 ms, dw 4.5 against 6.0. Its 1x1 convolutions need no im2col: the forward and the input gradient
- * are that product straight from the tensors' own layout (same sums, same bits as over a chunk), the weight
- * gradient {@link VectorConv#correlateOuter} over one operand transposed, where the channels fill its vector
- * lanes (otherwise BLAS, as the GEMM engine). Measured at unet-small's eight 1x1 shapes (AMD EPYC, AVX-512,
- * batch 64, 2026-12-04, {@code ./probe.sh kernels pointwise}): forward 1.2 to 1.9 times the im2col product's
- * speed at seven, the same at 64 -> 64 @ 7x7 (runs before and after); input gradient 1.6 to 2.9 times OpenBLAS's
- * Haswell kernel (runs with {@code -Dsparkdiffusion.conv=gemm} and without); weight gradient, alternating in one
- * JVM, 1.0 to 1.4 times BLAS at six and 7 to 9 % slower at the other two (32 -> 64 @ 14, 64 -> 64 @ 7).
+ * invariant ({@link #batchInvariant()}). The backward of these convolutions runs on the same kernels: {@code dcol}
+ * is the product with the weight transposed, {@code dW} {@link VectorConv#correlateOuter} with dY transposed where
+ * the output channels fill its lanes (BLAS otherwise); measured in one JVM against BLAS (OpenBLAS Haswell kernel,
+ * batch 64, 2026-12-04): 32 -> 32 at 28x28 dx 3.9 against 5.2 ms, dw 4.5 against 6.0.
+ *
+ * <p>The vector engine's 1x1 convolutions need no im2col: the forward and the input gradient are that product
+ * straight from the tensors' own layout (same sums, same bits as over a chunk), the weight gradient
+ * {@link VectorConv#correlateOuter} over one operand transposed, where the channels fill its vector lanes
+ * (otherwise BLAS, as the GEMM engine). Measured at unet-small's eight 1x1 shapes (AMD EPYC, AVX-512, batch 64,
+ * 2026-12-04, {@code ./probe.sh kernels pointwise}): forward 1.2 to 1.9 times the im2col product's speed at seven,
+ * the same at 64 -> 64 @ 7x7 (runs before and after); input gradient 1.6 to 2.9 times OpenBLAS's Haswell kernel
+ * (runs with {@code -Dsparkdiffusion.conv=gemm} and without); weight gradient, alternating in one JVM, 1.0 to 1.4
+ * times BLAS at six and 7 to 9 % slower at the other two (32 -> 64 @ 14, 64 -> 64 @ 7).
  *
  * <p>Every array but the scratch is a {@link Tensor} view (its data from its offset); the shape is a
  * {@link Geometry}, whose checks also guard {@link ShiftedConv}'s entry points.
@@ -347,7 +349,8 @@ public final class Conv2d {
     //   eT          [hw, lanes]        one image of the smaller of dy and x, transposed
     //   dT          [terms, lanes]     the weight gradient's sums over all images, transposed when lanes = Cout
     private static long pointwiseScratchSize(Geometry g) {
-        int packed = Math.max(VectorConv.packedSize(g.cout(), g.cin(), 1), VectorConv.packedSize(g.cin(), g.cout(), 1));
+        int packed = Math.max(VectorConv.packedSize(g.cout(), g.cin(), 1),
+                VectorConv.packedSize(g.cin(), g.cout(), 1));
         long products = packed + (long) (g.cin() + g.cout()) * VectorConv.BLOCK;
         long weightGradient = (long) g.ho() * g.wo() * Math.min(g.cin(), g.cout()) + (long) g.cin() * g.cout();
         return Math.max(products, weightGradient);
@@ -382,15 +385,7 @@ public final class Conv2d {
         java.util.Arrays.fill(scratch, dT, dT + terms * lanes, 0f);
         int[] termAt = VectorConv.termOffsets(terms, 1, hw, NO_SHIFT);
         for (int n = 0; n < g.n(); n++) {
-            int src = tOff + n * lanes * hw;
-            for (int p0 = 0; p0 < hw; p0 += 16) {
-                int p1 = Math.min(hw, p0 + 16);
-                for (int r = 0; r < lanes; r++) {
-                    for (int p = p0; p < p1; p++) {
-                        scratch[eT + p * lanes + r] = t[src + r * hw + p];
-                    }
-                }
-            }
+            transpose(t, tOff + n * lanes * hw, hw, lanes, hw, scratch, eT);
             VectorConv.correlateOuter(lanes, terms, scratch, eT, lanes, other, otherOff + n * terms * hw, termAt,
                     scratch, dT, lanes, hw);
         }
@@ -398,6 +393,23 @@ public final class Conv2d {
         for (int o = 0; o < g.cout(); o++) {
             for (int c = 0; c < cin; c++) {
                 dw[dwOff + o * cin + c] += scratch[dT + (lanesIn ? o * lanes + c : c * lanes + o)];
+            }
+        }
+    }
+
+    /**
+     * {@code to[toOff + p*rows + r] = from[fromOff + r*stride + p]} for r &lt; rows, p &lt; cols (the regions must
+     * not overlap): rows into lanes for {@link VectorConv#correlateOuter}, 16 columns at a time so that each row's
+     * reads and the transposed writes stay within a few cache lines.
+     */
+    private static void transpose(float[] from, int fromOff, int stride, int rows, int cols, float[] to, int toOff) {
+        for (int p0 = 0; p0 < cols; p0 += 16) {
+            int p1 = Math.min(cols, p0 + 16);
+            for (int r = 0; r < rows; r++) {
+                int src = fromOff + r * stride;
+                for (int p = p0; p < p1; p++) {
+                    to[toOff + p * rows + r] = from[src + p];
+                }
             }
         }
     }
@@ -641,14 +653,7 @@ public final class Conv2d {
                     im2col(g, x, xOff + (n0 + i) * inImage, scratch, colOff + i * hw, cp);
                 }
                 if (outer) {
-                    for (int p0 = 0; p0 < cols; p0 += 16) {
-                        int p1 = Math.min(cols, p0 + 16);
-                        for (int o = 0; o < cout; o++) {
-                            for (int p = p0; p < p1; p++) {
-                                scratch[dyTOff + p * cout + o] = scratch[dycOff + o * cp + p];
-                            }
-                        }
-                    }
+                    transpose(scratch, dycOff, cp, cout, cols, scratch, dyTOff);
                     VectorConv.correlateOuter(cout, k, scratch, dyTOff, cout, scratch, colOff, colAt, scratch, dwTOff,
                             cout, cols);
                 } else {
