@@ -385,7 +385,7 @@ public final class Conv2d {
         java.util.Arrays.fill(scratch, dT, dT + terms * lanes, 0f);
         int[] termAt = VectorConv.termOffsets(terms, 1, hw, NO_SHIFT);
         for (int n = 0; n < g.n(); n++) {
-            transpose(t, tOff + n * lanes * hw, hw, lanes, hw, scratch, eT);
+            VectorConv.transpose(t, tOff + n * lanes * hw, hw, lanes, hw, scratch, eT);
             VectorConv.correlateOuter(lanes, terms, scratch, eT, lanes, other, otherOff + n * terms * hw, termAt,
                     scratch, dT, lanes, hw);
         }
@@ -393,23 +393,6 @@ public final class Conv2d {
         for (int o = 0; o < g.cout(); o++) {
             for (int c = 0; c < cin; c++) {
                 dw[dwOff + o * cin + c] += scratch[dT + (lanesIn ? o * lanes + c : c * lanes + o)];
-            }
-        }
-    }
-
-    /**
-     * {@code to[toOff + p*rows + r] = from[fromOff + r*stride + p]} for r &lt; rows, p &lt; cols (the regions must
-     * not overlap): rows into lanes for {@link VectorConv#correlateOuter}, 16 columns at a time so that each row's
-     * reads and the transposed writes stay within a few cache lines.
-     */
-    private static void transpose(float[] from, int fromOff, int stride, int rows, int cols, float[] to, int toOff) {
-        for (int p0 = 0; p0 < cols; p0 += 16) {
-            int p1 = Math.min(cols, p0 + 16);
-            for (int r = 0; r < rows; r++) {
-                int src = fromOff + r * stride;
-                for (int p = p0; p < p1; p++) {
-                    to[toOff + p * rows + r] = from[src + p];
-                }
             }
         }
     }
@@ -526,8 +509,9 @@ public final class Conv2d {
             ShiftedConv.backward(g, dy, x, w, dx, dw, scratch);
             return;
         }
+        boolean vector = ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR;
         if (g.isPointwise()) {
-            if (dx != null && ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR) {
+            if (dx != null && vector) {
                 // dx += W^T dY: the forward's product with the weight transposed (a[c, o] = w[o, c]).
                 VectorConv.pack(g.cin(), g.cout(), 1, w.data(), w.offset(), 1, g.cin(), 1, scratch, 0);
                 pointwiseProduct(g.n(), g.ho() * g.wo(), g.cin(), g.cout(), scratch, 0, dy.data(), dy.offset(),
@@ -537,7 +521,7 @@ public final class Conv2d {
                     return;
                 }
             }
-            if (dw != null && ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR && pointwiseOuter(g)) {
+            if (dw != null && vector && pointwiseOuter(g)) {
                 pointwiseWeightGradient(g, dy.data(), dy.offset(), x.data(), x.offset(), dw.data(), dw.offset(),
                         scratch);
                 dw = null;
@@ -550,7 +534,7 @@ public final class Conv2d {
                     dw == null ? 0 : dw.offset());
             return;
         }
-        if (ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR) {
+        if (vector) {
             backwardVector(g, dy.data(), dy.offset(), x.data(), x.offset(), w.data(), w.offset(),
                     dx == null ? null : dx.data(), dx == null ? 0 : dx.offset(), dw == null ? null : dw.data(),
                     dw == null ? 0 : dw.offset(), scratch);
@@ -653,7 +637,7 @@ public final class Conv2d {
                     im2col(g, x, xOff + (n0 + i) * inImage, scratch, colOff + i * hw, cp);
                 }
                 if (outer) {
-                    transpose(scratch, dycOff, cp, cout, cols, scratch, dyTOff);
+                    VectorConv.transpose(scratch, dycOff, cp, cout, cols, scratch, dyTOff);
                     VectorConv.correlateOuter(cout, k, scratch, dyTOff, cout, scratch, colOff, colAt, scratch, dwTOff,
                             cout, cols);
                 } else {

@@ -417,12 +417,7 @@ final class ShiftedConv {
                 in.fill(g, n0, nb);
                 int xp = in.start(g, n0);
                 if (outer > 0) {
-                    for (int o = 0; o < outer; o++) {
-                        int src = dywOff + front + o * ds;
-                        for (int p = 0; p < q; p++) {
-                            scratch[dyTOff + p * outer + o] = scratch[src + p];
-                        }
-                    }
+                    VectorConv.transpose(scratch, dywOff + front, ds, outer, q, scratch, dyTOff);
                     VectorConv.correlateOuter(outer, g.k(), scratch, dyTOff, outer, in.data(), xp, termAt, scratch,
                             dwTOff, outer, q);
                 }

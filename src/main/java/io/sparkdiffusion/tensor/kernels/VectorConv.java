@@ -758,6 +758,23 @@ final class VectorConv {
         return s.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * {@code to[toOff + p*rows + r] = from[fromOff + r*stride + p]} for r &lt; rows, p &lt; cols (the regions must
+     * not overlap): rows into lanes, the layout {@link #correlateOuter} reads e in; 16 columns at a time so that
+     * each row's reads and the transposed writes stay within a few cache lines.
+     */
+    static void transpose(float[] from, int fromOff, int stride, int rows, int cols, float[] to, int toOff) {
+        for (int p0 = 0; p0 < cols; p0 += 16) {
+            int p1 = Math.min(cols, p0 + 16);
+            for (int r = 0; r < rows; r++) {
+                int src = fromOff + r * stride;
+                for (int p = p0; p < p1; p++) {
+                    to[toOff + p * rows + r] = from[src + p];
+                }
+            }
+        }
+    }
+
     static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
