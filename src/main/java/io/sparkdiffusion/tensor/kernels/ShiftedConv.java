@@ -348,8 +348,12 @@ final class ShiftedConv {
 
     /** The chunk-local padded copy of x at the front of scratch (zeroed, then the images' rows). */
     private static PaddedInput chunkInput(Conv2d.Geometry g, float[] x, int xOff, float[] scratch) {
-        return new PaddedInput(scratch, 0, vectorChannelStride(g), 0,
-                (n0, nb, planes) -> copyImages(g, x, xOff, n0, nb, planes));
+        return chunkInput(g, scratch, (n0, nb, planes) -> copyImages(g, x, xOff, n0, nb, planes));
+    }
+
+    /** A chunk-local padded block at the front of scratch, zeroed and written by {@code fill} for each chunk. */
+    private static PaddedInput chunkInput(Conv2d.Geometry g, float[] scratch, ChunkImages fill) {
+        return new PaddedInput(scratch, 0, vectorChannelStride(g), 0, fill);
     }
 
     private static void forwardVector(Conv2d.Geometry g, PaddedInput in, float[] w, int wOff, float[] b, int bOff,
@@ -476,7 +480,7 @@ final class ShiftedConv {
     static void forwardChunked(Conv2d.Geometry g, ChunkImages fill, Tensor w, Tensor b, Tensor y, float[] scratch) {
         requireSupported(g);
         g.requireScratch(scratch, vectorScratchSize(g));
-        forwardVector(g, new PaddedInput(scratch, 0, vectorChannelStride(g), 0, fill), w.data(), w.offset(),
+        forwardVector(g, chunkInput(g, scratch, fill), w.data(), w.offset(),
                 b == null ? null : b.data(), b == null ? 0 : b.offset(), y.data(), y.offset(), scratch);
     }
 
