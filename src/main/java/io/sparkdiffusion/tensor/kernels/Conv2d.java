@@ -293,7 +293,9 @@ public final class Conv2d {
             return pointwiseScratchSize(g);
         }
         long cp = vectorColumns(g);
-        return (long) g.k() * cp + (long) g.cout() * cp + VectorConv.packedSize(g.cout(), g.k(), 1);
+        long im2col = (long) g.k() * cp + (long) g.cout() * cp + VectorConv.packedSize(g.cout(), g.k(), 1);
+        // The phases' forward where it applies; the im2col forward's size too, which tests compare it with.
+        return StrideTwoConv.applies(g) ? Math.max(im2col, StrideTwoConv.scratchSize(g)) : im2col;
     }
 
     private static final int[] NO_SHIFT = {0};
@@ -306,6 +308,16 @@ public final class Conv2d {
                     scratch, VectorConv.packedSize(g.cout(), g.cin(), 1));
             return;
         }
+        if (StrideTwoConv.applies(g)) {
+            StrideTwoConv.forward(g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+            return;
+        }
+        forwardVectorIm2col(g, x, xOff, w, wOff, b, bOff, y, yOff, scratch);
+    }
+
+    /** The vector forward over im2col chunks (the stride-2 convolutions that {@link StrideTwoConv} does not take). */
+    static void forwardVectorIm2col(Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff,
+                                    float[] y, int yOff, float[] scratch) {
         int k = g.k();
         int hw = g.ho() * g.wo();
         int inImage = g.cin() * g.h() * g.w();

@@ -58,8 +58,44 @@ class Conv2dTest {
                 // stride 2 on the vector engine: the weight gradient with 32 and 64 output channels in lanes
                 // (AVX-512), several images per chunk and a short last chunk
                 new Conv2d.Geometry(7, 5, 9, 8, 32, 3, 3, 2, 1),
-                new Conv2d.Geometry(2, 3, 7, 7, 64, 3, 3, 2, 1)
+                new Conv2d.Geometry(2, 3, 7, 7, 64, 3, 3, 2, 1),
+                // stride 2 over the input's phases: 17 output columns (a whole vector of the row copy and an
+                // overlapping one on AVX-512), odd height and width
+                new Conv2d.Geometry(2, 3, 35, 33, 5, 3, 3, 2, 1)
         ));
+    }
+
+    /** The stride-2 convolutions {@link StrideTwoConv} computes: the network's two and awkward small ones. */
+    static Stream<Conv2d.Geometry> strideTwoGeometries() {
+        return Stream.concat(fastGeometries().filter(StrideTwoConv::applies), Stream.of(
+                new Conv2d.Geometry(3, 32, 28, 28, 32, 3, 3, 2, 1),
+                new Conv2d.Geometry(21, 64, 14, 14, 64, 3, 3, 2, 1),  // 16 images per chunk, a short last one
+                new Conv2d.Geometry(40, 2, 3, 2, 3, 3, 3, 2, 1)));     // 2x1 outputs, 3 chunks
+    }
+
+    /**
+     * The stride-2 forward over the input's phases gives the im2col product's bits, with and without a bias (the
+     * same terms in the same order over the same values, the bias added after the sums), from NaN-filled scratch.
+     */
+    @ParameterizedTest
+    @MethodSource("strideTwoGeometries")
+    void strideTwoPhasesGiveTheIm2colProductsBits(Conv2d.Geometry g) {
+        SplittableRandom rng = new SplittableRandom(16);
+        float[] x = guarded(floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w())));
+        float[] w = guarded(floatRounded(randn(rng, g.cout() * g.k())));
+        float[] b = guarded(floatRounded(randn(rng, g.cout())));
+        int size = g.n() * g.cout() * g.ho() * g.wo();
+        float[] scratch = new float[Conv2d.scratchSize(ShiftedConv.Engine.VECTOR, g)];
+        for (boolean bias : new boolean[] {true, false}) {
+            float[] phases = Numerics.guardedFilled(size, Float.NaN);
+            float[] im2col = Numerics.guardedFilled(size, Float.NaN);
+            java.util.Arrays.fill(scratch, Float.NaN);
+            StrideTwoConv.forward(g, x, GUARD, w, GUARD, bias ? b : null, GUARD, phases, GUARD, scratch);
+            java.util.Arrays.fill(scratch, Float.NaN);
+            Conv2d.forwardVectorIm2col(g, x, GUARD, w, GUARD, bias ? b : null, GUARD, im2col, GUARD, scratch);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(im2col, phases, (bias ? "with" : "without")
+                    + " bias, " + g);
+        }
     }
 
     @ParameterizedTest
