@@ -189,12 +189,16 @@ public final class EngineBenchmark {
         double javaSampleIps;
         try {
             List<Double> twinTrain = new ArrayList<>();
-            List<Double> trainSteps = timeTrainStep(net, o, heap, twinStep(twin, "train", twinTrain, answer -> { }));
+            Steps train = timeTrainStep(net, o, heap, twinStep(twin, "train", twinTrain, answer -> { }));
+            List<Double> trainSteps = train.seconds();
             double trainStep = median(trainSteps);
+            double trainMib = train.allocatedMib();
             javaTrainIps = o.batch() / trainStep;
             System.out.println(json("metric", "java_train_step", "threads", 1, "batch", o.batch(), "num_classes",
                     o.numClasses(), "median_step_s", round(trainStep, 5), "images_per_s", round(javaTrainIps, 2),
+                    "allocated_mib_per_step", round(trainMib, 1),
                     "blas", blas, "conv3x3", conv, "step_seconds", list(trainSteps)));
+            warnIfBoxed("a training step", trainMib);
             if (twin != null) {
                 double t = median(twinTrain);
                 torchTrainIps = round(o.batch() / t, 2);
@@ -204,14 +208,17 @@ public final class EngineBenchmark {
             }
 
             List<Double> twinForward = new ArrayList<>();
-            List<Double> forwards = timeSampleForward(net, o,
-                    twinStep(twin, "forward", twinForward, answer -> { }));
+            Steps sample = timeSampleForward(net, o, twinStep(twin, "forward", twinForward, answer -> { }));
+            List<Double> forwards = sample.seconds();
             double forward = median(forwards);
+            double forwardMib = sample.allocatedMib();
             javaSampleIps = o.sampleBatch() / forward;
             System.out.println(json("metric", "java_sample_forward", "threads", 1, "batch", o.sampleBatch(),
                     "num_classes", o.numClasses(), "median_forward_s", round(forward, 5), "images_per_s",
                     round(javaSampleIps, 2), "heun18_images_per_s", round(javaSampleIps / HEUN_18.evaluations(), 3),
+                    "allocated_mib_per_step", round(forwardMib, 1),
                     "blas", blas, "conv3x3", conv, "step_seconds", list(forwards)));
+            warnIfBoxed("a batch-" + o.sampleBatch() + " forward", forwardMib);
             if (twin != null) {
                 double t = median(twinForward);
                 torchSampleIps = round(o.sampleBatch() / t, 2);
@@ -304,7 +311,7 @@ public final class EngineBenchmark {
      * Seconds of each timed training step (forward, MSE, backward, Adam, on one reused tape), {@code between}
      * after each. Leaves the heap line, measured while the training state is still alive, in {@code heapOut[0]}.
      */
-    private static List<Double> timeTrainStep(UNet net, Options o, String[] heapOut, Runnable between) {
+    private static Steps timeTrainStep(UNet net, Options o, String[] heapOut, Runnable between) {
         ParameterStore params = net.parameters();
         Adam adam = new Adam(AdamConfig.of(LEARNING_RATE), net.numParameters());
         SplittableRandom random = new SplittableRandom(1);
@@ -313,7 +320,7 @@ public final class EngineBenchmark {
         float[] cNoise = gaussian(Shape.of(o.batch()), random).data();
         int[] labels = labels(o.batch(), o.numClasses(), random);
         Tape tape = new Tape();
-        List<Double> seconds = stepSeconds(o.warmup(), o.steps(), () -> {
+        Steps steps = stepSeconds(o.warmup(), o.steps(), () -> {
             tape.reset();
             params.zeroGrads();
             Var loss = tape.mse(net.forward(tape, x, cNoise, labels), target);
@@ -323,11 +330,11 @@ public final class EngineBenchmark {
         heapOut[0] = heapLine(tape.allocatedFloats() + 4L * net.numParameters()); // weights, grads, m, v
         Reference.reachabilityFence(tape);
         Reference.reachabilityFence(adam);
-        return seconds;
+        return steps;
     }
 
     /** Seconds of each timed sampling forward pass on an inference tape, {@code between} after each. */
-    private static List<Double> timeSampleForward(UNet net, Options o, Runnable between) {
+    private static Steps timeSampleForward(UNet net, Options o, Runnable between) {
         SplittableRandom random = new SplittableRandom(2);
         Tensor x = gaussian(Shape.of(o.sampleBatch(), IMG_CHANNELS, IMG_RESOLUTION, IMG_RESOLUTION), random);
         float[] cNoise = gaussian(Shape.of(o.sampleBatch()), random).data();
@@ -392,24 +399,52 @@ public final class EngineBenchmark {
     }
 
     /**
-     * Wall seconds of each timed run of {@code step} after {@code warmup} untimed ones; {@code between} (untimed,
-     * may be null) runs after each timed run.
+     * Wall seconds of each timed run of {@code step} after {@code warmup} untimed ones, and the median MiB this
+     * thread allocated per timed run; {@code between} (untimed, may be null) runs after each timed run.
      */
-    private static List<Double> stepSeconds(int warmup, int steps, Runnable step, Runnable between) {
+    private static Steps stepSeconds(int warmup, int steps, Runnable step, Runnable between) {
         for (int i = 0; i < warmup; i++) {
             step.run();
         }
         List<Double> times = new ArrayList<>();
+        List<Double> allocated = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
+            long a0 = allocatedBytes();
             long t0 = System.nanoTime();
             step.run();
             times.add((System.nanoTime() - t0) / 1e9);
+            allocated.add((allocatedBytes() - a0) / (double) (1L << 20));
             if (between != null) {
                 between.run();
             }
         }
-        return times;
+        return new Steps(times, median(allocated));
     }
+
+    /** Timed steps: the seconds of each and the median MiB the benchmark's thread allocated per step. */
+    private record Steps(List<Double> seconds, double allocatedMib) {
+    }
+
+    /** Bytes the current thread has allocated on the heap so far (HotSpot's per-thread counter). */
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+
+    /**
+     * A healthy step allocates about a megabyte (the tape reuses its buffers). Hundreds of megabytes mean C2
+     * compiled this JVM's vector kernels with boxed vectors, which lasts for the JVM's life and makes every figure
+     * 3 to 10 times slower: said on stderr, so that such a run is not read as the engine's speed.
+     */
+    private static void warnIfBoxed(String what, double mibPerStep) {
+        if (mibPerStep > BOXED_MIB_PER_STEP) {
+            System.err.printf(Locale.ROOT, "bench: %s allocated %.0f MiB per step (a healthy JVM: about 1): this JVM runs"
+                    + " the vector kernels with boxed vectors (a JDK 17 C2 compilation that lasts for the JVM's life);"
+                    + " its timings are not the engine's, run the benchmark again%n", what, mibPerStep);
+        }
+    }
+
+    /** Above this many MiB per step a step's vectors are boxed (healthy: 0.6 to 1; boxed: gigabytes). */
+    private static final double BOXED_MIB_PER_STEP = 100;
 
     /** The upper median, as both engines' numbers are taken. */
     private static double median(List<Double> times) {

@@ -32,6 +32,7 @@ public final class LocalTrainer {
         float[] grads = new float[w.length];
         double lossSum = 0;
         long images = 0;
+        long allocatedBefore = StepAllocation.allocatedBytes();
         for (int k = 0; k < numSteps; k++) {
             int batch = Math.min(config.batchSize(), shard.size());
             double loss = tryStep(objective, config, shard, partition, w, grads, stepper, startStep + k);
@@ -43,6 +44,7 @@ public final class LocalTrainer {
                 break;
             }
         }
+        StepAllocation.check(allocatedBefore, images);
         return new PartitionResult(partition, w, stepper.state(), images, lossSum, System.nanoTime() - start);
     }
 
