@@ -239,18 +239,23 @@ final class ShiftedConv {
             for (int o = 0; o < g.cout(); o++) {
                 int dst = yOff + ((n0 + i) * g.cout() + o) * hw;
                 int src = ywOff + o * rowStride + i * plane;
-                for (int r = 0; r < g.ho(); r++) {
-                    if (b == null) {
+                if (b == null) {
+                    for (int r = 0; r < g.ho(); r++) {
                         System.arraycopy(yw, src + r * wp, y, dst + r * wo, wo);
-                    } else {
-                        float bias = b[bOff + o];
-                        int from = src + r * wp;
-                        int to = dst + r * wo;
-                        for (int j = 0; j < wo; j++) {
-                            y[to + j] = yw[from + j] + bias;
-                        }
                     }
+                } else {
+                    addRows(yw, src, wp, y, dst, wo, g.ho(), wo, b[bOff + o]);
                 }
+            }
+        }
+    }
+
+    /** dst[d + r*dStride + j] = src[s + r*sStride + j] + add for r &lt; rows, j &lt; width. */
+    static void addRows(float[] src, int s, int sStride, float[] dst, int d, int dStride, int rows, int width,
+                        float add) {
+        for (int r = 0; r < rows; r++, s += sStride, d += dStride) {
+            for (int j = 0; j < width; j++) {
+                dst[d + j] = src[s + j] + add;
             }
         }
     }

@@ -120,13 +120,8 @@ final class StrideTwoConv {
                 for (int o = 0; o < g.cout(); o++) {
                     // + 0f without a bias, as the im2col forward adds it: -0 sums come out +0 there too
                     float bias = b == null ? 0f : b[bOff + o];
-                    int src = ywOff + o * yws + i * plane;
-                    int dst = yOff + ((n0 + i) * g.cout() + o) * hw;
-                    for (int r = 0; r < g.ho(); r++, src += wp, dst += g.wo()) {
-                        for (int j = 0; j < g.wo(); j++) {
-                            y[dst + j] = scratch[src + j] + bias;
-                        }
-                    }
+                    ShiftedConv.addRows(scratch, ywOff + o * yws + i * plane, wp, y,
+                            yOff + ((n0 + i) * g.cout() + o) * hw, g.wo(), g.ho(), g.wo(), bias);
                 }
             }
         }
