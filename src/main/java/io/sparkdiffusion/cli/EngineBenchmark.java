@@ -17,6 +17,7 @@ import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
 import io.sparkdiffusion.tensor.kernels.Conv2d;
 import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
+import io.sparkdiffusion.train.StepAllocation;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -409,11 +410,11 @@ public final class EngineBenchmark {
         List<Double> times = new ArrayList<>();
         List<Double> allocated = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
-            long a0 = allocatedBytes();
+            long a0 = StepAllocation.allocatedBytes();
             long t0 = System.nanoTime();
             step.run();
             times.add((System.nanoTime() - t0) / 1e9);
-            allocated.add((allocatedBytes() - a0) / (double) (1L << 20));
+            allocated.add((StepAllocation.allocatedBytes() - a0) / (double) (1L << 20));
             if (between != null) {
                 between.run();
             }
@@ -423,11 +424,6 @@ public final class EngineBenchmark {
 
     /** Timed steps: the seconds of each and the median MiB the benchmark's thread allocated per step. */
     private record Steps(List<Double> seconds, double allocatedMib) {
-    }
-
-    /** Bytes the current thread has allocated on the heap so far (HotSpot's per-thread counter). */
-    private static long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 
     /**

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #BOXED_BYTES_PER_IMAGE} per image logs one warning per JVM naming the host's process, so the user can
  * restart that executor.
  */
-final class StepAllocation {
+public final class StepAllocation {
 
     /**
      * Above this many bytes per trained image the vectors are boxed: once compiled, a local step allocates under
@@ -38,7 +38,7 @@ final class StepAllocation {
     }
 
     /** Bytes the current thread has allocated so far, or -1 when the JVM does not count them. */
-    static long allocatedBytes() {
+    public static long allocatedBytes() {
         return THREADS == null ? -1 : THREADS.getCurrentThreadAllocatedBytes();
     }
 
