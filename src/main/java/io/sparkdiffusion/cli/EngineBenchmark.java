@@ -432,11 +432,20 @@ public final class EngineBenchmark {
      * 3 to 10 times slower: said on stderr, so that such a run is not read as the engine's speed.
      */
     private static void warnIfBoxed(String what, double mibPerStep) {
-        if (mibPerStep > BOXED_MIB_PER_STEP) {
-            System.err.printf(Locale.ROOT, "bench: %s allocated %.0f MiB per step (a healthy JVM: about 1): this JVM runs"
-                    + " the vector kernels with boxed vectors (a JDK 17 C2 compilation that lasts for the JVM's life);"
-                    + " its timings are not the engine's, run the benchmark again%n", what, mibPerStep);
+        String warning = boxedWarning(what, mibPerStep);
+        if (warning != null) {
+            System.err.println(warning);
         }
+    }
+
+    /** The warning {@link #warnIfBoxed} prints for {@code mibPerStep}, or {@code null} for a healthy step. */
+    static String boxedWarning(String what, double mibPerStep) {
+        if (mibPerStep > BOXED_MIB_PER_STEP) {
+            return String.format(Locale.ROOT, "bench: %s allocated %.0f MiB per step (a healthy JVM: about 1): this JVM"
+                    + " runs the vector kernels with boxed vectors (a JDK 17 C2 compilation that lasts for the JVM's"
+                    + " life); its timings are not the engine's, run the benchmark again", what, mibPerStep);
+        }
+        return null;
     }
 
     /** Above this many MiB per step a step's vectors are boxed (healthy: 0.6 to 1; boxed: gigabytes). */
