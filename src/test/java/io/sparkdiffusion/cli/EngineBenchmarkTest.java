@@ -1,5 +1,6 @@
 package io.sparkdiffusion.cli;
 
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +21,6 @@ class EngineBenchmarkTest {
         String warning = EngineBenchmark.boxedWarning("a batch-256 forward", 29_500.4);
         assertTrue(warning.startsWith("bench: a batch-256 forward allocated 29500 MiB per step"), warning);
         assertTrue(warning.contains("boxed vectors") && warning.contains("run the benchmark again"), warning);
-        assertTrue(EngineBenchmark.boxedWarning("a training step", 100.5) != null);
+        assertNotNull(EngineBenchmark.boxedWarning("a training step", 100.5));
     }
 }
