@@ -74,8 +74,9 @@ public record SparkDefaults(Map<String, String> settings) {
     }
 
     /**
-     * The JVM options of {@code options} this JVM does not already run with. Only {@code --add-modules=M[,M...]}
-     * can be checked from inside (every module in the boot layer); any other option counts as not in effect.
+     * The JVM options of {@code options} this JVM does not already run with. Two kinds can be checked from inside:
+     * {@code --add-modules=M[,M...]} (every module in the boot layer) and HotSpot's {@code -XX:Name=value},
+     * {@code -XX:+Name}, {@code -XX:-Name} (the option's current value); any other option counts as not in effect.
      */
     static java.util.List<String> optionsNotInEffect(String options) {
         java.util.List<String> missing = new java.util.ArrayList<>();
@@ -83,14 +84,42 @@ public record SparkDefaults(Map<String, String> settings) {
             if (option.isEmpty()) {
                 continue;
             }
-            boolean loaded = option.startsWith("--add-modules=") && java.util.Arrays.stream(
-                    option.substring("--add-modules=".length()).split(","))
-                    .allMatch(m -> ModuleLayer.boot().findModule(m).isPresent());
-            if (!loaded) {
+            boolean inEffect;
+            if (option.startsWith("--add-modules=")) {
+                inEffect = java.util.Arrays.stream(option.substring("--add-modules=".length()).split(","))
+                        .allMatch(m -> ModuleLayer.boot().findModule(m).isPresent());
+            } else if (option.startsWith("-XX:")) {
+                inEffect = hotSpotOptionInEffect(option.substring("-XX:".length()));
+            } else {
+                inEffect = false;
+            }
+            if (!inEffect) {
                 missing.add(option);
             }
         }
         return missing;
+    }
+
+    /** True when this JVM's HotSpot option has the value {@code setting} ({@code Name=value}, {@code +Name}, {@code -Name}) gives it. */
+    private static boolean hotSpotOptionInEffect(String setting) {
+        String name;
+        String value;
+        if (setting.startsWith("+") || setting.startsWith("-")) {
+            name = setting.substring(1);
+            value = setting.startsWith("+") ? "true" : "false";
+        } else if (setting.contains("=")) {
+            name = setting.substring(0, setting.indexOf('='));
+            value = setting.substring(setting.indexOf('=') + 1);
+        } else {
+            return false;
+        }
+        try {
+            com.sun.management.HotSpotDiagnosticMXBean bean = java.lang.management.ManagementFactory
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            return bean != null && bean.getVMOption(name).getValue().equals(value);
+        } catch (IllegalArgumentException e) { // no such option in this JVM
+            return false;
+        }
     }
 
     /** One line per setting that has no effect in an embedded run, saying what does instead. */

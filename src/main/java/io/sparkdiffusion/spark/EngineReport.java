@@ -5,6 +5,7 @@ import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import io.sparkdiffusion.tensor.Gemm;
 import io.sparkdiffusion.tensor.kernels.Conv2d;
 import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
+import io.sparkdiffusion.tensor.kernels.TrapLimit;
 import org.apache.spark.SparkEnv;
 
 import java.io.Serializable;
@@ -28,9 +29,11 @@ import java.util.stream.Collectors;
  * @param blas          {@link Gemm#implementation()}, e.g. {@code native:JNIBLAS (libblas.so.3)} or {@code java:VectorBLAS}
  * @param conv          {@link Conv2d#stride1Implementation()}: {@code vector:N lanes} or {@code gemm}
  * @param groupNormSilu {@link GroupNormSilu#implementation()}
+ * @param trapLimit     the JVM's {@code PerMethodTrapLimit} ({@link TrapLimit#current()}; -1 when it does not say)
  */
 @DefaultSerializer(JavaSerializer.class) // Kryo (spark.serializer) cannot fill a record field by field
-public record EngineReport(String executor, String host, String blas, String conv, String groupNormSilu)
+public record EngineReport(String executor, String host, String blas, String conv, String groupNormSilu,
+                           long trapLimit)
         implements Serializable {
 
     /** The report of the executor this runs in. */
@@ -39,7 +42,7 @@ public record EngineReport(String executor, String host, String blas, String con
         String executor = env == null ? "?" : env.executorId();
         String host = env == null ? "?" : env.blockManager().blockManagerId().host();
         return new EngineReport(executor, host, Gemm.implementation(), Conv2d.stride1Implementation(),
-                GroupNormSilu.implementation());
+                GroupNormSilu.implementation(), TrapLimit.current());
     }
 
     /** The engine, without the executor: what executors have in common. */
@@ -47,14 +50,22 @@ public record EngineReport(String executor, String host, String blas, String con
         return "BLAS " + blas + ", convolutions " + conv + ", GroupNorm+SiLU " + groupNormSilu;
     }
 
-    /** Why this executor is slow, or null: pure-Java BLAS, or GEMM convolutions for want of the Vector API. */
+    /**
+     * Why this executor is or may be slow, or null: pure-Java BLAS, GEMM convolutions for want of the Vector API,
+     * or vector kernels in a JVM without the JIT option they need ({@link TrapLimit}).
+     */
     public String slowFallback() {
         if (blas.startsWith("java:")) {
-            return "pure-Java BLAS (install libopenblas0-pthread on the executor hosts)";
+            return "the slow fallback pure-Java BLAS (install libopenblas0-pthread on the executor hosts)";
         }
         if (conv.equals("gemm")) {
-            return "GEMM convolutions (start the executors with --add-modules=jdk.incubator.vector: "
+            return "the slow fallback GEMM convolutions (start the executors with --add-modules=jdk.incubator.vector: "
                     + "spark.executor.extraJavaOptions)";
+        }
+        if (conv.startsWith("vector") && TrapLimit.warning(trapLimit) != null) {
+            return "the vector kernels with -XX:PerMethodTrapLimit=" + trapLimit + ", which the JIT may compile with "
+                    + "boxed vectors, 3 to 10 times slower (start the executors with " + TrapLimit.OPTION
+                    + ": spark.executor.extraJavaOptions)";
         }
         return null;
     }
@@ -82,7 +93,7 @@ public record EngineReport(String executor, String host, String blas, String con
             return null;
         }
         List<String> parts = slow.entrySet().stream()
-                .map(e -> String.join(", ", e.getValue()) + " run the slow fallback " + e.getKey()).toList();
+                .map(e -> String.join(", ", e.getValue()) + " run " + e.getKey()).toList();
         return String.join("; ", parts) + ". Every round waits for its slowest partition.";
     }
 

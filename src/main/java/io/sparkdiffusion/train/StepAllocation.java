@@ -1,5 +1,7 @@
 package io.sparkdiffusion.train;
 
+import io.sparkdiffusion.tensor.kernels.TrapLimit;
+
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -65,8 +67,11 @@ public final class StepAllocation {
                     + " %.1f MB per trained image in its local steps (a healthy one: well under 1 MB): its C2 compiled"
                     + " the vector kernels with boxed vectors, which lasts for the JVM's life and makes its steps 3 to"
                     + " 10 times slower. The results are unaffected; restart this executor (or the embedded run) to"
-                    + " get the normal speed. See the README, \"Row copies in whole vectors: tried and removed\".",
-                    ManagementFactory.getRuntimeMXBean().getName(), bytes / (double) images / 1e6));
+                    + " get the normal speed%s. See the README, \"The JIT option the vector kernels need\".",
+                    ManagementFactory.getRuntimeMXBean().getName(), bytes / (double) images / 1e6,
+                    TrapLimit.warning(TrapLimit.current()) == null ? ""
+                            : ", and start it with " + TrapLimit.OPTION + " (it runs with "
+                            + "-XX:PerMethodTrapLimit=" + TrapLimit.current() + ")"));
         }
     }
 }

@@ -55,11 +55,26 @@ class SparkDefaultsTest {
         SparkDefaults loaded = read("spark.driver.extraJavaOptions --add-modules=java.base\n");
         assertEquals(List.of(), loaded.embeddedNotes(Map.of(), 1L << 30));
         SparkDefaults missing = read("spark.driver.extraJavaOptions --add-modules=java.base,no.such.module "
-                + "-XX:+UseG1GC\n");
+                + "-XX:PerMethodTrapLimit=12345 -XX:+NoSuchOption -Dsome.property=1\n");
         List<String> notes = missing.embeddedNotes(Map.of(), 1L << 30);
         assertEquals(1, notes.size());
-        assertTrue(notes.get(0).contains("--add-modules=java.base,no.such.module -XX:+UseG1GC has no effect")
-                && notes.get(0).contains("JAVA_OPTS"), notes.get(0));
+        assertTrue(notes.get(0).contains("--add-modules=java.base,no.such.module -XX:PerMethodTrapLimit=12345 "
+                + "-XX:+NoSuchOption -Dsome.property=1 has no effect") && notes.get(0).contains("JAVA_OPTS"),
+                notes.get(0));
+    }
+
+    @Test
+    void hotSpotOptionsAreCheckedAgainstThisJvm() throws IOException {
+        // The build's test JVM runs with -XX:PerMethodTrapLimit=100000 (the pom's jdk17.opens), as submit.sh's
+        // embedded run does; MaxHeapSize is -Xmx's value in bytes.
+        long heap = Runtime.getRuntime().maxMemory();
+        String value = java.lang.management.ManagementFactory.getPlatformMXBean(
+                com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("MaxHeapSize").getValue();
+        SparkDefaults inEffect = read("spark.driver.extraJavaOptions --add-modules=jdk.incubator.vector "
+                + "-XX:PerMethodTrapLimit=100000 -XX:MaxHeapSize=" + value + "\n");
+        assertEquals(List.of(), inEffect.embeddedNotes(Map.of(), heap));
+        assertEquals(List.of("-XX:PerMethodTrapLimit=100", "-XX:-UseCompressedOops"), SparkDefaults.optionsNotInEffect(
+                "-XX:PerMethodTrapLimit=100 -XX:-UseCompressedOops"));
     }
 
     @Test

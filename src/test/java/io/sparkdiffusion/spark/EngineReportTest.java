@@ -1,5 +1,6 @@
 package io.sparkdiffusion.spark;
 
+import io.sparkdiffusion.tensor.kernels.TrapLimit;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -11,7 +12,7 @@ class EngineReportTest {
     private static final String NATIVE = "native:JNIBLAS (libblas.so.3)";
 
     private static EngineReport report(String executor, String blas, String conv) {
-        return new EngineReport(executor, "10.0.0." + executor, blas, conv, "vector");
+        return new EngineReport(executor, "10.0.0." + executor, blas, conv, "vector", TrapLimit.REQUIRED);
     }
 
     @Test
@@ -32,5 +33,19 @@ class EngineReportTest {
                 + "--add-modules=jdk.incubator.vector: spark.executor.extraJavaOptions); executor 5 (10.0.0.5) run the "
                 + "slow fallback pure-Java BLAS (install libopenblas0-pthread on the executor hosts). Every round waits "
                 + "for its slowest partition.", warning);
+    }
+
+    @Test
+    void vectorKernelsWithTheJdkDefaultTrapLimitAreNamed() {
+        EngineReport atRisk = new EngineReport("4", "10.0.0.4", NATIVE, "vector:16 lanes", "vector", 100);
+        EngineReport gemm = new EngineReport("6", "10.0.0.6", NATIVE, "gemm", "scalar", 100);
+        EngineReport unknown = new EngineReport("7", "10.0.0.7", NATIVE, "vector:16 lanes", "vector", -1);
+        assertNull(EngineReport.warning(List.of(unknown, report("0", NATIVE, "vector:16 lanes"))));
+        assertEquals("executor 6 (10.0.0.6) run the slow fallback GEMM convolutions (start the executors with "
+                + "--add-modules=jdk.incubator.vector: spark.executor.extraJavaOptions); executor 4 (10.0.0.4) run the "
+                + "vector kernels with -XX:PerMethodTrapLimit=100, which the JIT may compile with boxed vectors, 3 to "
+                + "10 times slower (start the executors with -XX:PerMethodTrapLimit=100000: "
+                + "spark.executor.extraJavaOptions). Every round waits for its slowest partition.",
+                EngineReport.warning(List.of(atRisk, gemm)));
     }
 }

@@ -7,7 +7,8 @@ import java.util.Locale;
  * its fallback. {@code auto} (the default) takes the vector kernels when the JVM has loaded the module
  * {@code jdk.incubator.vector} ({@code --add-modules=jdk.incubator.vector}) and vectors hold at least 8 floats;
  * {@code vector} insists, and fails without the module; the fallback's name picks the fallback. The choice and
- * why are logged once: no silent fallback.
+ * why are logged once: no silent fallback. A JVM that takes the vector kernels without the JIT option they need
+ * ({@link TrapLimit}) also logs a warning, once.
  */
 final class VectorChoice {
     /** Fewer floats per vector than this (SSE only) and the vector kernels are not worth it. */
@@ -70,6 +71,9 @@ final class VectorChoice {
         }
         System.getLogger(VectorChoice.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion " + family
                 + ": " + (vector ? "vector" : fallback) + " (" + why + ") (" + property + "=" + mode + ")");
+        if (vector) {
+            TrapLimit.logOnce();
+        }
         return vector;
     }
 }
