@@ -100,7 +100,10 @@ public record SparkDefaults(Map<String, String> settings) {
         return missing;
     }
 
-    /** True when this JVM's HotSpot option has the value {@code setting} ({@code Name=value}, {@code +Name}, {@code -Name}) gives it. */
+    /**
+     * True when this JVM's HotSpot option has the value {@code setting} gives it: {@code Name=value},
+     * {@code +Name} or {@code -Name}.
+     */
     private static boolean hotSpotOptionInEffect(String setting) {
         String name;
         String value;

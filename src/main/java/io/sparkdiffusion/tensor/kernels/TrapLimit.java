@@ -13,7 +13,7 @@ import java.lang.management.ManagementFactory;
  * <p>Why: before the kernels are compiled, their Vector API calls run as real calls, and C2 compiles the API's
  * shared methods ({@code VectorOperators$ImplCache.find}, {@code VectorOperators.opKind},
  * {@code Float512Vector.lanewise}, {@code VectorSupport.binaryOp}) on their own, guessing from the profile so far
- * which operator or lambda class they see. A later class (another operator, FMA after ADD) takes the guard's
+ * which operator or lambda class they see. A later class (another kind of operator, say) takes the guard's
  * uncommon trap, and the trap is counted in that shared method's profile. When C2 then compiles a kernel, it adds
  * up those counts over every copy of the shared methods it inlines (hundreds in a product block: 144 class-check
  * traps in one compile of {@code VectorConv.productBlockWide}); past {@code PerMethodTrapLimit} it stops trusting

@@ -12,7 +12,8 @@ class TrapLimitTest {
     void theJdkDefaultIsNamedWithTheOptionThatFixesIt() {
         String warning = TrapLimit.warning(100);
         assertNotNull(warning);
-        assertTrue(warning.startsWith("this JVM runs the Vector API kernels with -XX:PerMethodTrapLimit=100 "), warning);
+        assertTrue(warning.startsWith("this JVM runs the Vector API kernels with -XX:PerMethodTrapLimit=100 "),
+                warning);
         assertTrue(warning.contains("start it with -XX:PerMethodTrapLimit=100000 ")
                 && warning.contains("spark.executor.extraJavaOptions"), warning);
         assertNotNull(TrapLimit.warning(99_999));
