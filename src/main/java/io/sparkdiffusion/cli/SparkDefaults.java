@@ -116,13 +116,7 @@ public record SparkDefaults(Map<String, String> settings) {
         } else {
             return false;
         }
-        try {
-            com.sun.management.HotSpotDiagnosticMXBean bean = java.lang.management.ManagementFactory
-                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-            return bean != null && bean.getVMOption(name).getValue().equals(value);
-        } catch (IllegalArgumentException e) { // no such option in this JVM
-            return false;
-        }
+        return value.equals(io.sparkdiffusion.tensor.kernels.TrapLimit.vmOption(name));
     }
 
     /** One line per setting that has no effect in an embedded run, saying what does instead. */

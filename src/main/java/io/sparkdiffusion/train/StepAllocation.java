@@ -63,15 +63,16 @@ public final class StepAllocation {
         }
         long bytes = allocatedBytes() - before;
         if (boxed(bytes, images, trainedBefore) && WARNED.compareAndSet(false, true)) {
+            long trapLimit = TrapLimit.current();
             LOG.log(System.Logger.Level.WARNING, String.format(Locale.ROOT, "spark-diffusion: this JVM (%s) allocated"
                     + " %.1f MB per trained image in its local steps (a healthy one: well under 1 MB): its C2 compiled"
                     + " the vector kernels with boxed vectors, which lasts for the JVM's life and makes its steps 3 to"
                     + " 10 times slower. The results are unaffected; restart this executor (or the embedded run) to"
                     + " get the normal speed%s. See the README, \"The JIT option the vector kernels need\".",
                     ManagementFactory.getRuntimeMXBean().getName(), bytes / (double) images / 1e6,
-                    TrapLimit.warning(TrapLimit.current()) == null ? ""
+                    TrapLimit.warning(trapLimit) == null ? ""
                             : ", and start it with " + TrapLimit.OPTION + " (it runs with "
-                            + "-XX:PerMethodTrapLimit=" + TrapLimit.current() + ")"));
+                            + "-XX:PerMethodTrapLimit=" + trapLimit + ")"));
         }
     }
 }

@@ -38,11 +38,23 @@ public final class TrapLimit {
 
     /** This JVM's {@code PerMethodTrapLimit}, or -1 when the JVM does not say (not HotSpot). */
     public static long current() {
+        String value = vmOption("PerMethodTrapLimit");
+        return value == null ? -1 : Long.parseLong(value);
+    }
+
+    /**
+     * The current value of this JVM's HotSpot option {@code name} ({@code -XX:name=...}) as HotSpot prints it
+     * ({@code true}/{@code false} for a flag), or null when the JVM has no such option or is not HotSpot.
+     */
+    public static String vmOption(String name) {
+        HotSpotDiagnosticMXBean bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        if (bean == null) {
+            return null;
+        }
         try {
-            HotSpotDiagnosticMXBean bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-            return bean == null ? -1 : Long.parseLong(bean.getVMOption("PerMethodTrapLimit").getValue());
-        } catch (IllegalArgumentException e) { // no such option in this JVM (NumberFormatException included)
-            return -1;
+            return bean.getVMOption(name).getValue();
+        } catch (IllegalArgumentException e) { // no such option in this JVM
+            return null;
         }
     }
 
