@@ -192,7 +192,7 @@ public final class GroupNormSilu {
                         affineSilu(x, src, y, yOff, hw, scale, shift, scratch.rowX);
                     }
                     if (!dense) {
-                        scatterRows(y, out, i - n0, ch, hw);
+                        scatterRows(vector, y, out, i - n0, ch, hw);
                     }
                 }
             }
@@ -256,7 +256,7 @@ public final class GroupNormSilu {
                     int off = (i * c + ch) * hw;
                     float gm = gamma[gOff + ch];
                     // Rows that are not contiguous are gathered into rowT first: the sums see the same sequence.
-                    float[] dy = dense ? dyPlanes.data() : gatherRows(dyPlanes, i - n0, ch, hw, scratch.rowT);
+                    float[] dy = dense ? dyPlanes.data() : gatherRows(vector, dyPlanes, i - n0, ch, hw, scratch.rowT);
                     int dyOff = dense ? dyPlanes.at(i - n0, ch) : 0;
                     if (vector) {
                         GroupNormSiluVector.siluGrad(dy, dyOff, x, xOff + off, groupDa, cc * hw, hw, mu, r, gm,
@@ -299,9 +299,13 @@ public final class GroupNormSilu {
     // full network on JDK 17 (README, "GroupNorm-SiLU written into the convolution's layout").
 
     /** Copies image k's channel c of planes into row (hw floats, contiguous); returns row. */
-    private static float[] gatherRows(Planes planes, int k, int c, int hw, float[] row) {
+    private static float[] gatherRows(boolean vector, Planes planes, int k, int c, int hw, float[] row) {
         float[] src = planes.data();
         int w = planes.width();
+        if (vector) {
+            VectorRows.copy(src, planes.at(k, c), planes.rowStride(), row, 0, w, hw / w, w);
+            return row;
+        }
         for (int r = 0, from = planes.at(k, c); r * w < hw; r++, from += planes.rowStride()) {
             for (int j = 0, to = r * w; j < w; j++) {
                 row[to + j] = src[from + j];
@@ -311,9 +315,13 @@ public final class GroupNormSilu {
     }
 
     /** Copies row (hw floats, contiguous) into image k's channel c of planes. */
-    private static void scatterRows(float[] row, Planes planes, int k, int c, int hw) {
+    private static void scatterRows(boolean vector, float[] row, Planes planes, int k, int c, int hw) {
         float[] dst = planes.data();
         int w = planes.width();
+        if (vector) {
+            VectorRows.copy(row, 0, w, dst, planes.at(k, c), planes.rowStride(), hw / w, w);
+            return;
+        }
         for (int r = 0, to = planes.at(k, c); r * w < hw; r++, to += planes.rowStride()) {
             for (int j = 0, from = r * w; j < w; j++) {
                 dst[to + j] = row[from + j];

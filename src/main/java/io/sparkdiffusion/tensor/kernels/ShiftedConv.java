@@ -150,7 +150,7 @@ final class ShiftedConv {
                 Gemm.sgemm(false, false, g.cout(), q, g.cin(), 1f, scratch, wrOff + t * g.cout() * g.cin(), g.cin(),
                         scratch, xpOff + shifts[t], cs, 1f, scratch, ywOff, q);
             }
-            unpadOutput(g, scratch, ywOff, q, n0, nb, null, 0, y, yOff);
+            unpadOutput(false, g, scratch, ywOff, q, n0, nb, null, 0, y, yOff);
         }
     }
 
@@ -196,7 +196,7 @@ final class ShiftedConv {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
             Arrays.fill(scratch, dywOff, dywOff + g.cout() * q, 0f);
-            spreadGradient(g, dy, dyOff, n0, nb, scratch, dywOff, q);
+            spreadGradient(false, g, dy, dyOff, n0, nb, scratch, dywOff, q);
             if (dw != null) {
                 pad(g, x, xOff, n0, nb, scratch, xpOff, cs);
                 for (int t = 0; t < taps; t++) {
@@ -227,10 +227,16 @@ final class ShiftedConv {
 
     /**
      * y for images n0 .. n0+nb-1 = the valid columns of the wide output yw [Cout, rowStride], plus b[o] when b is
-     * not null (the vector engine adds the bias here; the GEMM engine seeds yw with it).
+     * not null (the vector engine adds the bias here; the GEMM engine seeds yw with it and passes null). {@code
+     * vector}: the rows through {@link VectorRows} (only where the Vector API module is loaded, as on the vector
+     * engine's paths), the only path that takes a bias.
      */
-    private static void unpadOutput(Conv2d.Geometry g, float[] yw, int ywOff, int rowStride, int n0, int nb,
-                                    float[] b, int bOff, float[] y, int yOff) {
+    private static void unpadOutput(boolean vector, Conv2d.Geometry g, float[] yw, int ywOff, int rowStride, int n0,
+                                    int nb, float[] b, int bOff, float[] y, int yOff) {
+        if (!vector && b != null) {
+            throw new IllegalArgumentException("unpadOutput adds a bias only on the vector path; the GEMM path "
+                    + "seeds the wide output with it and passes null");
+        }
         int wp = rowWidth(g);
         int plane = plane(g);
         int hw = g.ho() * g.wo();
@@ -239,30 +245,27 @@ final class ShiftedConv {
             for (int o = 0; o < g.cout(); o++) {
                 int dst = yOff + ((n0 + i) * g.cout() + o) * hw;
                 int src = ywOff + o * rowStride + i * plane;
-                if (b == null) {
-                    for (int r = 0; r < g.ho(); r++) {
-                        System.arraycopy(yw, src + r * wp, y, dst + r * wo, wo);
+                if (vector) {
+                    if (b == null) {
+                        VectorRows.copy(yw, src, wp, y, dst, wo, g.ho(), wo);
+                    } else {
+                        VectorRows.copyPlus(yw, src, wp, y, dst, wo, g.ho(), wo, b[bOff + o]);
                     }
-                } else {
-                    addRows(yw, src, wp, y, dst, wo, g.ho(), wo, b[bOff + o]);
+                    continue;
+                }
+                for (int r = 0; r < g.ho(); r++) {
+                    System.arraycopy(yw, src + r * wp, y, dst + r * wo, wo);
                 }
             }
         }
     }
 
-    /** dst[d + r*dStride + j] = src[s + r*sStride + j] + add for r &lt; rows, j &lt; width. */
-    static void addRows(float[] src, int s, int sStride, float[] dst, int d, int dStride, int rows, int width,
-                        float add) {
-        for (int r = 0; r < rows; r++, s += sStride, d += dStride) {
-            for (int j = 0; j < width; j++) {
-                dst[d + j] = src[s + j] + add;
-            }
-        }
-    }
-
-    /** Copies dy of images n0 .. n0+nb-1 into the valid columns of dyw [Cout, rowStride]; the rest is untouched. */
-    private static void spreadGradient(Conv2d.Geometry g, float[] dy, int dyOff, int n0, int nb, float[] dyw,
-                                       int dywOff, int rowStride) {
+    /**
+     * Copies dy of images n0 .. n0+nb-1 into the valid columns of dyw [Cout, rowStride]; the rest is untouched.
+     * {@code vector} as in {@link #unpadOutput}.
+     */
+    private static void spreadGradient(boolean vector, Conv2d.Geometry g, float[] dy, int dyOff, int n0, int nb,
+                                       float[] dyw, int dywOff, int rowStride) {
         int wp = rowWidth(g);
         int plane = plane(g);
         int hw = g.ho() * g.wo();
@@ -270,6 +273,10 @@ final class ShiftedConv {
             for (int o = 0; o < g.cout(); o++) {
                 int src = dyOff + ((n0 + i) * g.cout() + o) * hw;
                 int dst = dywOff + o * rowStride + i * plane;
+                if (vector) {
+                    VectorRows.copy(dy, src, g.wo(), dyw, dst, wp, g.ho(), g.wo());
+                    continue;
+                }
                 for (int r = 0; r < g.ho(); r++) {
                     System.arraycopy(dy, src + r * g.wo(), dyw, dst + r * wp, g.wo());
                 }
@@ -353,7 +360,7 @@ final class ShiftedConv {
 
     /** The chunk-local padded copy of x at the front of scratch (zeroed, then the images' rows). */
     private static PaddedInput chunkInput(Conv2d.Geometry g, float[] x, int xOff, float[] scratch) {
-        return chunkInput(g, scratch, (n0, nb, planes) -> copyImages(g, x, xOff, n0, nb, planes));
+        return chunkInput(g, scratch, (n0, nb, planes) -> copyImages(true, g, x, xOff, n0, nb, planes));
     }
 
     /** A chunk-local padded block at the front of scratch, zeroed and written by {@code fill} for each chunk. */
@@ -377,7 +384,7 @@ final class ShiftedConv {
             in.fill(g, n0, nb);
             VectorConv.product(g.cout(), g.k(), scratch, apOff, in.data(), in.start(g, n0), termAt, scratch, ywOff,
                     yws, q, false);
-            unpadOutput(g, scratch, ywOff, yws, n0, nb, b, bOff, y, yOff);
+            unpadOutput(true, g, scratch, ywOff, yws, n0, nb, b, bOff, y, yOff);
         }
     }
 
@@ -421,7 +428,7 @@ final class ShiftedConv {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
             Arrays.fill(scratch, dywOff, dywOff + g.cout() * ds, 0f);
-            spreadGradient(g, dy, dyOff, n0, nb, scratch, dywOff + front, ds);
+            spreadGradient(true, g, dy, dyOff, n0, nb, scratch, dywOff + front, ds);
             if (dw != null) {
                 in.fill(g, n0, nb);
                 int xp = in.start(g, n0);
@@ -526,17 +533,24 @@ final class ShiftedConv {
     /** Zero-padded copy of images n0 .. n0+nb-1 into xp [Cin, cs] (layout in the class javadoc). */
     private static void pad(Conv2d.Geometry g, float[] x, int xOff, int n0, int nb, float[] xp, int xpOff, int cs) {
         Arrays.fill(xp, xpOff, xpOff + g.cin() * cs, 0f);
-        copyImages(g, x, xOff, n0, nb, planes(g, xp, xpOff, cs));
+        copyImages(false, g, x, xOff, n0, nb, planes(g, xp, xpOff, cs));
     }
 
-    /** The rows of images n0 .. n0+nb-1 of x into the interior of a padded layout. */
-    private static void copyImages(Conv2d.Geometry g, float[] x, int xOff, int n0, int nb,
+    /**
+     * The rows of images n0 .. n0+nb-1 of x into the interior of a padded layout; {@code vector} as in
+     * {@link #unpadOutput}.
+     */
+    private static void copyImages(boolean vector, Conv2d.Geometry g, float[] x, int xOff, int n0, int nb,
                                    GroupNormSilu.Planes planes) {
         int hw = g.h() * g.w();
         for (int c = 0; c < g.cin(); c++) {
             for (int i = 0; i < nb; i++) {
                 int src = xOff + ((n0 + i) * g.cin() + c) * hw;
                 int dst = planes.at(i, c);
+                if (vector) {
+                    VectorRows.copy(x, src, g.w(), planes.data(), dst, planes.rowStride(), g.h(), g.w());
+                    continue;
+                }
                 for (int r = 0; r < g.h(); r++) {
                     System.arraycopy(x, src + r * g.w(), planes.data(), dst + r * planes.rowStride(), g.w());
                 }

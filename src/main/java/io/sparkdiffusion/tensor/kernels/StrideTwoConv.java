@@ -120,7 +120,7 @@ final class StrideTwoConv {
                 for (int o = 0; o < g.cout(); o++) {
                     // + 0f without a bias, as the im2col forward adds it: -0 sums come out +0 there too
                     float bias = b == null ? 0f : b[bOff + o];
-                    ShiftedConv.addRows(scratch, ywOff + o * yws + i * plane, wp, y,
+                    VectorRows.copyPlus(scratch, ywOff + o * yws + i * plane, wp, y,
                             yOff + ((n0 + i) * g.cout() + o) * hw, g.wo(), g.ho(), g.wo(), bias);
                 }
             }
