@@ -32,7 +32,7 @@ public final class BenchCommand implements Command {
                 to end on an embedded Spark, local[1] and local[2] (driver on 127.0.0.1). Prints one JSON line per
                 measurement. Arguments after "bench" go to the benchmark unchanged: --batch N (64),
                 --sample-batch N (256), --steps N (10), --warmup N (2), --num-classes N (0), --no-torch,
-                --torch-script PATH, --sampler-batch N, --sampler-repeats N (3), --no-spark, --spark-images N (64).
+                --torch-script PATH, --sampler-batch N, --sampler-repeats N (5), --no-spark, --spark-images N (64).
 
                 Examples:
                   ./submit.sh bench

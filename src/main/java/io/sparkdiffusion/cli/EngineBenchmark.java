@@ -79,7 +79,7 @@ import java.util.regex.Pattern;
  * Options: {@code --batch N} (64), {@code --sample-batch N} (256), {@code --steps N} (10), {@code --warmup N}
  * (2), {@code --num-classes N} (0), {@code --no-torch}, {@code --torch-script PATH} (default {@code $TORCH_UNET},
  * else {@code ../shared/reference/torch_unet.py}, else {@code ../../shared/reference/torch_unet.py}),
- * {@code --sampler-batch N}, {@code --sampler-repeats N} (3), {@code --no-spark}, {@code --spark-images N} (64).
+ * {@code --sampler-batch N}, {@code --sampler-repeats N} (5), {@code --no-spark}, {@code --spark-images N} (64).
  * {@code -Dsparkdiffusion.blas=java} forces the pure-Java BLAS.
  * Set {@code OPENBLAS_NUM_THREADS=1} for a one-thread comparison with native OpenBLAS.
  */
@@ -105,7 +105,7 @@ public final class EngineBenchmark {
             boolean torch = true;
             String script = System.getenv("TORCH_UNET") != null ? System.getenv("TORCH_UNET") : defaultTwinScript();
             int samplerBatch = DiffusionModel.DEFAULT_SAMPLE_BATCH_SIZE;
-            int samplerRepeats = 3;
+            int samplerRepeats = 5;
             boolean spark = true;
             int sparkImages = 64;
             for (int i = 0; i < args.length; i++) {
