@@ -296,37 +296,19 @@ public final class GroupNormSilu {
     }
 
     // Rows of 7 to 28 floats: on the vector engine through VectorRows (whole 16-lane vectors for rows of 16 or
-    // more), element by element otherwise (README, "Row copies in whole vectors").
+    // more), a System.arraycopy per row otherwise (Rows; README, "Row copies in whole vectors").
 
     /** Copies image k's channel c of planes into row (hw floats, contiguous); returns row. */
     private static float[] gatherRows(boolean vector, Planes planes, int k, int c, int hw, float[] row) {
-        float[] src = planes.data();
         int w = planes.width();
-        if (vector) {
-            VectorRows.copy(src, planes.at(k, c), planes.rowStride(), row, 0, w, hw / w, w);
-            return row;
-        }
-        for (int r = 0, from = planes.at(k, c); r * w < hw; r++, from += planes.rowStride()) {
-            for (int j = 0, to = r * w; j < w; j++) {
-                row[to + j] = src[from + j];
-            }
-        }
+        Rows.copy(vector, planes.data(), planes.at(k, c), planes.rowStride(), row, 0, w, hw / w, w);
         return row;
     }
 
     /** Copies row (hw floats, contiguous) into image k's channel c of planes. */
     private static void scatterRows(boolean vector, float[] row, Planes planes, int k, int c, int hw) {
-        float[] dst = planes.data();
         int w = planes.width();
-        if (vector) {
-            VectorRows.copy(row, 0, w, dst, planes.at(k, c), planes.rowStride(), hw / w, w);
-            return;
-        }
-        for (int r = 0, to = planes.at(k, c); r * w < hw; r++, to += planes.rowStride()) {
-            for (int j = 0, from = r * w; j < w; j++) {
-                dst[to + j] = row[from + j];
-            }
-        }
+        Rows.copy(vector, row, 0, w, planes.data(), planes.at(k, c), planes.rowStride(), hw / w, w);
     }
 
     // ---------------------------------------------------------------- SCALAR rows (copied to offset 0 for C2)

@@ -245,16 +245,10 @@ final class ShiftedConv {
             for (int o = 0; o < g.cout(); o++) {
                 int dst = yOff + ((n0 + i) * g.cout() + o) * hw;
                 int src = ywOff + o * rowStride + i * plane;
-                if (vector) {
-                    if (b == null) {
-                        VectorRows.copy(yw, src, wp, y, dst, wo, g.ho(), wo);
-                    } else {
-                        VectorRows.copyPlus(yw, src, wp, y, dst, wo, g.ho(), wo, b[bOff + o]);
-                    }
-                    continue;
-                }
-                for (int r = 0; r < g.ho(); r++) {
-                    System.arraycopy(yw, src + r * wp, y, dst + r * wo, wo);
+                if (b == null) {
+                    Rows.copy(vector, yw, src, wp, y, dst, wo, g.ho(), wo);
+                } else {
+                    VectorRows.copyPlus(yw, src, wp, y, dst, wo, g.ho(), wo, b[bOff + o]);
                 }
             }
         }
@@ -273,13 +267,7 @@ final class ShiftedConv {
             for (int o = 0; o < g.cout(); o++) {
                 int src = dyOff + ((n0 + i) * g.cout() + o) * hw;
                 int dst = dywOff + o * rowStride + i * plane;
-                if (vector) {
-                    VectorRows.copy(dy, src, g.wo(), dyw, dst, wp, g.ho(), g.wo());
-                    continue;
-                }
-                for (int r = 0; r < g.ho(); r++) {
-                    System.arraycopy(dy, src + r * g.wo(), dyw, dst + r * wp, g.wo());
-                }
+                Rows.copy(vector, dy, src, g.wo(), dyw, dst, wp, g.ho(), g.wo());
             }
         }
     }
@@ -547,13 +535,7 @@ final class ShiftedConv {
             for (int i = 0; i < nb; i++) {
                 int src = xOff + ((n0 + i) * g.cin() + c) * hw;
                 int dst = planes.at(i, c);
-                if (vector) {
-                    VectorRows.copy(x, src, g.w(), planes.data(), dst, planes.rowStride(), g.h(), g.w());
-                    continue;
-                }
-                for (int r = 0; r < g.h(); r++) {
-                    System.arraycopy(x, src + r * g.w(), planes.data(), dst + r * planes.rowStride(), g.w());
-                }
+                Rows.copy(vector, x, src, g.w(), planes.data(), dst, planes.rowStride(), g.h(), g.w());
             }
         }
     }

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  * of at least {@link #LANES} floats as whole vectors, the last one overlapping the one before instead of a scalar
  * tail (a 28-float row is two 16-lane vectors, at 0 and 12). An overlapped element is written twice with the same
  * value, so the result is the element-by-element copy (or sum) bit for bit; source and destination must not
- * overlap. Narrower rows run {@code System.arraycopy} (or the scalar sum), as before. Loaded only when the JVM has
+ * overlap. Narrower rows run {@link Rows#copy} (or the scalar sum), as before. Loaded only when the JVM has
  * the module {@code jdk.incubator.vector}.
  *
  * <p>Why: at 28 x 28 the stride-1 convolutions moved every row with {@code System.arraycopy} (or a loop of 28
@@ -33,9 +33,7 @@ final class VectorRows {
     /** dst[d + r*dStride + j] = src[s + r*sStride + j] for r &lt; rows, j &lt; width. */
     static void copy(float[] src, int s, int sStride, float[] dst, int d, int dStride, int rows, int width) {
         if (width < LANES) {
-            for (int r = 0; r < rows; r++, s += sStride, d += dStride) {
-                System.arraycopy(src, s, dst, d, width);
-            }
+            Rows.copy(src, s, sStride, dst, d, dStride, rows, width);
             return;
         }
         int last = width - LANES;
