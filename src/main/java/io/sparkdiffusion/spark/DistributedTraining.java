@@ -31,6 +31,7 @@ import org.apache.spark.util.CollectionAccumulator;
 import scala.Tuple2;
 import scala.Tuple3;
 
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -348,6 +349,12 @@ final class DistributedTraining {
         boolean shipState = averageState && !gradients;
         SliceLayout layout = reduction.path() == Reduction.SLICED ? new SliceLayout(objective.numParameters(),
                 gradients ? 0 : state.stateSize(), reduction.slices()) : null;
+        // The last destroyed round broadcast, kept reachable (the fences below) until the next round's is destroyed.
+        // destroy() removes the blocks asynchronously, and the ContextCleaner removes them a second time once the
+        // Broadcast is garbage collected on the driver; if that comes before the first removal ends, the block
+        // manager logs "Asked to remove block broadcast_N_pieceK, which does not exist". A round later the first
+        // removal has long finished.
+        Broadcast<RoundStart> destroyed = null;
         while (state.round() < plannedRounds) {
             boolean shortRound = state.round() < shortRounds;
             TrainingConfig scaled = state.learningRateScale() == 1.0 ? baseConfig
@@ -404,6 +411,8 @@ final class DistributedTraining {
             problem = problem != null ? problem : TrainingState.outerProblem(outer);
             if (problem != null) {
                 start.destroy();
+                Reference.reachabilityFence(destroyed);
+                destroyed = start;
                 String where = "steps " + state.step() + ".." + (state.step() + config.localSteps() - 1)
                         + " at learning rate " + config.learningRate() + ": " + problem;
                 if (!divergence.mayBackOff(backoffs)) {
@@ -420,6 +429,8 @@ final class DistributedTraining {
             state.finishRound(sum, outer, config);
             long t1 = System.nanoTime();
             start.destroy();
+            Reference.reachabilityFence(destroyed);
+            destroyed = start;
             broadcastNanos += System.nanoTime() - t1;
             long total = System.nanoTime() - t0;
             long compute = sum.maxComputeNanos();
@@ -434,6 +445,7 @@ final class DistributedTraining {
                 listener.onRound(record, plannedRounds);
             }
         }
+        Reference.reachabilityFence(destroyed);
         return new Result(state, new TrainingSummary(records));
     }
 
