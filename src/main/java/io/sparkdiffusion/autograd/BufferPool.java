@@ -48,7 +48,19 @@ final class BufferPool {
         return a;
     }
 
-    /** Returns an array from {@link #takeLooseZeroed} to the free lists. */
+    /** As {@link #takeLooseZeroed}, but holding whatever it held last: for a caller that writes every element. */
+    float[] takeLoose(int size) {
+        ArrayDeque<float[]> queue = free.get(size);
+        float[] a = queue == null ? null : queue.pollLast();
+        if (a == null) {
+            a = new float[size];
+            allocatedArrays++;
+            allocatedFloats += size;
+        }
+        return a;
+    }
+
+    /** Returns an array from {@link #takeLooseZeroed} or {@link #takeLoose} to the free lists. */
     void giveBack(float[] a) {
         free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(a);
     }

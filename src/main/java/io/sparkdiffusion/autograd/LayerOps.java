@@ -94,8 +94,10 @@ final class LayerOps {
         join.forward(g, y);
         tape.record(y, () -> {
             join.backward(tape, g, y);
+            Tape.GradOut dx = tape.gradOut(x);
             NormSiluConv.backward(norm, g, y.grad, buf, xpOff, x.value(), mean, rstd, gamma.value(), beta.value(),
-                    weight.value(), tape.gradIfWanted(x), tape.gradIfWanted(gamma), tape.gradIfWanted(beta),
+                    weight.value(), dx == null ? null : dx.grad(), dx != null && dx.set(), tape.gradIfWanted(gamma),
+                    tape.gradIfWanted(beta),
                     tape.gradIfWanted(weight), tape.gradIfWanted(bias), tape.groupNormSiluScratch(c, hw, groups),
                     tape.scratch(scratchSize));
         });
@@ -153,9 +155,11 @@ final class LayerOps {
                 // d(convolution output) = dy: the gradient passes through unchanged.
             } else if (r != null) {
                 int count = y.shape().size();
-                Tensor dr = tape.gradIfWanted(r);
-                if (dr != null) {
-                    Scale.backward(y.grad.data(), y.grad.offset(), s, dr.data(), dr.offset(), count);
+                Tape.GradOut dr = tape.gradOut(r);
+                if (dr != null && dr.set()) {
+                    Scale.forward(y.grad.data(), y.grad.offset(), s, dr.grad().data(), dr.grad().offset(), count);
+                } else if (dr != null) {
+                    Scale.backward(y.grad.data(), y.grad.offset(), s, dr.grad().data(), dr.grad().offset(), count);
                 }
                 // d(convolution output) = s dy, written over dy (nothing reads dy after this node).
                 float[] dy = y.grad.data();
@@ -207,8 +211,9 @@ final class LayerOps {
 
     /** Accumulates the convolution's gradients from {@code dy}, the gradient of its output. */
     private static void convolveBackward(Tape tape, Conv2d.Geometry g, Tensor dy, Var x, Var weight, Var bias) {
-        Conv2d.backward(g, dy, x.value(), weight.value(), tape.gradIfWanted(x), tape.gradIfWanted(weight),
-                tape.gradIfWanted(bias), tape.scratch(Conv2d.scratchSize(g)));
+        Tape.GradOut dx = tape.gradOut(x);
+        Conv2d.backward(g, dy, x.value(), weight.value(), dx == null ? null : dx.grad(), dx != null && dx.set(),
+                tape.gradIfWanted(weight), tape.gradIfWanted(bias), tape.scratch(Conv2d.scratchSize(g)));
     }
 
     static Var linear(Tape tape, Var x, Var weight, Var bias) {
@@ -292,8 +297,12 @@ final class LayerOps {
         Tensor probs = y.requiresGrad ? new Tensor(tape.saved(n * p * p), 0, Shape.of(n, p, p))
                 : new Tensor(tape.scratch(p * p), 0, Shape.of(p, p));
         Attention.forward(g, qkv.value(), y.value(), probs, y.requiresGrad);
-        tape.record(y, () -> Attention.backward(g, y.grad, qkv.value(), probs, tape.gradIfWanted(qkv),
-                tape.scratch(p * p)));
+        tape.record(y, () -> {
+            Tape.GradOut dqkv = tape.gradOut(qkv);
+            if (dqkv != null) {
+                Attention.backward(g, y.grad, qkv.value(), probs, dqkv.grad(), dqkv.set(), tape.scratch(p * p));
+            }
+        });
         return y;
     }
 }

@@ -126,10 +126,17 @@ final class PointwiseOps {
         ConcatChannels.forward(a.value().data(), a.value().offset(), b.value().data(), b.value().offset(),
                 y.value().data(), y.value().offset(), n, ca, cb, hw);
         tape.record(y, () -> {
-            Tensor da = tape.gradIfWanted(a);
-            Tensor db = tape.gradIfWanted(b);
-            ConcatChannels.backward(y.grad.data(), y.grad.offset(), data(da), offset(da), data(db), offset(db),
-                    n, ca, cb, hw);
+            // One input at a time: a's gradient is written before b's is asked for (a and b may be one Var).
+            Tape.GradOut da = tape.gradOut(a);
+            if (da != null) {
+                ConcatChannels.backwardPart(y.grad.data(), y.grad.offset(), ca + cb, 0, ca, hw, n, da.grad().data(),
+                        da.grad().offset(), da.set());
+            }
+            Tape.GradOut db = tape.gradOut(b);
+            if (db != null) {
+                ConcatChannels.backwardPart(y.grad.data(), y.grad.offset(), ca + cb, ca, cb, hw, n, db.grad().data(),
+                        db.grad().offset(), db.set());
+            }
         });
         return y;
     }

@@ -368,6 +368,71 @@ class TapeTest {
                 e.getMessage());
     }
 
+    /**
+     * Intermediate gradients are written, not added, where nothing reached them yet (Tape.gradOut): the concat's
+     * two inputs, the fused residual join's residual, the fused GroupNorm-SiLU convolution's input, a 1x1
+     * convolution's input on the vector product (10x10: whole blocks and a tail), attention's qkv and a stride-2
+     * convolution's input (zeroed first). After a step on other values every such buffer is dirty; the gradients must be a fresh
+     * tape's bit for bit, and the input a has one gradient written (the join) and one added (the concat).
+     */
+    @Test
+    void gradientsWrittenOverDirtyBuffersAreAFreshTapesBits() {
+        SplittableRandom r = new SplittableRandom(89);
+        int n = 2;
+        Shape[] shapes = {Shape.of(8, 4, 1, 1), Shape.of(4, 4, 3, 3), Shape.of(12), Shape.of(12),
+            Shape.of(8, 12, 3, 3), Shape.of(8), Shape.of(12, 8, 1, 1), Shape.of(4, 4, 3, 3)};
+        float[][] values = new float[shapes.length][];
+        for (int i = 0; i < shapes.length; i++) {
+            values[i] = floats(floatRounded(scaled(randn(r, shapes[i].size()), 0.4)));
+        }
+        for (int i = 0; i < 12; i++) {
+            values[2][i] += 1f;
+        }
+        float[] input = floats(floatRounded(randn(r, n * 4 * 100)));
+        float[] warmInput = floats(floatRounded(scaled(randn(r, n * 4 * 100), 3)));
+        Tensor target = new Tensor(floats(floatRounded(randn(r, n * 4 * 25))), Shape.of(n, 4, 5, 5));
+        assertTrue(io.sparkdiffusion.tensor.kernels.NormSiluConv.fuses(new Conv2d.Geometry(n, 12, 10, 10, 8, 3, 3,
+                1, 1)), "the fused GroupNorm-SiLU convolution runs");
+
+        float[][][] grads = new float[2][][];
+        for (int dirty = 0; dirty < 2; dirty++) {
+            Tape tape = new Tape();
+            if (dirty == 1) {
+                tape.backward(setGraph(tape, tape.input(new Tensor(warmInput.clone(), Shape.of(n, 4, 10, 10))),
+                        shapes, values, new float[shapes.length][], target));
+                tape.reset();
+            }
+            float[][] g = new float[shapes.length + 1][];
+            Var x = tape.input(new Tensor(input.clone(), Shape.of(n, 4, 10, 10)));
+            tape.backward(setGraph(tape, x, shapes, values, g, target));
+            g[shapes.length] = x.grad().toArray();
+            grads[dirty] = g;
+        }
+        for (int i = 0; i <= shapes.length; i++) {
+            assertTrue(maxAbs(grads[0][i]) > 0f, "gradient " + i + " is not all zeros");
+            assertArrayEquals(grads[0][i], grads[1][i], 0f, "gradient " + i + " after a step on other values");
+        }
+    }
+
+    /**
+     * a = conv1x1(x), b = conv3x3(x), u = [a, b], h = 0.7 (conv3x3(silu(gn(u))) + a),
+     * z = conv3x3/2(attention(conv1x1(h))).
+     */
+    private static Var setGraph(Tape tape, Var x, Shape[] shapes, float[][] values, float[][] grads, Tensor target) {
+        Var[] p = new Var[shapes.length];
+        for (int i = 0; i < shapes.length; i++) {
+            Tensor grad = Tensor.zeros(shapes[i].dims());
+            grads[i] = grad.data();
+            p[i] = tape.parameter(new Tensor(values[i].clone(), shapes[i]), grad);
+        }
+        Var a = tape.conv2d(x, p[0], null, 1, 0);
+        Var b = tape.conv2d(x, p[1], null, 1, 1);
+        Var u = tape.concatChannels(a, b);
+        Var h = tape.groupNormSiluConv2dAddScaled(u, p[2], p[3], 4, EPS, p[4], p[5], 1, 1, a, 0.7f);
+        Var qkv = tape.conv2d(h, p[6], null, 1, 0);
+        return tape.mse(tape.conv2d(tape.attention(qkv), p[7], null, 2, 1), target);
+    }
+
     @Test
     void dropoutAndReshapeAndWeightedMse() {
         Tape tape = new Tape();

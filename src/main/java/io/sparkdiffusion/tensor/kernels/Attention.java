@@ -100,6 +100,12 @@ public final class Attention {
 
     /** dqkv += d loss / d qkv, given dOut and the probs saved by forward; scratch holds at least P*P floats. */
     public static void backward(Geometry geo, Tensor dOut, Tensor qkv, Tensor probs, Tensor dqkv, float[] scratch) {
+        backward(geo, dOut, qkv, probs, dqkv, false, scratch);
+    }
+
+    /** As above; with {@code set}, dqkv = d loss / d qkv (products with beta 0: dqkv is not read). */
+    public static void backward(Geometry geo, Tensor dOut, Tensor qkv, Tensor probs, Tensor dqkv, boolean set,
+                                float[] scratch) {
         Geometry.require(dOut, geo.outSize(), "dOut, a view of [N, C, P]");
         Geometry.require(qkv, geo.qkvSize(), "qkv, a view of [N, 3C, P]");
         Geometry.require(probs, geo.n() * geo.probsSize(), "probs, a view of [N, P, P] saved by forward");
@@ -109,11 +115,11 @@ public final class Attention {
                     + scratch.length);
         }
         backward(dOut.data(), dOut.offset(), qkv.data(), qkv.offset(), probs.data(), probs.offset(), dqkv.data(),
-                dqkv.offset(), geo.n(), geo.c(), geo.p(), scratch);
+                dqkv.offset(), set ? 0f : 1f, geo.n(), geo.c(), geo.p(), scratch);
     }
 
     private static void backward(float[] dOut, int dOutOff, float[] qkv, int qkvOff, float[] probs, int probsOff,
-                                 float[] dqkv, int dqkvOff, int n, int c, int p, float[] scratch) {
+                                 float[] dqkv, int dqkvOff, float beta, int n, int c, int p, float[] scratch) {
         float alpha = (float) (1.0 / Math.sqrt(c));
         for (int i = 0; i < n; i++) {
             int q = qkvOff + i * 3 * c * p;
@@ -124,7 +130,7 @@ public final class Attention {
             int dv = dk + c * p;
             int d = dOutOff + i * c * p;
             int pr = probsOff + i * p * p;
-            Gemm.sgemm(false, false, c, p, p, 1f, dOut, d, p, probs, pr, p, 1f, dqkv, dv, p);
+            Gemm.sgemm(false, false, c, p, p, 1f, dOut, d, p, probs, pr, p, beta, dqkv, dv, p);
             Gemm.sgemm(true, false, p, p, c, 1f, dOut, d, p, qkv, v, p, 0f, scratch, 0, p);
             for (int row = 0; row < p; row++) {
                 int r = row * p;
@@ -133,8 +139,8 @@ public final class Attention {
                     scratch[r + j] = probs[pr + r + j] * (scratch[r + j] - dot) * alpha;
                 }
             }
-            Gemm.sgemm(false, true, c, p, p, 1f, qkv, k, p, scratch, 0, p, 1f, dqkv, dq, p);
-            Gemm.sgemm(false, false, c, p, p, 1f, qkv, q, p, scratch, 0, p, 1f, dqkv, dk, p);
+            Gemm.sgemm(false, true, c, p, p, 1f, qkv, k, p, scratch, 0, p, beta, dqkv, dq, p);
+            Gemm.sgemm(false, false, c, p, p, 1f, qkv, q, p, scratch, 0, p, beta, dqkv, dk, p);
         }
     }
 }

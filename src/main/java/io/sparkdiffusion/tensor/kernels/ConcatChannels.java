@@ -5,7 +5,7 @@ package io.sparkdiffusion.tensor.kernels;
  *
  * <pre>
  * a [N, Ca, HW]   b [N, Cb, HW]   y [N, Ca + Cb, HW] = [a, b] per image
- * da += dy[:, :Ca]   db += dy[:, Ca:]
+ * da += dy[:, :Ca]   db += dy[:, Ca:]   (or =, for a gradient's first values)
  * </pre>
  */
 public final class ConcatChannels {
@@ -25,15 +25,27 @@ public final class ConcatChannels {
     /** Accumulates da and db; either may be null. */
     public static void backward(float[] dy, int dyOff, float[] da, int daOff, float[] db, int dbOff,
                                 int n, int ca, int cb, int hw) {
-        int sa = ca * hw;
-        int sb = cb * hw;
+        if (da != null) {
+            backwardPart(dy, dyOff, ca + cb, 0, ca, hw, n, da, daOff, false);
+        }
+        if (db != null) {
+            backwardPart(dy, dyOff, ca + cb, ca, cb, hw, n, db, dbOff, false);
+        }
+    }
+
+    /**
+     * One input's gradient: {@code dp += dy[:, c0 : c0 + cp]} of dy [N, C, HW], or {@code dp = ...} with
+     * {@code set} (the gradient's first values: a copy, no read of dp).
+     */
+    public static void backwardPart(float[] dy, int dyOff, int c, int c0, int cp, int hw, int n, float[] dp,
+                                    int dpOff, boolean set) {
+        int sp = cp * hw;
         for (int i = 0; i < n; i++) {
-            int src = dyOff + i * (sa + sb);
-            if (da != null) {
-                Add.accumulate(dy, src, da, daOff + i * sa, sa);
-            }
-            if (db != null) {
-                Add.accumulate(dy, src + sa, db, dbOff + i * sb, sb);
+            int src = dyOff + (i * c + c0) * hw;
+            if (set) {
+                System.arraycopy(dy, src, dp, dpOff + i * sp, sp);
+            } else {
+                Add.accumulate(dy, src, dp, dpOff + i * sp, sp);
             }
         }
     }

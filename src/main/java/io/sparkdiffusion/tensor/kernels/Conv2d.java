@@ -495,7 +495,22 @@ public final class Conv2d {
      */
     public static void backward(Geometry g, Tensor dy, Tensor x, Tensor w, Tensor dx, Tensor dw, Tensor db,
                                 float[] scratch) {
+        backward(g, dy, x, w, dx, false, dw, db, scratch);
+    }
+
+    /**
+     * As {@link #backward(Geometry, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, float[])}, but with
+     * {@code setDx} dx is set ({@code dx = dL/dx}, the same bits as adding to zeros) whatever it held: the vector
+     * 1x1 product writes it without reading it, the other paths zero it first.
+     */
+    public static void backward(Geometry g, Tensor dy, Tensor x, Tensor w, Tensor dx, boolean setDx, Tensor dw,
+                                Tensor db, float[] scratch) {
         g.requireBackward(dy, x, w, dx, dw, db, scratch, scratchSize(g));
+        boolean vector = ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR;
+        if (setDx && dx != null && !(g.isPointwise() && vector && !winograd(ShiftedConv.Engine.DEFAULT, g))) {
+            java.util.Arrays.fill(dx.data(), dx.offset(), dx.offset() + g.n() * g.cin() * g.h() * g.w(), 0f);
+            setDx = false;
+        }
         if (db != null) {
             biasGradient(g, dy.data(), dy.offset(), db.data(), db.offset());
         }
@@ -521,13 +536,13 @@ public final class Conv2d {
             ShiftedConv.backward(g, dy, x, w, dx, dw, scratch);
             return;
         }
-        boolean vector = ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR;
         if (g.isPointwise()) {
             if (dx != null && vector) {
-                // dx += W^T dY: the forward's product with the weight transposed (a[c, o] = w[o, c]).
+                // dx += W^T dY (dx = with setDx): the forward's product with the weight transposed (a[c, o] = w[o, c]).
                 VectorConv.pack(g.cin(), g.cout(), 1, w.data(), w.offset(), 1, g.cin(), 1, scratch, 0);
                 pointwiseProduct(g.n(), g.ho() * g.wo(), g.cin(), g.cout(), scratch, 0, dy.data(), dy.offset(),
-                        dx.data(), dx.offset(), null, 0, true, scratch, VectorConv.packedSize(g.cin(), g.cout(), 1));
+                        dx.data(), dx.offset(), null, 0, !setDx, scratch,
+                        VectorConv.packedSize(g.cin(), g.cout(), 1));
                 dx = null;
                 if (dw == null) {
                     return;

@@ -211,32 +211,34 @@ public final class GroupNormSilu {
         geo.requireGradients(dx, dgamma, dbeta);
         scratch.require(geo);
         backward(engine, Planes.dense(dy.data(), dy.offset(), geo.c(), geo.hw()), x, mean, rstd, gamma, beta, dx,
-                dgamma, dbeta, 0, geo.n(), geo.c(), geo.hw(), geo.groups(), scratch);
+                false, dgamma, dbeta, 0, geo.n(), geo.c(), geo.hw(), geo.groups(), scratch);
     }
 
     /**
      * {@link #backward} of images n0 .. n0+nb-1 only, dy read from {@code dy} (which holds image n0 first): the
      * same bits as the dense backward's, and called over consecutive ranges from image 0 the same sums of dgamma
-     * and dbeta.
+     * and dbeta. With {@code setDx} the images' dx is set (the same bits as adding to zeros) without being read.
      */
     static void backwardImages(GroupNorm.Geometry geo, Planes dy, Tensor x, Tensor mean, Tensor rstd, Tensor gamma,
-                               Tensor beta, Tensor dx, Tensor dgamma, Tensor dbeta, Scratch scratch, int n0, int nb) {
-        backward(Engine.DEFAULT, dy, x, mean, rstd, gamma, beta, dx, dgamma, dbeta, n0, nb, geo.c(), geo.hw(),
+                               Tensor beta, Tensor dx, boolean setDx, Tensor dgamma, Tensor dbeta, Scratch scratch,
+                               int n0, int nb) {
+        backward(Engine.DEFAULT, dy, x, mean, rstd, gamma, beta, dx, setDx, dgamma, dbeta, n0, nb, geo.c(), geo.hw(),
                 geo.groups(), scratch);
     }
 
     private static void backward(Engine engine, Planes dy, Tensor x, Tensor mean, Tensor rstd, Tensor gamma,
-                                 Tensor beta, Tensor dx, Tensor dgamma, Tensor dbeta, int n0, int nb, int c, int hw,
-                                 int groups, Scratch scratch) {
+                                 Tensor beta, Tensor dx, boolean setDx, Tensor dgamma, Tensor dbeta, int n0, int nb,
+                                 int c, int hw, int groups, Scratch scratch) {
         backward(engine, dy, x.data(), x.offset(), mean.data(), mean.offset(), rstd.data(), rstd.offset(),
                 gamma.data(), gamma.offset(), beta.data(), beta.offset(), GroupNorm.Geometry.data(dx),
-                GroupNorm.Geometry.offset(dx), GroupNorm.Geometry.data(dgamma), GroupNorm.Geometry.offset(dgamma),
+                GroupNorm.Geometry.offset(dx), setDx, GroupNorm.Geometry.data(dgamma), GroupNorm.Geometry.offset(dgamma),
                 GroupNorm.Geometry.data(dbeta), GroupNorm.Geometry.offset(dbeta), n0, nb, c, hw, groups, scratch);
     }
 
     private static void backward(Engine engine, Planes dyPlanes, float[] x, int xOff, float[] mean,
                                  int meanOff, float[] rstd, int rstdOff, float[] gamma, int gOff, float[] beta,
-                                 int bOff, float[] dx, int dxOff, float[] dgamma, int dgOff, float[] dbeta, int dbOff,
+                                 int bOff, float[] dx, int dxOff, boolean setDx, float[] dgamma, int dgOff,
+                                 float[] dbeta, int dbOff,
                                  int n0, int nb, int c, int hw, int groups, Scratch scratch) {
         boolean vector = engine == Engine.VECTOR;
         boolean dense = dyPlanes.width() == hw;
@@ -286,9 +288,10 @@ public final class GroupNormSilu {
                     int off = (i * c + ch) * hw;
                     float ac = r * gamma[gOff + ch];
                     if (vector) {
-                        GroupNormSiluVector.addDx(groupDa, cc * hw, x, xOff + off, dx, dxOff + off, hw, ac, bx, c0);
+                        GroupNormSiluVector.addDx(groupDa, cc * hw, x, xOff + off, dx, dxOff + off, hw, ac, bx, c0,
+                                setDx);
                     } else {
-                        addDx(groupDa, cc * hw, x, xOff + off, dx, dxOff + off, hw, ac, bx, c0, scratch);
+                        addDx(groupDa, cc * hw, x, xOff + off, dx, dxOff + off, hw, ac, bx, c0, setDx, scratch);
                     }
                 }
             }
@@ -343,15 +346,19 @@ public final class GroupNormSilu {
         System.arraycopy(d, 0, da, daOff, n);
     }
 
-    /** As {@link GroupNormSiluVector#addDx}: dx[dxOff + i] += ac da[daOff + i] - bx x[xOff + i] + c0. */
+    /** As {@link GroupNormSiluVector#addDx}: dx[dxOff + i] += ac da[daOff + i] - bx x[xOff + i] + c0 (= with set). */
     private static void addDx(float[] da, int daOff, float[] x, int xOff, float[] dx, int dxOff, int n, float ac,
-                              float bx, float c0, Scratch scratch) {
+                              float bx, float c0, boolean set, Scratch scratch) {
         float[] xr = scratch.rowX;
         float[] d = scratch.rowD;
         float[] acc = scratch.rowT;
         System.arraycopy(x, xOff, xr, 0, n);
         System.arraycopy(da, daOff, d, 0, n);
-        System.arraycopy(dx, dxOff, acc, 0, n);
+        if (set) {
+            java.util.Arrays.fill(acc, 0, n, 0f);
+        } else {
+            System.arraycopy(dx, dxOff, acc, 0, n);
+        }
         for (int q = 0; q < n; q++) {
             acc[q] += ac * d[q] - bx * xr[q] + c0;
         }

@@ -116,17 +116,21 @@ final class GroupNormSiluVector {
         out[1] = sdx;
     }
 
-    /** One channel of backward, pass 2: dx[dxOff + i] += ac da[daOff + i] - bx x[xOff + i] + c0. */
+    /**
+     * One channel of backward, pass 2: dx[dxOff + i] += ac da[daOff + i] - bx x[xOff + i] + c0; with {@code set}
+     * dx[dxOff + i] = 0 + (...), the same bits, without reading dx.
+     */
     static void addDx(float[] da, int daOff, float[] x, int xOff, float[] dx, int dxOff, int n, float ac, float bx,
-                      float c0) {
+                      float c0, boolean set) {
         int i = 0;
         for (; i + LANES <= n; i += LANES) {
             FloatVector d = FloatVector.fromArray(SPECIES, da, daOff + i).mul(ac)
                     .sub(FloatVector.fromArray(SPECIES, x, xOff + i).mul(bx)).add(c0);
-            FloatVector.fromArray(SPECIES, dx, dxOff + i).add(d).intoArray(dx, dxOff + i);
+            FloatVector acc = set ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, dx, dxOff + i);
+            acc.add(d).intoArray(dx, dxOff + i);
         }
         for (; i < n; i++) {
-            dx[dxOff + i] += ac * da[daOff + i] - bx * x[xOff + i] + c0;
+            dx[dxOff + i] = (set ? 0f : dx[dxOff + i]) + (ac * da[daOff + i] - bx * x[xOff + i] + c0);
         }
     }
 

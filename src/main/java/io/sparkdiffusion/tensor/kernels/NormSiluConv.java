@@ -94,6 +94,15 @@ public final class NormSiluConv {
                                 Tensor x, Tensor mean, Tensor rstd, Tensor gamma, Tensor beta, Tensor w, Tensor dx,
                                 Tensor dgamma, Tensor dbeta, Tensor dw, Tensor db,
                                 GroupNormSilu.Scratch normScratch, float[] scratch) {
+        backward(norm, g, dy, xp, xpOff, x, mean, rstd, gamma, beta, w, dx, false, dgamma, dbeta, dw, db,
+                normScratch, scratch);
+    }
+
+    /** As above, but with {@code setDx} dx is set (the same bits as adding to zeros) without being read. */
+    public static void backward(GroupNorm.Geometry norm, Conv2d.Geometry g, Tensor dy, float[] xp, int xpOff,
+                                Tensor x, Tensor mean, Tensor rstd, Tensor gamma, Tensor beta, Tensor w, Tensor dx,
+                                boolean setDx, Tensor dgamma, Tensor dbeta, Tensor dw, Tensor db,
+                                GroupNormSilu.Scratch normScratch, float[] scratch) {
         require(norm, g);
         norm.require(new Tensor[] {x}, new Tensor[] {gamma, beta}, new Tensor[] {mean, rstd});
         norm.requireGradients(dx, dgamma, dbeta);
@@ -108,7 +117,7 @@ public final class NormSiluConv {
         }
         // The chunks run from image 0 up, so dgamma and dbeta add up in the unfused backward's order.
         ShiftedConv.ChunkImages dh = normGradients ? (n0, nb, planes) -> GroupNormSilu.backwardImages(norm, planes,
-                x, mean, rstd, gamma, beta, dx, dgamma, dbeta, normScratch, n0, nb) : null;
+                x, mean, rstd, gamma, beta, dx, setDx, dgamma, dbeta, normScratch, n0, nb) : null;
         ShiftedConv.backwardPadded(g, dy, xp, xpOff, w, dh, dw, scratch);
     }
 

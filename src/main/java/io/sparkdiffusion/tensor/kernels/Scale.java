@@ -4,7 +4,7 @@ package io.sparkdiffusion.tensor.kernels;
  * Multiplication by a constant.
  *
  * <pre>
- * x, y [count]    y = s * x    dx += s * dy
+ * x, y [count]    y = s * x    dx += s * dy    (or dx = s * dy, for a gradient's first values: forward)
  * </pre>
  */
 public final class Scale {
