@@ -357,8 +357,9 @@ public final class Tape {
     /**
      * v's gradient for an op that writes every element of it, or null when no gradient flows to v. When no
      * gradient has reached v yet, a buffer that is not zeroed and {@code set} true: the op writes its values
-     * instead of adding them (the same bits as adding to zeros, without zeroing and reading the buffer: about a
-     * quarter of a GB per unet-small step at batch 64). Else v's gradient so far and {@code set} false. An op
+     * instead of adding them (the values of adding to zeros, but for the sign of a zero where a copy keeps a -0
+     * that {@code 0 + -0} made +0; without zeroing and reading the buffer: about a quarter of a GB per
+     * unet-small step at batch 64). Else v's gradient so far and {@code set} false. An op
      * asks for one input's gradient at a time and writes it before asking for the next (two inputs may be the
      * same Var).
      */

@@ -500,8 +500,8 @@ public final class Conv2d {
 
     /**
      * As {@link #backward(Geometry, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, float[])}, but with
-     * {@code setDx} dx is set ({@code dx = dL/dx}, the same bits as adding to zeros) whatever it held: the vector
-     * 1x1 product writes it without reading it, the other paths zero it first.
+     * {@code setDx} dx is set ({@code dx = dL/dx}, adding to zeros but for a zero's sign) whatever it held: the
+     * vector 1x1 product writes it without reading it, the other paths zero it first.
      */
     public static void backward(Geometry g, Tensor dy, Tensor x, Tensor w, Tensor dx, boolean setDx, Tensor dw,
                                 Tensor db, float[] scratch) {
