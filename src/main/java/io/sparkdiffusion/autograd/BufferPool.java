@@ -20,13 +20,7 @@ final class BufferPool {
 
     /** An array of exactly {@code size} floats with arbitrary contents, lent until {@link #releaseAll()}. */
     float[] take(int size) {
-        ArrayDeque<float[]> queue = free.get(size);
-        float[] a = queue == null ? null : queue.pollLast();
-        if (a == null) {
-            a = new float[size];
-            allocatedArrays++;
-            allocatedFloats += size;
-        }
+        float[] a = takeLoose(size);
         lent.add(a);
         return a;
     }
@@ -36,28 +30,29 @@ final class BufferPool {
      * gradients of intermediate nodes live only while backward passes through them.
      */
     float[] takeLooseZeroed(int size) {
-        ArrayDeque<float[]> queue = free.get(size);
-        float[] a = queue == null ? null : queue.pollLast();
+        float[] a = poll(size);
         if (a == null) {
-            a = new float[size];
-            allocatedArrays++;
-            allocatedFloats += size;
-        } else {
-            java.util.Arrays.fill(a, 0f);
+            return allocate(size);
         }
+        java.util.Arrays.fill(a, 0f);
         return a;
     }
 
     /** As {@link #takeLooseZeroed}, but holding whatever it held last: for a caller that writes every element. */
     float[] takeLoose(int size) {
+        float[] a = poll(size);
+        return a != null ? a : allocate(size);
+    }
+
+    /** A free array of exactly {@code size} floats, or null. */
+    private float[] poll(int size) {
         ArrayDeque<float[]> queue = free.get(size);
-        float[] a = queue == null ? null : queue.pollLast();
-        if (a == null) {
-            a = new float[size];
-            allocatedArrays++;
-            allocatedFloats += size;
-        }
-        return a;
+        return queue == null ? null : queue.pollLast();
+    }
+
+    private float[] allocate(int size) {
+        countAllocation(size);
+        return new float[size];
     }
 
     /** Returns an array from {@link #takeLooseZeroed} or {@link #takeLoose} to the free lists. */
