@@ -507,7 +507,8 @@ public final class Conv2d {
                                 Tensor db, float[] scratch) {
         g.requireBackward(dy, x, w, dx, dw, db, scratch, scratchSize(g));
         boolean vector = ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR;
-        if (setDx && dx != null && !(g.isPointwise() && vector && !winograd(ShiftedConv.Engine.DEFAULT, g))) {
+        // Only the vector 1x1 product below can write dx (Winograd takes 3x3s only); every other path adds to it.
+        if (setDx && dx != null && !(g.isPointwise() && vector)) {
             java.util.Arrays.fill(dx.data(), dx.offset(), dx.offset() + g.n() * g.cin() * g.h() * g.w(), 0f);
             setDx = false;
         }
