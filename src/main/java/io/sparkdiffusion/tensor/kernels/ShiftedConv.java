@@ -327,12 +327,39 @@ final class ShiftedConv {
             return offset + n0 / chunk(g) * blockStep;
         }
 
+        /**
+         * Writes chunk n0's images into its block, which then holds what a zeroed block with the images written
+         * into it holds. The images' writes reach only the interior, so the zeros around them stay once written: a
+         * chunk-local block is zeroed whole at the call's first chunk only (n0 = 0: every call's loop starts there),
+         * and a short last chunk zeroes what the full chunks before it wrote past its own images
+         * ({@link #clearPast}); a block per chunk is zeroed whole once.
+         */
         void fill(Conv2d.Geometry g, int n0, int nb) {
             if (fill != null) {
                 int from = start(g, n0);
-                Arrays.fill(data, from, from + g.cin() * stride, 0f);
+                if (blockStep != 0 || n0 == 0) {
+                    Arrays.fill(data, from, from + g.cin() * stride, 0f);
+                } else {
+                    clearPast(g, nb, data, from, g.cin(), stride, lead(g));
+                }
                 fill.run(n0, nb, planes(g, data, from, stride));
             }
+        }
+    }
+
+    /**
+     * Zeroes, in each of {@code rows} rows of a padded layout ({@code stride} floats apart from {@code from}, image
+     * k's plane at {@code first + k*plane} in its row), everything past image nb-1's plane: where an earlier, full
+     * chunk's later images were. Nothing when nb is a whole chunk.
+     */
+    private static void clearPast(Conv2d.Geometry g, int nb, float[] data, int from, int rows, int stride,
+                                  int first) {
+        if (nb == chunk(g)) {
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            int row = from + r * stride;
+            Arrays.fill(data, row + first + nb * plane(g), row + stride, 0f);
         }
     }
 
@@ -415,7 +442,12 @@ final class ShiftedConv {
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
-            Arrays.fill(scratch, dywOff, dywOff + g.cout() * ds, 0f);
+            // dy reaches only the valid columns, so dyw's zeros stay once written (as in PaddedInput.fill).
+            if (n0 == 0) {
+                Arrays.fill(scratch, dywOff, dywOff + g.cout() * ds, 0f);
+            } else {
+                clearPast(g, nb, scratch, dywOff, g.cout(), ds, front);
+            }
             spreadGradient(true, g, dy, dyOff, n0, nb, scratch, dywOff + front, ds);
             if (dw != null) {
                 in.fill(g, n0, nb);

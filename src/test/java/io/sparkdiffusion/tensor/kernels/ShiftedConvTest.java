@@ -122,6 +122,57 @@ class ShiftedConvTest {
         }
     }
 
+    /**
+     * The vector engine zeroes its chunk-local blocks (the padded input, and the backward's spread dy) at a call's
+     * first chunk only, and a short last chunk clears what the full chunks before it wrote past its images: after a
+     * call whose last chunk is short, each block holds exactly what a zeroed block with that chunk's images holds.
+     * 9 images of 14x14 at 4 per chunk: chunks of 4, 4 and 1, so the last chunk's block held three other images.
+     */
+    @Test
+    void aShortLastChunkLeavesItsBlocksAsFreshOnes() {
+        Conv2d.Geometry g = new Conv2d.Geometry(9, 6, 14, 14, 5, 3, 3, 1, 1);
+        assertTrue(ShiftedConv.chunk(g) == 4, "the layout this test works out by hand has 4 images per chunk");
+        SplittableRandom rng = new SplittableRandom(24);
+        float[] x = guarded(randn(rng, g.n() * g.cin() * 196));
+        float[] w = guarded(randn(rng, g.cout() * g.k()));
+        float[] dy = guarded(randn(rng, g.n() * g.cout() * 196));
+        float[] scratch = new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)];
+        Arrays.fill(scratch, Float.NaN);
+        float[] y = new float[g.n() * g.cout() * 196];
+        ShiftedConv.forward(ShiftedConv.Engine.VECTOR, g, view(x), view(w), null, new Tensor(y, Shape.of(y.length)),
+                scratch);
+        // Padded layout (ShiftedConv's javadoc): rows 15 floats wide, images 15 rows apart, the first pixel at 16.
+        int cs = ShiftedConv.vectorChannelStride(g);
+        float[] input = new float[g.cin() * cs];
+        for (int c = 0; c < g.cin(); c++) {
+            for (int i = 0; i < 14; i++) {
+                for (int j = 0; j < 14; j++) {
+                    input[c * cs + 16 + i * 15 + j] = x[GUARD + (8 * g.cin() + c) * 196 + i * 14 + j];
+                }
+            }
+        }
+        assertArrayEquals(input, Arrays.copyOfRange(scratch, 0, input.length), "the padded input after the forward");
+
+        Arrays.fill(scratch, Float.NaN);
+        float[] dx = new float[x.length];
+        float[] dw = new float[w.length];
+        ShiftedConv.backward(ShiftedConv.Engine.VECTOR, g, new Tensor(dy, GUARD, Shape.of(y.length)), view(x), view(w),
+                new Tensor(dx, Shape.of(dx.length)), new Tensor(dw, Shape.of(dw.length)), scratch);
+        assertArrayEquals(input, Arrays.copyOfRange(scratch, 0, input.length), "the padded input after the backward");
+        // dyw: rows of maxShift (2 * 15 + 2 = 32) zeros, then dy in the padded layout's wide columns.
+        int ds = 32 + cs;
+        float[] spread = new float[g.cout() * ds];
+        for (int o = 0; o < g.cout(); o++) {
+            for (int i = 0; i < 14; i++) {
+                for (int j = 0; j < 14; j++) {
+                    spread[o * ds + 32 + i * 15 + j] = dy[GUARD + (8 * g.cout() + o) * 196 + i * 14 + j];
+                }
+            }
+        }
+        assertArrayEquals(spread, Arrays.copyOfRange(scratch, input.length, input.length + spread.length),
+                "the spread dy after the backward");
+    }
+
     @Test
     void refusesGeometriesItCannotLayOutAndViewsSmallerThanTheGeometry() {
         Conv2d.Geometry stride2 = new Conv2d.Geometry(1, 1, 6, 6, 1, 3, 3, 2, 1);
