@@ -318,9 +318,10 @@ final class ShiftedConv {
 
     /**
      * Where each chunk's padded input lies: chunk n0's block (Cin rows of {@code stride} columns) at
-     * {@code offset + (n0 / chunk) * blockStep}; {@code fill}, when not null, zeroes the block and writes the chunk's
-     * images into it (planes that hold image n0 first). A chunk-local copy has blockStep 0 (every chunk reuses
-     * one block); a whole batch's, written once and read again by backward, has one block per chunk.
+     * {@code offset + (n0 / chunk) * blockStep}; {@code fill}, when not null, writes the chunk's images into it
+     * (planes that hold image n0 first), zeros around them ({@link #fill}). A chunk-local copy has blockStep 0
+     * (every chunk reuses one block); a whole batch's, written once and read again by backward, has one block per
+     * chunk.
      */
     private record PaddedInput(float[] data, int offset, int stride, int blockStep, ChunkImages fill) {
         int start(Conv2d.Geometry g, int n0) {
@@ -378,7 +379,7 @@ final class ShiftedConv {
         return chunkInput(g, scratch, (n0, nb, planes) -> copyImages(true, g, x, xOff, n0, nb, planes));
     }
 
-    /** A chunk-local padded block at the front of scratch, zeroed and written by {@code fill} for each chunk. */
+    /** A chunk-local padded block at the front of scratch, written by {@code fill} for each chunk, zeros around. */
     private static PaddedInput chunkInput(Conv2d.Geometry g, float[] scratch, ChunkImages fill) {
         return new PaddedInput(scratch, 0, vectorChannelStride(g), 0, fill);
     }
@@ -506,7 +507,7 @@ final class ShiftedConv {
 
     /**
      * The vector forward with each chunk's padded input written by {@code fill} into the chunk-local block at the
-     * front of scratch (zeroed first, then filled, just before the chunk's products read it), where
+     * front of scratch (zeros around its images, just before the chunk's products read it), where
      * {@link #forward} copies x: for a pass that keeps no padded input, so the block stays in cache.
      */
     static void forwardChunked(Conv2d.Geometry g, ChunkImages fill, Tensor w, Tensor b, Tensor y, float[] scratch) {
