@@ -330,18 +330,15 @@ final class ShiftedConv {
 
         /**
          * Writes chunk n0's images into its block, which then holds what a zeroed block with the images written
-         * into it holds. The images' writes reach only the interior, so the zeros around them stay once written: a
-         * chunk-local block is zeroed whole at the call's first chunk only (n0 = 0: every call's loop starts there),
-         * and a short last chunk zeroes what the full chunks before it wrote past its own images
-         * ({@link #clearPast}); a block per chunk is zeroed whole once.
+         * into it holds: a block per chunk is zeroed whole, a chunk-local block as {@link #clearForChunk} says.
          */
         void fill(Conv2d.Geometry g, int n0, int nb) {
             if (fill != null) {
                 int from = start(g, n0);
-                if (blockStep != 0 || n0 == 0) {
+                if (blockStep != 0) {
                     Arrays.fill(data, from, from + g.cin() * stride, 0f);
                 } else {
-                    clearPast(g, nb, data, from, g.cin(), stride, lead(g));
+                    clearForChunk(g, n0, nb, data, from, g.cin(), stride, lead(g));
                 }
                 fill.run(n0, nb, planes(g, data, from, stride));
             }
@@ -349,12 +346,18 @@ final class ShiftedConv {
     }
 
     /**
-     * Zeroes, in each of {@code rows} rows of a padded layout ({@code stride} floats apart from {@code from}, image
-     * k's plane at {@code first + k*plane} in its row), everything past image nb-1's plane: where an earlier, full
-     * chunk's later images were. Nothing when nb is a whole chunk.
+     * Readies a chunk-local block of a padded layout ({@code rows} rows {@code stride} floats apart from
+     * {@code from}, image k's plane at {@code first + k*plane} in its row) for chunk n0's images, which reach only
+     * the planes' interiors, so the zeros around them stay once written: at the call's first chunk (n0 = 0, where
+     * every call's loop starts) the block is zeroed whole; after that only a short last chunk needs zeroing, past
+     * its image nb-1's plane, where the full chunks before it wrote their later images.
      */
-    private static void clearPast(Conv2d.Geometry g, int nb, float[] data, int from, int rows, int stride,
-                                  int first) {
+    private static void clearForChunk(Conv2d.Geometry g, int n0, int nb, float[] data, int from, int rows,
+                                      int stride, int first) {
+        if (n0 == 0) {
+            Arrays.fill(data, from, from + rows * stride, 0f);
+            return;
+        }
         if (nb == chunk(g)) {
             return;
         }
@@ -443,12 +446,7 @@ final class ShiftedConv {
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int nb = Math.min(chunk, g.n() - n0);
             int q = wideColumns(g, nb);
-            // dy reaches only the valid columns, so dyw's zeros stay once written (as in PaddedInput.fill).
-            if (n0 == 0) {
-                Arrays.fill(scratch, dywOff, dywOff + g.cout() * ds, 0f);
-            } else {
-                clearPast(g, nb, scratch, dywOff, g.cout(), ds, front);
-            }
+            clearForChunk(g, n0, nb, scratch, dywOff, g.cout(), ds, front);
             spreadGradient(true, g, dy, dyOff, n0, nb, scratch, dywOff + front, ds);
             if (dw != null) {
                 in.fill(g, n0, nb);
