@@ -4,6 +4,8 @@
 #                                                                thread CPU time per kernel call at unet-small's shapes
 #   ./probe.sh unet [BATCH=64] [STEPS=10] [inference|unfused|inference-unfused|unfused-upsample|inference-unfused-upsample]
 #                                                                unet-small forward + backward, per-op profile
+#   ./probe.sh twin [BATCH=64] [STEPS=6] [inference]            the same profile of the PyTorch twin (torch.profiler,
+#                                                                one thread; twin: $TORCH_UNET or ../shared/reference)
 #   ./probe.sh throughput [MASTER=local[2]] [ROUNDS=4] [LOCAL_STEPS=20] [BATCH=32] [SAMPLES=0]
 #                                                                DiffusionTrainer images/s and per-round time split
 #   ./probe.sh presets [BATCH=8] [STEPS=3]                       training images/s per core (thread CPU time) of each preset, 3x32x32
@@ -16,10 +18,10 @@
 #                                                                overhead of real unet-small / unet-ddpm-cifar rounds
 #                                                                on the one-machine cluster, tree vs sliced
 #   ./probe.sh denoiser N MODEL...                               denoising error per noise level, with and without labels
-# Each name is a class with a main() under src/test (package-private access to the code it measures):
+# Each name but twin is a class with a main() under src/test (package-private access to the code it measures):
 # tensor.kernels.KernelBench, autograd.UNetBench, spark.TrainingThroughput, spark.PresetThroughput, spark.MemorySoakMain,
 # cli.CalibrationMain, cli.LikelihoodMain, cli.ReductionBenchmark, cli.RoundOverheadBenchmark,
-# cli.DenoiserProbeMain.
+# cli.DenoiserProbeMain; twin runs src/test/python/twin_profile.py with /usr/bin/python3 (Debian's python3-torch).
 # Builds the test classes (offline Maven) and the test classpath when stale; heap: JAVA_OPTS (default -Xmx2g).
 # Spark probes bind to 127.0.0.1. The engine benchmark of the jar is ./submit.sh bench, not this.
 set -euo pipefail
@@ -38,8 +40,22 @@ case "${1:-}" in
   reduction) CLASS=io.sparkdiffusion.cli.ReductionBenchmark ;;
   rounds) CLASS=io.sparkdiffusion.cli.RoundOverheadBenchmark ;;
   denoiser) CLASS=io.sparkdiffusion.cli.DenoiserProbeMain ;;
-  *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-     die "expected one of kernels, unet, throughput, presets, soak, calibration, likelihood, reduction, rounds, denoiser as the first argument, got '${1:-}'" ;;
+  twin)
+    shift
+    TWIN="${TORCH_UNET:-}"
+    for candidate in "$ROOT/../shared/reference/torch_unet.py" "$ROOT/../../shared/reference/torch_unet.py"; do
+      if [ -z "$TWIN" ] && [ -f "$candidate" ]; then TWIN="$candidate"; fi
+    done
+    [ -n "$TWIN" ] || die "twin: torch_unet.py is neither \$TORCH_UNET nor at ../shared/reference beside the repository"
+    case "${3:-}" in
+      "") MODE=() ;;
+      inference) MODE=(--inference) ;;
+      *) die "twin: the third argument is 'inference' or nothing, got '$3'" ;;
+    esac
+    exec /usr/bin/python3 "$ROOT/src/test/python/twin_profile.py" --twin "$TWIN" --batch "${1:-64}" \
+      --steps "${2:-6}" "${MODE[@]}" ;;
+  *) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+     die "expected one of kernels, unet, twin, throughput, presets, soak, calibration, likelihood, reduction, rounds, denoiser as the first argument, got '${1:-}'" ;;
 esac
 shift
 
