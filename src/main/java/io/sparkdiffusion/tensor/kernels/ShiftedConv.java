@@ -3,6 +3,7 @@ package io.sparkdiffusion.tensor.kernels;
 import io.sparkdiffusion.tensor.Gemm;
 import io.sparkdiffusion.tensor.Tensor;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * Stride-1 convolution as kh*kw shifted GEMMs over a zero-padded copy of the input, with no im2col.
@@ -31,6 +32,11 @@ import java.util.Arrays;
  * -(u*Wp+v)) into dxp, and the weight gradient is correlate(e = dyw, in = xp), on AVX-512 machines mostly
  * {@link VectorConv#correlateOuter} (output channels in vector lanes, dy transposed). Which {@link Engine} runs them is
  * chosen once; the vector engine's buffers are rounded up to whole blocks (layout beside its methods below).
+ *
+ * <p>Where rows are 7 pixels wide (the garbage a third of the columns) the vector engine's forward and input
+ * gradient run {@link VectorConv#productChannels} instead, over the same padded layout and term offsets: output
+ * channels in vector lanes, only the pixels computed, the same bits ({@link #channelLanes},
+ * {@link #PRODUCT_PROPERTY}).
  *
  * <p>The entry points take {@link Tensor} views and a {@link Conv2d.Geometry}, checked as {@link Conv2d}'s are.
  */
@@ -307,7 +313,8 @@ final class ShiftedConv {
                 + VectorConv.packedSize(g.cout(), g.cin(), g.kh() * g.kw());
         long backward = 2 * xp + (long) g.cout() * (maxShift(g) + vectorChannelStride(g))
                 + VectorConv.packedSize(g.cin(), g.cout(), g.kh() * g.kw())
-                + (long) VectorConv.outerRows(g.cout()) * (wideColumns(g, chunk(g)) + g.k());
+                + (long) VectorConv.outerRows(g.cout()) * (wideColumns(g, chunk(g)) + g.k())
+                + (long) VectorConv.CHANNEL_COLUMNS * VectorConv.CHANNEL_ROWS;
         return Math.max(forward, backward);
     }
 
@@ -387,8 +394,111 @@ final class ShiftedConv {
         return new PaddedInput(scratch, 0, vectorChannelStride(g), 0, fill);
     }
 
+    /**
+     * True when the vector forward of g runs {@link VectorConv#productChannels} (output channels in vector lanes,
+     * only the output's own columns computed) instead of {@link VectorConv#product} over the layout's whole blocks:
+     * on 16-lane machines, for outputs 7 pixels wide ({@link VectorConv#CHANNEL_COLUMNS}) whose channels fill
+     * blocks of {@link VectorConv#CHANNEL_ROWS}, where the shared layout's padding column and row and the rounding
+     * to blocks of 48 columns make a third of the columns product's work. Measured in one JVM, the two alternating
+     * ({@code ./probe.sh kernels channels}): 10 to 15 % faster at 7x7, level at 14x14, slower at 28x28. The same
+     * bits either way: every output sums the same terms in the same order.
+     */
+    static boolean channelLanes(Conv2d.Geometry g) {
+        return Product.DEFAULT.channels(g.cout(), g.wo());
+    }
+
+    /** {@link #channelLanes} for the input gradient, whose product's rows are the input channels. */
+    static boolean channelLanesBackward(Conv2d.Geometry g) {
+        return Product.DEFAULT.channels(g.cin(), g.w());
+    }
+
+    /**
+     * The system property that picks the vector engine's product for the forward and the input gradient:
+     * {@code auto} (default; {@link #channelLanes}'s rule), {@code columns} ({@link VectorConv#product} everywhere)
+     * or {@code channels} ({@link VectorConv#productChannels} wherever its blocks fit, at any width; 16-float
+     * vectors only). The same bits whichever runs; it is there to measure one against the other.
+     */
+    static final String PRODUCT_PROPERTY = "sparkdiffusion.conv.product";
+
+    /** {@link #PRODUCT_PROPERTY}'s choice, read once (on the vector engine's first product) and logged. */
+    enum Product {
+        AUTO, COLUMNS, CHANNELS;
+
+        static final Product DEFAULT = logged(parse(System.getProperty(PRODUCT_PROPERTY, "auto")));
+
+        boolean channels(int rows, int width) {
+            return this != COLUMNS && channelLanesFit(rows, width)
+                    && (this == CHANNELS || width == VectorConv.CHANNEL_COLUMNS);
+        }
+
+        /** The choice a value of {@link #PRODUCT_PROPERTY} names; throws for any other value. */
+        static Product parse(String value) {
+            String mode = value.trim().toLowerCase(Locale.ROOT);
+            Product p = switch (mode) {
+                case "auto" -> AUTO;
+                case "columns" -> COLUMNS;
+                case "channels" -> CHANNELS;
+                default -> throw new IllegalArgumentException(PRODUCT_PROPERTY
+                        + " must be one of auto, columns, channels; got '" + mode + "'");
+            };
+            if (p == CHANNELS && !VectorConv.CHANNEL_LANES) {
+                throw new IllegalStateException(PRODUCT_PROPERTY + "=channels needs 16-float vectors (AVX-512); "
+                        + "this JVM's hold " + VectorConv.LANES);
+            }
+            return p;
+        }
+
+        private static Product logged(Product p) {
+            String what = switch (p) {
+                case AUTO -> VectorConv.CHANNEL_LANES ? "output channels in vector lanes for rows of 7 pixels and "
+                        + "multiples of 64 channels, columns in lanes elsewhere" : "columns in vector lanes (the "
+                        + "channel-lanes product needs 16-float vectors)";
+                case COLUMNS -> "columns in vector lanes everywhere";
+                case CHANNELS -> "output channels in vector lanes wherever rows are multiples of 7 pixels and "
+                        + "channels of 64";
+            };
+            System.getLogger(ShiftedConv.class.getName()).log(System.Logger.Level.INFO,
+                    "spark-diffusion convolution products: " + what + " (" + PRODUCT_PROPERTY + "="
+                            + p.name().toLowerCase(Locale.ROOT) + ")");
+            return p;
+        }
+    }
+
+    /** True when a product of this many rows over rows of this many pixels is whole channel-lanes blocks. */
+    private static boolean channelLanesFit(int rows, int width) {
+        return VectorConv.CHANNEL_LANES && rows % VectorConv.CHANNEL_ROWS == 0
+                && width % VectorConv.CHANNEL_COLUMNS == 0;
+    }
+
+    private static void requireChannelLanes(boolean channels, int rows, int width, String what, Conv2d.Geometry g) {
+        if (channels && !channelLanesFit(rows, width)) {
+            throw new IllegalArgumentException("the channel-lanes " + what + " needs 16-float vectors, a multiple of "
+                    + VectorConv.CHANNEL_ROWS + " channels and of " + VectorConv.CHANNEL_COLUMNS + " columns, got "
+                    + g);
+        }
+    }
+
+    /** {@link #forward} on the vector engine with the product chosen by the caller ({@link #channelLanes}). */
+    static void forwardVector(boolean channels, Conv2d.Geometry g, Tensor x, Tensor w, Tensor b, Tensor y,
+                              float[] scratch) {
+        requireSupported(g);
+        g.requireForward(x, w, b, y, scratch, scratchSize(Engine.VECTOR, g));
+        requireChannelLanes(channels, g.cout(), g.wo(), "forward (output channels by output columns)", g);
+        forwardVector(channels, g, chunkInput(g, x.data(), x.offset(), scratch), w.data(), w.offset(),
+                b == null ? null : b.data(), b == null ? 0 : b.offset(), y.data(), y.offset(), scratch);
+    }
+
     private static void forwardVector(Conv2d.Geometry g, PaddedInput in, float[] w, int wOff, float[] b, int bOff,
                                       float[] y, int yOff, float[] scratch) {
+        forwardVector(channelLanes(g), g, in, w, wOff, b, bOff, y, yOff, scratch);
+    }
+
+    private static void forwardVector(boolean channels, Conv2d.Geometry g, PaddedInput in, float[] w, int wOff,
+                                      float[] b, int bOff, float[] y, int yOff, float[] scratch) {
+        if (channels) {
+            forwardChannels(g, in, w, wOff, b, bOff, y, yOff, scratch);
+            return;
+        }
         int chunk = chunk(g);
         int taps = g.kh() * g.kw();
         int yws = vectorOutputStride(g);
@@ -407,10 +517,122 @@ final class ShiftedConv {
         }
     }
 
+    /**
+     * The vector forward on {@link VectorConv#productChannels}: for each chunk, each image's output rows in blocks
+     * of {@link VectorConv#CHANNEL_COLUMNS} pixels by {@link VectorConv#CHANNEL_ROWS} channels, read from the same
+     * padded input at the same term offsets as {@link VectorConv#product}, each block's tile written into y with
+     * the bias added as {@link #unpadOutput} adds it.
+     */
+    private static void forwardChannels(Conv2d.Geometry g, PaddedInput in, float[] w, int wOff, float[] b,
+                                        int bOff, float[] y, int yOff, float[] scratch) {
+        int chunk = chunk(g);
+        int taps = g.kh() * g.kw();
+        int cout = g.cout();
+        int terms = g.k();
+        int tileOff = g.cin() * vectorChannelStride(g);
+        int tileSize = VectorConv.CHANNEL_COLUMNS * VectorConv.CHANNEL_ROWS;
+        int acOff = tileOff + tileSize;
+        int[] termAt = VectorConv.termOffsets(g.cin(), taps, in.stride(), tapShifts(g, 1));
+        VectorConv.packChannels(cout, g.cin(), taps, w, wOff, g.k(), taps, 1, scratch, acOff);
+        int wp = rowWidth(g);
+        int plane = plane(g);
+        int wo = g.wo();
+        int hw = g.ho() * wo;
+        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
+            int nb = Math.min(chunk, g.n() - n0);
+            in.fill(g, n0, nb);
+            int start = in.start(g, n0);
+            for (int i = 0; i < nb; i++) {
+                int image = yOff + (n0 + i) * cout * hw;
+                for (int r = 0; r < g.ho(); r++) {
+                    for (int c0 = 0; c0 < wo; c0 += VectorConv.CHANNEL_COLUMNS) {
+                        int column = i * plane + r * wp + c0;
+                        int pixel = image + r * wo + c0;
+                        for (int r0 = 0; r0 < cout; r0 += VectorConv.CHANNEL_ROWS) {
+                            VectorConv.productChannels(terms, scratch, acOff + r0, cout, in.data(), start + column,
+                                    termAt, scratch, tileOff);
+                            writeTile(scratch, tileOff, r0, b, bOff, y, pixel, hw);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The input gradient of a chunk of nb images on {@link VectorConv#productChannels}: dxp's interior (each
+     * image's pixels, where {@link #planes} reads them; the padding columns are not written) in blocks of
+     * {@link VectorConv#CHANNEL_COLUMNS} pixels by {@link VectorConv#CHANNEL_ROWS} input channels, from the spread
+     * dy at dyw with the same terms as the columns product, the weights packed by
+     * {@link VectorConv#packChannels} at acOff.
+     */
+    private static void gradientChannels(Conv2d.Geometry g, int nb, float[] scratch, int acOff, int dyw,
+                                         int[] termAt, int dxpOff, int tileOff) {
+        int cs = vectorChannelStride(g);
+        int terms = g.cout() * g.kh() * g.kw();
+        int wp = rowWidth(g);
+        int plane = plane(g);
+        int lead = lead(g);
+        for (int i = 0; i < nb; i++) {
+            for (int r = 0; r < g.h(); r++) {
+                for (int c0 = 0; c0 < g.w(); c0 += VectorConv.CHANNEL_COLUMNS) {
+                    int column = lead + i * plane + r * wp + c0;
+                    for (int r0 = 0; r0 < g.cin(); r0 += VectorConv.CHANNEL_ROWS) {
+                        VectorConv.productChannels(terms, scratch, acOff + r0, g.cin(), scratch, dyw + column,
+                                termAt, scratch, tileOff);
+                        writeTile(scratch, tileOff, r0, null, 0, scratch, dxpOff + column, cs);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * y[o, pixel + p] = tile[p*CHANNEL_ROWS + o - r0] (+ b[o], one float add as {@link VectorRows#copyPlus} does)
+     * for the tile's columns p and channels o from r0; channel planes hw floats apart.
+     */
+    private static void writeTile(float[] tile, int tileOff, int r0, float[] b, int bOff, float[] y, int pixel,
+                                  int hw) {
+        for (int o = 0; o < VectorConv.CHANNEL_ROWS; o++) {
+            int dst = pixel + (r0 + o) * hw;
+            int src = tileOff + o;
+            if (b == null) {
+                for (int p = 0; p < VectorConv.CHANNEL_COLUMNS; p++) {
+                    y[dst + p] = tile[src + p * VectorConv.CHANNEL_ROWS];
+                }
+            } else {
+                float bias = b[bOff + r0 + o];
+                for (int p = 0; p < VectorConv.CHANNEL_COLUMNS; p++) {
+                    y[dst + p] = tile[src + p * VectorConv.CHANNEL_ROWS] + bias;
+                }
+            }
+        }
+    }
+
     private static void backwardVector(Conv2d.Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] w,
                                        int wOff, float[] dx, int dxOff, float[] dw, int dwOff, float[] scratch) {
+        backwardVector(channelLanesBackward(g), g, dy, dyOff, x, xOff, w, wOff, dx, dxOff, dw, dwOff, scratch);
+    }
+
+    private static void backwardVector(boolean channels, Conv2d.Geometry g, float[] dy, int dyOff, float[] x,
+                                       int xOff, float[] w, int wOff, float[] dx, int dxOff, float[] dw, int dwOff,
+                                       float[] scratch) {
         ChunkImages addDx = dx == null ? null : (n0, nb, planes) -> addImages(g, planes, n0, nb, dx, dxOff);
-        backwardVector(g, dy, dyOff, chunkInput(g, x, xOff, scratch), w, wOff, addDx, dw, dwOff, scratch);
+        backwardVector(channels, g, dy, dyOff, chunkInput(g, x, xOff, scratch), w, wOff, addDx, dw, dwOff, scratch);
+    }
+
+    /**
+     * {@link #backward} on the vector engine with the input gradient's product chosen by the caller
+     * ({@link #channelLanesBackward}).
+     */
+    static void backwardVector(boolean channels, Conv2d.Geometry g, Tensor dy, Tensor x, Tensor w, Tensor dx,
+                               Tensor dw, float[] scratch) {
+        requireSupported(g);
+        g.requireBackward(dy, x, w, dx, dw, null, scratch, scratchSize(Engine.VECTOR, g));
+        requireChannelLanes(channels, g.cin(), g.w(), "input gradient (input channels by input columns)", g);
+        backwardVector(channels, g, dy.data(), dy.offset(), x.data(), x.offset(), w.data(), w.offset(),
+                dx == null ? null : dx.data(), dx == null ? 0 : dx.offset(), dw == null ? null : dw.data(),
+                dw == null ? 0 : dw.offset(), scratch);
     }
 
     /**
@@ -419,6 +641,11 @@ final class ShiftedConv {
      */
     private static void backwardVector(Conv2d.Geometry g, float[] dy, int dyOff, PaddedInput in, float[] w,
                                        int wOff, ChunkImages dx, float[] dw, int dwOff, float[] scratch) {
+        backwardVector(channelLanesBackward(g), g, dy, dyOff, in, w, wOff, dx, dw, dwOff, scratch);
+    }
+
+    private static void backwardVector(boolean channels, Conv2d.Geometry g, float[] dy, int dyOff, PaddedInput in,
+                                       float[] w, int wOff, ChunkImages dx, float[] dw, int dwOff, float[] scratch) {
         int chunk = chunk(g);
         int taps = g.kh() * g.kw();
         int cs = vectorChannelStride(g);
@@ -432,6 +659,8 @@ final class ShiftedConv {
         int outer = VectorConv.outerRows(g.cout());
         int dyTOff = apOff + VectorConv.packedSize(g.cin(), g.cout(), taps);
         int dwTOff = dyTOff + outer * wideColumns(g, chunk);
+        // The channel-lanes input gradient's tile: after the weight gradient's buffers.
+        int tileOff = dwTOff + outer * g.k();
         // The terms' offsets once per call: every chunk has the same layout.
         int[] shifts = tapShifts(g, 1);
         int[] termAt = VectorConv.termOffsets(g.cin(), taps, in.stride(), shifts);
@@ -441,7 +670,11 @@ final class ShiftedConv {
         }
         if (dx != null) {
             // a[c, o, t] = w[o, c, t]: the input gradient sums over output channels.
-            VectorConv.pack(g.cin(), g.cout(), taps, w, wOff, taps, g.k(), 1, scratch, apOff);
+            if (channels) {
+                VectorConv.packChannels(g.cin(), g.cout(), taps, w, wOff, taps, g.k(), 1, scratch, apOff);
+            } else {
+                VectorConv.pack(g.cin(), g.cout(), taps, w, wOff, taps, g.k(), 1, scratch, apOff);
+            }
         }
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int nb = Math.min(chunk, g.n() - n0);
@@ -462,9 +695,13 @@ final class ShiftedConv {
                 }
             }
             if (dx != null) {
-                int cols = q + front;
-                VectorConv.product(g.cin(), g.cout() * taps, scratch, apOff, scratch, dywOff + front, backTermAt,
-                        scratch, dxpOff, cs, cols, false);
+                if (channels) {
+                    gradientChannels(g, nb, scratch, apOff, dywOff + front, backTermAt, dxpOff, tileOff);
+                } else {
+                    int cols = q + front;
+                    VectorConv.product(g.cin(), g.cout() * taps, scratch, apOff, scratch, dywOff + front,
+                            backTermAt, scratch, dxpOff, cs, cols, false);
+                }
                 dx.run(n0, nb, planes(g, scratch, dxpOff, cs));
             }
         }

@@ -53,6 +53,13 @@ final class VectorConv {
     /** Rows of e per correlate block. */
     private static final int CORRELATE_ROWS = 4;
 
+    /** True on machines whose vectors hold 16 floats, where {@link #productChannels} runs (32 vector registers). */
+    static final boolean CHANNEL_LANES = LANES == 16;
+    /** Output rows (channels) per {@link #productChannels} block: 4 vectors. */
+    static final int CHANNEL_ROWS = 4 * LANES;
+    /** Columns (pixels) per {@link #productChannels} block. */
+    static final int CHANNEL_COLUMNS = 7;
+
     private VectorConv() {
     }
 
@@ -119,6 +126,138 @@ final class VectorConv {
                 }
             }
         }
+    }
+
+    /**
+     * ac[acOff + (k*taps + t)*rows + r] = a[r, k, t], read at {@code a[aOff + r*rowStride + k*kStride + t*tStride]}
+     * as {@link #pack} reads it: a product's left operand with its rows contiguous per term, for
+     * {@link #productChannels}.
+     */
+    static void packChannels(int rows, int kdim, int taps, float[] a, int aOff, int rowStride, int kStride,
+                             int tStride, float[] ac, int acOff) {
+        for (int k = 0; k < kdim; k++) {
+            for (int t = 0; t < taps; t++) {
+                int dst = acOff + (k * taps + t) * rows;
+                int src = aOff + k * kStride + t * tStride;
+                for (int r = 0; r < rows; r++) {
+                    ac[dst + r] = a[src + r * rowStride];
+                }
+            }
+        }
+    }
+
+    /**
+     * One block of {@link #product} with the rows in vector lanes: for the {@link #CHANNEL_ROWS} rows from r0 and
+     * the {@link #CHANNEL_COLUMNS} columns from p0,
+     * {@code tile[tileOff + (p - p0)*CHANNEL_ROWS + (r - r0)] = sum_j a[r, j] * in[inBase + termAt[j] + p]}, where
+     * ac holds a packed by {@link #packChannels} with {@code rows} rows and inBase points at column p0. Each
+     * element sums the same terms in the same order as {@link #product} (a fused multiply-add per term from zero),
+     * so the two give the same bits. A block keeps 7 columns by 4 vectors of rows in registers and, per term,
+     * loads 4 vectors of a and broadcasts 7 inputs, where {@link #product}'s block loads 3 vectors of columns and
+     * broadcasts 8 values of a: it computes only the columns it is given, so a caller can skip the padding
+     * columns of a shared-padding layout that {@link #product}'s whole blocks of {@link #BLOCK} columns compute.
+     */
+    static void productChannels(int terms, float[] ac, int r0, int rows, float[] in, int inBase, int[] termAt,
+                                float[] tile, int tileOff) {
+        FloatVector c00 = FloatVector.zero(SPECIES);
+        FloatVector c01 = c00;
+        FloatVector c02 = c00;
+        FloatVector c03 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c12 = c00;
+        FloatVector c13 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c22 = c00;
+        FloatVector c23 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c32 = c00;
+        FloatVector c33 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c42 = c00;
+        FloatVector c43 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
+        FloatVector c52 = c00;
+        FloatVector c53 = c00;
+        FloatVector c60 = c00;
+        FloatVector c61 = c00;
+        FloatVector c62 = c00;
+        FloatVector c63 = c00;
+        for (int j = 0, ai = r0; j < terms; j++, ai += rows) {
+            int q = inBase + termAt[j];
+            FloatVector a0 = FloatVector.fromArray(SPECIES, ac, ai);
+            FloatVector a1 = FloatVector.fromArray(SPECIES, ac, ai + 1 * LANES);
+            FloatVector a2 = FloatVector.fromArray(SPECIES, ac, ai + 2 * LANES);
+            FloatVector a3 = FloatVector.fromArray(SPECIES, ac, ai + 3 * LANES);
+            FloatVector b = FloatVector.broadcast(SPECIES, in[q]);
+            c00 = b.fma(a0, c00);
+            c01 = b.fma(a1, c01);
+            c02 = b.fma(a2, c02);
+            c03 = b.fma(a3, c03);
+            b = FloatVector.broadcast(SPECIES, in[q + 1]);
+            c10 = b.fma(a0, c10);
+            c11 = b.fma(a1, c11);
+            c12 = b.fma(a2, c12);
+            c13 = b.fma(a3, c13);
+            b = FloatVector.broadcast(SPECIES, in[q + 2]);
+            c20 = b.fma(a0, c20);
+            c21 = b.fma(a1, c21);
+            c22 = b.fma(a2, c22);
+            c23 = b.fma(a3, c23);
+            b = FloatVector.broadcast(SPECIES, in[q + 3]);
+            c30 = b.fma(a0, c30);
+            c31 = b.fma(a1, c31);
+            c32 = b.fma(a2, c32);
+            c33 = b.fma(a3, c33);
+            b = FloatVector.broadcast(SPECIES, in[q + 4]);
+            c40 = b.fma(a0, c40);
+            c41 = b.fma(a1, c41);
+            c42 = b.fma(a2, c42);
+            c43 = b.fma(a3, c43);
+            b = FloatVector.broadcast(SPECIES, in[q + 5]);
+            c50 = b.fma(a0, c50);
+            c51 = b.fma(a1, c51);
+            c52 = b.fma(a2, c52);
+            c53 = b.fma(a3, c53);
+            b = FloatVector.broadcast(SPECIES, in[q + 6]);
+            c60 = b.fma(a0, c60);
+            c61 = b.fma(a1, c61);
+            c62 = b.fma(a2, c62);
+            c63 = b.fma(a3, c63);
+        }
+        // Written out rather than through a helper: a vector passed to a call that is not inlined gets boxed.
+        c00.intoArray(tile, tileOff);
+        c01.intoArray(tile, tileOff + 1 * LANES);
+        c02.intoArray(tile, tileOff + 2 * LANES);
+        c03.intoArray(tile, tileOff + 3 * LANES);
+        c10.intoArray(tile, tileOff + 4 * LANES);
+        c11.intoArray(tile, tileOff + 5 * LANES);
+        c12.intoArray(tile, tileOff + 6 * LANES);
+        c13.intoArray(tile, tileOff + 7 * LANES);
+        c20.intoArray(tile, tileOff + 8 * LANES);
+        c21.intoArray(tile, tileOff + 9 * LANES);
+        c22.intoArray(tile, tileOff + 10 * LANES);
+        c23.intoArray(tile, tileOff + 11 * LANES);
+        c30.intoArray(tile, tileOff + 12 * LANES);
+        c31.intoArray(tile, tileOff + 13 * LANES);
+        c32.intoArray(tile, tileOff + 14 * LANES);
+        c33.intoArray(tile, tileOff + 15 * LANES);
+        c40.intoArray(tile, tileOff + 16 * LANES);
+        c41.intoArray(tile, tileOff + 17 * LANES);
+        c42.intoArray(tile, tileOff + 18 * LANES);
+        c43.intoArray(tile, tileOff + 19 * LANES);
+        c50.intoArray(tile, tileOff + 20 * LANES);
+        c51.intoArray(tile, tileOff + 21 * LANES);
+        c52.intoArray(tile, tileOff + 22 * LANES);
+        c53.intoArray(tile, tileOff + 23 * LANES);
+        c60.intoArray(tile, tileOff + 24 * LANES);
+        c61.intoArray(tile, tileOff + 25 * LANES);
+        c62.intoArray(tile, tileOff + 26 * LANES);
+        c63.intoArray(tile, tileOff + 27 * LANES);
     }
 
     private static void productBlock(int live, int terms, float[] ap, int ai, float[] in, int inBase, int[] termAt,

@@ -46,6 +46,10 @@ public final class KernelBench {
             engines(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
         }
+        if (args.length > 0 && args[0].equals("channels")) {
+            channels(args.length > 1 ? Integer.parseInt(args[1]) : 64);
+            return;
+        }
         if (args.length > 0 && args[0].equals("product")) {
             product(args.length > 1 ? Integer.parseInt(args[1]) : 64);
             return;
@@ -327,6 +331,38 @@ public final class KernelBench {
      * ({@code -Dsparkdiffusion.conv}): the two kernels (with the zeroing of the intermediate gradient the tape
      * does) against the fused one, forward and backward, batch n.
      */
+    /**
+     * The vector forward and input gradient of stride-1 3x3 convolutions with 64 output channels at 7x7, 14x14
+     * and 28x28, batch n: the columns product ({@link VectorConv#product}) against the channel-lanes one
+     * ({@link VectorConv#productChannels}), alternating in one JVM for four rounds (the VM's speed drifts between
+     * runs, so only a comparison inside one run means anything); GFLOP/s count the convolution's own
+     * multiply-adds.
+     */
+    private static void channels(int n) {
+        int[][] shapes = {{64, 64, 7}, {128, 64, 7}, {64, 64, 14}, {128, 64, 14}, {64, 64, 28}};
+        for (int round = 0; round < 4; round++) {
+            for (int[] s : shapes) {
+                Conv2d.Geometry g = new Conv2d.Geometry(n, s[0], s[2], s[2], s[1], 3, 3, 1, 1);
+                float[] x = rand(n * s[0] * s[2] * s[2]);
+                float[] w = rand(s[1] * s[0] * 9);
+                float[] b = rand(s[1]);
+                float[] y = new float[n * s[1] * s[2] * s[2]];
+                float[] scratch = new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)];
+                double flops = 2.0 * n * s[0] * s[1] * 9 * s[2] * s[2];
+                String shape = " " + s[0] + "->" + s[1] + " @" + s[2] + " round " + round;
+                time("columns  fwd" + shape, flops,
+                        () -> ShiftedConv.forwardVector(false, g, t(x), t(w), t(b), t(y), scratch));
+                time("channels fwd" + shape, flops,
+                        () -> ShiftedConv.forwardVector(true, g, t(x), t(w), t(b), t(y), scratch));
+                float[] dx = new float[x.length];
+                time("columns  dx " + shape, flops,
+                        () -> ShiftedConv.backwardVector(false, g, t(y), t(x), t(w), t(dx), null, scratch));
+                time("channels dx " + shape, flops,
+                        () -> ShiftedConv.backwardVector(true, g, t(y), t(x), t(w), t(dx), null, scratch));
+            }
+        }
+    }
+
     private static void normConv(int n) {
         // {cin, cout, size}; the first shape again at the end (JIT warm-up)
         int[][] shapes = {{32, 32, 28}, {64, 32, 28}, {96, 32, 28}, {32, 64, 14}, {64, 64, 14}, {128, 64, 14},

@@ -11,6 +11,7 @@ import static io.sparkdiffusion.tensor.kernels.Numerics.view;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
@@ -93,6 +94,110 @@ class ShiftedConvTest {
         ShiftedConv.backward(engine, g, view(guarded(dy)), view(guarded(x)), view(guarded(w)), null, view(dwf),
                 scratch);
         assertGuardedClose(ref[1], dwf, FLOAT_TOLERANCE, engine + " dw alone " + g);
+    }
+
+    /**
+     * Geometries whose output rows are whole blocks of 7 pixels and whose channels fill blocks of 64: what
+     * VectorConv.productChannels computes ({@link ShiftedConv#channelLanes} takes those up to 14 wide).
+     */
+    static Stream<Conv2d.Geometry> channelGeometries() {
+        return Stream.of(
+                new Conv2d.Geometry(3, 5, 7, 7, 64, 3, 3, 1, 1),     // 7x7, one block of channels
+                new Conv2d.Geometry(2, 16, 14, 14, 128, 3, 3, 1, 1), // two blocks of columns and of channels
+                new Conv2d.Geometry(70, 2, 3, 7, 64, 3, 3, 1, 1),    // many chunks, the last one short
+                new Conv2d.Geometry(2, 3, 7, 7, 64, 5, 5, 1, 2),     // 5x5: 25 taps
+                new Conv2d.Geometry(2, 3, 9, 9, 64, 3, 3, 1, 0),     // no padding: 7x7 output of a 9x9 input
+                new Conv2d.Geometry(2, 4, 5, 21, 64, 3, 3, 1, 1));   // 21 wide: only when asked for
+    }
+
+    /**
+     * The channel-lanes forward sums the same terms in the same order as the columns product: the same bits,
+     * with and without a bias, and both against the double-precision reference. Scratch starts as NaN, so a tile
+     * or packed weight read before it is written would show.
+     */
+    @ParameterizedTest
+    @MethodSource("channelGeometries")
+    void channelLanesForwardIsTheColumnsForwardBitForBit(Conv2d.Geometry g) {
+        assumeTrue(VectorConv.CHANNEL_LANES, "the channel-lanes product runs on 16-float vectors only");
+        SplittableRandom rng = new SplittableRandom(25);
+        double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
+        double[] w = floatRounded(randn(rng, g.cout() * g.k()));
+        double[] b = floatRounded(randn(rng, g.cout()));
+        int outputs = g.n() * g.cout() * g.ho() * g.wo();
+        for (boolean bias : new boolean[] {true, false}) {
+            float[] columns = Numerics.guardedFilled(outputs, Float.NaN);
+            float[] channels = Numerics.guardedFilled(outputs, Float.NaN);
+            float[] scratch = new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)];
+            Arrays.fill(scratch, Float.NaN);
+            ShiftedConv.forwardVector(false, g, view(guarded(x)), view(guarded(w)), bias ? view(guarded(b)) : null,
+                    view(columns), scratch);
+            Arrays.fill(scratch, Float.NaN);
+            ShiftedConv.forwardVector(true, g, view(guarded(x)), view(guarded(w)), bias ? view(guarded(b)) : null,
+                    view(channels), scratch);
+            assertArrayEquals(columns, channels, "bias " + bias + " " + g);
+            assertGuardedClose(Reference.conv2dForward(g, x, w, bias ? b : new double[g.cout()]), channels,
+                    FLOAT_TOLERANCE, "channel lanes, bias " + bias + " " + g);
+        }
+        assertTrue(ShiftedConv.channelLanes(g) == (g.wo() == 7), "the default takes the channel lanes at 7 wide");
+    }
+
+    /** Input-channel geometries: the input gradient's product has the input channels as rows and its pixels. */
+    static Stream<Conv2d.Geometry> channelGradientGeometries() {
+        return Stream.of(
+                new Conv2d.Geometry(3, 64, 7, 7, 5, 3, 3, 1, 1),     // 7x7 input, one block of channels
+                new Conv2d.Geometry(2, 128, 14, 14, 16, 3, 3, 1, 1), // two blocks of columns and of channels
+                new Conv2d.Geometry(70, 64, 3, 7, 2, 3, 3, 1, 1),    // many chunks, the last one short
+                new Conv2d.Geometry(2, 64, 7, 7, 3, 5, 5, 1, 2),     // 5x5: 25 taps
+                new Conv2d.Geometry(2, 64, 7, 7, 64, 3, 3, 1, 0));   // no padding: 5x5 output of a 7x7 input
+    }
+
+    /**
+     * The channel-lanes input gradient sums the same terms in the same order as the columns product: dx and dw the
+     * same bits either way, and against the double-precision reference. Scratch starts as NaN, so a padding
+     * column of the input gradient's layout that the channel lanes leave unwritten and something reads would show.
+     */
+    @ParameterizedTest
+    @MethodSource("channelGradientGeometries")
+    void channelLanesInputGradientIsTheColumnsOneBitForBit(Conv2d.Geometry g) {
+        assumeTrue(VectorConv.CHANNEL_LANES, "the channel-lanes product runs on 16-float vectors only");
+        SplittableRandom rng = new SplittableRandom(26);
+        double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
+        double[] w = floatRounded(randn(rng, g.cout() * g.k()));
+        double[] dy = floatRounded(randn(rng, g.n() * g.cout() * g.ho() * g.wo()));
+        float[][] dx = new float[2][];
+        float[][] dw = new float[2][];
+        for (int k = 0; k < 2; k++) {
+            dx[k] = Numerics.guardedFilled(x.length, 0);
+            dw[k] = Numerics.guardedFilled(w.length, 0);
+            float[] scratch = new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)];
+            Arrays.fill(scratch, Float.NaN);
+            ShiftedConv.backwardVector(k == 1, g, view(guarded(dy)), view(guarded(x)), view(guarded(w)), view(dx[k]),
+                    view(dw[k]), scratch);
+        }
+        assertArrayEquals(dx[0], dx[1], "dx " + g);
+        assertArrayEquals(dw[0], dw[1], "dw " + g);
+        double[][] ref = Reference.conv2dBackward(g, dy, x, w);
+        assertGuardedClose(ref[0], dx[1], FLOAT_TOLERANCE, "channel lanes dx " + g);
+        assertTrue(ShiftedConv.channelLanesBackward(g) == (g.w() == 7), "the default takes the channel lanes at 7 wide");
+    }
+
+    @Test
+    void channelLanesForwardRefusesOutputsItCannotBlock() {
+        Conv2d.Geometry g = new Conv2d.Geometry(1, 2, 7, 7, 48, 3, 3, 1, 1);
+        float[] scratch = new float[(int) ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)];
+        var e = assertThrows(IllegalArgumentException.class, () -> ShiftedConv.forwardVector(true, g,
+                new Tensor(new float[98], Shape.of(98)), new Tensor(new float[48 * 18], Shape.of(48 * 18)), null,
+                new Tensor(new float[48 * 49], Shape.of(48 * 49)), scratch));
+        assertTrue(e.getMessage().contains("the channel-lanes forward (output channels by output columns) needs "
+                + "16-float vectors, a multiple of 64 channels and of 7 columns, got"), e.getMessage());
+        assertTrue(!ShiftedConv.channelLanes(g), "48 output channels do not fill blocks of 64");
+        e = assertThrows(IllegalArgumentException.class, () -> ShiftedConv.Product.parse("lanes"));
+        assertTrue(e.getMessage().equals("sparkdiffusion.conv.product must be one of auto, columns, channels; got "
+                + "'lanes'"), e.getMessage());
+        assertTrue(ShiftedConv.Product.parse(" Columns ") == ShiftedConv.Product.COLUMNS);
+        assertTrue(!ShiftedConv.Product.COLUMNS.channels(64, 7), "columns never takes the channel lanes");
+        assertTrue(ShiftedConv.Product.CHANNELS.channels(128, 28) == VectorConv.CHANNEL_LANES,
+                "channels takes them wherever the blocks fit");
     }
 
     /**
