@@ -190,7 +190,7 @@ final class VectorConv {
         for (int j = 0, ai = r0; j < terms; j++, ai += rows) {
             int q = inBase + termAt[j];
             FloatVector a0 = FloatVector.fromArray(SPECIES, ac, ai);
-            FloatVector a1 = FloatVector.fromArray(SPECIES, ac, ai + 1 * LANES);
+            FloatVector a1 = FloatVector.fromArray(SPECIES, ac, ai + LANES);
             FloatVector a2 = FloatVector.fromArray(SPECIES, ac, ai + 2 * LANES);
             FloatVector a3 = FloatVector.fromArray(SPECIES, ac, ai + 3 * LANES);
             FloatVector b = FloatVector.broadcast(SPECIES, in[q]);
