@@ -400,8 +400,9 @@ final class ShiftedConv {
      * on 16-lane machines, for outputs 7 pixels wide ({@link VectorConv#CHANNEL_COLUMNS}) whose channels fill
      * blocks of {@link VectorConv#CHANNEL_ROWS}, where the shared layout's padding column and row and the rounding
      * to blocks of 48 columns make a third of the columns product's work. Measured in one JVM, the two alternating
-     * ({@code ./probe.sh kernels channels}): 10 to 15 % faster at 7x7, level at 14x14, slower at 28x28. The same
-     * bits either way: every output sums the same terms in the same order.
+     * ({@code ./probe.sh kernels channels}): 10 to 20 % faster at 7x7 in two runs of three (up to 10 % slower in the
+     * third, beside a training run), level at 14x14, slower at 28x28 (README). The same bits either way: every
+     * output sums the same terms in the same order.
      */
     static boolean channelLanes(Conv2d.Geometry g) {
         return Product.DEFAULT.channels(g.cout(), g.wo());

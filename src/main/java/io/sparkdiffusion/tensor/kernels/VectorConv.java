@@ -150,14 +150,15 @@ final class VectorConv {
      * One block of {@link #product} with the rows in vector lanes: for the {@link #CHANNEL_ROWS} rows from r0 and
      * the {@link #CHANNEL_COLUMNS} columns from p0,
      * {@code tile[tileOff + (p - p0)*CHANNEL_ROWS + (r - r0)] = sum_j a[r, j] * in[inBase + termAt[j] + p]}, where
-     * ac holds a packed by {@link #packChannels} with {@code rows} rows and inBase points at column p0. Each
+     * ac holds a packed by {@link #packChannels} with {@code rows} rows, {@code ai} is the index in ac of row r0 of
+     * term 0 (the pack's offset plus r0) and inBase points at column p0. Each
      * element sums the same terms in the same order as {@link #product} (a fused multiply-add per term from zero),
      * so the two give the same bits. A block keeps 7 columns by 4 vectors of rows in registers and, per term,
      * loads 4 vectors of a and broadcasts 7 inputs, where {@link #product}'s block loads 3 vectors of columns and
      * broadcasts 8 values of a: it computes only the columns it is given, so a caller can skip the padding
      * columns of a shared-padding layout that {@link #product}'s whole blocks of {@link #BLOCK} columns compute.
      */
-    static void productChannels(int terms, float[] ac, int r0, int rows, float[] in, int inBase, int[] termAt,
+    static void productChannels(int terms, float[] ac, int ai, int rows, float[] in, int inBase, int[] termAt,
                                 float[] tile, int tileOff) {
         FloatVector c00 = FloatVector.zero(SPECIES);
         FloatVector c01 = c00;
@@ -187,7 +188,7 @@ final class VectorConv {
         FloatVector c61 = c00;
         FloatVector c62 = c00;
         FloatVector c63 = c00;
-        for (int j = 0, ai = r0; j < terms; j++, ai += rows) {
+        for (int j = 0; j < terms; j++, ai += rows) {
             int q = inBase + termAt[j];
             FloatVector a0 = FloatVector.fromArray(SPECIES, ac, ai);
             FloatVector a1 = FloatVector.fromArray(SPECIES, ac, ai + LANES);
