@@ -327,11 +327,6 @@ public final class KernelBench {
     }
 
     /**
-     * Every GroupNorm-SiLU-then-3x3 of unet-small that {@link NormSiluConv} fuses under this JVM's engine choice
-     * ({@code -Dsparkdiffusion.conv}): the two kernels (with the zeroing of the intermediate gradient the tape
-     * does) against the fused one, forward and backward, batch n.
-     */
-    /**
      * The vector forward and input gradient of stride-1 3x3 convolutions with 64 output channels at 7x7, 14x14
      * and 28x28, batch n: the columns product ({@link VectorConv#product}) against the channel-lanes one
      * ({@link VectorConv#productChannels}), alternating in one JVM for four rounds (the VM's speed drifts between
@@ -363,6 +358,11 @@ public final class KernelBench {
         }
     }
 
+    /**
+     * Every GroupNorm-SiLU-then-3x3 of unet-small that {@link NormSiluConv} fuses under this JVM's engine choice
+     * ({@code -Dsparkdiffusion.conv}): the two kernels (with the zeroing of the intermediate gradient the tape
+     * does) against the fused one, forward and backward, batch n.
+     */
     private static void normConv(int n) {
         // {cin, cout, size}; the first shape again at the end (JIT warm-up)
         int[][] shapes = {{32, 32, 28}, {64, 32, 28}, {96, 32, 28}, {32, 64, 14}, {64, 64, 14}, {128, 64, 14},

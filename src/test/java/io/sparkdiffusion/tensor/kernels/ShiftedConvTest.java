@@ -98,7 +98,7 @@ class ShiftedConvTest {
 
     /**
      * Geometries whose output rows are whole blocks of 7 pixels and whose channels fill blocks of 64: what
-     * VectorConv.productChannels computes ({@link ShiftedConv#channelLanes} takes those up to 14 wide).
+     * VectorConv.productChannels computes ({@link ShiftedConv#channelLanes} takes those 7 wide).
      */
     static Stream<Conv2d.Geometry> channelGeometries() {
         return Stream.of(
