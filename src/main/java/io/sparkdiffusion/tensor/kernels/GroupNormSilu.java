@@ -299,7 +299,7 @@ public final class GroupNormSilu {
     }
 
     // Rows of 7 to 28 floats: on the vector engine through VectorRows (whole 16-lane vectors for rows of 16 or
-    // more), a System.arraycopy per row otherwise (Rows; README, "Row copies in whole vectors").
+    // more), a System.arraycopy per row otherwise (Rows; docs/engine.md, "Row copies in whole vectors").
 
     /** Copies image k's channel c of planes into row (hw floats, contiguous); returns row. */
     private static float[] gatherRows(boolean vector, Planes planes, int k, int c, int hw, float[] row) {

@@ -401,7 +401,7 @@ final class ShiftedConv {
      * blocks of {@link VectorConv#CHANNEL_ROWS}, where the shared layout's padding column and row and the rounding
      * to blocks of 48 columns make a third of the columns product's work. Measured in one JVM, the two alternating
      * ({@code ./probe.sh kernels channels}): 10 to 20 % faster at 7x7 in two runs of three (up to 10 % slower in the
-     * third, beside a training run), level at 14x14, slower at 28x28 (README). The same bits either way: every
+     * third, beside a training run), level at 14x14, slower at 28x28 (docs/engine.md). The same bits either way: every
      * output sums the same terms in the same order.
      */
     static boolean channelLanes(Conv2d.Geometry g) {

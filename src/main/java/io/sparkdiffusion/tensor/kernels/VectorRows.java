@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * too with boxed vectors, several times slower than the scalar copies (JDK 17, {@code -XX:+PrintInlining}).
  * Like every vector kernel here these copies need {@code -XX:PerMethodTrapLimit=100000} on JDK 17 ({@link
  * TrapLimit}): with the JDK's default of 100 most JVMs running them compiled the product kernels boxed for life,
- * which is why they were removed in session 27 and came back once that option was found (README, "Row copies in
+ * which is why they were removed in session 27 and came back once that option was found (docs/engine.md, "Row copies in
  * whole vectors").
  */
 final class VectorRows {
