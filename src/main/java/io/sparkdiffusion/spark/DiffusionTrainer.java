@@ -89,6 +89,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     private final Param<String> syncMode;
     private final DoubleParam outerLearningRate;
     private final DoubleParam outerMomentum;
+    private final IntParam outerInterval;
     private final BooleanParam outerFollowsSchedule;
     private final LongParam seed;
     private final Param<String> checkpointDir;
@@ -159,6 +160,10 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                 "nesterov: learning rate of the outer step, > 0 (DiLoCo: 0.7)", Validators.doubleAbove(0));
         outerMomentum = new DoubleParam(this, "outerMomentum",
                 "nesterov: momentum of the outer step, in [0, 1) (DiLoCo: 0.9)", Validators.doubleInHalfOpen(0, 1));
+        outerInterval = new IntParam(this, "outerInterval", "nesterov: take the outer step on each partition every "
+                + "outerInterval local steps (Lookahead's slow weights with DiLoCo's step), while the rounds average the "
+                + "weights, the optimizer state and the outer state every localSteps; 0: the driver's outer step at each "
+                + "round's end", Validators.intAtLeast(0));
         outerFollowsSchedule = new BooleanParam(this, "outerFollowsSchedule", "nesterov: keep the outer momentum in "
                 + "units of the round's inner learning rate and scale each step by it (SlowMo, Wang et al. 2020), so "
                 + "that the outer step decays with the learning rate (warm-up, cosine); false: DiLoCo's step at a "
@@ -214,6 +219,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         setDefault(outerLearningRate, OuterOptimizer.DILOCO_LEARNING_RATE);
         setDefault(outerMomentum, OuterOptimizer.DILOCO_MOMENTUM);
         setDefault(outerFollowsSchedule, false);
+        setDefault(outerInterval, 0);
         setDefault(seed, 0L);
         setDefault(checkpointDir, "");
         setDefault(checkpointInterval, 10);
@@ -257,6 +263,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public Param<String> syncMode() { return syncMode; }
     public DoubleParam outerLearningRate() { return outerLearningRate; }
     public DoubleParam outerMomentum() { return outerMomentum; }
+    public IntParam outerInterval() { return outerInterval; }
     public BooleanParam outerFollowsSchedule() { return outerFollowsSchedule; }
     public LongParam seed() { return seed; }
     public Param<String> checkpointDir() { return checkpointDir; }
@@ -292,6 +299,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public String getSyncMode() { return $(syncMode); }
     public double getOuterLearningRate() { return (Double) $(outerLearningRate); }
     public double getOuterMomentum() { return (Double) $(outerMomentum); }
+    public int getOuterInterval() { return (Integer) $(outerInterval); }
     public boolean getOuterFollowsSchedule() { return (Boolean) $(outerFollowsSchedule); }
     public long getSeed() { return (Long) $(seed); }
     public String getCheckpointDir() { return $(checkpointDir); }
@@ -338,6 +346,7 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
     public DiffusionTrainer setSyncMode(String v) { set(syncMode, v); return this; }
     public DiffusionTrainer setOuterLearningRate(double v) { set(outerLearningRate, v); return this; }
     public DiffusionTrainer setOuterMomentum(double v) { set(outerMomentum, v); return this; }
+    public DiffusionTrainer setOuterInterval(int v) { set(outerInterval, v); return this; }
     public DiffusionTrainer setOuterFollowsSchedule(boolean v) { set(outerFollowsSchedule, v); return this; }
     public DiffusionTrainer setSeed(long v) { set(seed, v); return this; }
     public DiffusionTrainer setCheckpointDir(String v) { set(checkpointDir, v); return this; }
@@ -406,11 +415,26 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
      * each partition's batch follows from the partition count ({@link TrainingConfig#batchSizes}).
      */
     public TrainingConfig trainingConfig() {
+        Optimizer optimizer = Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8);
+        OuterOptimizer outer = OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum(),
+                getOuterFollowsSchedule());
+        if (getOuterInterval() > 0) {
+            // The outer step moves into the partitions' optimizer; the rounds then average plainly.
+            if (!(outer instanceof OuterOptimizer.Nesterov n)) {
+                throw new IllegalArgumentException("outerInterval is " + getOuterInterval() + ", which takes the "
+                        + "nesterov outer step every outerInterval local steps, but outerOptimizer is "
+                        + getOuterOptimizer() + ": set outerOptimizer to nesterov, or outerInterval to 0");
+            }
+            if (n.followsSchedule()) {
+                throw new IllegalArgumentException("outerInterval is " + getOuterInterval() + " and "
+                        + "outerFollowsSchedule is true, which only the driver's outer step at the round's end supports:"
+                        + " set outerFollowsSchedule to false, or outerInterval to 0");
+            }
+            optimizer = new Optimizer.Lookahead(optimizer, getOuterInterval(), n.learningRate(), n.momentum(), false);
+            outer = OuterOptimizer.AVERAGE;
+        }
         return new TrainingConfig(getBatchSize(), getLocalSteps(), getLearningRate(), getWarmupSteps(), getGradClip(),
-                Optimizer.parse(getOptimizer(), getBeta1(), getBeta2(), 1e-8), getEmaHalfLifeImages(),
-                getEmaRampupRatio(), getAverageOptimizerState(), getSeed(),
-                OuterOptimizer.parse(getOuterOptimizer(), getOuterLearningRate(), getOuterMomentum(),
-                        getOuterFollowsSchedule()),
+                optimizer, getEmaHalfLifeImages(), getEmaRampupRatio(), getAverageOptimizerState(), getSeed(), outer,
                 getGlobalBatchSize(), SyncMode.parse(getSyncMode()));
     }
 

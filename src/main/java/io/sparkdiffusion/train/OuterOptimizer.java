@@ -2,6 +2,7 @@ package io.sparkdiffusion.train;
 
 import com.esotericsoftware.kryo.DefaultSerializer;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;
+import io.sparkdiffusion.nn.optim.Optimizer;
 import java.io.Serializable;
 import java.util.Locale;
 
@@ -150,12 +151,7 @@ public sealed interface OuterOptimizer extends Serializable permits OuterOptimiz
             double mu = momentum;
             float[] params = new float[before.length];
             float[] nextV = new float[before.length];
-            for (int i = 0; i < before.length; i++) {
-                double g = ((double) before[i] - (double) mean[i]) / gamma;
-                double vi = mu * v[i] + g;
-                params[i] = (float) (before[i] - lr * gamma * (g + mu * vi));
-                nextV[i] = (float) vi;
-            }
+            Optimizer.Lookahead.nesterov(before, mean, v, lr, mu, gamma, params, nextV);
             return new Step(params, nextV);
         }
     }

@@ -193,10 +193,12 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
 
     /**
      * These settings for a short round of post-local SGD ({@code shortRoundImages}): one local step, plainly averaged
-     * ({@link OuterOptimizer#AVERAGE}); the learning rate and its schedule stay as they are.
+     * ({@link OuterOptimizer#AVERAGE}), the partitions' outer steps ({@link Optimizer.Lookahead}) paused; the learning
+     * rate and its schedule stay as they are.
      */
     public TrainingConfig shortRound() {
-        return new TrainingConfig(batchSize, 1, learningRate, warmupSteps, gradClip, optimizer, emaHalfLifeImages,
+        Optimizer inner = optimizer instanceof Optimizer.Lookahead l ? l.withPaused(true) : optimizer;
+        return new TrainingConfig(batchSize, 1, learningRate, warmupSteps, gradClip, inner, emaHalfLifeImages,
                 emaRampupRatio, averageOptimizerState, seed, OuterOptimizer.AVERAGE, globalBatchSize, syncMode,
                 cosineSteps);
     }
