@@ -180,10 +180,15 @@ public final class TrainCommand implements Command {
         if (trainer.getGlobalBatchSize() > 0) {
             System.out.printf(Locale.ROOT, "globalBatchSize %d per step: %s%n", trainer.getGlobalBatchSize(), batches);
         }
+        String outerSteps = trainer.getOuterInterval() > 0 ? "outerOptimizer " + trainer.getOuterOptimizer()
+                + " every " + trainer.getOuterInterval() + " local steps on each partition" : null;
         if (trainer.getShortRoundImages() > 0) {
             System.out.printf(Locale.ROOT, "post-local SGD: rounds of 1 step, plainly averaged, for the first %,d "
-                    + "images, then rounds of %d steps (outerOptimizer %s)%n", trainer.getShortRoundImages(),
-                    trainer.getLocalSteps(), trainer.getOuterOptimizer());
+                    + "images, then rounds of %d steps (%s)%n", trainer.getShortRoundImages(),
+                    trainer.getLocalSteps(), outerSteps != null ? outerSteps
+                            : "outerOptimizer " + trainer.getOuterOptimizer());
+        } else if (outerSteps != null) {
+            System.out.printf(Locale.ROOT, "%s; the rounds average every %d%n", outerSteps, trainer.getLocalSteps());
         }
         Progress progress = new Progress(System.out, trainer.getNumImages());
         trainer.setRoundListener(progress).setEvalSampling(stages.sampling());

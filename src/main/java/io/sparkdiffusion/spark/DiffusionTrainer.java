@@ -42,7 +42,10 @@ import java.util.List;
  * through {@code treeAggregate} or, for large models, averaged parameter slices ({@code reduction}, see
  * {@link Reduction}), the outer step ({@code outerOptimizer}: the mean itself, or DiLoCo's Nesterov step on the
  * round's mean change, see {@link OuterOptimizer}) and the EMA update on the driver (see
- * {@link DistributedTraining}). With {@code syncMode gradients} every step is a round instead: the partitions send
+ * {@link DistributedTraining}). With {@code outerInterval > 0} the Nesterov step moves into the partitions: each
+ * takes it every {@code outerInterval} local steps ({@link io.sparkdiffusion.nn.optim.Optimizer.Lookahead}), and the
+ * rounds average weights, optimizer state and outer state plainly, so the outer step can come more often than the
+ * rounds. With {@code syncMode gradients} every step is a round instead: the partitions send
  * the gradients of their part of the global batch and the driver takes the optimizer step, on images grouped so
  * that any number of partitions trains the same model ({@link io.sparkdiffusion.train.SyncMode}). Before the first
  * round the fit checks that a round fits the Spark settings in force ({@link Preflight}).
@@ -529,6 +532,14 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                     .forRun(RunFingerprint.of(digests, this), getForceResume());
             TrainingState state = checkpoints == null ? null
                     : checkpoints.latest(objective.numParameters(), config.averageOptimizerState());
+            int stateSize = config.optimizer().stateSize(objective.numParameters());
+            if (state != null && state.stateSize() != stateSize) {
+                throw new IllegalArgumentException("DiffusionTrainer " + uid + ": the checkpoint "
+                        + checkpoints.lastGood() + " holds an optimizer state of " + state.stateSize() + " floats, but "
+                        + "optimizer " + getOptimizer() + (getOuterInterval() > 0 ? " with outerInterval "
+                        + getOuterInterval() : "") + " keeps " + stateSize + ": resume with the optimizer and "
+                        + "outerInterval the checkpoint was written with, or train afresh in another checkpointDir");
+            }
             if (state == null) {
                 state = TrainingState.initial(objective, config);
             } else if (state.round() >= planned) {

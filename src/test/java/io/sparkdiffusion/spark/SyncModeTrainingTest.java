@@ -155,6 +155,30 @@ class SyncModeTrainingTest extends SparkTestBase {
         }
     }
 
+    /**
+     * {@code outerInterval} 2 in this mode: the driver's optimizer takes DiLoCo's step every second step (the
+     * independent loop steps through the same {@code Optimizer.Lookahead}, checked by hand in {@code LookaheadTest}):
+     * bit for bit on one partition, the same model on two, and another model than without it.
+     */
+    @Test
+    void anOuterIntervalStaysOnTheDriverAndOutOfThePartitionCount() {
+        Dataset<Row> df = TinyData.frame(40, SIZE, 3, 1, 1);
+        Reference ref = reference(trainer().setOuterOptimizer("nesterov").setOuterInterval(2), df);
+        Reference without = reference(trainer(), df);
+        assertTrue(countFar(ref.params(), without.params(), 1e-4f) > ref.params().length / 10,
+                "the outer steps change the model");
+        List<DiffusionModel> one = new ArrayList<>();
+        fitLosses(trainer().setOuterOptimizer("nesterov").setOuterInterval(2), df, one);
+        assertArrayEquals(ref.params(), one.get(0).weights());
+        assertArrayEquals(ref.ema(), one.get(0).emaWeights());
+        List<DiffusionModel> two = new ArrayList<>();
+        fitLosses(trainer().setOuterOptimizer("nesterov").setOuterInterval(2), df.repartition(2), two);
+        assertArrayEquals(ref.params(), two.get(0).weights(), WEIGHT_TOL);
+        long far = countFar(ref.params(), two.get(0).weights(), 1e-5f);
+        assertTrue(far <= ref.params().length / 100, far + " of " + ref.params().length
+                + " weights differ by more than 1e-5 on 2 partitions");
+    }
+
     private static long countFar(float[] a, float[] b, float tol) {
         long n = 0;
         for (int i = 0; i < a.length; i++) {

@@ -102,21 +102,22 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
      *   params = anchor - lr (delta + mu v)
      *   anchor = params
      * </pre>
-     * after the inner step that ends global step {@code k * interval}. The trainer uses it to take DiLoCo's outer step
+     * after every {@code interval}-th inner step since the anchor was set. The trainer uses it to take DiLoCo's outer step
      * on each partition every {@code outerInterval} local steps, more often than the rounds average
      * ({@code localSteps}). Each element is computed in double from the float inputs and rounded to float once,
      * exactly as the driver's outer step ({@link #nesterov}).
-     * <p>State layout: {@code [inner state, anchor (n floats), v (n floats), started (1 float)]}. {@code started} is
-     * 1 once the anchor holds weights and 0 in a fresh (all-zero) state, whose first step takes the weights it is
-     * given as the anchor. All of it averages across partitions like the weights: the step is linear in the anchor,
-     * the weights and {@code v}, so the mean of the partitions' outer steps is the outer step of their means.
+     * <p>State layout: {@code [inner state, anchor (n floats), v (n floats), count (1 float)]}. {@code count} is 0 in a
+     * fresh (all-zero) state, whose first step takes the weights it is given as the anchor, and 1 + the steps taken
+     * since the anchor was set otherwise. All of it averages across partitions like the weights: the step is linear
+     * in the anchor, the weights and {@code v}, so the mean of the partitions' outer steps is the outer step of their
+     * means (and every partition's count is the same).
      *
      * @param inner        the optimizer of every step
      * @param interval     steps between outer steps, {@code >= 1}
      * @param learningRate the outer learning rate, finite and {@code > 0} (DiLoCo: 0.7)
      * @param momentum     the outer momentum {@code mu}, in [0, 1) (DiLoCo: 0.9)
      * @param paused       no outer steps: the anchor follows the weights after every step and {@code v} stays as it
-     *                     is (post-local SGD's short rounds, which the outer step starts after)
+     *                     is (post-local SGD's short rounds: the outer steps count from their end)
      */
     record Lookahead(Optimizer inner, int interval, double learningRate, double momentum, boolean paused)
             implements Optimizer {
@@ -153,28 +154,34 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
             if (state.length != stateSize(numParameters)) {
                 throw new IllegalArgumentException("outer step every " + interval + " steps: expected a state of "
                         + stateSize(numParameters) + " floats (" + innerSize + " for the inner optimizer, "
-                        + numParameters + " each for the anchor and the momentum, 1 flag), got " + state.length);
+                        + numParameters + " each for the anchor and the momentum, 1 step count), got "
+                        + state.length);
             }
             Stepper innerStepper = inner.resume(java.util.Arrays.copyOf(state, innerSize), stepsDone, numParameters,
                     peakLearningRate);
             float[] anchor = java.util.Arrays.copyOfRange(state, innerSize, innerSize + numParameters);
             float[] v = java.util.Arrays.copyOfRange(state, innerSize + numParameters, innerSize + 2 * numParameters);
-            boolean[] started = {state[state.length - 1] != 0};
-            long[] steps = {stepsDone};
+            float count = state[state.length - 1];
+            if (!(count >= 0 && count <= interval && count == Math.rint(count))) {
+                throw new IllegalArgumentException("outer step every " + interval + " steps: the state's step count "
+                        + "must be a whole number in [0, " + interval + "] (1 + the steps since the last outer step), got "
+                        + count + "; was it saved with another outerInterval?");
+            }
+            int[] sinceAnchor = {(int) count - 1}; // -1: no anchor yet
             return new Stepper() {
                 @Override
                 public void stepInPlace(float[] params, float[] grads, double rate) {
-                    if (!started[0]) {
+                    if (sinceAnchor[0] < 0) {
                         System.arraycopy(params, 0, anchor, 0, params.length);
-                        started[0] = true;
+                        sinceAnchor[0] = 0;
                     }
                     innerStepper.stepInPlace(params, grads, rate);
-                    steps[0]++;
                     if (paused) {
                         System.arraycopy(params, 0, anchor, 0, params.length);
-                    } else if (steps[0] % interval == 0) {
+                    } else if (++sinceAnchor[0] == interval) {
                         nesterov(anchor, params, v, learningRate, momentum, 1.0, params, v);
                         System.arraycopy(params, 0, anchor, 0, params.length);
+                        sinceAnchor[0] = 0;
                     }
                 }
 
@@ -183,7 +190,7 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
                     float[] s = java.util.Arrays.copyOf(innerStepper.state(), stateSize(numParameters));
                     System.arraycopy(anchor, 0, s, innerSize, numParameters);
                     System.arraycopy(v, 0, s, innerSize + numParameters, numParameters);
-                    s[s.length - 1] = started[0] ? 1 : 0;
+                    s[s.length - 1] = sinceAnchor[0] + 1;
                     return s;
                 }
             };

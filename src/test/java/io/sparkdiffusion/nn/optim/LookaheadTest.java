@@ -37,8 +37,10 @@ class LookaheadTest {
         assertArrayEquals(new float[] {0.867f, -2.266f}, p, TOL, "the first outer step");
         steps(s, p, 2);
         assertArrayEquals(new float[] {0.6773f, -2.6454f}, p, TOL, "the second outer step, with momentum");
-        // State: [no SGD state, anchor (2), v (2), started].
+        // State: [no SGD state, anchor (2), v (2), 1 + steps since the anchor].
         assertArrayEquals(new float[] {0.6773f, -2.6454f, 0.19f, 0.38f, 1f}, s.state(), TOL);
+        steps(s, p, 1);
+        assertEquals(2f, s.state()[4], "one step since the last outer step");
         assertEquals(5, EVERY_TWO.stateSize(2));
     }
 
@@ -85,6 +87,14 @@ class LookaheadTest {
         steps(s, p, 2);
         assertArrayEquals(new float[] {0.9f, -2.2f}, p, TOL);
         assertArrayEquals(new float[] {0.9f, -2.2f, 0.3f, -0.4f, 1f}, s.state(), TOL);
+        // Unpaused, the outer steps count from there: the next is two steps later, from the anchor (0.9, -2.2),
+        // delta = (0.1, 0.2), v = 0.9 (0.3, -0.4) + delta = (0.37, -0.16), p = anchor - 0.7 (delta + 0.9 v).
+        Optimizer.Stepper going = EVERY_TWO.resume(s.state(), 2, 2, 0.1);
+        steps(going, p, 1);
+        assertArrayEquals(new float[] {0.85f, -2.3f}, p, TOL, "no outer step one step after the pause");
+        steps(going, p, 1);
+        assertArrayEquals(new float[] {(float) (0.9 - 0.7 * (0.1 + 0.9 * 0.37)),
+                (float) (-2.2 - 0.7 * (0.2 + 0.9 * -0.16))}, p, TOL);
     }
 
     @Test
@@ -100,5 +110,8 @@ class LookaheadTest {
         e = assertThrows(IllegalArgumentException.class, () -> EVERY_TWO.resume(new float[4], 0, 2, 0.1));
         assertTrue(e.getMessage().contains("expected a state of 5 floats") && e.getMessage().contains("got 4"),
                 e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> EVERY_TWO.resume(new float[] {0, 0, 0, 0, 7}, 0, 2, 0.1));
+        assertTrue(e.getMessage().contains("step count") && e.getMessage().contains("got 7.0"), e.getMessage());
     }
 }
