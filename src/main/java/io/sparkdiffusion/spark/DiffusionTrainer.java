@@ -433,6 +433,12 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
                         + "outerFollowsSchedule is true, which only the driver's outer step at the round's end supports:"
                         + " set outerFollowsSchedule to false, or outerInterval to 0");
             }
+            if (!getAverageOptimizerState()) {
+                throw new IllegalArgumentException("outerInterval is " + getOuterInterval() + " and "
+                        + "averageOptimizerState is false, but each partition's outer step needs the averaged weights "
+                        + "of the last one (they live in the optimizer state): set averageOptimizerState to true, or "
+                        + "outerInterval to 0");
+            }
             optimizer = new Optimizer.Lookahead(optimizer, getOuterInterval(), n.learningRate(), n.momentum(), false);
             outer = OuterOptimizer.AVERAGE;
         }

@@ -204,6 +204,9 @@ class OuterIntervalTrainingTest extends SparkTestBase {
                 + "nesterov"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> t.setOuterFollowsSchedule(true).trainingConfig());
         assertTrue(e.getMessage().contains("outerFollowsSchedule"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> t.setOuterFollowsSchedule(false).setAverageOptimizerState(false).trainingConfig());
+        assertTrue(e.getMessage().contains("set averageOptimizerState to true"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> t.setOuterInterval(-1));
     }
 }
