@@ -64,14 +64,6 @@ class OuterIntervalTrainingTest extends SparkTestBase {
                 rounds, shortRounds, null, null, DivergencePolicy.STOP, "test", null).state();
     }
 
-    private static double maxAbs(float[] a) {
-        double m = 0;
-        for (float x : a) {
-            m = Math.max(m, Math.abs(x));
-        }
-        return m;
-    }
-
     /**
      * One partition, two short rounds then three rounds of 3 steps: the outer step every 3 local steps on the
      * partition is the driver's outer step at each round's end, weights, EMA and momentum bit for bit (the same
@@ -86,7 +78,7 @@ class OuterIntervalTrainingTest extends SparkTestBase {
         assertArrayEquals(driver.ema(), partition.ema());
         int n = driver.params().length;
         assertArrayEquals(driver.outerMomentum(), momentumOf(partition.sharedState(), n));
-        assertTrue(maxAbs(driver.outerMomentum()) > 1e-3, "the outer steps moved");
+        assertTrue(ShortRoundsTrainingTest.maxAbs(driver.outerMomentum()) > 1e-3, "the outer steps moved");
         assertArrayEquals(driver.params(), Arrays.copyOfRange(partition.sharedState(), 2 * n, 3 * n),
                 "after an outer step the anchor is the weights");
     }
@@ -139,17 +131,7 @@ class OuterIntervalTrainingTest extends SparkTestBase {
     /** A round task failing in its first attempt and retried by Spark: weights, EMA and state bit for bit. */
     @Test
     void aRetriedTaskChangesNothing() {
-        Objective obj = new ToyDenoisingObjective(D);
-        TrainingConfig c = partitionSteps(2, 3);
-        var shards = OuterOptimizerTrainingTest.rddOf(OuterOptimizerTrainingTest.twoParts());
-        var clean = DistributedTraining.run(shards, obj, c, TrainingState.initial(obj, c), 3, null, null);
-        FaultInjection.FailingObjective.budget = new FaultInjection.Budget(1);
-        var faulty = DistributedTraining.run(shards, new FaultInjection.FailingObjective(obj, 1, 2), c,
-                TrainingState.initial(obj, c), 3, null, null);
-        assertEquals(1, FaultInjection.FailingObjective.budget.thrown(), "the failure was injected");
-        assertArrayEquals(clean.state().params(), faulty.state().params());
-        assertArrayEquals(clean.state().ema(), faulty.state().ema());
-        assertArrayEquals(clean.state().sharedState(), faulty.state().sharedState());
+        OuterOptimizerTrainingTest.assertARetryChangesNothing(partitionSteps(2, 3));
     }
 
     /**

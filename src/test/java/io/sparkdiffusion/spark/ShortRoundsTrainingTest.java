@@ -139,7 +139,7 @@ class ShortRoundsTrainingTest extends SparkTestBase {
         assertTrue(e.getMessage().startsWith("shortRoundImages is 100, but syncMode gradients"), e.getMessage());
     }
 
-    private static double maxAbs(float[] a) {
+    static double maxAbs(float[] a) {
         double m = 0;
         for (float x : a) {
             m = Math.max(m, Math.abs(x));
