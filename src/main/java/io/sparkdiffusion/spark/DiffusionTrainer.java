@@ -164,9 +164,9 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
         outerMomentum = new DoubleParam(this, "outerMomentum",
                 "nesterov: momentum of the outer step, in [0, 1) (DiLoCo: 0.9)", Validators.doubleInHalfOpen(0, 1));
         outerInterval = new IntParam(this, "outerInterval", "nesterov: take the outer step on each partition every "
-                + "outerInterval local steps (Lookahead's slow weights with DiLoCo's step), while the rounds average the "
-                + "weights, the optimizer state and the outer state every localSteps; 0: the driver's outer step at each "
-                + "round's end", Validators.intAtLeast(0));
+                + "outerInterval local steps (Lookahead's slow weights with DiLoCo's step), while the rounds average "
+                + "the weights, the optimizer state and the outer state every localSteps; 0: the driver's outer step "
+                + "at each round's end", Validators.intAtLeast(0));
         outerFollowsSchedule = new BooleanParam(this, "outerFollowsSchedule", "nesterov: keep the outer momentum in "
                 + "units of the round's inner learning rate and scale each step by it (SlowMo, Wang et al. 2020), so "
                 + "that the outer step decays with the learning rate (warm-up, cosine); false: DiLoCo's step at a "
@@ -430,8 +430,8 @@ public final class DiffusionTrainer extends Estimator<DiffusionModel> implements
             }
             if (n.followsSchedule()) {
                 throw new IllegalArgumentException("outerInterval is " + getOuterInterval() + " and "
-                        + "outerFollowsSchedule is true, which only the driver's outer step at the round's end supports:"
-                        + " set outerFollowsSchedule to false, or outerInterval to 0");
+                        + "outerFollowsSchedule is true, which only the driver's outer step at the round's end "
+                        + "supports: set outerFollowsSchedule to false, or outerInterval to 0");
             }
             if (!getAverageOptimizerState()) {
                 throw new IllegalArgumentException("outerInterval is " + getOuterInterval() + " and "

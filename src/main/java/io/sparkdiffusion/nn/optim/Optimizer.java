@@ -102,8 +102,8 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
      *   params = anchor - lr (delta + mu v)
      *   anchor = params
      * </pre>
-     * after every {@code interval}-th inner step since the anchor was set. The trainer uses it to take DiLoCo's outer step
-     * on each partition every {@code outerInterval} local steps, more often than the rounds average
+     * after every {@code interval}-th inner step since the anchor was set. The trainer uses it to take DiLoCo's outer
+     * step on each partition every {@code outerInterval} local steps, more often than the rounds average
      * ({@code localSteps}). Each element is computed in double from the float inputs and rounded to float once,
      * exactly as the driver's outer step ({@link #nesterov}).
      * <p>State layout: {@code [inner state, anchor (n floats), v (n floats), count (1 float)]}. {@code count} is 0 in a
@@ -131,7 +131,8 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
                         + interval);
             }
             if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-                throw new IllegalArgumentException("outerLearningRate must be a finite number > 0, got " + learningRate);
+                throw new IllegalArgumentException("outerLearningRate must be a finite number > 0, got "
+                        + learningRate);
             }
             if (!(momentum >= 0 && momentum < 1)) {
                 throw new IllegalArgumentException("outerMomentum must be in [0, 1), got " + momentum);
@@ -164,8 +165,8 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
             float count = state[state.length - 1];
             if (!(count >= 0 && count <= interval && count == Math.rint(count))) {
                 throw new IllegalArgumentException("outer step every " + interval + " steps: the state's step count "
-                        + "must be a whole number in [0, " + interval + "] (1 + the steps since the last outer step), got "
-                        + count + "; was it saved with another outerInterval?");
+                        + "must be a whole number in [0, " + interval + "] (1 + the steps since the last outer step), "
+                        + "got " + count + "; was it saved with another outerInterval?");
             }
             int[] sinceAnchor = {(int) count - 1}; // -1: no anchor yet
             return new Stepper() {
