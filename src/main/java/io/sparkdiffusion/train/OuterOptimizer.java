@@ -116,12 +116,7 @@ public sealed interface OuterOptimizer extends Serializable permits OuterOptimiz
         }
 
         public Nesterov {
-            if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-                throw new IllegalArgumentException("outerLearningRate must be a finite number > 0, got " + learningRate);
-            }
-            if (!(momentum >= 0 && momentum < 1)) {
-                throw new IllegalArgumentException("outerMomentum must be in [0, 1), got " + momentum);
-            }
+            Optimizer.Lookahead.checkOuterSettings(learningRate, momentum);
         }
 
         @Override

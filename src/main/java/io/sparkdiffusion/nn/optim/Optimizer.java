@@ -130,6 +130,11 @@ public sealed interface Optimizer extends Serializable permits Optimizer.Sgd, Op
                 throw new IllegalArgumentException("outerInterval must be >= 1 (local steps between outer steps), got "
                         + interval);
             }
+            checkOuterSettings(learningRate, momentum);
+        }
+
+        /** Refuses an outer learning rate that is not finite and {@code > 0} or a momentum outside [0, 1), by name. */
+        public static void checkOuterSettings(double learningRate, double momentum) {
             if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
                 throw new IllegalArgumentException("outerLearningRate must be a finite number > 0, got "
                         + learningRate);
