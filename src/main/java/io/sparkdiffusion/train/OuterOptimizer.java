@@ -142,11 +142,9 @@ public sealed interface OuterOptimizer extends Serializable permits OuterOptimiz
             }
             // gamma = 1 is DiLoCo's step exactly: dividing and multiplying by 1 changes no bit.
             double gamma = followsSchedule ? innerLearningRate : 1.0;
-            double lr = learningRate;
-            double mu = momentum;
             float[] params = new float[before.length];
             float[] nextV = new float[before.length];
-            Optimizer.Lookahead.nesterov(before, mean, v, lr, mu, gamma, params, nextV);
+            Optimizer.Lookahead.nesterov(before, mean, v, learningRate, momentum, gamma, params, nextV);
             return new Step(params, nextV);
         }
     }

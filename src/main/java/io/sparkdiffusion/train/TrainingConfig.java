@@ -197,8 +197,8 @@ public record TrainingConfig(int batchSize, int localSteps, double learningRate,
      * rate and its schedule stay as they are.
      */
     public TrainingConfig shortRound() {
-        Optimizer inner = optimizer instanceof Optimizer.Lookahead l ? l.withPaused(true) : optimizer;
-        return new TrainingConfig(batchSize, 1, learningRate, warmupSteps, gradClip, inner, emaHalfLifeImages,
+        Optimizer paused = optimizer instanceof Optimizer.Lookahead l ? l.withPaused(true) : optimizer;
+        return new TrainingConfig(batchSize, 1, learningRate, warmupSteps, gradClip, paused, emaHalfLifeImages,
                 emaRampupRatio, averageOptimizerState, seed, OuterOptimizer.AVERAGE, globalBatchSize, syncMode,
                 cosineSteps);
     }
