@@ -486,13 +486,14 @@ class TapeTest {
      * groupNormSiluConv2d and its joins against groupNormSilu followed by conv2d, conv2dAddPerChannel and
      * conv2dAddScaled (each checked against the double-precision reference above and in the kernels' tests): the
      * same bits for the output and every gradient, on a recording and an inference tape. The shapes are ones the
-     * fused kernel takes on the vector engine (where Winograd does not run) with one, several and uneven chunks of
-     * images: 14x14 at 4 images per chunk, 7x7 at 18 (40 images: 18 + 18 + 4), unet-small's conv_out, 5x5.
+     * fused kernel takes on the vector engine (where Winograd does not run: fewer than 16 channels in or out, on
+     * machines without AVX-512) with one, several and uneven chunks of images: 14x14 at 4 images per chunk, 7x7 at
+     * 18 (40 images: 18 + 18 + 4), unet-small's conv_out, 5x5.
      */
     @Test
     void groupNormSiluConvolutionGivesTheTwoOpsBits() {
         assertTrue(Conv2d.batchInvariant(), "the tests run on the vector engine (surefire loads jdk.incubator.vector)");
-        int[][] cases = {{5, 8, 12, 14, 2}, {40, 64, 64, 7, 16}, {3, 32, 1, 28, 8}, {2, 4, 6, 5, 1}};
+        int[][] cases = {{5, 8, 12, 14, 2}, {40, 12, 64, 7, 4}, {3, 32, 1, 28, 8}, {2, 4, 6, 5, 1}};
         SplittableRandom r = new SplittableRandom(97);
         for (int[] c : cases) {
             int n = c[0];

@@ -370,11 +370,21 @@ public final class Conv2d {
 
     /**
      * True when the vector engine computes a 1x1 weight gradient with {@link VectorConv#correlateOuter}: the
-     * smaller of Cin and Cout (the channels it puts in vector lanes) is a multiple of two vectors.
+     * smaller of Cin and Cout (the channels it puts in vector lanes) fills it ({@link #outerLanes}).
      */
     private static boolean pointwiseOuter(Geometry g) {
-        int lanes = Math.min(g.cin(), g.cout());
-        return VectorConv.outerRows(lanes) == lanes;
+        return outerLanes(Math.min(g.cin(), g.cout()));
+    }
+
+    /**
+     * True when an im2col weight gradient (1x1, stride 2) with this many channels in vector lanes runs
+     * {@link VectorConv#correlateOuter} rather than BLAS: a multiple of two vectors, on {@link VectorConv#WIDE}
+     * machines only. On AVX2 (AMD EPYC, Zen 3, 2026-12-07, {@code ./probe.sh kernels pointwise} with and without
+     * it, alternating twice) OpenBLAS's Zen kernel took 0.39 to 5.3 ms where the transpose and the 6 x 2 blocks took
+     * 0.74 to 8.0, at all eleven of unet-small's 1x1 and stride-2 shapes.
+     */
+    private static boolean outerLanes(int lanes) {
+        return VectorConv.WIDE && VectorConv.outerRows(lanes) == lanes;
     }
 
     /**
@@ -613,10 +623,10 @@ public final class Conv2d {
     //   dcol [K, cp]        product(a = w transposed, in = dyc) (input gradient), added back by col2im
     //   ap                  w transposed, packed for VectorConv
     //   dyT [B*Ho*Wo, Cout], dwT [K, Cout]   dyc transposed and the weight gradient transposed, when Cout fills
-    //                       correlateOuter's lanes (outerRows(Cout) = Cout); BLAS on dyc and col otherwise
+    //                       correlateOuter's lanes (outerLanes(Cout), AVX-512 only); BLAS on dyc and col otherwise
     private static long vectorBackwardScratchSize(Geometry g) {
         long cp = vectorColumns(g);
-        long outer = VectorConv.outerRows(g.cout()) == g.cout() ? g.cout() : 0;
+        long outer = outerLanes(g.cout()) ? g.cout() : 0;
         return (long) g.cout() * cp + 2L * g.k() * cp + VectorConv.packedSize(g.k(), g.cout(), 1)
                 + outer * ((long) g.chunk() * g.ho() * g.wo() + g.k());
     }
@@ -640,7 +650,7 @@ public final class Conv2d {
         int dcolOff = colOff + k * cp;
         int apOff = dcolOff + k * cp;
         int dyTOff = apOff + VectorConv.packedSize(k, cout, 1);
-        boolean outer = VectorConv.outerRows(cout) == cout;
+        boolean outer = outerLanes(cout);
         int dwTOff = dyTOff + (outer ? chunk * hw * cout : 0);
         if (dx != null) {
             // a[k, o] = w[o, k]: the input gradient sums over output channels.

@@ -29,7 +29,7 @@ import java.util.Locale;
  *
  * <p>The same three sums, with all taps at once, are {@link VectorConv}'s product and correlation: the forward is
  * product(a = w, in = xp, shifts +u*Wp+v), the input gradient is product(a = w transposed, in = dyw, shifts
- * -(u*Wp+v)) into dxp, and the weight gradient is correlate(e = dyw, in = xp), on AVX-512 machines mostly
+ * -(u*Wp+v)) into dxp, and the weight gradient is correlate(e = dyw, in = xp), mostly
  * {@link VectorConv#correlateOuter} (output channels in vector lanes, dy transposed). Which {@link Engine} runs them is
  * chosen once; the vector engine's buffers are rounded up to whole blocks (layout beside its methods below).
  *
@@ -473,9 +473,10 @@ final class ShiftedConv {
 
     private static void requireChannelLanes(boolean channels, int rows, int width, String what, Conv2d.Geometry g) {
         if (channels && !channelLanesFit(rows, width)) {
-            throw new IllegalArgumentException("the channel-lanes " + what + " needs 16-float vectors, a multiple of "
-                    + VectorConv.CHANNEL_ROWS + " channels and of " + VectorConv.CHANNEL_COLUMNS + " columns, got "
-                    + g);
+            // The blocks are 4 vectors of channels, so 64 channels where they run (16-float vectors).
+            throw new IllegalArgumentException("the channel-lanes " + what + " needs 16-float vectors (this JVM's hold "
+                    + VectorConv.LANES + "), a multiple of 64 channels and of " + VectorConv.CHANNEL_COLUMNS
+                    + " columns, got " + g);
         }
     }
 

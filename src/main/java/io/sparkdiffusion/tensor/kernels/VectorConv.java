@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  * product    out[r, p] (+)= sum_{k &lt; kdim} sum_{t &lt; taps} a[r, k, t] * in[k, p + off[t]]      r &lt; rows, p &lt; cols
  * correlate  d[r, k, t] += sum_{p &lt; cols} e[r, p] * in[k, p + off[t]]                     r &lt; rows, k &lt; kdim
- * correlateOuter: the same sums with r in vector lanes, from e transposed into d transposed (AVX-512 machines)
+ * correlateOuter: the same sums with r in vector lanes, from e transposed into d transposed
  * a [rows, kdim, taps] packed by pack() into ap [ceil(rows/ROWS), kdim, taps, ROWS], zero rows at the end
  * rows of in, out and e lie inStride, outStride and eStride floats apart from their offsets
  * </pre>
@@ -34,18 +34,22 @@ final class VectorConv {
     static final int LANES = SPECIES.length();
     /**
      * True when the product runs {@link #productBlockWide}: 8 rows by 3 vectors, 24 accumulators, for machines
-     * with 32 vector registers (AVX-512: 16 lanes); otherwise 4 by 4 (16 accumulators, AVX2's 16 registers).
-     * It loads 11 vectors per 24 multiply-adds instead of 8 per 16. Measured on AVX-512 (AMD EPYC, Zen 5, JDK 17,
-     * 2026-12-02), products of 32 to 64 rows, 32 to 1,152 terms and 192 columns in one JVM: 4 x 4 ran 156 to 194
-     * GFLOP/s, this 171 to 211; the convolutions' backward passes at batch 64 ({@code ./probe.sh kernels}, old
-     * and new build alternating) 7 to 15 % faster, their forward passes 0 to 5 %. Each output element still sums
-     * its terms in the same order, so the results are bit for bit those of 4 x 4.
+     * with 32 vector registers (AVX-512: 16 lanes); otherwise {@link #productBlock}, 6 rows by 2 vectors (12
+     * accumulators, two loads and a broadcast: 15 of AVX2's 16 registers). It loads 11 vectors per 24 multiply-adds
+     * instead of 8 per 16. Measured on AVX-512 (AMD EPYC, Zen 5, JDK 17, 2026-12-02), products of 32 to 64 rows, 32
+     * to 1,152 terms and 192 columns in one JVM: 4 x 4 ran 156 to 194 GFLOP/s, this 171 to 211; the convolutions'
+     * backward passes at batch 64 ({@code ./probe.sh kernels}, old and new build alternating) 7 to 15 % faster,
+     * their forward passes 0 to 5 %. On AVX2 (AMD EPYC, Zen 3, 2026-12-07), the 4 x 4 block AVX2 machines ran
+     * before needs 21 registers and spilled: a standalone harness, one JVM, 32 to 64 rows, 288 to 1,152 terms,
+     * 576 to 2,048 columns, gave 37 to 47 GFLOP/s for 4 x 4, 38 to 40 for 4 x 3, 42 to 51 for 8 x 2 and 52 to 71
+     * for 6 x 2 (docs/engine.md). Each output element sums its terms in the same order in every block, so the
+     * results are bit for bit those of 4 x 4.
      */
     static final boolean WIDE = LANES >= 16;
     /** Output rows per product block; also the packing unit of a. */
-    static final int ROWS = WIDE ? 8 : 4;
+    static final int ROWS = WIDE ? 8 : 6;
     /** Vectors of columns per product block: ROWS * VECS accumulators stay in registers. */
-    static final int VECS = WIDE ? 3 : 4;
+    static final int VECS = WIDE ? 3 : 2;
     /** Columns per product block. */
     static final int BLOCK = VECS * LANES;
     /** Terms (k, t) per correlate block. */
@@ -265,96 +269,90 @@ final class VectorConv {
                                      float[] out, int o0, int outStride, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(SPECIES);
         FloatVector c01 = c00;
-        FloatVector c02 = c00;
-        FloatVector c03 = c00;
         FloatVector c10 = c00;
         FloatVector c11 = c00;
-        FloatVector c12 = c00;
-        FloatVector c13 = c00;
         FloatVector c20 = c00;
         FloatVector c21 = c00;
-        FloatVector c22 = c00;
-        FloatVector c23 = c00;
         FloatVector c30 = c00;
         FloatVector c31 = c00;
-        FloatVector c32 = c00;
-        FloatVector c33 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
         for (int j = 0; j < terms; j++, ai += ROWS) {
             int q = inBase + termAt[j];
             FloatVector b0 = FloatVector.fromArray(SPECIES, in, q);
             FloatVector b1 = FloatVector.fromArray(SPECIES, in, q + LANES);
-            FloatVector b2 = FloatVector.fromArray(SPECIES, in, q + 2 * LANES);
-            FloatVector b3 = FloatVector.fromArray(SPECIES, in, q + 3 * LANES);
             FloatVector a = FloatVector.broadcast(SPECIES, ap[ai]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
-            c02 = a.fma(b2, c02);
-            c03 = a.fma(b3, c03);
             a = FloatVector.broadcast(SPECIES, ap[ai + 1]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
-            c12 = a.fma(b2, c12);
-            c13 = a.fma(b3, c13);
             a = FloatVector.broadcast(SPECIES, ap[ai + 2]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
-            c22 = a.fma(b2, c22);
-            c23 = a.fma(b3, c23);
             a = FloatVector.broadcast(SPECIES, ap[ai + 3]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
-            c32 = a.fma(b2, c32);
-            c33 = a.fma(b3, c33);
+            a = FloatVector.broadcast(SPECIES, ap[ai + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(SPECIES, ap[ai + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
         }
         // Written out rather than through a helper: a vector passed to a call that is not inlined gets boxed.
         if (accumulate) {
             c00 = c00.add(FloatVector.fromArray(SPECIES, out, o0));
             c01 = c01.add(FloatVector.fromArray(SPECIES, out, o0 + LANES));
-            c02 = c02.add(FloatVector.fromArray(SPECIES, out, o0 + 2 * LANES));
-            c03 = c03.add(FloatVector.fromArray(SPECIES, out, o0 + 3 * LANES));
         }
         c00.intoArray(out, o0);
         c01.intoArray(out, o0 + LANES);
-        c02.intoArray(out, o0 + 2 * LANES);
-        c03.intoArray(out, o0 + 3 * LANES);
         if (live > 1) {
             int o1 = o0 + outStride;
             if (accumulate) {
                 c10 = c10.add(FloatVector.fromArray(SPECIES, out, o1));
                 c11 = c11.add(FloatVector.fromArray(SPECIES, out, o1 + LANES));
-                c12 = c12.add(FloatVector.fromArray(SPECIES, out, o1 + 2 * LANES));
-                c13 = c13.add(FloatVector.fromArray(SPECIES, out, o1 + 3 * LANES));
             }
             c10.intoArray(out, o1);
             c11.intoArray(out, o1 + LANES);
-            c12.intoArray(out, o1 + 2 * LANES);
-            c13.intoArray(out, o1 + 3 * LANES);
         }
         if (live > 2) {
             int o2 = o0 + 2 * outStride;
             if (accumulate) {
                 c20 = c20.add(FloatVector.fromArray(SPECIES, out, o2));
                 c21 = c21.add(FloatVector.fromArray(SPECIES, out, o2 + LANES));
-                c22 = c22.add(FloatVector.fromArray(SPECIES, out, o2 + 2 * LANES));
-                c23 = c23.add(FloatVector.fromArray(SPECIES, out, o2 + 3 * LANES));
             }
             c20.intoArray(out, o2);
             c21.intoArray(out, o2 + LANES);
-            c22.intoArray(out, o2 + 2 * LANES);
-            c23.intoArray(out, o2 + 3 * LANES);
         }
         if (live > 3) {
             int o3 = o0 + 3 * outStride;
             if (accumulate) {
                 c30 = c30.add(FloatVector.fromArray(SPECIES, out, o3));
                 c31 = c31.add(FloatVector.fromArray(SPECIES, out, o3 + LANES));
-                c32 = c32.add(FloatVector.fromArray(SPECIES, out, o3 + 2 * LANES));
-                c33 = c33.add(FloatVector.fromArray(SPECIES, out, o3 + 3 * LANES));
             }
             c30.intoArray(out, o3);
             c31.intoArray(out, o3 + LANES);
-            c32.intoArray(out, o3 + 2 * LANES);
-            c33.intoArray(out, o3 + 3 * LANES);
+        }
+        if (live > 4) {
+            int o4 = o0 + 4 * outStride;
+            if (accumulate) {
+                c40 = c40.add(FloatVector.fromArray(SPECIES, out, o4));
+                c41 = c41.add(FloatVector.fromArray(SPECIES, out, o4 + LANES));
+            }
+            c40.intoArray(out, o4);
+            c41.intoArray(out, o4 + LANES);
+        }
+        if (live > 5) {
+            int o5 = o0 + 5 * outStride;
+            if (accumulate) {
+                c50 = c50.add(FloatVector.fromArray(SPECIES, out, o5));
+                c51 = c51.add(FloatVector.fromArray(SPECIES, out, o5 + LANES));
+            }
+            c50.intoArray(out, o5);
+            c51.intoArray(out, o5 + LANES);
         }
     }
 
@@ -612,21 +610,23 @@ final class VectorConv {
     }
 
     /**
-     * Rows of a correlation that {@link #correlateOuter} computes: the largest multiple of two vectors of rows, on
-     * {@link #WIDE} machines (its blocks keep 24 sums in registers); 0 otherwise. {@link #correlate} does the rest.
+     * Rows of a correlation that {@link #correlateOuter} computes: the largest multiple of two vectors of rows (its
+     * blocks keep 24 sums in registers on {@link #WIDE} machines, 12 on AVX2). {@link #correlate} does the rest.
      */
     static int outerRows(int rows) {
-        return WIDE ? rows / (2 * LANES) * (2 * LANES) : 0;
+        return rows / (2 * LANES) * (2 * LANES);
     }
 
     /**
      * The correlation with the rows in vector lanes: {@code dT[j, r] += sum_{p < cols} in[inOff + termAt[j] + p] *
      * eT[p, r]} for term j = (k, t) ({@link #termOffsets}) and r &lt; rows, rows a multiple of 2 {@link #LANES}
      * ({@link #outerRows}). eT is e transposed (its row p at {@code eTOff + p*eTStride}), dT the result transposed
-     * (row j at {@code dTOff + j*dTStride}). A block keeps 6 terms by 4 vectors of rows (or 12 by 2) in registers over all
-     * the columns, broadcasting one input value per term and column: no reduction across lanes and every load of
-     * eT whole, where {@link #correlate} reduces 16 sums per block and reads the shifted input unaligned. Each
-     * element sums its columns in order; measured 9 to 24 % faster per weight gradient at unet-small's shapes.
+     * (row j at {@code dTOff + j*dTStride}). A block keeps 6 terms by 4 vectors of rows (or 12 by 2; on AVX2 6 by
+     * 2) in registers over all the columns, broadcasting one input value per term and column: no reduction across
+     * lanes and every load of eT whole, where {@link #correlate} reduces 16 sums per block and reads the shifted
+     * input unaligned. Each element sums its columns in order; measured 9 to 24 % faster per weight gradient at
+     * unet-small's shapes on AVX-512, and about twice {@link #correlate}'s GFLOP/s on AVX2 (a standalone harness,
+     * Zen 3: 70 to 81 against 34 to 42).
      */
     static void correlateOuter(int rows, int terms, float[] eT, int eTOff, int eTStride, float[] in, int inOff,
                                int[] termAt, float[] dT, int dTOff, int dTStride, int cols) {
@@ -635,6 +635,18 @@ final class VectorConv {
                     + rows);
         }
         int r = 0;
+        if (!WIDE) {
+            for (; r < rows; r += 2 * LANES) {
+                int j = 0;
+                for (; j + 6 <= terms; j += 6) {
+                    outerBlock6x2(eT, eTOff + r, eTStride, in, inOff, termAt, j, dT, dTOff + r, dTStride, cols);
+                }
+                for (; j < terms; j++) {
+                    outerTerm(eT, eTOff + r, eTStride, in, inOff, termAt, j, 2, dT, dTOff + r, dTStride, cols);
+                }
+            }
+            return;
+        }
         for (; r + 4 * LANES <= rows; r += 4 * LANES) {
             int j = 0;
             for (; j + 6 <= terms; j += 6) {
@@ -871,6 +883,72 @@ final class VectorConv {
         int d11 = dTOff + (j0 + 11) * dTStride;
         s11_0.add(FloatVector.fromArray(SPECIES, dT, d11)).intoArray(dT, d11);
         s11_1.add(FloatVector.fromArray(SPECIES, dT, d11 + LANES)).intoArray(dT, d11 + LANES);
+    }
+
+    /**
+     * 6 terms by 2 vectors of rows: 12 running sums, the block that fits AVX2's 16 vector registers with its two
+     * loads and one broadcast ({@link #WIDE} machines run {@link #outerBlock6x4} and {@link #outerBlock12x2}).
+     */
+    private static void outerBlock6x2(float[] eT, int eTOff, int eTStride, float[] in, int inOff, int[] x, int j0,
+                                      float[] dT, int dTOff, int dTStride, int cols) {
+        int x0 = inOff + x[j0 + 0];
+        int x1 = inOff + x[j0 + 1];
+        int x2 = inOff + x[j0 + 2];
+        int x3 = inOff + x[j0 + 3];
+        int x4 = inOff + x[j0 + 4];
+        int x5 = inOff + x[j0 + 5];
+        FloatVector s0_0 = FloatVector.zero(SPECIES);
+        FloatVector s0_1 = s0_0;
+        FloatVector s1_0 = s0_0;
+        FloatVector s1_1 = s0_0;
+        FloatVector s2_0 = s0_0;
+        FloatVector s2_1 = s0_0;
+        FloatVector s3_0 = s0_0;
+        FloatVector s3_1 = s0_0;
+        FloatVector s4_0 = s0_0;
+        FloatVector s4_1 = s0_0;
+        FloatVector s5_0 = s0_0;
+        FloatVector s5_1 = s0_0;
+        for (int p = 0, q = eTOff; p < cols; p++, q += eTStride) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, eT, q);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, eT, q + LANES);
+            FloatVector a = FloatVector.broadcast(SPECIES, in[x0 + p]);
+            s0_0 = a.fma(b0, s0_0);
+            s0_1 = a.fma(b1, s0_1);
+            a = FloatVector.broadcast(SPECIES, in[x1 + p]);
+            s1_0 = a.fma(b0, s1_0);
+            s1_1 = a.fma(b1, s1_1);
+            a = FloatVector.broadcast(SPECIES, in[x2 + p]);
+            s2_0 = a.fma(b0, s2_0);
+            s2_1 = a.fma(b1, s2_1);
+            a = FloatVector.broadcast(SPECIES, in[x3 + p]);
+            s3_0 = a.fma(b0, s3_0);
+            s3_1 = a.fma(b1, s3_1);
+            a = FloatVector.broadcast(SPECIES, in[x4 + p]);
+            s4_0 = a.fma(b0, s4_0);
+            s4_1 = a.fma(b1, s4_1);
+            a = FloatVector.broadcast(SPECIES, in[x5 + p]);
+            s5_0 = a.fma(b0, s5_0);
+            s5_1 = a.fma(b1, s5_1);
+        }
+        int d0 = dTOff + j0 * dTStride;
+        s0_0.add(FloatVector.fromArray(SPECIES, dT, d0)).intoArray(dT, d0);
+        s0_1.add(FloatVector.fromArray(SPECIES, dT, d0 + LANES)).intoArray(dT, d0 + LANES);
+        int d1 = dTOff + (j0 + 1) * dTStride;
+        s1_0.add(FloatVector.fromArray(SPECIES, dT, d1)).intoArray(dT, d1);
+        s1_1.add(FloatVector.fromArray(SPECIES, dT, d1 + LANES)).intoArray(dT, d1 + LANES);
+        int d2 = dTOff + (j0 + 2) * dTStride;
+        s2_0.add(FloatVector.fromArray(SPECIES, dT, d2)).intoArray(dT, d2);
+        s2_1.add(FloatVector.fromArray(SPECIES, dT, d2 + LANES)).intoArray(dT, d2 + LANES);
+        int d3 = dTOff + (j0 + 3) * dTStride;
+        s3_0.add(FloatVector.fromArray(SPECIES, dT, d3)).intoArray(dT, d3);
+        s3_1.add(FloatVector.fromArray(SPECIES, dT, d3 + LANES)).intoArray(dT, d3 + LANES);
+        int d4 = dTOff + (j0 + 4) * dTStride;
+        s4_0.add(FloatVector.fromArray(SPECIES, dT, d4)).intoArray(dT, d4);
+        s4_1.add(FloatVector.fromArray(SPECIES, dT, d4 + LANES)).intoArray(dT, d4 + LANES);
+        int d5 = dTOff + (j0 + 5) * dTStride;
+        s5_0.add(FloatVector.fromArray(SPECIES, dT, d5)).intoArray(dT, d5);
+        s5_1.add(FloatVector.fromArray(SPECIES, dT, d5 + LANES)).intoArray(dT, d5 + LANES);
     }
 
     /**

@@ -50,9 +50,9 @@ final class Winograd {
                 .toLowerCase(java.util.Locale.ROOT);
 
         /** The measured rule of {@code auto}, for the log. */
-        private static final String RULE = "H, W >= 14 and Cin, Cout >= 16, without AVX-512";
+        private static final String RULE = "H, W >= 7 and Cin, Cout >= 16, without AVX-512";
         /** The measured rule of {@code auto} for the weight gradient, within RULE. */
-        private static final String WEIGHT_RULE = "H, W >= 28 or Cin >= 64";
+        private static final String WEIGHT_RULE = "H, W >= 28, or H, W >= 14 and Cin >= 64";
 
         static {
             System.getLogger(Winograd.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion 3x3 padding-1 "
@@ -71,10 +71,14 @@ final class Winograd {
          * that AVX-512 machines run since ({@link VectorConv#WIDE}), nowhere: on an AMD EPYC (Zen 5, 2026-12-04)
          * the direct products' forward was faster at every unet-small shape, and the 3x3 convolutions' share of a
          * UNetBench profile fell by 5 % in training (where {@link NormSiluConv} then fuses every layer) and 10 %
-         * in a batch-256 forward pass without it.
+         * in a batch-256 forward pass without it. Against the 6 x 2 block AVX2 machines run since 2026-12-07 (AMD
+         * EPYC, Zen 3), Winograd still computed the forward and input gradient faster from 7x7 on (KernelBench
+         * engines: 57 to 95 GFLOP/s against the products' 48 to 62), and in UNetBench the 7x7 layers' forward took
+         * 26 to 32 ms per step with it against 37 to 38 without (128 -> 64), 18 to 21 against 24 and 25 (64 -> 64
+         * with the embedding), their backward the same within the VM's noise.
          */
         static boolean wins(Conv2d.Geometry g) {
-            return !VectorConv.WIDE && g.h() >= 14 && g.w() >= 14 && g.cin() >= 16 && g.cout() >= 16;
+            return !VectorConv.WIDE && g.h() >= 7 && g.w() >= 7 && g.cin() >= 16 && g.cout() >= 16;
         }
 
         /**
@@ -83,10 +87,11 @@ final class Winograd {
          * correlation (KernelBench engines, batch 64) at 28x28 and with 64 or more input channels at 14x14, and
          * slower for 32 -> 64 at 14x14 (Intel Cooperlake, 4 x 4 product block). On AVX-512 machines {@link #wins}
          * leaves Winograd nothing, and {@link VectorConv#correlateOuter} (32 or more output channels) measured faster
-         * than Winograd's weight gradient at every unet-small shape too (AMD EPYC, 2026-12-04).
+         * than Winograd's weight gradient at every unet-small shape too (AMD EPYC, 2026-12-04). Not at 7x7, where
+         * Winograd's weight gradient ran at 36 GFLOP/s against the AVX2 correlateOuter's 42 to 46 (2026-12-07).
          */
         static boolean weightGradientWins(Conv2d.Geometry g) {
-            return g.h() >= 28 && g.w() >= 28 || g.cin() >= 64;
+            return g.h() >= 28 && g.w() >= 28 || g.h() >= 14 && g.w() >= 14 && g.cin() >= 64;
         }
 
         /** The geometries Winograd F(2x2, 3x3) computes: 3x3 kernel, stride 1, padding 1. */

@@ -38,7 +38,8 @@ class ShiftedConvTest {
                 new Conv2d.Geometry(2, 3, 28, 28, 4, 3, 3, 1, 1),  // one image per chunk
                 new Conv2d.Geometry(3, 9, 14, 14, 7, 3, 3, 1, 1),  // 9 -> 7 channels: partial row blocks both ways
                 new Conv2d.Geometry(70, 5, 2, 3, 5, 3, 3, 1, 1),   // tiny images: two chunks, the last one short
-                // Output channels in vector lanes for the weight gradient (VectorConv.correlateOuter, AVX-512):
+                // Output channels in vector lanes for the weight gradient (VectorConv.correlateOuter; the comments
+                // count 16-float vectors, AVX2's 8-float ones take 6 x 2 blocks of the same rows):
                 new Conv2d.Geometry(2, 5, 6, 7, 64, 3, 3, 1, 1),   // 4 vectors of rows, 45 terms: 7 blocks of 6 + 3
                 new Conv2d.Geometry(3, 4, 9, 8, 48, 3, 3, 1, 1),   // 2 vectors in lanes, 16 rows by correlate
                 new Conv2d.Geometry(2, 3, 5, 5, 33, 3, 3, 1, 1),   // 27 terms: 2 blocks of 12 + 3; one row left
@@ -189,7 +190,8 @@ class ShiftedConvTest {
                 new Tensor(new float[98], Shape.of(98)), new Tensor(new float[48 * 18], Shape.of(48 * 18)), null,
                 new Tensor(new float[48 * 49], Shape.of(48 * 49)), scratch));
         assertTrue(e.getMessage().contains("the channel-lanes forward (output channels by output columns) needs "
-                + "16-float vectors, a multiple of 64 channels and of 7 columns, got"), e.getMessage());
+                + "16-float vectors (this JVM's hold " + VectorConv.LANES + "), a multiple of 64 channels and of 7 "
+                + "columns, got"), e.getMessage());
         assertTrue(!ShiftedConv.channelLanes(g), "48 output channels do not fill blocks of 64");
         e = assertThrows(IllegalArgumentException.class, () -> ShiftedConv.Product.parse("lanes"));
         assertTrue(e.getMessage().equals("sparkdiffusion.conv.product must be one of auto, columns, channels; got "

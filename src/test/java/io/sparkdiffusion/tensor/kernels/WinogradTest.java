@@ -125,8 +125,9 @@ class WinogradTest {
 
     /**
      * The measured rule of auto (the suite runs under it): which of the geometries above use each Winograd path.
-     * Without AVX-512 (the products' 4 x 4 block) Winograd takes the forward and input gradient from 14x14 with 16
-     * channels each way, and the weight gradient at 28x28 or from 64 input channels; with AVX-512 (8 x 3) nothing.
+     * Without AVX-512 (the products' 6 x 2 block) Winograd takes the forward and input gradient from 7x7 with 16
+     * channels each way, and the weight gradient at 28x28 or from 64 input channels at 14x14; with AVX-512 (8 x 3)
+     * nothing.
      */
     @Test
     void autoRunsWinogradWhereItMeasuredFaster() {
@@ -144,7 +145,8 @@ class WinogradTest {
         assertEquals(narrowBlock, Winograd.Choice.applies(smallInput));
         assertFalse(Winograd.Choice.appliesToWeightGradient(smallInput), "14x14 with 32 input channels");
         assertEquals(narrowBlock, Winograd.Choice.appliesToWeightGradient(wideInput));
-        assertFalse(Winograd.Choice.applies(sevenBySeven) || Winograd.Choice.appliesToWeightGradient(sevenBySeven));
+        assertEquals(narrowBlock, Winograd.Choice.applies(sevenBySeven));
+        assertFalse(Winograd.Choice.appliesToWeightGradient(sevenBySeven), "7x7: the direct weight gradient");
         assertFalse(Winograd.Choice.applies(fifteenChannels), "15 input channels");
     }
 
