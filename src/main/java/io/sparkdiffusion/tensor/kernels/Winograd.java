@@ -139,8 +139,6 @@ final class Winograd {
     private static final int XI = 16;
     /** The one tap of the weight gradient's correlation: no shift. */
     private static final int[] NO_SHIFT = {0};
-    /** Row stride of V and M: a row's last vector may spill up to LANES - 1 floats past GROUP. */
-    private static final int STRIDE = GROUP + LANES;
     /**
      * Most tiles per group of the weight gradient: each group ends in one reduction across lanes per (xi, o, c), so
      * groups are longer than the forward pass's where the channels allow (see {@link #weightGroup}).
@@ -201,8 +199,8 @@ final class Winograd {
 
     // Scratch layout, for a product with `rows` output channels over `kdim` input channels:
     //   ap    [16][packedSize(rows, kdim, 1)]   U packed for VectorConv
-    //   v     [16][kdim][STRIDE]
-    //   m     [16][rows][STRIDE]
+    //   v     [16][kdim][stride(g)]
+    //   m     [16][rows][stride(g)]
     //   plane [4][planeSize]                    the parity planes of one image's channel (see fillPlanes)
     //   row   [3][rowSize]                      an input row with its zero border, two rows of output
     private static int planeWidth(Conv2d.Geometry g) {
@@ -218,9 +216,27 @@ final class Winograd {
         return 2 * planeWidth(g) + 2 * LANES;
     }
 
+    private static int tiles(Conv2d.Geometry g) {
+        return g.n() * tileRows(g) * tileCols(g);
+    }
+
+    /**
+     * Tiles per group of g's forward pass and input gradient: {@link #GROUP}, or all of g's tiles rounded up to whole
+     * product blocks when there are fewer, so that a small batch takes scratch for its own tiles only. A tile's
+     * sums do not depend on the others in its group, so the group changes no bits.
+     */
+    static int group(Conv2d.Geometry g) {
+        return Math.min(GROUP, VectorConv.roundUp(tiles(g), VectorConv.BLOCK));
+    }
+
+    /** Row stride of V and M: a row's last vector may spill up to LANES - 1 floats past the group. */
+    private static int stride(Conv2d.Geometry g) {
+        return group(g) + LANES;
+    }
+
     private static long scratchSize(Conv2d.Geometry g, int rows, int kdim) {
-        return (long) XI * VectorConv.packedSize(rows, kdim, 1) + (long) XI * kdim * STRIDE
-                + (long) XI * rows * STRIDE + 4L * planeSize(g) + 3L * rowSize(g);
+        return (long) XI * VectorConv.packedSize(rows, kdim, 1) + (long) XI * kdim * stride(g)
+                + (long) XI * rows * stride(g) + 4L * planeSize(g) + 3L * rowSize(g);
     }
 
     // Scratch layout of the weight gradient:
@@ -233,10 +249,14 @@ final class Winograd {
                 + 4L * planeSize(g) + 3L * rowSize(g);
     }
 
-    /** Tiles per group of g's weight gradient: WEIGHT_GROUP, fewer when V and dM would pass WEIGHT_TILE_FLOATS. */
+    /**
+     * Tiles per group of g's weight gradient: WEIGHT_GROUP, fewer when V and dM would pass WEIGHT_TILE_FLOATS or g
+     * has fewer tiles (rounded up to whole vectors).
+     */
     static int weightGroup(Conv2d.Geometry g) {
         long fit = WEIGHT_TILE_FLOATS / ((long) XI * (g.cin() + g.cout())) - LANES;
-        return (int) Math.max(LANES, Math.min(WEIGHT_GROUP, fit / LANES * LANES));
+        int most = Math.min(WEIGHT_GROUP, VectorConv.roundUp(tiles(g), LANES));
+        return (int) Math.max(LANES, Math.min(most, fit / LANES * LANES));
     }
 
     /** Floats of scratch {@link #forward} (rows = Cout) and {@link #inputGradient} (rows = Cin) need. */
@@ -289,7 +309,7 @@ final class Winograd {
         Arrays.fill(scratch, duOff, planeOff, 0f);
         // Zero borders: fillPlanes's row keeps column -1 and those past w - 1 at zero, and so do the two dy rows.
         Arrays.fill(scratch, rowOff, rowOff + 3 * rowSize(g), 0f);
-        int tiles = g.n() * tileRows(g) * tileCols(g);
+        int tiles = tiles(g);
         for (int t0 = 0; t0 < tiles; t0 += group) {
             int cols = Math.min(group, tiles - t0);
             int wide = VectorConv.roundUp(cols, LANES);
@@ -458,29 +478,31 @@ final class Winograd {
     private static void run(Conv2d.Geometry g, int rows, int kdim, float[] in, int inOff, float[] b, int bOff,
                             float[] out, int outOff, boolean accumulate, float[] scratch) {
         int ps = VectorConv.packedSize(rows, kdim, 1);
+        int group = group(g);
+        int stride = stride(g);
         int vOff = XI * ps;
-        int mOff = vOff + XI * kdim * STRIDE;
-        int planeOff = mOff + XI * rows * STRIDE;
+        int mOff = vOff + XI * kdim * stride;
+        int planeOff = mOff + XI * rows * stride;
         int rowOff = planeOff + 4 * planeSize(g);
         // The row buffer's zero border: column -1 and everything past column w - 1 stay zero through the call.
         Arrays.fill(scratch, rowOff, rowOff + rowSize(g), 0f);
-        int tiles = g.n() * tileRows(g) * tileCols(g);
+        int tiles = tiles(g);
         int[] termAt = new int[kdim];
         for (int k = 0; k < kdim; k++) {
-            termAt[k] = k * STRIDE;
+            termAt[k] = k * stride;
         }
-        for (int t0 = 0; t0 < tiles; t0 += GROUP) {
-            int cols = Math.min(GROUP, tiles - t0);
+        for (int t0 = 0; t0 < tiles; t0 += group) {
+            int cols = Math.min(group, tiles - t0);
             for (int c = 0; c < kdim; c++) {
-                transformInput(g, kdim, c, in, inOff, t0, cols, scratch, vOff + c * STRIDE, kdim * STRIDE,
+                transformInput(g, kdim, c, in, inOff, t0, cols, scratch, vOff + c * stride, kdim * stride,
                         planeOff, rowOff);
             }
             for (int xi = 0; xi < XI; xi++) {
-                VectorConv.product(rows, kdim, scratch, xi * ps, scratch, vOff + xi * kdim * STRIDE, termAt,
-                        scratch, mOff + xi * rows * STRIDE, STRIDE, cols, false);
+                VectorConv.product(rows, kdim, scratch, xi * ps, scratch, vOff + xi * kdim * stride, termAt,
+                        scratch, mOff + xi * rows * stride, stride, cols, false);
             }
             for (int o = 0; o < rows; o++) {
-                transformOutput(g, rows, o, scratch, mOff + o * STRIDE, rows * STRIDE, t0, cols, b == null ? 0f
+                transformOutput(g, rows, o, scratch, mOff + o * stride, rows * stride, t0, cols, b == null ? 0f
                         : b[bOff + o], out, outOff, accumulate, rowOff + rowSize(g));
             }
         }

@@ -152,14 +152,16 @@ class WinogradTest {
 
     /**
      * Each tile reads its own image only and each output is summed in its own lane in one fixed order: an image's
-     * output is bit for bit the same alone or inside a batch, at any position, with groups starting inside it.
+     * output is bit for bit the same alone or inside a batch, at any position, with groups starting inside it and a
+     * group of another size alone.
      */
     @Test
     void anImageGivesTheSameBitsAloneAndInsideABatch() {
         Conv2d.Geometry batch = new Conv2d.Geometry(5, 6, 28, 28, 5, 3, 3, 1, 1);
         Conv2d.Geometry single = new Conv2d.Geometry(1, 6, 28, 28, 5, 3, 3, 1, 1);
-        assertTrue(196 % Winograd.GROUP != 0 && 5 * 196 > Winograd.GROUP,
+        assertTrue(196 % Winograd.group(batch) != 0 && 5 * 196 > Winograd.group(batch),
                 "groups must start inside images for this test to mean anything");
+        assertTrue(Winograd.group(single) < Winograd.group(batch), "the image alone takes a group of its own tiles");
         SplittableRandom rng = new SplittableRandom(34);
         int inImage = batch.cin() * 784;
         int outImage = batch.cout() * 784;
