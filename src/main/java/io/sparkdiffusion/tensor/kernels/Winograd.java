@@ -52,7 +52,7 @@ final class Winograd {
         /** The measured rule of {@code auto}, for the log. */
         private static final String RULE = "H, W >= 7 and Cin, Cout >= 16, without AVX-512";
         /** The measured rule of {@code auto} for the weight gradient, within RULE. */
-        private static final String WEIGHT_RULE = "H, W >= 28, or H, W >= 14 and Cin >= 64";
+        private static final String WEIGHT_RULE = "H, W >= 14 and Cin >= 96";
 
         static {
             System.getLogger(Winograd.class.getName()).log(System.Logger.Level.INFO, "spark-diffusion 3x3 padding-1 "
@@ -82,16 +82,21 @@ final class Winograd {
         }
 
         /**
-         * Where the weight gradient also runs here, within {@link #applies}: its products sum over tiles in vector
-         * lanes and its transforms write 16 planes per channel, so it measured faster than the shifted-rows
-         * correlation (KernelBench engines, batch 64) at 28x28 and with 64 or more input channels at 14x14, and
-         * slower for 32 -> 64 at 14x14 (Intel Cooperlake, 4 x 4 product block). On AVX-512 machines {@link #wins}
-         * leaves Winograd nothing, and {@link VectorConv#correlateOuter} (32 or more output channels) measured faster
-         * than Winograd's weight gradient at every unet-small shape too (AMD EPYC, 2026-12-04). Not at 7x7, where
-         * Winograd's weight gradient ran at 36 GFLOP/s against the AVX2 correlateOuter's 42 to 46 (2026-12-07).
+         * Where the weight gradient also runs here, within {@link #applies}: from 14x14 with 96 or more input
+         * channels. Its transforms cost per channel and its products per pair of channels, so it pays where the
+         * input is wide. Against the shifted-rows correlation with the 4 x 4 blocks (Intel Cooperlake) it had
+         * measured faster at 28x28 and with 64 or more input channels at 14x14. Since AVX2 machines run the direct
+         * weight gradient in lanes ({@link VectorConv#correlateOuter}, 6 x 2 blocks) and Winograd's products the
+         * same way (2026-12-07, AMD EPYC, Zen 3, KernelBench engines, two runs), the direct one took 14.5 to 15.3 ms
+         * against Winograd's 17.3 to 18.9 for 32 -> 32 at 28x28, 27.2 to 27.4 against 32.8 (64 -> 32), 9.0 to 9.2
+         * against 10.7 (32 -> 64 at 14x14), 16.4 to 16.5 against 15.8 to 16.8 (64 -> 64), 4.9 to 5.0 against 5.5
+         * to 6.0 (64 -> 64 at 7x7), and Winograd won for 96 -> 32 at 28x28 (34.3 to 34.5 against 40.0) and 128 ->
+         * 64 at 14x14 (24.2 against 31.2 to 31.9); in UNetBench (training, batch 64, this rule and the one before it
+         * alternating three times) the backward pass took 1,064 to 1,101 ms per step against 1,143 to 1,199. On
+         * AVX-512 machines {@link #wins} leaves Winograd nothing.
          */
         static boolean weightGradientWins(Conv2d.Geometry g) {
-            return g.h() >= 28 && g.w() >= 28 || g.h() >= 14 && g.w() >= 14 && g.cin() >= 64;
+            return g.h() >= 14 && g.w() >= 14 && g.cin() >= 96;
         }
 
         /** The geometries Winograd F(2x2, 3x3) computes: 3x3 kernel, stride 1, padding 1. */
@@ -239,14 +244,17 @@ final class Winograd {
                 + (long) XI * rows * stride(g) + 4L * planeSize(g) + 3L * rowSize(g);
     }
 
-    // Scratch layout of the weight gradient:
+    // Scratch layout of the weight gradient, outer = VectorConv.outerRows(Cout):
     //   v     [16][Cin][weightGroup + LANES]   V of x, as in the forward pass
     //   m     [16][Cout][weightGroup + LANES]  dM = A dy A^T of each tile
-    //   du    [16][Cout][Cin]                  dU, summed over the groups
+    //   du    [16][Cout][Cin]                  dU, summed over the groups (its rows from outer on)
+    //   duT   [16][Cin][outer]                 dU's first outer rows, transposed (VectorConv.correlateOuter)
+    //   mT    [weightGroup + LANES][outer]     one xi's dM of the first outer rows, transposed
     //   plane [4][planeSize], row [3][rowSize] as above (two rows of dy in the last two row buffers)
     private static long weightScratchSize(Conv2d.Geometry g) {
+        long outer = VectorConv.outerRows(g.cout());
         return (long) XI * (g.cin() + g.cout()) * (weightGroup(g) + LANES) + (long) XI * g.cout() * g.cin()
-                + 4L * planeSize(g) + 3L * rowSize(g);
+                + outer * ((long) XI * g.cin() + weightGroup(g) + LANES) + 4L * planeSize(g) + 3L * rowSize(g);
     }
 
     /**
@@ -303,10 +311,19 @@ final class Winograd {
         int vOff = 0;
         int mOff = vOff + XI * cin * stride;
         int duOff = mOff + XI * cout * stride;
-        int planeOff = duOff + XI * cout * cin;
+        // The first outer output channels sum in vector lanes (VectorConv.correlateOuter): dM transposed, one xi
+        // at a time, against V's rows as they lie; the rest by VectorConv.correlate.
+        int outer = VectorConv.outerRows(cout);
+        int duTOff = duOff + XI * cout * cin;
+        int mTOff = duTOff + XI * cin * outer;
+        int planeOff = mTOff + stride * outer;
         int rowOff = planeOff + 4 * planeSize(g);
         int dyRows = rowOff + rowSize(g);
-        Arrays.fill(scratch, duOff, planeOff, 0f);
+        Arrays.fill(scratch, duOff, mTOff, 0f);
+        int[] termAt = new int[cin];
+        for (int c = 0; c < cin; c++) {
+            termAt[c] = c * stride;
+        }
         // Zero borders: fillPlanes's row keeps column -1 and those past w - 1 at zero, and so do the two dy rows.
         Arrays.fill(scratch, rowOff, rowOff + 3 * rowSize(g), 0f);
         int tiles = tiles(g);
@@ -326,8 +343,17 @@ final class Winograd {
                 Arrays.fill(scratch, at + cols, at + wide, 0f);
             }
             for (int xi = 0; xi < XI; xi++) {
-                VectorConv.correlate(cout, cin, 1, scratch, mOff + xi * cout * stride, stride, scratch,
-                        vOff + xi * cin * stride, stride, NO_SHIFT, scratch, duOff + xi * cout * cin, wide);
+                int m = mOff + xi * cout * stride;
+                int v = vOff + xi * cin * stride;
+                if (outer > 0) {
+                    VectorConv.transpose(scratch, m, stride, outer, wide, scratch, mTOff);
+                    VectorConv.correlateOuter(outer, cin, scratch, mTOff, outer, scratch, v, termAt, scratch,
+                            duTOff + xi * cin * outer, outer, wide);
+                }
+                if (outer < cout) {
+                    VectorConv.correlate(cout - outer, cin, 1, scratch, m + outer * stride, stride, scratch, v,
+                            stride, NO_SHIFT, scratch, duOff + xi * cout * cin + outer * cin, wide);
+                }
             }
         }
         int xiStride = cout * cin;
@@ -335,9 +361,16 @@ final class Winograd {
         double[] t = new double[12];
         for (int o = 0; o < cout; o++) {
             for (int c = 0; c < cin; c++) {
-                int at = duOff + o * cin + c;
-                for (int xi = 0; xi < XI; xi++) {
-                    u[xi] = scratch[at + xi * xiStride];
+                if (o < outer) {
+                    int at = duTOff + c * outer + o;
+                    for (int xi = 0; xi < XI; xi++) {
+                        u[xi] = scratch[at + xi * cin * outer];
+                    }
+                } else {
+                    int at = duOff + o * cin + c;
+                    for (int xi = 0; xi < XI; xi++) {
+                        u[xi] = scratch[at + xi * xiStride];
+                    }
                 }
                 // t = G^T dU (3x4), then dw = t G (3x3); G^T's rows are (1, 1/2, 1/2, 0), (0, 1/2, -1/2, 0),
                 // (0, 1/2, 1/2, 1).

@@ -126,7 +126,7 @@ class WinogradTest {
     /**
      * The measured rule of auto (the suite runs under it): which of the geometries above use each Winograd path.
      * Without AVX-512 (the products' 6 x 2 block) Winograd takes the forward and input gradient from 7x7 with 16
-     * channels each way, and the weight gradient at 28x28 or from 64 input channels at 14x14; with AVX-512 (8 x 3)
+     * channels each way, and the weight gradient from 14x14 with 96 or more input channels; with AVX-512 (8 x 3)
      * nothing.
      */
     @Test
@@ -134,19 +134,23 @@ class WinogradTest {
         Conv2d.Geometry big = new Conv2d.Geometry(2, 17, 28, 28, 18, 3, 3, 1, 1);
         Conv2d.Geometry narrow = new Conv2d.Geometry(2, 33, 28, 27, 35, 3, 3, 1, 1);
         Conv2d.Geometry smallInput = new Conv2d.Geometry(64, 32, 14, 14, 64, 3, 3, 1, 1);
-        Conv2d.Geometry wideInput = new Conv2d.Geometry(64, 64, 14, 14, 64, 3, 3, 1, 1);
-        Conv2d.Geometry sevenBySeven = new Conv2d.Geometry(64, 64, 7, 7, 64, 3, 3, 1, 1);
+        Conv2d.Geometry mediumInput = new Conv2d.Geometry(64, 64, 14, 14, 64, 3, 3, 1, 1);
+        Conv2d.Geometry wideInput = new Conv2d.Geometry(64, 96, 14, 13, 32, 3, 3, 1, 1);
+        Conv2d.Geometry sevenBySeven = new Conv2d.Geometry(64, 128, 7, 7, 64, 3, 3, 1, 1);
         Conv2d.Geometry fifteenChannels = new Conv2d.Geometry(2, 15, 28, 28, 32, 3, 3, 1, 1);
         boolean narrowBlock = !VectorConv.WIDE;
         assertEquals(narrowBlock, Winograd.Choice.applies(big));
-        assertEquals(narrowBlock, Winograd.Choice.appliesToWeightGradient(big));
+        assertFalse(Winograd.Choice.appliesToWeightGradient(big), "17 input channels");
         assertEquals(narrowBlock, Winograd.Choice.applies(narrow));
-        assertFalse(Winograd.Choice.appliesToWeightGradient(narrow), "27 columns: not 28x28, 33 input channels");
+        assertFalse(Winograd.Choice.appliesToWeightGradient(narrow), "33 input channels");
         assertEquals(narrowBlock, Winograd.Choice.applies(smallInput));
         assertFalse(Winograd.Choice.appliesToWeightGradient(smallInput), "14x14 with 32 input channels");
-        assertEquals(narrowBlock, Winograd.Choice.appliesToWeightGradient(wideInput));
+        assertFalse(Winograd.Choice.appliesToWeightGradient(mediumInput), "64 input channels");
+        assertFalse(Winograd.Choice.appliesToWeightGradient(wideInput), "13 columns");
+        Conv2d.Geometry wide = new Conv2d.Geometry(64, 96, 14, 14, 32, 3, 3, 1, 1);
+        assertEquals(narrowBlock, Winograd.Choice.applies(wide) && Winograd.Choice.appliesToWeightGradient(wide));
         assertEquals(narrowBlock, Winograd.Choice.applies(sevenBySeven));
-        assertFalse(Winograd.Choice.appliesToWeightGradient(sevenBySeven), "7x7: the direct weight gradient");
+        assertFalse(Winograd.Choice.appliesToWeightGradient(sevenBySeven), "7x7, even with 128 input channels");
         assertFalse(Winograd.Choice.applies(fifteenChannels), "15 input channels");
     }
 
