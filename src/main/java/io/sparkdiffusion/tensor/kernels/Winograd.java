@@ -247,13 +247,13 @@ final class Winograd {
     // Scratch layout of the weight gradient, outer = VectorConv.outerRows(Cout):
     //   v     [16][Cin][weightGroup + LANES]   V of x, as in the forward pass
     //   m     [16][Cout][weightGroup + LANES]  dM = A dy A^T of each tile
-    //   du    [16][Cout][Cin]                  dU, summed over the groups (its rows from outer on)
+    //   du    [16][Cout - outer][Cin]          dU's rows from outer on, summed over the groups
     //   duT   [16][Cin][outer]                 dU's first outer rows, transposed (VectorConv.correlateOuter)
     //   mT    [weightGroup + LANES][outer]     one xi's dM of the first outer rows, transposed
     //   plane [4][planeSize], row [3][rowSize] as above (two rows of dy in the last two row buffers)
     private static long weightScratchSize(Conv2d.Geometry g) {
         long outer = VectorConv.outerRows(g.cout());
-        return (long) XI * (g.cin() + g.cout()) * (weightGroup(g) + LANES) + (long) XI * g.cout() * g.cin()
+        return (long) XI * (g.cin() + g.cout()) * (weightGroup(g) + LANES) + (long) XI * (g.cout() - outer) * g.cin()
                 + outer * ((long) XI * g.cin() + weightGroup(g) + LANES) + 4L * planeSize(g) + 3L * rowSize(g);
     }
 
@@ -314,7 +314,8 @@ final class Winograd {
         // The first outer output channels sum in vector lanes (VectorConv.correlateOuter): dM transposed, one xi
         // at a time, against V's rows as they lie; the rest by VectorConv.correlate.
         int outer = VectorConv.outerRows(cout);
-        int duTOff = duOff + XI * cout * cin;
+        int rest = cout - outer;
+        int duTOff = duOff + XI * rest * cin;
         int mTOff = duTOff + XI * cin * outer;
         int planeOff = mTOff + stride * outer;
         int rowOff = planeOff + 4 * planeSize(g);
@@ -350,13 +351,13 @@ final class Winograd {
                     VectorConv.correlateOuter(outer, cin, scratch, mTOff, outer, scratch, v, termAt, scratch,
                             duTOff + xi * cin * outer, outer, wide);
                 }
-                if (outer < cout) {
-                    VectorConv.correlate(cout - outer, cin, 1, scratch, m + outer * stride, stride, scratch, v,
-                            stride, NO_SHIFT, scratch, duOff + xi * cout * cin + outer * cin, wide);
+                if (rest > 0) {
+                    VectorConv.correlate(rest, cin, 1, scratch, m + outer * stride, stride, scratch, v, stride,
+                            NO_SHIFT, scratch, duOff + xi * rest * cin, wide);
                 }
             }
         }
-        int xiStride = cout * cin;
+        int xiStride = rest * cin;
         double[] u = new double[XI];
         double[] t = new double[12];
         for (int o = 0; o < cout; o++) {
@@ -367,7 +368,7 @@ final class Winograd {
                         u[xi] = scratch[at + xi * cin * outer];
                     }
                 } else {
-                    int at = duOff + o * cin + c;
+                    int at = duOff + (o - outer) * cin + c;
                     for (int xi = 0; xi < XI; xi++) {
                         u[xi] = scratch[at + xi * xiStride];
                     }

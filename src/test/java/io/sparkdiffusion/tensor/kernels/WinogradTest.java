@@ -38,7 +38,7 @@ class WinogradTest {
                 new Conv2d.Geometry(2, 17, 14, 14, 18, 3, 3, 1, 1), // 14x14, channels past 16
                 new Conv2d.Geometry(3, 3, 28, 28, 5, 3, 3, 1, 1),   // 588 tiles: groups that start inside an image
                 new Conv2d.Geometry(2, 33, 28, 27, 35, 3, 3, 1, 1), // odd width, 33 -> 35 channels
-                new Conv2d.Geometry(2, 17, 28, 28, 18, 3, 3, 1, 1), // auto: the weight gradient on Winograd too
+                new Conv2d.Geometry(2, 17, 28, 28, 18, 3, 3, 1, 1), // 28x28, 18 outputs: 16 in lanes + 2 on AVX2
                 new Conv2d.Geometry(70, 4, 3, 2, 3, 3, 3, 1, 1));   // tiny images: many per group
     }
 
