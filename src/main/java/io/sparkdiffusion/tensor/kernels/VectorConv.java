@@ -35,15 +35,15 @@ final class VectorConv {
     /**
      * True when the product runs {@link #productBlockWide}: 8 rows by 3 vectors, 24 accumulators, for machines
      * with 32 vector registers (AVX-512: 16 lanes); otherwise {@link #productBlock}, 6 rows by 2 vectors (12
-     * accumulators, two loads and a broadcast: 15 of AVX2's 16 registers). It loads 11 vectors per 24 multiply-adds
-     * instead of 8 per 16. Measured on AVX-512 (AMD EPYC, Zen 5, JDK 17, 2026-12-02), products of 32 to 64 rows, 32
-     * to 1,152 terms and 192 columns in one JVM: 4 x 4 ran 156 to 194 GFLOP/s, this 171 to 211; the convolutions'
-     * backward passes at batch 64 ({@code ./probe.sh kernels}, old and new build alternating) 7 to 15 % faster,
-     * their forward passes 0 to 5 %. On AVX2 (AMD EPYC, Zen 3, 2026-12-07), the 4 x 4 block AVX2 machines ran
-     * before needs 21 registers and spilled: a standalone harness, one JVM, 32 to 64 rows, 288 to 1,152 terms,
-     * 576 to 2,048 columns, gave 37 to 47 GFLOP/s for 4 x 4, 38 to 40 for 4 x 3, 42 to 51 for 8 x 2 and 52 to 71
-     * for 6 x 2 (docs/engine.md). Each output element sums its terms in the same order in every block, so the
-     * results are bit for bit those of 4 x 4.
+     * accumulators, two loads and a broadcast: 15 of AVX2's 16 registers). The wide block loads 11 vectors per 24
+     * multiply-adds where 4 x 4 loaded 8 per 16. Measured on AVX-512 (AMD EPYC, Zen 5, JDK 17, 2026-12-02),
+     * products of 32 to 64 rows, 32 to 1,152 terms and 192 columns in one JVM: 4 x 4 ran 156 to 194 GFLOP/s, the
+     * wide block 171 to 211; the convolutions' backward passes at batch 64 ({@code ./probe.sh kernels}, old and new
+     * build alternating) 7 to 15 % faster, their forward passes 0 to 5 %. On AVX2 (AMD EPYC, Zen 3, 2026-12-07),
+     * the 4 x 4 block AVX2 machines ran before needs 21 registers and spilled: a standalone harness, one JVM, 32
+     * to 64 rows, 288 to 1,152 terms, 576 to 2,048 columns, gave 37 to 47 GFLOP/s for 4 x 4, 38 to 40 for 4 x 3, 42
+     * to 51 for 8 x 2 and 52 to 71 for 6 x 2 (docs/engine.md). Each output element sums its terms in the same order
+     * in every block, so the results are bit for bit those of 4 x 4.
      */
     static final boolean WIDE = LANES >= 16;
     /** Output rows per product block; also the packing unit of a. */
