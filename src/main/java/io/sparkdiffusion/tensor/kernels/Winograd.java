@@ -142,7 +142,7 @@ final class Winograd {
      */
     static final int GROUP = VectorConv.BLOCK * Math.max(1, 256 / VectorConv.BLOCK);
     private static final int XI = 16;
-    /** The one tap of the weight gradient's correlation: no shift. */
+    /** The one tap of the transformed-domain products and correlations: no shift. */
     private static final int[] NO_SHIFT = {0};
     /**
      * Most tiles per group of the weight gradient: each group ends in one reduction across lanes per (xi, o, c), so
@@ -321,10 +321,7 @@ final class Winograd {
         int rowOff = planeOff + 4 * planeSize(g);
         int dyRows = rowOff + rowSize(g);
         Arrays.fill(scratch, duOff, mTOff, 0f);
-        int[] termAt = new int[cin];
-        for (int c = 0; c < cin; c++) {
-            termAt[c] = c * stride;
-        }
+        int[] termAt = VectorConv.termOffsets(cin, 1, stride, NO_SHIFT);
         // Zero borders: fillPlanes's row keeps column -1 and those past w - 1 at zero, and so do the two dy rows.
         Arrays.fill(scratch, rowOff, rowOff + 3 * rowSize(g), 0f);
         int tiles = tiles(g);
@@ -521,10 +518,7 @@ final class Winograd {
         // The row buffer's zero border: column -1 and everything past column w - 1 stay zero through the call.
         Arrays.fill(scratch, rowOff, rowOff + rowSize(g), 0f);
         int tiles = tiles(g);
-        int[] termAt = new int[kdim];
-        for (int k = 0; k < kdim; k++) {
-            termAt[k] = k * stride;
-        }
+        int[] termAt = VectorConv.termOffsets(kdim, 1, stride, NO_SHIFT);
         for (int t0 = 0; t0 < tiles; t0 += group) {
             int cols = Math.min(group, tiles - t0);
             for (int c = 0; c < kdim; c++) {
