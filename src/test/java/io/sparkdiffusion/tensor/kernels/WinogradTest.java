@@ -17,9 +17,14 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Winograd F(2x2, 3x3) forward, input gradient and weight gradient against the double-precision reference. */
+/**
+ * Winograd F(2x2, 3x3) and F(4x4, 3x3) forward and input gradient, and F(2x2, 3x3) weight gradient, against the
+ * double-precision reference.
+ */
 class WinogradTest {
     /**
      * Winograd's transforms add rounding the direct sum does not have (products of values scaled by 1/2 and 1/4,
@@ -39,39 +44,48 @@ class WinogradTest {
                 new Conv2d.Geometry(3, 3, 28, 28, 5, 3, 3, 1, 1),   // 588 tiles: groups that start inside an image
                 new Conv2d.Geometry(2, 33, 28, 27, 35, 3, 3, 1, 1), // odd width, 33 -> 35 channels
                 new Conv2d.Geometry(2, 17, 28, 28, 18, 3, 3, 1, 1), // 28x28, 18 outputs: 16 in lanes + 2 on AVX2
-                new Conv2d.Geometry(70, 4, 3, 2, 3, 3, 3, 1, 1));   // tiny images: many per group
+                new Conv2d.Geometry(70, 4, 3, 2, 3, 3, 3, 1, 1),    // tiny images: many per group
+                new Conv2d.Geometry(8, 5, 7, 7, 6, 3, 3, 1, 1),     // F(4x4): one set of 8 images in lanes
+                new Conv2d.Geometry(19, 17, 14, 13, 18, 3, 3, 1, 1), // two sets of 8 (16) and 3 images by tile rows
+                new Conv2d.Geometry(17, 3, 28, 27, 20, 3, 3, 1, 1)); // sets that span groups
+    }
+
+    /** Every geometry on both output tiles. */
+    static Stream<Arguments> geometriesAndTiles() {
+        return geometries().flatMap(g -> Stream.of(Arguments.of(g, 2), Arguments.of(g, 4)));
     }
 
     @ParameterizedTest
-    @MethodSource("geometries")
-    void forwardMatchesReference(Conv2d.Geometry g) {
+    @MethodSource("geometriesAndTiles")
+    void forwardMatchesReference(Conv2d.Geometry g, int m) {
         SplittableRandom rng = new SplittableRandom(31);
         double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
         double[] w = floatRounded(randn(rng, g.cout() * g.k()));
         double[] b = floatRounded(randn(rng, g.cout()));
         // Scratch starts as NaN: any read of a value the kernels did not set would poison the result.
-        float[] scratch = nanScratch(g);
+        float[] scratch = nanScratch(g, m);
         float[] y = Numerics.guardedFilled(g.n() * g.cout() * g.h() * g.w(), Float.NaN);
-        Winograd.forward(g, guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, y, GUARD, scratch);
-        assertGuardedClose(Reference.conv2dForward(g, x, w, b), y, TOLERANCE, "y " + g);
+        Winograd.forward(g, m, guarded(x), GUARD, guarded(w), GUARD, guarded(b), GUARD, y, GUARD, scratch);
+        assertGuardedClose(Reference.conv2dForward(g, x, w, b), y, TOLERANCE, "y, tiles " + m + ", " + g);
 
         float[] noBias = Numerics.guardedFilled(y.length - 2 * GUARD, Float.NaN);
-        Winograd.forward(g, guarded(x), GUARD, guarded(w), GUARD, null, 0, noBias, GUARD, nanScratch(g));
+        Winograd.forward(g, m, guarded(x), GUARD, guarded(w), GUARD, null, 0, noBias, GUARD, nanScratch(g, m));
         assertGuardedClose(Reference.conv2dForward(g, x, w, new double[g.cout()]), noBias, TOLERANCE,
-                "y without bias " + g);
+                "y without bias, tiles " + m + ", " + g);
     }
 
     @ParameterizedTest
-    @MethodSource("geometries")
-    void inputGradientAccumulatesTheReference(Conv2d.Geometry g) {
+    @MethodSource("geometriesAndTiles")
+    void inputGradientAccumulatesTheReference(Conv2d.Geometry g, int m) {
         SplittableRandom rng = new SplittableRandom(32);
         double[] x = floatRounded(randn(rng, g.n() * g.cin() * g.h() * g.w()));
         double[] w = floatRounded(randn(rng, g.cout() * g.k()));
         double[] dy = floatRounded(randn(rng, g.n() * g.cout() * g.h() * g.w()));
         double[] dx0 = floatRounded(randn(rng, x.length));
         float[] dx = guarded(dx0);
-        Winograd.inputGradient(g, guarded(dy), GUARD, guarded(w), GUARD, dx, GUARD, nanScratch(g));
-        assertGuardedClose(plus(dx0, Reference.conv2dBackward(g, dy, x, w)[0]), dx, TOLERANCE, "dx " + g);
+        Winograd.inputGradient(g, m, guarded(dy), GUARD, guarded(w), GUARD, dx, GUARD, nanScratch(g, m));
+        assertGuardedClose(plus(dx0, Reference.conv2dBackward(g, dy, x, w)[0]), dx, TOLERANCE,
+                "dx, tiles " + m + ", " + g);
     }
 
     @ParameterizedTest
@@ -157,15 +171,19 @@ class WinogradTest {
     /**
      * Each tile reads its own image only and each output is summed in its own lane in one fixed order: an image's
      * output is bit for bit the same alone or inside a batch, at any position, with groups starting inside it and a
-     * group of another size alone.
+     * group of another size alone. With 4x4 tiles a batch of 9 runs its first 8 images in lanes (one set) and the
+     * ninth by tile rows, as an image alone does: the two paths give the same bits.
      */
-    @Test
-    void anImageGivesTheSameBitsAloneAndInsideABatch() {
-        Conv2d.Geometry batch = new Conv2d.Geometry(5, 6, 28, 28, 5, 3, 3, 1, 1);
+    @ParameterizedTest
+    @ValueSource(ints = {2, 4})
+    void anImageGivesTheSameBitsAloneAndInsideABatch(int m) {
+        Conv2d.Geometry batch = new Conv2d.Geometry(9, 6, 28, 28, 5, 3, 3, 1, 1);
         Conv2d.Geometry single = new Conv2d.Geometry(1, 6, 28, 28, 5, 3, 3, 1, 1);
-        assertTrue(196 % Winograd.group(batch) != 0 && 5 * 196 > Winograd.group(batch),
+        int perImage = 784 / (m * m);
+        assertTrue(perImage % Winograd.group(batch, m) != 0 && 9 * perImage > Winograd.group(batch, m),
                 "groups must start inside images for this test to mean anything");
-        assertTrue(Winograd.group(single) < Winograd.group(batch), "the image alone takes a group of its own tiles");
+        assertTrue(Winograd.group(single, m) < Winograd.group(batch, m),
+                "the image alone takes a group of its own tiles");
         SplittableRandom rng = new SplittableRandom(34);
         int inImage = batch.cin() * 784;
         int outImage = batch.cout() * 784;
@@ -173,16 +191,18 @@ class WinogradTest {
         float[] w = guarded(randn(rng, batch.cout() * batch.k()));
         float[] b = guarded(randn(rng, batch.cout()));
         float[] y = new float[batch.n() * outImage];
-        Winograd.forward(batch, x, GUARD, w, GUARD, b, GUARD, y, 0, nanScratch(batch));
+        Winograd.forward(batch, m, x, GUARD, w, GUARD, b, GUARD, y, 0, nanScratch(batch, m));
         float[] dx = new float[batch.n() * inImage];
-        Winograd.inputGradient(batch, y, 0, w, GUARD, dx, 0, nanScratch(batch));
+        Winograd.inputGradient(batch, m, y, 0, w, GUARD, dx, 0, nanScratch(batch, m));
         for (int i = 0; i < batch.n(); i++) {
             float[] alone = new float[outImage];
-            Winograd.forward(single, x, GUARD + i * inImage, w, GUARD, b, GUARD, alone, 0, nanScratch(single));
-            assertArrayEquals(alone, Arrays.copyOfRange(y, i * outImage, (i + 1) * outImage), "y of image " + i);
+            Winograd.forward(single, m, x, GUARD + i * inImage, w, GUARD, b, GUARD, alone, 0, nanScratch(single, m));
+            assertArrayEquals(alone, Arrays.copyOfRange(y, i * outImage, (i + 1) * outImage),
+                    "y of image " + i + ", tiles " + m);
             float[] dxAlone = new float[inImage];
-            Winograd.inputGradient(single, y, i * outImage, w, GUARD, dxAlone, 0, nanScratch(single));
-            assertArrayEquals(dxAlone, Arrays.copyOfRange(dx, i * inImage, (i + 1) * inImage), "dx of image " + i);
+            Winograd.inputGradient(single, m, y, i * outImage, w, GUARD, dxAlone, 0, nanScratch(single, m));
+            assertArrayEquals(dxAlone, Arrays.copyOfRange(dx, i * inImage, (i + 1) * inImage),
+                    "dx of image " + i + ", tiles " + m);
         }
     }
 
@@ -191,14 +211,18 @@ class WinogradTest {
         Conv2d.Geometry stride2 = new Conv2d.Geometry(1, 1, 6, 6, 1, 3, 3, 2, 1);
         var e = assertThrows(IllegalArgumentException.class, () -> Winograd.forward(stride2, new float[36], 0,
                 new float[9], 0, null, 0, new float[9], 0, new float[1 << 16]));
-        assertTrue(e.getMessage().contains("needs a 3x3 kernel, stride 1 and padding 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("need a 3x3 kernel, stride 1 and padding 1"), e.getMessage());
         Conv2d.Geometry fiveByFive = new Conv2d.Geometry(1, 1, 6, 6, 1, 5, 5, 1, 2);
         assertThrows(IllegalArgumentException.class, () -> Winograd.inputGradient(fiveByFive, new float[36], 0,
                 new float[25], 0, new float[36], 0, new float[1 << 16]));
     }
 
     private static float[] nanScratch(Conv2d.Geometry g) {
-        float[] s = new float[(int) Winograd.scratchSize(g)];
+        return nanScratch(g, Winograd.Choice.tile(g));
+    }
+
+    private static float[] nanScratch(Conv2d.Geometry g, int m) {
+        float[] s = new float[(int) Winograd.scratchSize(g, m)];
         Arrays.fill(s, Float.NaN);
         return s;
     }
