@@ -517,8 +517,9 @@ public final class Conv2d {
                                 Tensor db, float[] scratch) {
         g.requireBackward(dy, x, w, dx, dw, db, scratch, scratchSize(g));
         boolean vector = ShiftedConv.Engine.DEFAULT == ShiftedConv.Engine.VECTOR;
-        // Only the vector 1x1 product below can write dx (Winograd takes 3x3s only); every other path adds to it.
-        if (setDx && dx != null && !(g.isPointwise() && vector)) {
+        boolean winograd = winograd(ShiftedConv.Engine.DEFAULT, g);
+        // Only Winograd and the vector 1x1 product below can write dx; every other path adds to it.
+        if (setDx && dx != null && !(g.isPointwise() && vector) && !winograd) {
             java.util.Arrays.fill(dx.data(), dx.offset(), dx.offset() + g.n() * g.cin() * g.h() * g.w(), 0f);
             setDx = false;
         }
@@ -528,18 +529,15 @@ public final class Conv2d {
         if (dx == null && dw == null) {
             return;
         }
-        if (winograd(ShiftedConv.Engine.DEFAULT, g)) {
-            // The input gradient is a convolution; the weight gradient runs the transformed products backwards
-            // where that measured faster, and stays a correlation over shifted rows elsewhere.
-            if (dw != null && Winograd.Choice.appliesToWeightGradient(g)) {
+        if (winograd) {
+            // The input gradient is a convolution; the weight gradient runs the transformed products backwards.
+            if (dw != null) {
                 Winograd.weightGradient(g, dy.data(), dy.offset(), x.data(), x.offset(), dw.data(), dw.offset(),
                         scratch);
-            } else if (dw != null) {
-                ShiftedConv.backward(g, dy, x, w, null, dw, scratch);
             }
             if (dx != null) {
                 Winograd.inputGradient(g, dy.data(), dy.offset(), w.data(), w.offset(), dx.data(), dx.offset(),
-                        scratch);
+                        setDx, scratch);
             }
             return;
         }

@@ -468,8 +468,7 @@ public final class KernelBench {
             float[] y = new float[n * s[1] * s[2] * s[2]];
             float[] dx = new float[x.length];
             float[] dw = new float[w.length];
-            long winograd = Winograd.Choice.supports(g)
-                    ? Math.max(Winograd.scratchSize(g, 2), Winograd.scratchSize(g, 4)) : 0;
+            long winograd = Winograd.Choice.supports(g) ? Winograd.scratchSize(g) : 0;
             float[] scratch = new float[(int) Math.max(Math.max(ShiftedConv.scratchSize(ShiftedConv.Engine.GEMM, g),
                     ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)), Math.max(Conv2d.scratchSize(g), winograd))];
             double flops = 2.0 * n * s[1] * s[0] * k * k * s[2] * s[2];
@@ -480,12 +479,8 @@ public final class KernelBench {
                         () -> Conv2d.backward(g, t(y), t(x), t(w), t(dx), t(dw), null, scratch));
             }
             if (Winograd.Choice.supports(g)) {
-                for (int m : new int[] {2, 4}) {
-                    String f = "WINOGRAD F(" + m + "x" + m + ") ";
-                    time(f + "fwd " + shape, flops, () -> Winograd.forward(g, m, x, 0, w, 0, b, 0, y, 0, scratch));
-                    time(f + "bwd dx " + shape, flops,
-                            () -> Winograd.inputGradient(g, m, y, 0, w, 0, dx, 0, scratch));
-                }
+                time("WINOGRAD fwd " + shape, flops, () -> Winograd.forward(g, x, 0, w, 0, b, 0, y, 0, scratch));
+                time("WINOGRAD bwd dx " + shape, flops, () -> Winograd.inputGradient(g, y, 0, w, 0, dx, 0, scratch));
                 time("WINOGRAD bwd dw " + shape, flops, () -> Winograd.weightGradient(g, y, 0, x, 0, dw, 0, scratch));
             }
             for (ShiftedConv.Engine e : ShiftedConv.Engine.values()) {
