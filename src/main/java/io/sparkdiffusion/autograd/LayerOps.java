@@ -181,6 +181,9 @@ final class LayerOps {
             Checks.exact(tape, bias, Shape.of(ws.dim(0)), op + " bias");
         }
         UpsampleConv.Geometry g = new UpsampleConv.Geometry(xs.dim(0), xs.dim(1), xs.dim(2), xs.dim(3), ws.dim(0));
+        if (!UpsampleConv.fuses(g)) {
+            return conv2d(tape, PointwiseOps.upsampleNearest2x(tape, x), weight, bias, 1, 1);
+        }
         Var y = tape.output(Shape.of(g.n(), g.cout(), 2 * g.h(), 2 * g.w()), x, weight, bias);
         // The summed taps and one chunk's phases; backward reuses the array (pooled until the tape's reset).
         float[] work = tape.saved(Math.toIntExact(UpsampleConv.workSize(g)));

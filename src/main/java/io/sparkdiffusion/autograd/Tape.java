@@ -199,7 +199,9 @@ public final class Tape {
      * phases (row and column parity) is a 2x2 convolution of x whose taps are sums of the 3x3 taps
      * ({@link io.sparkdiffusion.tensor.kernels.UpsampleConv}): 4 multiply-adds per output and channel pair instead
      * of 9. The rounding differs from the two ops' by the summed taps (a few 1e-7 relative); on the vector engine a
-     * row's output stays the same bits whatever else is in the batch.
+     * row's output stays the same bits whatever else is in the batch. Where the upsampled convolution runs on
+     * Winograd F(4x4, 3x3) (2.25 multiply-adds per output) it is the two ops instead
+     * ({@link io.sparkdiffusion.tensor.kernels.UpsampleConv#fuses}).
      */
     public Var upsampleNearest2xConv3x3(Var x, Var weight, Var bias) {
         return LayerOps.upsampleNearest2xConv3x3(this, x, weight, bias);

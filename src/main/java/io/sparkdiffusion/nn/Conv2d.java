@@ -44,7 +44,7 @@ public final class Conv2d {
     /**
      * {@code forward(tape.upsampleNearest2x(x))} in one op ({@link Tape#upsampleNearest2xConv3x3}), for a 3x3,
      * stride-1, padding-1 convolution: the upsampled image is never formed and each output takes 4 multiply-adds
-     * per input channel instead of 9.
+     * per input channel instead of 9 (or, where the convolution runs on Winograd F(4x4, 3x3), the two ops).
      */
     public Var forwardUpsampled(Tape tape, Var x) {
         Shape w = weight.shape();

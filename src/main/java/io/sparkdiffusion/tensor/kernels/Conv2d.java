@@ -176,7 +176,12 @@ public final class Conv2d {
         return scratchSize(ShiftedConv.Engine.DEFAULT, g, false);
     }
 
-    /** True when g runs on {@link Winograd} (forward and input gradient) under this engine. */
+    /** True when g runs on {@link Winograd} under the default engine (all three passes). */
+    public static boolean runsOnWinograd(Geometry g) {
+        return winograd(ShiftedConv.Engine.DEFAULT, g);
+    }
+
+    /** True when g runs on {@link Winograd} (all three passes) under this engine. */
     private static boolean winograd(ShiftedConv.Engine engine, Geometry g) {
         return engine == ShiftedConv.Engine.VECTOR && Winograd.Choice.applies(g);
     }

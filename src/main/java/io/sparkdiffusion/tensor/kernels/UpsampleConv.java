@@ -79,6 +79,17 @@ public final class UpsampleConv {
     }
 
     /**
+     * True when this op computes g, false when the upsampled convolution costs less as two ops, an upsampling then
+     * {@link Conv2d}: where Conv2d runs g's upsampled convolution on Winograd F(4x4, 3x3) (2.25 multiply-adds per
+     * output and channel pair against the phases' 4). Measured in UNetBench (AMD EPYC, Zen 3, AVX2, 2026-12-07,
+     * batch 64, both ways alternating twice): 64 -> 64 from 14x14 to 28x28 took 31.0 ms per step forward and 75.0
+     * backward as two ops against 35.5 and 89.5 as this one; the step 1.476 and 1.496 s against 1.476 and 1.510.
+     */
+    public static boolean fuses(Geometry g) {
+        return !Conv2d.runsOnWinograd(g.upsampled());
+    }
+
+    /**
      * Floats of {@code work} that forward and backward use (the summed weights and their gradient, the repeated
      * bias, one chunk's phases). Each call writes what it reads there: nothing needs to survive from forward to
      * backward, so any array of this size will do.
