@@ -442,14 +442,7 @@ final class Winograd {
     //   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
     // Tile t = (n, a, b) covers output rows 4a .. 4a+3 and columns 4b .. 4b+3 and reads rows 4a-1 .. 4a+4 and
     // columns 4b-1 .. 4b+4 of the input. The transforms run in two passes of six vectors each (columns, then rows,
-    // through tmp in scratch): 36 vectors do not fit in sixteen registers.
-    private static final double[][] G4 = {
-            {1.0 / 4, 0, 0},
-            {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-            {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-            {1.0 / 24, 1.0 / 12, 1.0 / 6},
-            {1.0 / 24, -1.0 / 12, 1.0 / 6},
-            {0, 0, 1}};
+    // through tmp in scratch): 36 vectors do not fit in sixteen registers. The weights' transforms run in double.
 
     /**
      * ap[xi] = VectorConv.pack of U[xi] [rows][kdim], U = G g G^T (6x6, summed in double and rounded once) with
@@ -461,27 +454,39 @@ final class Winograd {
         Arrays.fill(ap, apOff, apOff + 36 * ps, 0f);
         double[] k3 = new double[9];
         double[] t = new double[18];
+        double[] u = new double[36];
         for (int r = 0; r < rows; r++) {
             for (int k = 0; k < kdim; k++) {
                 int src = wOff + r * rowStride + k * kStride;
                 for (int i = 0; i < 9; i++) {
                     k3[i] = w[src + (flip ? 8 - i : i)];
                 }
-                // t = G g (6x3), then U = t G^T (6x6)
+                // t = G g (6x3), column by column, then U = t G^T (6x6), row by row
+                for (int v = 0; v < 3; v++) {
+                    weightTransform3(k3[v], k3[3 + v], k3[6 + v], t, v, 3);
+                }
                 for (int i = 0; i < 6; i++) {
-                    for (int v = 0; v < 3; v++) {
-                        t[3 * i + v] = G4[i][0] * k3[v] + G4[i][1] * k3[3 + v] + G4[i][2] * k3[6 + v];
-                    }
+                    weightTransform3(t[3 * i], t[3 * i + 1], t[3 * i + 2], u, 6 * i, 1);
                 }
                 int at = apOff + ((r / VectorConv.ROWS) * kdim + k) * VectorConv.ROWS + r % VectorConv.ROWS;
-                for (int i = 0; i < 6; i++) {
-                    for (int j = 0; j < 6; j++) {
-                        double u = t[3 * i] * G4[j][0] + t[3 * i + 1] * G4[j][1] + t[3 * i + 2] * G4[j][2];
-                        ap[at + (6 * i + j) * ps] = (float) u;
-                    }
+                for (int xi = 0; xi < 36; xi++) {
+                    ap[at + xi * ps] = (float) u[xi];
                 }
             }
         }
+    }
+
+    /** G (k0, k1, k2)^T into {@code out[off + i*step]}, i = 0..5, in double. */
+    private static void weightTransform3(double k0, double k1, double k2, double[] out, int off, int step) {
+        double even = k0 + k2;
+        double p = k0 / 24 + k2 / 6;
+        double q = k1 / 12;
+        out[off] = k0 / 4;
+        out[off + step] = -(even + k1) / 6;
+        out[off + 2 * step] = -(even - k1) / 6;
+        out[off + 3 * step] = p + q;
+        out[off + 4 * step] = p - q;
+        out[off + 5 * step] = k2;
     }
 
     /**
@@ -852,28 +857,31 @@ final class Winograd {
                     u[xi] = o < outer ? s[duTOff + (xi * cin + c) * outer + o]
                             : s[duOff + (xi * rest + o - outer) * cin + c];
                 }
-                // t = G^T dU (3x6), then dw = t G (3x3)
+                // t = G^T dU (3x6), column by column, then dw = t G (3x3), row by row
+                for (int j = 0; j < 6; j++) {
+                    gradientTransform6(u[j], u[6 + j], u[12 + j], u[18 + j], u[24 + j], u[30 + j], t, j, 6);
+                }
+                // (u is free again: dw's 3x3 go to its first nine)
                 for (int v = 0; v < 3; v++) {
-                    for (int j = 0; j < 6; j++) {
-                        double sum = 0;
-                        for (int i = 0; i < 6; i++) {
-                            sum += G4[i][v] * u[6 * i + j];
-                        }
-                        t[6 * v + j] = sum;
-                    }
+                    gradientTransform6(t[6 * v], t[6 * v + 1], t[6 * v + 2], t[6 * v + 3], t[6 * v + 4], t[6 * v + 5],
+                            u, 3 * v, 1);
                 }
                 int dst = dwOff + (o * cin + c) * 9;
-                for (int v = 0; v < 3; v++) {
-                    for (int z = 0; z < 3; z++) {
-                        double sum = 0;
-                        for (int j = 0; j < 6; j++) {
-                            sum += t[6 * v + j] * G4[j][z];
-                        }
-                        dw[dst + 3 * v + z] += (float) sum;
-                    }
+                for (int i = 0; i < 9; i++) {
+                    dw[dst + i] += (float) u[i];
                 }
             }
         }
+    }
+
+    /** G^T (u0, .., u5)^T into {@code out[off + i*step]}, i = 0..2, in double. */
+    private static void gradientTransform6(double u0, double u1, double u2, double u3, double u4, double u5,
+                                           double[] out, int off, int step) {
+        double s12 = u1 + u2;
+        double s34 = u3 + u4;
+        out[off] = u0 / 4 - s12 / 6 + s34 / 24;
+        out[off + step] = (u2 - u1) / 6 + (u3 - u4) / 12;
+        out[off + 2 * step] = (s34 - s12) / 6 + u5;
     }
 
     /**
