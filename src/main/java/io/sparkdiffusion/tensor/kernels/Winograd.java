@@ -71,14 +71,15 @@ final class Winograd {
          * against the 6 x 2 block of AVX2 machines (AMD EPYC, Zen 3, 2026-12-07) the forward and input gradient from
          * 7x7 on, the weight gradient from 14x14 with 96 or more input channels. F(4x4, 3x3) with images in lanes
          * (same machine, same day, batch 64, {@code Winograd*} against the direct 6 x 2 kernels, ms): forward 10.2
-         * to 11.5 against 15.5 (32 -> 32 at 28x28), 23.7 to 27.0 against 46.7 (96 -> 32 at 28x28), 15.9 to 16.3
+         * to 11.5 against 15.5 (32 -> 32 at 28x28), 23.7 to 27.5 against 46.7 (96 -> 32 at 28x28), 15.9 to 16.4
          * against 31.4 (128 -> 64 at 14x14), 2.5 to 3.3 against 4.7 (64 -> 64 at 7x7), the input gradients alike;
          * weight gradient 12.7 to 13.7 against 14.5 to 15.6 (32 -> 32 at 28x28), 28.3 against 42.7 (96 -> 32),
          * 20.8 against 28.7 (128 -> 64 at 14x14), 4.2 against 5.2 (64 -> 64 at 7x7), and 8.8 to 9.2 against 8.0 to
          * 9.5 (32 -> 64 at 14x14, the one shape without a clear winner). Where F(2x2, 3x3) had run, F(4x4, 3x3)
          * was faster at every shape (forward 32 -> 32 at 28x28 10.2 to 11.5 against 12.7 to 13.2, 64 -> 64 at 7x7
-         * 2.5 to 3.3 against 4.0 to 4.2; weight gradient 96 -> 32 at 28x28 28.3 against 33.7), and a UNetBench
-         * training step took 1.56 to 1.58 s against 1.74 to 1.87.
+         * 2.5 to 3.3 against 4.0 to 4.2; weight gradient 96 -> 32 at 28x28 28.3 against 33.7); in UNetBench the
+         * forward and input gradient on it took training steps from 1.74 to 1.97 s to 1.64 to 1.89, and the weight
+         * gradient on it too the median step from 1.601 and 1.622 s to 1.558 and 1.577 (docs/engine.md).
          */
         static boolean wins(Conv2d.Geometry g) {
             return !VectorConv.WIDE && g.h() >= 7 && g.w() >= 7 && g.cin() >= 16 && g.cout() >= 16;
@@ -118,10 +119,11 @@ final class Winograd {
     /** Points of the transformed domain: a 6x6 patch per 4x4 output tile, 36 products. */
     private static final int POINTS = 36;
     /**
-     * Tiles per group: the products' column count, a whole number of {@link VectorConv#BLOCK}s, about 128 (32 -> 32
-     * at 28x28, batch 64: groups of 32, 64, 128 and 256 tiles took 11.1, 10.3, 10.1 and 9.9 ms; F(2x2, 3x3), with
-     * 16 points per tile, had groups of 256: one block of 64 had lost its gain, the packed weights being streamed
-     * once per group).
+     * Tiles per group: the products' column count, a whole number of {@link VectorConv#BLOCK}s, about 128. 32 -> 32
+     * at 28x28, batch 64, tiles of a tile row in lanes: groups of 32, 64, 128 and 256 tiles took 11.1, 10.3, 10.1 and
+     * 9.9 ms; with images in lanes, UNetBench training steps with groups of 64, 128 and 256 alternating twice
+     * differed by less than the VM's noise. (F(2x2, 3x3), with 16 points per tile, had groups of 256: one block of 64
+     * had lost its gain, the packed weights being streamed once per group.)
      */
     static final int GROUP = VectorConv.BLOCK * Math.max(1, 128 / VectorConv.BLOCK);
     /** The one tap of the transformed-domain products and correlations: no shift. */
@@ -764,10 +766,9 @@ final class Winograd {
             int set = t / perSet;
             int first = t - set * perSet;
             int last = Math.min(end - set * perSet, perSet);
-            // Rows 4*a0 .. 4*a1 + 5 of xs (xs row p is image row p - 1) hold what these slots read.
+            // Rows 4*a0 .. 4*a1 + 5 of xs hold what these slots read (xs row p, column q is the image's p - 1, q - 1).
             int p0 = Math.max(1, 4 * (first / tw));
             int p1 = Math.min(h, 4 * ((last - 1) / tw) + 5);
-            // xs row p is image row p - 1, column q image column q - 1.
             gatherSet(x, xOff + (set * LANES * kdim + c) * h * w, g.n() - set * LANES, lanesAt, p0 - 1, p1, w, s,
                     xsOff + xw + LANES, xw);
             for (int slot = first; slot < last; slot++) {
