@@ -444,7 +444,9 @@ final class Winograd {
     //   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
     // Tile t = (n, a, b) covers output rows 4a .. 4a+3 and columns 4b .. 4b+3 and reads rows 4a-1 .. 4a+4 and
     // columns 4b-1 .. 4b+4 of the input. The transforms run in two passes of six vectors each (columns, then rows,
-    // through tmp in scratch): 36 vectors do not fit in sixteen registers. The weights' transforms run in double.
+    // through tmp in scratch): 36 vectors do not fit in sixteen registers. The weights' transforms run in double,
+    // multiplying by 1/6 (a division costs several multiplications; halving and quartering are exact).
+    private static final double SIXTH = 1.0 / 6;
 
     /**
      * ap[xi] = VectorConv.pack of U[xi] [rows][kdim], U = G g G^T (6x6, summed in double and rounded once) with
@@ -481,11 +483,11 @@ final class Winograd {
     /** G (k0, k1, k2)^T into {@code out[off + i*step]}, i = 0..5, in double. */
     private static void weightTransform3(double k0, double k1, double k2, double[] out, int off, int step) {
         double even = k0 + k2;
-        double p = k0 / 24 + k2 / 6;
-        double q = k1 / 12;
+        double p = k0 * SIXTH / 4 + k2 * SIXTH;
+        double q = k1 * SIXTH / 2;
         out[off] = k0 / 4;
-        out[off + step] = -(even + k1) / 6;
-        out[off + 2 * step] = -(even - k1) / 6;
+        out[off + step] = -(even + k1) * SIXTH;
+        out[off + 2 * step] = -(even - k1) * SIXTH;
         out[off + 3 * step] = p + q;
         out[off + 4 * step] = p - q;
         out[off + 5 * step] = k2;
@@ -880,9 +882,9 @@ final class Winograd {
                                            double[] out, int off, int step) {
         double s12 = u1 + u2;
         double s34 = u3 + u4;
-        out[off] = u0 / 4 - s12 / 6 + s34 / 24;
-        out[off + step] = (u2 - u1) / 6 + (u3 - u4) / 12;
-        out[off + 2 * step] = (s34 - s12) / 6 + u5;
+        out[off] = u0 / 4 + (s34 / 4 - s12) * SIXTH;
+        out[off + step] = ((u2 - u1) + (u3 - u4) / 2) * SIXTH;
+        out[off + 2 * step] = (s34 - s12) * SIXTH + u5;
     }
 
     /**
