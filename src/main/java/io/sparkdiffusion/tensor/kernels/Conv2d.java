@@ -516,7 +516,7 @@ public final class Conv2d {
     /**
      * As {@link #backward(Geometry, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, float[])}, but with
      * {@code setDx} dx is set ({@code dx = dL/dx}, adding to zeros but for a zero's sign) whatever it held: the
-     * vector 1x1 product writes it without reading it, the other paths zero it first.
+     * vector 1x1 product and Winograd write it without reading it, the other paths zero it first.
      */
     public static void backward(Geometry g, Tensor dy, Tensor x, Tensor w, Tensor dx, boolean setDx, Tensor dw,
                                 Tensor db, float[] scratch) {
