@@ -468,9 +468,9 @@ public final class KernelBench {
             float[] y = new float[n * s[1] * s[2] * s[2]];
             float[] dx = new float[x.length];
             float[] dw = new float[w.length];
-            long winograd = Winograd.Choice.supports(g) ? Winograd.scratchSize(g) : 0;
             float[] scratch = new float[(int) Math.max(Math.max(ShiftedConv.scratchSize(ShiftedConv.Engine.GEMM, g),
-                    ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)), Math.max(Conv2d.scratchSize(g), winograd))];
+                    ShiftedConv.scratchSize(ShiftedConv.Engine.VECTOR, g)), Math.max(Conv2d.scratchSize(g),
+                    Winograd.Choice.supports(g) ? Winograd.scratchSize(g) : 0))];
             double flops = 2.0 * n * s[1] * s[0] * k * k * s[2] * s[2];
             String shape = k + "x" + k + " " + s[0] + "->" + s[1] + " @" + s[2];
             if (k == 1) {
