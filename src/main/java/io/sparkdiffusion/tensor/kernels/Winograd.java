@@ -268,16 +268,17 @@ final class Winograd {
 
     // Scratch layout of the weight gradient, outer = VectorConv.outerRows(Cout):
     //   v     [36][Cin][weightGroup + LANES]   V of x, as in the forward pass
-    //   m     [36][Cout][weightGroup + LANES]  dM = A dy A^T of each tile
+    //   mT    [36][weightGroup + LANES][outer] dM = A dy A^T of each tile, its first outer rows transposed
+    //                                          (VectorConv.correlateOuter reads them so)
+    //   m     [36][Cout - outer][weightGroup + LANES]  dM's rows from outer on
     //   du    [36][Cout - outer][Cin]          dU's rows from outer on, summed over the groups
     //   duT   [36][Cin][outer]                 dU's first outer rows, transposed (VectorConv.correlateOuter)
-    //   mT    [weightGroup + LANES][outer]     one xi's dM of the first outer rows, transposed
     //   tmp [36][LANES], xs and ys as in runSets (ys holds dy, zero past its rows and columns)
     private static long weightScratchSize(Conv2d.Geometry g) {
         long outer = VectorConv.outerRows(g.cout());
         return (long) POINTS * (g.cin() + g.cout()) * (weightGroup(g) + LANES)
                 + (long) POINTS * (g.cout() - outer) * g.cin()
-                + outer * ((long) POINTS * g.cin() + weightGroup(g) + LANES) + POINTS * LANES + xsSize(g) + ysSize(g);
+                + outer * (long) POINTS * g.cin() + POINTS * LANES + xsSize(g) + ysSize(g);
     }
 
     /**
@@ -336,8 +337,9 @@ final class Winograd {
      * output is cropped), and dw[o, c] = G^T dU[.][o][c] G. Tiles go with images in lanes as in {@link #runSets}
      * (a last set of fewer than LANES images padded with zeros, which add nothing), {@link #weightGroup} columns at a
      * time; the first {@link VectorConv#outerRows} output channels sum in vector lanes
-     * ({@link VectorConv#correlateOuter}: dM transposed, one point at a time, against V's rows as they lie), the rest
-     * with one reduction across lanes per group and channel pair ({@link VectorConv#correlate}).
+     * ({@link VectorConv#correlateOuter}: dM transposed as {@link #transformGradientChannels} writes it, against V's
+     * rows as they lie), the rest with one reduction across lanes per group and channel pair
+     * ({@link VectorConv#correlate}).
      */
     static void weightGradient(Conv2d.Geometry g, float[] dy, int dyOff, float[] x, int xOff, float[] dw, int dwOff,
                                float[] scratch) {
@@ -346,22 +348,23 @@ final class Winograd {
         int cout = g.cout();
         int group = weightGroup(g);
         int stride = group + LANES;
-        int vOff = 0;
-        int mOff = vOff + POINTS * cin * stride;
-        int duOff = mOff + POINTS * cout * stride;
         int outer = VectorConv.outerRows(cout);
         int rest = cout - outer;
+        int vOff = 0;
+        int mTOff = vOff + POINTS * cin * stride;
+        int mOff = mTOff + POINTS * stride * outer;
+        int duOff = mOff + POINTS * rest * stride;
         int duTOff = duOff + POINTS * rest * cin;
-        int mTOff = duTOff + POINTS * cin * outer;
-        int tmpOff = mTOff + stride * outer;
+        int tmpOff = duTOff + POINTS * cin * outer;
         int xsOff = tmpOff + POINTS * LANES;
         int ysOff = xsOff + xsSize(g);
-        Arrays.fill(scratch, duOff, mTOff, 0f);
+        Arrays.fill(scratch, duOff, tmpOff, 0f);
         // xs's border and ys past dy's last row and column stay zero.
         Arrays.fill(scratch, xsOff, ysOff + ysSize(g), 0f);
         int[] termAt = VectorConv.termOffsets(cin, 1, stride, NO_SHIFT);
         int[] xLanes = laneOffsets(cin * g.h() * g.w());
         int[] dyLanes = laneOffsets(cout * g.h() * g.w());
+        int[] channelLanes = laneOffsets(g.h() * g.w());
         int columns = weightColumns(g);
         for (int t0 = 0; t0 < columns; t0 += group) {
             int cols = Math.min(group, columns - t0);
@@ -369,21 +372,23 @@ final class Winograd {
                 transformInputSets(g, cin, c, x, xOff, t0 / LANES, cols / LANES, scratch, vOff + c * stride,
                         cin * stride, xsOff, tmpOff, xLanes);
             }
-            for (int o = 0; o < cout; o++) {
-                transformGradientSets(g, o, dy, dyOff, t0 / LANES, cols / LANES, scratch, mOff + o * stride,
-                        cout * stride, ysOff, tmpOff, dyLanes);
+            for (int o0 = 0; o0 < outer; o0 += LANES) {
+                transformGradientChannels(g, o0, dy, dyOff, t0 / LANES, cols / LANES, scratch, mTOff + o0,
+                        stride * outer, outer, ysOff, tmpOff, channelLanes);
+            }
+            for (int o = outer; o < cout; o++) {
+                transformGradientSets(g, o, dy, dyOff, t0 / LANES, cols / LANES, scratch,
+                        mOff + (o - outer) * stride, rest * stride, ysOff, tmpOff, dyLanes);
             }
             for (int xi = 0; xi < POINTS; xi++) {
-                int mAt = mOff + xi * cout * stride;
                 int v = vOff + xi * cin * stride;
                 if (outer > 0) {
-                    VectorConv.transpose(scratch, mAt, stride, outer, cols, scratch, mTOff);
-                    VectorConv.correlateOuter(outer, cin, scratch, mTOff, outer, scratch, v, termAt, scratch,
-                            duTOff + xi * cin * outer, outer, cols);
+                    VectorConv.correlateOuter(outer, cin, scratch, mTOff + xi * stride * outer, outer, scratch, v,
+                            termAt, scratch, duTOff + xi * cin * outer, outer, cols);
                 }
                 if (rest > 0) {
-                    VectorConv.correlate(rest, cin, 1, scratch, mAt + outer * stride, stride, scratch, v, stride,
-                            NO_SHIFT, scratch, duOff + xi * rest * cin, cols);
+                    VectorConv.correlate(rest, cin, 1, scratch, mOff + xi * rest * stride, stride, scratch, v,
+                            stride, NO_SHIFT, scratch, duOff + xi * rest * cin, cols);
                 }
             }
         }
@@ -920,6 +925,59 @@ final class Winograd {
                 }
                 for (int k = 0; k < 6; k++) {
                     gradientTransform4(s, tmpOff + 4 * k * LANES, LANES, dst + 6 * k * xiStride, xiStride);
+                }
+            }
+            t = set * perSet + last;
+        }
+    }
+
+    /**
+     * dM transposed, {@code s[mTAt + xi*xiStride + ((slot - s0)*LANES + l)*colStride + k]} = (A dy A^T)[xi] of output
+     * channel o0 + k, k &lt; LANES, for image l of slots s0 .. s0+count-1 (see {@link #runSets}): the layout
+     * {@link VectorConv#correlateOuter} reads, written directly with channels in vector lanes (dy's LANES channel
+     * planes of one image gathered into ys at a time) instead of by {@link #transformGradientSets} and a transpose.
+     * The same sums on the same values as there, lane for lane, so the same bits; the padded images past the last
+     * get zeros.
+     */
+    private static void transformGradientChannels(Conv2d.Geometry g, int o0, float[] dy, int dyOff, int s0,
+                                                  int count, float[] s, int mTAt, int xiStride, int colStride,
+                                                  int ysOff, int tmpOff, int[] channelsAt) {
+        int th = tileRows(g);
+        int tw = tileCols(g);
+        int h = g.h();
+        int w = g.w();
+        int perSet = th * tw;
+        int yw = 4 * tw * LANES;
+        int end = s0 + count;
+        for (int t = s0; t < end; ) {
+            int set = t / perSet;
+            int first = t - set * perSet;
+            int last = Math.min(end - set * perSet, perSet);
+            int r0 = 4 * (first / tw);
+            int r1 = Math.min(h, 4 * ((last - 1) / tw) + 4);
+            for (int l = 0; l < LANES; l++) {
+                int n = set * LANES + l;
+                if (n >= g.n()) {
+                    for (int slot = first; slot < last; slot++) {
+                        int dst = mTAt + ((set * perSet + slot - s0) * LANES + l) * colStride;
+                        for (int xi = 0; xi < POINTS; xi++) {
+                            Arrays.fill(s, dst + xi * xiStride, dst + xi * xiStride + LANES, 0f);
+                        }
+                    }
+                    continue;
+                }
+                gatherSet(dy, dyOff + (n * g.cout() + o0) * h * w, LANES, channelsAt, r0, r1, w, s, ysOff, yw);
+                for (int slot = first; slot < last; slot++) {
+                    int a = slot / tw;
+                    int bt = slot - a * tw;
+                    int at = ysOff + 4 * a * yw + 4 * bt * LANES;
+                    int dst = mTAt + ((set * perSet + slot - s0) * LANES + l) * colStride;
+                    for (int j = 0; j < 4; j++) {
+                        gradientTransform4(s, at + j * LANES, yw, tmpOff + j * LANES, 4 * LANES);
+                    }
+                    for (int k = 0; k < 6; k++) {
+                        gradientTransform4(s, tmpOff + 4 * k * LANES, LANES, dst + 6 * k * xiStride, xiStride);
+                    }
                 }
             }
             t = set * perSet + last;
