@@ -918,14 +918,8 @@ final class Winograd {
             for (int slot = first; slot < last; slot++) {
                 int a = slot / tw;
                 int bt = slot - a * tw;
-                int at = ysOff + 4 * a * yw + 4 * bt * LANES;
-                int dst = mAt + (set * perSet + slot - s0) * LANES;
-                for (int j = 0; j < 4; j++) {
-                    gradientTransform4(s, at + j * LANES, yw, tmpOff + j * LANES, 4 * LANES);
-                }
-                for (int k = 0; k < 6; k++) {
-                    gradientTransform4(s, tmpOff + 4 * k * LANES, LANES, dst + 6 * k * xiStride, xiStride);
-                }
+                gradientTile(s, ysOff + 4 * a * yw + 4 * bt * LANES, yw, tmpOff,
+                        mAt + (set * perSet + slot - s0) * LANES, xiStride);
             }
             t = set * perSet + last;
         }
@@ -970,14 +964,8 @@ final class Winograd {
                 for (int slot = first; slot < last; slot++) {
                     int a = slot / tw;
                     int bt = slot - a * tw;
-                    int at = ysOff + 4 * a * yw + 4 * bt * LANES;
-                    int dst = mTAt + ((set * perSet + slot - s0) * LANES + l) * colStride;
-                    for (int j = 0; j < 4; j++) {
-                        gradientTransform4(s, at + j * LANES, yw, tmpOff + j * LANES, 4 * LANES);
-                    }
-                    for (int k = 0; k < 6; k++) {
-                        gradientTransform4(s, tmpOff + 4 * k * LANES, LANES, dst + 6 * k * xiStride, xiStride);
-                    }
+                    gradientTile(s, ysOff + 4 * a * yw + 4 * bt * LANES, yw, tmpOff,
+                            mTAt + ((set * perSet + slot - s0) * LANES + l) * colStride, xiStride);
                 }
             }
             t = set * perSet + last;
@@ -1005,6 +993,19 @@ final class Winograd {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * A dy A^T of one tile: dy's 4x4 vectors from {@code s[at]} (rows {@code rowStride} apart), through tmp, into the
+     * 36 vectors {@code s[dst + xi*xiStride]}.
+     */
+    private static void gradientTile(float[] s, int at, int rowStride, int tmpOff, int dst, int xiStride) {
+        for (int j = 0; j < 4; j++) {
+            gradientTransform4(s, at + j * LANES, rowStride, tmpOff + j * LANES, 4 * LANES);
+        }
+        for (int k = 0; k < 6; k++) {
+            gradientTransform4(s, tmpOff + 4 * k * LANES, LANES, dst + 6 * k * xiStride, xiStride);
         }
     }
 
