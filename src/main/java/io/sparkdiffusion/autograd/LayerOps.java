@@ -209,7 +209,7 @@ final class LayerOps {
 
     private static void convolve(Tape tape, Conv2d.Geometry g, Var x, Var weight, Var bias, Var y) {
         Conv2d.forward(g, x.value(), weight.value(), value(bias), y.value(),
-                tape.scratch(Conv2d.forwardScratchSize(g)));
+                tape.scratch(Conv2d.forwardScratchSize(g)), tape.transformedWeights());
     }
 
     /** Accumulates the convolution's gradients from {@code dy}, the gradient of its output. */

@@ -3,6 +3,7 @@ package io.sparkdiffusion.autograd;
 import io.sparkdiffusion.tensor.Shape;
 import io.sparkdiffusion.tensor.Tensor;
 import io.sparkdiffusion.tensor.kernels.GroupNormSilu;
+import io.sparkdiffusion.tensor.kernels.TransformedWeights;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -25,6 +26,8 @@ public final class Tape {
     private final List<Var> nodes = new ArrayList<>();
     private float[] scratch = new float[0];
     private GroupNormSilu.Scratch groupNormSiluScratch;
+    /** Inference only: the convolutions' transformed weights, kept across passes (see TransformedWeights). */
+    private final TransformedWeights transformedWeights;
     private long generation;
     private boolean backwardDone;
 
@@ -35,6 +38,7 @@ public final class Tape {
 
     private Tape(boolean recording) {
         this.recording = recording;
+        this.transformedWeights = recording ? null : TransformedWeights.ofHeapShare();
     }
 
     /** A tape for forward passes only (sampling): no gradients, no saved state, same pooling. */
@@ -393,6 +397,14 @@ public final class Tape {
             pool.countAllocation(size);
         }
         return scratch;
+    }
+
+    /**
+     * Where an inference tape keeps its convolutions' transformed weights across passes (a sampler runs the same
+     * weights at every step); null on a recording tape, whose weights change every step.
+     */
+    TransformedWeights transformedWeights() {
+        return transformedWeights;
     }
 
     /** The rows groupNormSilu works in (single-threaded, shared by all its calls), grown on demand. */

@@ -221,16 +221,31 @@ public final class Conv2d {
      * {@link #forwardScratchSize} floats.
      */
     public static void forward(Geometry g, Tensor x, Tensor w, Tensor b, Tensor y, float[] scratch) {
-        forward(ShiftedConv.Engine.DEFAULT, g, x, w, b, y, scratch);
+        forward(ShiftedConv.Engine.DEFAULT, g, x, w, b, y, scratch, null);
+    }
+
+    /**
+     * {@link #forward} for weights that stay fixed between calls: where g runs on Winograd, its transformed
+     * weights are kept in {@code kept} (null: none kept) and transformed again only when w's values change. The
+     * same bits as {@link #forward}.
+     */
+    public static void forward(Geometry g, Tensor x, Tensor w, Tensor b, Tensor y, float[] scratch,
+                               TransformedWeights kept) {
+        forward(ShiftedConv.Engine.DEFAULT, g, x, w, b, y, scratch, kept);
     }
 
     /** {@link #forward} on a given engine, so tests cover both. */
     static void forward(ShiftedConv.Engine engine, Geometry g, Tensor x, Tensor w, Tensor b, Tensor y,
                         float[] scratch) {
+        forward(engine, g, x, w, b, y, scratch, null);
+    }
+
+    private static void forward(ShiftedConv.Engine engine, Geometry g, Tensor x, Tensor w, Tensor b, Tensor y,
+                                float[] scratch, TransformedWeights kept) {
         g.requireForward(x, w, b, y, scratch, scratchSize(engine, g, false));
         if (winograd(engine, g)) {
             Winograd.forward(g, x.data(), x.offset(), w.data(), w.offset(), b == null ? null : b.data(),
-                    b == null ? 0 : b.offset(), y.data(), y.offset(), scratch);
+                    b == null ? 0 : b.offset(), y.data(), y.offset(), scratch, kept);
             return;
         }
         if (g.usesShiftedGemm()) {

@@ -33,7 +33,9 @@ import jdk.incubator.vector.VectorSpecies;
  * and transposed ({@code w'[c, o, u, v] = w[o, c, 2-u, 2-v]}). The weight gradient runs the products backwards,
  * {@code dU[xi] = sum_t dM[xi][.][t] V[xi][.][t]^T} with {@code dM = A dy A^T}, then {@code dw = G^T dU G}: 36
  * multiplies per tile and channel pair again (see {@link #weightGradient}). The weight transform runs on each
- * call: it costs 36 * Cout * Cin against the products' 36 * Cout * Cin * T multiply-adds.
+ * call (36 * Cout * Cin values against the products' 36 * Cout * Cin * T multiply-adds), but for a forward pass
+ * whose caller keeps them ({@link TransformedWeights}: an inference tape, whose weights stay fixed across a
+ * sampler's steps).
  */
 final class Winograd {
     /** The value of {@link ShiftedConv#ENGINE_PROPERTY} that runs every supported convolution here. */
@@ -309,9 +311,32 @@ final class Winograd {
     /** y = conv(x, w) + b (b may be null); y is overwritten. */
     static void forward(Conv2d.Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff, float[] y,
                         int yOff, float[] scratch) {
+        forward(g, x, xOff, w, wOff, b, bOff, y, yOff, scratch, null);
+    }
+
+    /**
+     * {@link #forward}, with the transformed weights taken from {@code kept} when it holds them for w's current
+     * values (it may be null: transform into scratch, as on every training step). The same bits either way.
+     */
+    static void forward(Conv2d.Geometry g, float[] x, int xOff, float[] w, int wOff, float[] b, int bOff, float[] y,
+                        int yOff, float[] scratch, TransformedWeights kept) {
         requireSupported(g);
-        transformWeights(g.cout(), g.cin(), w, wOff, g.cin() * 9, 9, false, scratch, 0);
-        run(g, g.cout(), g.cin(), x, xOff, b, bOff, y, yOff, false, scratch);
+        float[] u = kept == null ? null : kept.forward(g, w, wOff);
+        if (u == null) {
+            transformForward(g, w, wOff, scratch);
+            u = scratch;
+        }
+        run(g, g.cout(), g.cin(), u, x, xOff, b, bOff, y, yOff, false, scratch);
+    }
+
+    /** The forward pass's U, packed, into {@code u[0 .. forwardWeightsSize(g))}. */
+    static void transformForward(Conv2d.Geometry g, float[] w, int wOff, float[] u) {
+        transformWeights(g.cout(), g.cin(), w, wOff, g.cin() * 9, 9, false, u, 0);
+    }
+
+    /** Floats of the forward pass's packed U: 36 products' weights, [Cout][Cin] each, rows padded. */
+    static int forwardWeightsSize(Conv2d.Geometry g) {
+        return POINTS * VectorConv.packedSize(g.cout(), g.cin(), 1);
     }
 
     /** dx += conv(dy, w flipped and transposed): the input gradient. */
@@ -328,7 +353,7 @@ final class Winograd {
                               boolean set, float[] scratch) {
         requireSupported(g);
         transformWeights(g.cin(), g.cout(), w, wOff, 9, g.cin() * 9, true, scratch, 0);
-        run(g, g.cin(), g.cout(), dy, dyOff, null, 0, dx, dxOff, !set, scratch);
+        run(g, g.cin(), g.cout(), scratch, dy, dyOff, null, 0, dx, dxOff, !set, scratch);
     }
 
     /**
@@ -395,17 +420,20 @@ final class Winograd {
         weightsFromTransformed(cin, cout, outer, scratch, duOff, duTOff, dw, dwOff);
     }
 
-    /** out = (or +=) the convolution of in [N, kdim, H, W] with the transformed weights in scratch, rows channels. */
-    private static void run(Conv2d.Geometry g, int rows, int kdim, float[] in, int inOff, float[] b, int bOff,
-                            float[] out, int outOff, boolean accumulate, float[] scratch) {
+    /**
+     * out = (or +=) the convolution of in [N, kdim, H, W] with the transformed weights packed at the start of u
+     * (scratch itself, or kept weights), rows channels; scratch's layout leaves room for them either way.
+     */
+    private static void run(Conv2d.Geometry g, int rows, int kdim, float[] u, float[] in, int inOff, float[] b,
+                            int bOff, float[] out, int outOff, boolean accumulate, float[] scratch) {
         if (g.n() >= LANES) {
             int sets = g.n() / LANES;
-            runSets(g, sets, rows, kdim, in, inOff, b, bOff, out, outOff, accumulate, scratch);
+            runSets(g, sets, rows, kdim, u, in, inOff, b, bOff, out, outOff, accumulate, scratch);
             int rest = g.n() - sets * LANES;
             if (rest > 0) {
                 int done = sets * LANES;
                 Conv2d.Geometry tail = new Conv2d.Geometry(rest, g.cin(), g.h(), g.w(), g.cout(), 3, 3, 1, 1);
-                run(tail, rows, kdim, in, inOff + done * kdim * g.h() * g.w(), b, bOff, out,
+                run(tail, rows, kdim, u, in, inOff + done * kdim * g.h() * g.w(), b, bOff, out,
                         outOff + done * rows * g.h() * g.w(), accumulate, scratch);
             }
             return;
@@ -430,7 +458,7 @@ final class Winograd {
                         rowOff, tmpOff);
             }
             for (int xi = 0; xi < POINTS; xi++) {
-                VectorConv.product(rows, kdim, scratch, xi * ps, scratch, vOff + xi * kdim * stride, termAt,
+                VectorConv.product(rows, kdim, u, xi * ps, scratch, vOff + xi * kdim * stride, termAt,
                         scratch, mOff + xi * rows * stride, stride, cols, false);
             }
             for (int o = 0; o < rows; o++) {
@@ -722,8 +750,8 @@ final class Winograd {
      * tile-row path's own ({@link #inputTransform6}, {@link #outputColumn6}, {@link #outputRow6}), so a tile gets
      * the same bits on either path.
      */
-    private static void runSets(Conv2d.Geometry g, int sets, int rows, int kdim, float[] in, int inOff, float[] b,
-                                int bOff, float[] out, int outOff, boolean accumulate, float[] scratch) {
+    private static void runSets(Conv2d.Geometry g, int sets, int rows, int kdim, float[] u, float[] in, int inOff,
+                                float[] b, int bOff, float[] out, int outOff, boolean accumulate, float[] scratch) {
         int ps = VectorConv.packedSize(rows, kdim, 1);
         int group = group(g);
         int stride = stride(g);
@@ -747,7 +775,7 @@ final class Winograd {
                         xsOff, tmpOff, lanesAt);
             }
             for (int xi = 0; xi < 36; xi++) {
-                VectorConv.product(rows, kdim, scratch, xi * ps, scratch, vOff + xi * kdim * stride, termAt,
+                VectorConv.product(rows, kdim, u, xi * ps, scratch, vOff + xi * kdim * stride, termAt,
                         scratch, mOff + xi * rows * stride, stride, count * LANES, false);
             }
             for (int o = 0; o < rows; o++) {
