@@ -133,6 +133,63 @@ class UNetDenoiserTest {
         }
     }
 
+    /**
+     * Two models sampled in turns on one thread share its network and inference tape, which keeps the convolutions'
+     * transformed weights across passes (on machines where Winograd runs): each model's output must be the one a
+     * fresh thread gives it, not one computed with the other model's kept weights.
+     */
+    @Test
+    void twoModelsTakingTurnsOnOneThreadEachGiveTheirOwnOutput() throws InterruptedException {
+        UNetConfig spec = UNetConfig.small(1, 28, 0);
+        DiffusionObjective obj = new DiffusionObjective(spec, ParameterizationKind.EDM.defaults(), 0);
+        float[] wa = new float[obj.numParameters()];
+        float[] wb = new float[obj.numParameters()];
+        obj.initialize(wa, 7);
+        obj.initialize(wb, 8);
+        int dim = spec.imageSize();
+        SplittableRandom r = new SplittableRandom(13);
+        double[] x = new double[3 * dim];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextGaussian();
+        }
+        double[] sigma = {0.05, 1.5, 30};
+        double[][] turns = new double[3][];
+        onFreshThread(() -> {
+            turns[0] = denoise(spec, wa, x, sigma);
+            turns[1] = denoise(spec, wb, x, sigma);
+            turns[2] = denoise(spec, wa, x, sigma);
+        });
+        double[][] alone = new double[2][];
+        onFreshThread(() -> alone[0] = denoise(spec, wa, x, sigma));
+        onFreshThread(() -> alone[1] = denoise(spec, wb, x, sigma));
+        assertArrayEquals(alone[0], turns[0], "model A first");
+        assertArrayEquals(alone[1], turns[1], "model B after A on the same thread");
+        assertArrayEquals(alone[0], turns[2], "model A after B on the same thread");
+    }
+
+    private static double[] denoise(UNetConfig spec, float[] w, double[] x, double[] sigma) {
+        UNetDenoiser d = new UNetDenoiser(spec, ParameterizationKind.EDM.defaults(), w);
+        double[] out = new double[x.length];
+        d.denoise(x, sigma, null, sigma.length, spec.imageSize(), out);
+        return out;
+    }
+
+    private static void onFreshThread(Runnable body) throws InterruptedException {
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        if (failure[0] != null) {
+            throw new AssertionError("on a fresh thread", failure[0]);
+        }
+    }
+
     @Test
     void wrongWeightCountIsRefused() {
         var e = assertThrows(IllegalArgumentException.class,

@@ -26,8 +26,8 @@ import java.util.Map;
  * per tape.
  */
 public final class TransformedWeights {
-    /** The share of the heap one instance may hold by default: with a tape per Spark task thread, a few of them. */
-    private static final int HEAP_FRACTION = 32;
+    /** The share of the heap all instances together may hold by default, one per task thread and processor. */
+    private static final int HEAP_FRACTION = 16;
 
     private record Key(float[] w, int wOff, int cout, int cin) {
         // The array by identity: records compare array components with equals, which is identity for arrays.
@@ -57,9 +57,18 @@ public final class TransformedWeights {
         this.budgetFloats = budgetFloats;
     }
 
-    /** A cache of at most 1/32 of the heap's maximum size. */
+    /**
+     * A cache of at most 1/16 of the heap's maximum size divided by the available processors: with one inference
+     * tape per task thread and no more task threads than processors (Spark's {@code local[*]}, or
+     * {@code spark.executor.cores} on a cluster), all of them together hold at most a sixteenth of the heap.
+     * unet-small's 36 layers on Winograd keep 6,566,400 floats (26 MB: 36 transformed values per channel pair,
+     * rows padded to the product's blocks, and 9 raw ones), so all of them are kept from a heap of 420 MB per
+     * processor.
+     */
     public static TransformedWeights ofHeapShare() {
-        return new TransformedWeights(Runtime.getRuntime().maxMemory() / HEAP_FRACTION / Float.BYTES);
+        Runtime runtime = Runtime.getRuntime();
+        return new TransformedWeights(runtime.maxMemory() / HEAP_FRACTION / runtime.availableProcessors()
+                / Float.BYTES);
     }
 
     public long budgetFloats() {
