@@ -18,7 +18,8 @@ import java.util.List;
  *
  * <p>Values, gradients and saved state come from a pool owned by the tape; {@link #reset()} forgets every
  * node and returns the buffers, so steady-state steps allocate no large arrays. A tape made by
- * {@link #inference()} records nothing and saves nothing for backward. Not thread-safe.
+ * {@link #inference()} records nothing and saves nothing for backward, and keeps its convolutions' transformed
+ * weights from one pass to the next ({@link TransformedWeights}). Not thread-safe.
  */
 public final class Tape {
     private final boolean recording;
