@@ -9,8 +9,8 @@ import java.util.Map;
  * between passes (an inference tape: a sampler evaluates the same network at every step, 35 times per batch for
  * Heun-35). {@link Winograd#forward} transforms a layer's weights on every call, 36 * Cout * Cin values against its
  * products' 36 * Cout * Cin * tiles multiply-adds: at the sampler's batch of 16 images, 8 % of a JFR profile (AMD
- * EPYC, Zen 3, 2026-12-07); keeping them took Heun-35 from 3.62 to 3.67 images/s to 3.88 to 4.00 (docs/engine.md,
- * "Sampling keeps the transformed weights").
+ * EPYC, Zen 3, 2026-12-07); keeping them took Heun-35 at batch 16 from 3.62 and 3.67 images/s to 3.88 and 4.00
+ * (docs/engine.md, "Sampling keeps the transformed weights").
  *
  * <pre>
  * entry (w, wOff, geometry)   raw [Cout * Cin * 9]   a copy of w's kernels when they were transformed
