@@ -165,20 +165,30 @@ class WinogradTest {
 
     /**
      * Each tile reads its own image only and each output is summed in its own lane in one fixed order: an image's
-     * output is bit for bit the same alone or inside a batch, at any position, with groups starting inside it and a
-     * group of another size alone. A batch of 9 runs its first LANES images in lanes (8 on AVX2: one set) and the
-     * rest by tile rows, as an image alone does: the two paths give the same bits.
+     * output is bit for bit the same alone or inside a batch, at any position. Two batches, sized from the machine's
+     * vector width so that both paths run on AVX2 (8 lanes) and AVX-512 (16) alike: LANES - 1 images go by tile
+     * rows, with groups starting inside images and the image alone in a group of another size; LANES + 1 images run
+     * their first LANES in lanes and the last by tile rows, as an image alone does. 22 x 22 images have 6 x 6 tiles,
+     * the last row and column cropped, so that an image alone fills less than a group on either width (28 x 28's
+     * 49 tiles round up to AVX-512's whole group of 96).
      */
     @Test
     void anImageGivesTheSameBitsAloneAndInsideABatch() {
-        Conv2d.Geometry batch = new Conv2d.Geometry(9, 6, 28, 28, 5, 3, 3, 1, 1);
-        Conv2d.Geometry single = new Conv2d.Geometry(1, 6, 28, 28, 5, 3, 3, 1, 1);
-        assertTrue(49 % Winograd.group(batch) != 0 && 9 * 49 > Winograd.group(batch),
+        Conv2d.Geometry single = new Conv2d.Geometry(1, 6, 22, 22, 5, 3, 3, 1, 1);
+        int tilesPerImage = 36;
+        Conv2d.Geometry byRows = new Conv2d.Geometry(VectorConv.LANES - 1, 6, 22, 22, 5, 3, 3, 1, 1);
+        assertTrue(tilesPerImage % Winograd.group(byRows) != 0 && byRows.n() * tilesPerImage > Winograd.group(byRows),
                 "groups must start inside images for this test to mean anything");
-        assertTrue(Winograd.group(single) < Winograd.group(batch), "the image alone takes a group of its own tiles");
+        assertTrue(Winograd.group(single) < Winograd.group(byRows), "the image alone takes a group of its own tiles");
+        assertSameBitsAloneAndInside(byRows, single);
+        assertSameBitsAloneAndInside(new Conv2d.Geometry(VectorConv.LANES + 1, 6, 22, 22, 5, 3, 3, 1, 1), single);
+    }
+
+    private static void assertSameBitsAloneAndInside(Conv2d.Geometry batch, Conv2d.Geometry single) {
         SplittableRandom rng = new SplittableRandom(34);
-        int inImage = batch.cin() * 784;
-        int outImage = batch.cout() * 784;
+        int pixels = batch.h() * batch.w();
+        int inImage = batch.cin() * pixels;
+        int outImage = batch.cout() * pixels;
         float[] x = guarded(randn(rng, batch.n() * inImage));
         float[] w = guarded(randn(rng, batch.cout() * batch.k()));
         float[] b = guarded(randn(rng, batch.cout()));
@@ -190,11 +200,11 @@ class WinogradTest {
             float[] alone = new float[outImage];
             Winograd.forward(single, x, GUARD + i * inImage, w, GUARD, b, GUARD, alone, 0, nanScratch(single));
             assertArrayEquals(alone, Arrays.copyOfRange(y, i * outImage, (i + 1) * outImage),
-                    "y of image " + i);
+                    "y of image " + i + " of " + batch.n());
             float[] dxAlone = new float[inImage];
             Winograd.inputGradient(single, y, i * outImage, w, GUARD, dxAlone, 0, nanScratch(single));
             assertArrayEquals(dxAlone, Arrays.copyOfRange(dx, i * inImage, (i + 1) * inImage),
-                    "dx of image " + i);
+                    "dx of image " + i + " of " + batch.n());
         }
     }
 
